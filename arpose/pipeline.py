@@ -1,0 +1,146 @@
+"""Wiring of stages: ``estimate -> stages (smooth, retarget, ...) -> render -> sinks``.
+
+A *stage* is any object with ``name`` and ``process(PoseFrame) -> PoseFrame`` that returns a
+new frame result (it never mutates its input). A *sink* has ``write(PoseFrame, image)`` and
+``close()``; ``image`` is the rendered BGR frame or ``None`` when nothing renders. The
+pipeline times every stage (see :class:`StageTimer`) so ``arpose bench`` can report them.
+"""
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from typing import Callable, Iterable, Protocol
+
+import numpy as np
+
+from .types import Frame, PoseFrame
+
+
+class Stage(Protocol):
+    name: str
+
+    def process(self, pose_frame: PoseFrame) -> PoseFrame: ...
+
+
+class Sink(Protocol):
+    def write(self, pose_frame: PoseFrame, image: np.ndarray | None) -> None: ...
+
+    def close(self) -> None: ...
+
+
+Renderer = Callable[[PoseFrame, float], np.ndarray]
+
+
+class StageTimer:
+    """Per-stage wall-clock durations in seconds, keyed by stage name."""
+
+    def __init__(self) -> None:
+        self.samples: dict[str, list[float]] = defaultdict(list)
+
+    def add(self, name: str, seconds: float) -> None:
+        self.samples[name].append(seconds)
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        """``{stage: {"median_ms", "p95_ms", "mean_ms", "n"}}``."""
+        out = {}
+        for name, xs in self.samples.items():
+            a = np.asarray(xs) * 1000.0
+            out[name] = {
+                "median_ms": float(np.median(a)),
+                "p95_ms": float(np.percentile(a, 95)),
+                "mean_ms": float(a.mean()),
+                "n": int(a.size),
+            }
+        return out
+
+
+class RateMeter:
+    """Exponentially averaged frames per second from wall-clock tick times."""
+
+    def __init__(self, alpha: float = 0.1) -> None:
+        self.alpha = alpha
+        self._last: float | None = None
+        self.fps = float("nan")
+
+    def tick(self, now: float | None = None) -> float:
+        now = time.perf_counter() if now is None else now
+        if self._last is not None and now > self._last:
+            inst = 1.0 / (now - self._last)
+            self.fps = inst if not np.isfinite(self.fps) else (1 - self.alpha) * self.fps + self.alpha * inst
+        self._last = now
+        return self.fps
+
+
+class Pipeline:
+    """Runs one frame at a time through estimator, stages, renderer and sinks.
+
+    estimator: object with ``process(Frame) -> PoseFrame``.
+    stages: applied in order after estimation.
+    renderer: ``(PoseFrame, fps) -> BGR image`` or ``None`` for no rendering.
+    sinks: receive every frame result (and the rendered image).
+    """
+
+    def __init__(
+        self,
+        estimator,
+        stages: Iterable[Stage] = (),
+        renderer: Renderer | None = None,
+        sinks: Iterable[Sink] = (),
+    ) -> None:
+        self.estimator = estimator
+        self.stages = list(stages)
+        self.renderer = renderer
+        self.sinks = list(sinks)
+        self.timer = StageTimer()
+        self.rate = RateMeter()
+
+    def step(self, frame: Frame) -> tuple[PoseFrame, np.ndarray | None]:
+        t0 = time.perf_counter()
+        pf = self.estimator.process(frame)
+        t1 = time.perf_counter()
+        self.timer.add("estimate", t1 - t0)
+        for stage in self.stages:
+            pf = stage.process(pf)
+            t2 = time.perf_counter()
+            self.timer.add(stage.name, t2 - t1)
+            t1 = t2
+        image = None
+        fps = self.rate.tick()
+        if self.renderer is not None:
+            image = self.renderer(pf, fps)
+            t2 = time.perf_counter()
+            self.timer.add("render", t2 - t1)
+            t1 = t2
+        for sink in self.sinks:
+            sink.write(pf, image)
+        self.timer.add("output", time.perf_counter() - t1)
+        self.timer.add("total", time.perf_counter() - t0)
+        return pf, image
+
+    def close(self) -> None:
+        """Close every sink (all of them, even if one fails) and the estimator."""
+        errors = []
+        for sink in self.sinks:
+            try:
+                sink.close()
+            except Exception as exc:  # keep closing the others; re-raise the first below
+                errors.append(exc)
+        close = getattr(self.estimator, "close", None)
+        if close:
+            close()
+        if errors:
+            raise errors[0]
+
+
+class ImageSink:
+    """Adapts a writer with ``write(image)`` / ``close()`` (e.g. a video writer) to a sink."""
+
+    def __init__(self, writer) -> None:
+        self.writer = writer
+
+    def write(self, pose_frame: PoseFrame, image: np.ndarray | None) -> None:
+        if image is not None:
+            self.writer.write(image)
+
+    def close(self) -> None:
+        self.writer.close()
