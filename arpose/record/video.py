@@ -3,6 +3,7 @@ context manager), so a run that stops part-way leaves a playable video of the fr
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +24,11 @@ def check_writable(path: str | os.PathLike[str], force: bool = True) -> Path:
         raise OutputError(f"output is a folder, expected a file name: {p}")
     if not parent.is_dir():
         raise OutputError(f"output folder does not exist: {parent} (create it first)")
-    if not os.access(parent, os.W_OK):
-        raise OutputError(f"output folder is not writable: {parent}")
+    try:  # the definitive check (os.access says yes to root even on read-only mounts)
+        with tempfile.NamedTemporaryFile(dir=parent, prefix=".arpose-probe-"):
+            pass
+    except OSError as exc:
+        raise OutputError(f"output folder is not writable: {parent} ({exc.strerror})") from None
     if p.exists() and not force:
         raise OutputError(f"output exists: {p} (use --force to overwrite)")
     return p
