@@ -94,7 +94,8 @@ class Pipeline:
         self.timer = StageTimer()
         self.rate = RateMeter()
 
-    def step(self, frame: Frame) -> tuple[PoseFrame, np.ndarray | None]:
+    def analyze(self, frame: Frame) -> PoseFrame:
+        """Estimation and every stage (the part that can run ahead on its own thread)."""
         t0 = time.perf_counter()
         pf = self.estimator.process(frame)
         t1 = time.perf_counter()
@@ -104,6 +105,11 @@ class Pipeline:
             t2 = time.perf_counter()
             self.timer.add(stage.name, t2 - t1)
             t1 = t2
+        return pf
+
+    def emit(self, pf: PoseFrame) -> np.ndarray | None:
+        """Rendering and every sink. Returns the rendered image (or ``None``)."""
+        t1 = time.perf_counter()
         image = None
         fps = self.rate.tick()
         if self.renderer is not None:
@@ -114,6 +120,13 @@ class Pipeline:
         for sink in self.sinks:
             sink.write(pf, image)
         self.timer.add("output", time.perf_counter() - t1)
+        return image
+
+    def step(self, frame: Frame) -> tuple[PoseFrame, np.ndarray | None]:
+        """``analyze`` then ``emit`` one frame; records the total time too."""
+        t0 = time.perf_counter()
+        pf = self.analyze(frame)
+        image = self.emit(pf)
         self.timer.add("total", time.perf_counter() - t0)
         return pf, image
 

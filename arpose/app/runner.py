@@ -12,6 +12,7 @@ from ..errors import ArposeError
 from ..pipeline import ImageSink, Pipeline
 from ..record import CsvWriter, VideoWriter, check_writable
 from ..render import draw_pose_frame
+from ..runtime import LiveRuntime, RuntimeConfig, RuntimeStats
 from ..source import Source
 from ..types import Camera, PoseFrame
 
@@ -55,8 +56,8 @@ class RunSummary:
     frames: int = 0
     frames_with_person: int = 0
     seconds: float = 0.0
-    outputs: list[str] = field(default_factory=list)
     error: ArposeError | None = None
+    stats: RuntimeStats | None = None
 
 
 def build_pipeline(args: argparse.Namespace, ctx: RunContext, estimator, renderer=None) -> Pipeline:
@@ -83,29 +84,32 @@ def skeleton_renderer(pose_frame: PoseFrame, fps: float):
     return draw_pose_frame(pose_frame.frame.image.copy(), pose_frame, fps)
 
 
-def drive(pipeline: Pipeline, source: Source, progress: bool = True, desc: str = "arpose") -> RunSummary:
-    """Run every frame of ``source`` through ``pipeline``; always closes both.
+def drive(pipeline: Pipeline, source: Source, progress: bool = True, desc: str = "arpose",
+          on_frame=None) -> RunSummary:
+    """Run ``source`` through ``pipeline`` on the pipelined runtime; always closes both.
 
-    An :class:`ArposeError` raised by the source part-way (a truncated video) is kept in the
-    summary after the outputs are closed, so the frames done are saved; the caller decides.
+    Files are processed losslessly (every frame, capture/inference/rendering overlapped);
+    a webcam runs live (newest frame only). An :class:`ArposeError` raised by the source
+    part-way (a truncated video) is kept in the summary after the outputs are closed, so
+    the frames done are saved; the caller decides what to report.
     """
-    import time
-
     summary = RunSummary()
-    t0 = time.perf_counter()
+    live = source.kind == "camera"
     bar = tqdm(total=source.frame_count, unit="frame", desc=desc, disable=not progress, file=sys.stderr,
                dynamic_ncols=True, leave=False)
+
+    def tick(pf: PoseFrame, image) -> bool | None:
+        summary.frames += 1
+        summary.frames_with_person += bool(pf.people)
+        bar.update(1)
+        return on_frame(pf, image) if on_frame is not None else None
+
+    runtime = LiveRuntime(source, pipeline, on_frame=tick, config=RuntimeConfig(drop_frames=live))
     try:
-        for frame in source:
-            pf, _ = pipeline.step(frame)
-            summary.frames += 1
-            summary.frames_with_person += bool(pf.people)
-            bar.update(1)
-    except ArposeError as exc:
-        summary.error = exc
+        stats = runtime.run()
     finally:
         bar.close()
-        source.close()
-        pipeline.close()
-    summary.seconds = time.perf_counter() - t0
+    summary.seconds = stats.seconds
+    summary.error = stats.error
+    summary.stats = stats
     return summary

@@ -103,8 +103,19 @@ class BlazePoseEstimator:
         import mediapipe as mp  # heavy import, deferred until an estimator is made
 
         self.config = config
-        self._started = False
-        self._pose = mp.solutions.pose.Pose(
+        with _quiet_native_stderr():
+            self._pose = self._make_pose(mp, config)
+            # MediaPipe starts its graph (and logs) asynchronously; one blank frame inside the
+            # quiet window waits for that. A blank frame finds nobody, so no tracking state.
+            if hasattr(self._pose, "_simulated_timestamp"):
+                self._pose._simulated_timestamp = -33333  # the warm-up frame is at t = 0
+            self._pose.process(np.zeros((64, 64, 3), np.uint8))
+        self._last_us = 0
+        self._quiet = True
+
+    @staticmethod
+    def _make_pose(mp, config: EstimatorConfig):
+        return mp.solutions.pose.Pose(
             static_image_mode=not config.tracking,
             model_complexity=1,
             smooth_landmarks=config.mediapipe_smoothing,
@@ -113,7 +124,6 @@ class BlazePoseEstimator:
             min_detection_confidence=config.min_detection_confidence,
             min_tracking_confidence=config.min_tracking_confidence,
         )
-        self._last_us = -1
 
     def process(self, frame: Frame) -> PoseFrame:
         """Estimate the pose in one frame (image BGR uint8). Timestamps must increase."""
@@ -124,12 +134,12 @@ class BlazePoseEstimator:
         if hasattr(self._pose, "_simulated_timestamp"):
             # SolutionBase adds 33333 us per call; pre-set it so MediaPipe sees the real time.
             self._pose._simulated_timestamp = t_us - 33333
-        if self._started:
-            result = self._pose.process(rgb)
-        else:
+        if self._quiet:  # MediaPipe logs once more on its first detection
             with _quiet_native_stderr():
                 result = self._pose.process(rgb)
-            self._started = True
+            self._quiet = result.pose_landmarks is None
+        else:
+            result = self._pose.process(rgb)
         if result.pose_landmarks is None:
             return PoseFrame(frame=frame, people=())
         image, world = landmarks_from_mediapipe(result.pose_landmarks, result.pose_world_landmarks)

@@ -1,0 +1,244 @@
+"""Pipelined runtime: capture, analysis (estimation + stages) and emission (rendering +
+outputs) on separate threads joined by bounded queues.
+
+* Live (``drop_frames=True``): every hand-off is a one-slot mailbox that keeps only the
+  newest item, so a slow stage makes the runtime skip frames rather than fall behind;
+  memory is bounded by construction (at most one frame waiting per hand-off).
+* Files (``drop_frames=False``): bounded blocking queues, so every frame is processed, but
+  capture, inference and rendering still overlap on different cores.
+
+MediaPipe, OpenCV and the renderer release the GIL in their native code, so threads give
+real overlap on a multi-core machine. ``stop()`` (from any thread, a key handler, a window
+close or a signal handler) ends the run cleanly: threads exit, the source and every sink are
+closed, and what was recorded is kept.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .errors import ArposeError
+from .pipeline import Pipeline
+from .types import PoseFrame
+
+_DONE = object()
+
+
+class LatestSlot:
+    """A one-item mailbox: ``put`` replaces any unread item (counted in ``dropped``);
+    ``get`` waits for an item. ``close`` wakes readers; after it ``get`` returns the done
+    sentinel once the slot is empty."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._item: object = None
+        self._has = False
+        self._closed = False
+        self.dropped = 0
+
+    def put(self, item: object) -> None:
+        with self._cond:
+            if self._has:
+                self.dropped += 1
+            self._item, self._has = item, True
+            self._cond.notify()
+
+    def get(self, timeout: float | None = None) -> object:
+        with self._cond:
+            end = None if timeout is None else time.monotonic() + timeout
+            while not self._has and not self._closed:
+                remaining = None if end is None else end - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise queue.Empty
+                self._cond.wait(remaining)
+            if self._has:
+                item, self._item, self._has = self._item, None, False
+                return item
+            return _DONE
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+
+class _Queue:
+    """A bounded blocking queue with the same interface as :class:`LatestSlot`."""
+
+    def __init__(self, size: int, stop: threading.Event) -> None:
+        self._q: queue.Queue = queue.Queue(maxsize=size)
+        self._stop = stop
+        self.dropped = 0
+
+    def put(self, item: object) -> None:
+        while not self._stop.is_set():
+            try:
+                self._q.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def get(self, timeout: float | None = None) -> object:
+        end = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                return self._q.get(timeout=0.05)
+            except queue.Empty:
+                if self._stop.is_set():
+                    return _DONE
+                if end is not None and time.monotonic() > end:
+                    raise
+
+    def close(self) -> None:
+        self.put(_DONE)
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    """drop_frames: live behaviour (newest frame only) vs. process every frame.
+    realtime: pace a file source by its timestamps, as a camera would deliver it.
+    queue_size: depth of each hand-off when frames are not dropped."""
+
+    drop_frames: bool = True
+    realtime: bool = False
+    queue_size: int = 2
+
+
+@dataclass
+class RuntimeStats:
+    """Counts and per-frame latency (seconds from capture to the end of emission)."""
+
+    captured: int = 0
+    analyzed: int = 0
+    emitted: int = 0
+    dropped: int = 0
+    latencies: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    error: BaseException | None = None
+
+    @property
+    def fps(self) -> float:
+        return self.emitted / self.seconds if self.seconds > 0 else float("nan")
+
+    def latency_ms(self, q: float) -> float:
+        return float(np.percentile(np.asarray(self.latencies) * 1000.0, q)) if self.latencies else float("nan")
+
+
+class LiveRuntime:
+    """Runs ``source`` through ``pipeline`` on three threads (see module doc).
+
+    on_frame: called on the emitting (calling) thread with ``(PoseFrame, image)`` after the
+        sinks; return False to stop (e.g. the quit key).
+    """
+
+    def __init__(
+        self,
+        source,
+        pipeline: Pipeline,
+        on_frame: Callable[[PoseFrame, np.ndarray | None], bool | None] | None = None,
+        config: RuntimeConfig = RuntimeConfig(),
+    ) -> None:
+        self.source = source
+        self.pipeline = pipeline
+        self.on_frame = on_frame
+        self.config = config
+        self._stop = threading.Event()
+        self.stats = RuntimeStats()
+
+    def stop(self) -> None:
+        """Ask every thread to finish; safe from any thread or a signal handler."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def _handoff(self):
+        if self.config.drop_frames:
+            return LatestSlot()
+        return _Queue(self.config.queue_size, self._stop)
+
+    def run(self) -> RuntimeStats:
+        """Run until the source ends, ``stop()`` is called or a stage fails. Always closes the
+        source and the pipeline. A source error (e.g. a truncated file) is kept in
+        ``stats.error`` after everything before it was emitted; other errors are re-raised."""
+        st = self.stats
+        to_analyze, to_emit = self._handoff(), self._handoff()
+        errors: list[BaseException] = []
+        t_start = time.perf_counter()
+
+        def capture() -> None:
+            try:
+                t0 = None
+                for frame in self.source:
+                    if self._stop.is_set():
+                        break
+                    if self.config.realtime:
+                        now = time.perf_counter()
+                        t0 = now - frame.timestamp if t0 is None else t0
+                        delay = t0 + frame.timestamp - now
+                        if delay > 0:
+                            self._stop.wait(delay)
+                    st.captured += 1
+                    to_analyze.put((frame, time.perf_counter()))
+            except ArposeError as exc:
+                st.error = exc
+            except BaseException as exc:  # re-raised on the calling thread
+                errors.append(exc)
+                self._stop.set()
+            finally:
+                to_analyze.close()
+
+        def analyze() -> None:
+            try:
+                while True:
+                    item = to_analyze.get()
+                    if item is _DONE or self._stop.is_set():
+                        break
+                    frame, t_cap = item
+                    pf = self.pipeline.analyze(frame)
+                    st.analyzed += 1
+                    to_emit.put((pf, t_cap))
+            except BaseException as exc:
+                errors.append(exc)
+                self._stop.set()
+            finally:
+                to_emit.close()
+
+        threads = [threading.Thread(target=capture, name="arpose-capture", daemon=True),
+                   threading.Thread(target=analyze, name="arpose-analyze", daemon=True)]
+        for t in threads:
+            t.start()
+        try:
+            while True:
+                item = to_emit.get()
+                if item is _DONE or self._stop.is_set():
+                    break
+                pf, t_cap = item
+                image = self.pipeline.emit(pf)
+                st.emitted += 1
+                st.latencies.append(time.perf_counter() - t_cap)
+                if self.on_frame is not None and self.on_frame(pf, image) is False:
+                    break
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self._stop.set()
+            to_analyze.close()
+            to_emit.close()
+            for t in threads:
+                t.join(timeout=10.0)
+            st.dropped = to_analyze.dropped + to_emit.dropped
+            st.seconds = time.perf_counter() - t_start
+            try:
+                self.source.close()
+            finally:
+                self.pipeline.close()
+        if errors:
+            raise errors[0]
+        return st
