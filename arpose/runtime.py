@@ -147,12 +147,14 @@ class LiveRuntime:
         self.pipeline = pipeline
         self.on_frame = on_frame
         self.config = config
-        self._stop = threading.Event()
+        self._stop = threading.Event()  # the user's stop: end now
+        self._halt = threading.Event()  # a stage failed: take no more input, emit what is analysed
         self.stats = RuntimeStats()
 
     def stop(self) -> None:
         """Ask every thread to finish; safe from any thread or a signal handler."""
         self._stop.set()
+        self._halt.set()
 
     @property
     def stopping(self) -> bool:
@@ -161,7 +163,7 @@ class LiveRuntime:
     def _handoff(self):
         if self.config.drop_frames:
             return LatestSlot()
-        return _Queue(self.config.queue_size, self._stop)
+        return _Queue(self.config.queue_size, self._halt)
 
     def run(self) -> RuntimeStats:
         """Run until the source ends, ``stop()`` is called or a stage fails. Always closes the
@@ -176,21 +178,21 @@ class LiveRuntime:
             try:
                 t0 = None
                 for frame in self.source:
-                    if self._stop.is_set():
+                    if self._halt.is_set():
                         break
                     if self.config.realtime:
                         now = time.perf_counter()
                         t0 = now - frame.timestamp if t0 is None else t0
                         delay = t0 + frame.timestamp - now
                         if delay > 0:
-                            self._stop.wait(delay)
+                            self._halt.wait(delay)
                     st.captured += 1
                     to_analyze.put((frame, time.perf_counter()))
             except ArposeError as exc:
                 st.error = exc
             except BaseException as exc:  # re-raised on the calling thread
                 errors.append(exc)
-                self._stop.set()
+                self._halt.set()
             finally:
                 to_analyze.close()
 
@@ -198,7 +200,7 @@ class LiveRuntime:
             try:
                 while True:
                     item = to_analyze.get()
-                    if item is _DONE or self._stop.is_set():
+                    if item is _DONE or self._halt.is_set():
                         break
                     frame, t_cap = item
                     pf = self.pipeline.analyze(frame)
@@ -206,7 +208,7 @@ class LiveRuntime:
                     to_emit.put((pf, t_cap))
             except BaseException as exc:
                 errors.append(exc)
-                self._stop.set()
+                self._halt.set()
             finally:
                 to_emit.close()
 
@@ -228,7 +230,7 @@ class LiveRuntime:
         except KeyboardInterrupt:
             pass
         finally:
-            self._stop.set()
+            self.stop()
             to_analyze.close()
             to_emit.close()
             for t in threads:
