@@ -25,12 +25,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def make_estimator(args: argparse.Namespace, source):
+    """The estimator for ``source`` as the options ask (tracking for sequences)."""
+    return BlazePoseEstimator(EstimatorConfig(tracking=source.is_sequence))
+
+
+def make_renderer(args: argparse.Namespace, ctx: RunContext):
+    """The frame renderer: the skeleton and HUD over the frame."""
+    return skeleton_renderer
+
+
 def run(args: argparse.Namespace) -> int:
     check_outputs(args)
     source = open_source(args.input, fps=args.fps, sequence=args.sequence)
-    estimator = BlazePoseEstimator(EstimatorConfig(tracking=source.is_sequence))
+    estimator = make_estimator(args, source)
     ctx = RunContext(command="run", source=source, camera=Camera.from_fov(*source.size, args.fov))
-    pipeline = build_pipeline(args, ctx, estimator, renderer=skeleton_renderer if args.out else None)
+    pipeline = build_pipeline(args, ctx, estimator, renderer=make_renderer(args, ctx) if args.out else None)
     summary = drive(pipeline, source, progress=not args.no_progress)
     rate = summary.frames / summary.seconds if summary.seconds > 0 else float("nan")
     print(

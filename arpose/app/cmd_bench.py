@@ -1,0 +1,230 @@
+"""``arpose bench``: the same frames through (a) a bare MediaPipe loop and (b) the full arpose
+pipeline, in one run, each arm in its own fresh process (so peak memory is its own).
+
+Reported per arm: per-stage times (median, p95), throughput (fps, lossless, as fast as
+possible), end-to-end latency (frame captured -> last output sent, e.g. the VMC packet) in a
+live-paced run at the source's frame rate, peak RSS, and RSS growth over the run; then the
+ratio of (b) to (a) and how much the non-rendering stages add to the bare loop.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+
+#: Flags that turn on every feature of the full pipeline, used when the run command has them.
+FULL_FEATURES = (
+    ("--props", "crown,glasses"),
+    ("--avatar", None),
+    ("--vmc", "127.0.0.1:{port}"),
+    ("--osc", "127.0.0.1:{port2}"),
+    ("--take", "{tmp}/bench.take"),
+)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "bench",
+        help="benchmark the full pipeline against a bare MediaPipe loop",
+        description="Run the same frames through a bare MediaPipe loop and through the full arpose pipeline "
+        "(smoothing, retargeting, props, VMC, take) and report per-stage times, throughput, latency, memory.",
+    )
+    p.add_argument("--video", metavar="FILE", help="a real clip to benchmark (default: the synthetic performer)")
+    p.add_argument("--seconds", type=float, default=6.0, help="length of the performer clip (default 6)")
+    p.add_argument("--motion", default="wave", help="performer motion (default wave)")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.set_defaults(func=run)
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _stats_ms(xs) -> dict:
+    a = np.asarray(xs, dtype=np.float64) * 1000.0
+    return {"median_ms": float(np.median(a)), "p95_ms": float(np.percentile(a, 95)), "n": int(a.size)}
+
+
+def arm_bare(video: str) -> dict:
+    """(a): decode with OpenCV, BlazePose Full through MediaPipe, nothing else."""
+    import mediapipe as mp
+
+    from .._cv import cv2
+    from ..estimate.blazepose import _quiet_native_stderr
+
+    with _quiet_native_stderr():  # start-up logging only; the loop itself is bare
+        pose = mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1, smooth_landmarks=False)
+        pose.process(np.zeros((64, 64, 3), np.uint8))
+    cap = cv2.VideoCapture(video)
+    decode, process = [], []
+    rss0 = None
+    t_start = time.perf_counter()
+    n = 0
+    while True:
+        t0 = time.perf_counter()
+        ok, image = cap.read()
+        t1 = time.perf_counter()
+        if not ok:
+            break
+        pose.process(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+        t2 = time.perf_counter()
+        if n == 0:
+            t_start, rss0 = t2, _rss_mb()  # exclude graph start-up from the rate
+        else:
+            decode.append(t1 - t0)
+            process.append(t2 - t1)
+        n += 1
+    seconds = time.perf_counter() - t_start
+    pose.close()
+    return {
+        "frames": n,
+        "fps": (n - 1) / seconds if seconds > 0 else float("nan"),
+        "stages": {"decode": _stats_ms(decode), "estimate": _stats_ms(process)},
+        "frame_ms": _stats_ms(np.add(decode, process)),
+        "peak_rss_mb": _peak_mb(),
+        "rss_growth_mb": _rss_mb() - (rss0 or 0.0),
+    }
+
+
+def _full_args(video: str, tmp: str, port: int, port2: int) -> argparse.Namespace:
+    from .cli import build_parser
+
+    parser = build_parser()
+    run_parser = parser._subparsers._group_actions[0].choices["run"]  # type: ignore[union-attr]
+    known = {s for a in run_parser._actions for s in a.option_strings}
+    argv = ["run", video, "--no-progress", "--force"]
+    for flag, value in FULL_FEATURES:
+        if flag in known:
+            argv.append(flag)
+            if value is not None:
+                argv.append(value.format(port=port, port2=port2, tmp=tmp))
+    return parser.parse_args(argv)
+
+
+def _run_full(video: str, realtime: bool) -> tuple[dict, list[str], dict]:
+    import socket
+
+    from ..runtime import LiveRuntime, RuntimeConfig
+    from ..source import open_source
+    from ..types import Camera
+    from . import cmd_run
+    from .runner import RunContext, build_pipeline
+
+    with tempfile.TemporaryDirectory() as tmp:
+        # Local UDP receivers so OSC/VMC packets really leave the process.
+        socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+        ports = [s.getsockname()[1] for s in socks]
+        args = _full_args(video, tmp, *ports)
+        source = open_source(video)
+        ctx = RunContext(command="run", source=source, camera=Camera.from_fov(*source.size, args.fov))
+        estimator = cmd_run.make_estimator(args, source)
+        pipeline = build_pipeline(args, ctx, estimator, renderer=cmd_run.make_renderer(args, ctx))
+        rss = []
+        runtime = LiveRuntime(source, pipeline, on_frame=lambda pf, im: rss.append(_rss_mb()),
+                              config=RuntimeConfig(drop_frames=realtime, realtime=realtime))
+        stats = runtime.run()
+        for s in socks:
+            s.close()
+        features = [a for a in vars(args) if getattr(args, a) not in (None, False) and a in
+                    ("props", "avatar", "vmc", "osc", "take", "smooth")]
+        return ({"stats": stats, "rss": rss}, features, pipeline.timer.summary())
+
+
+def arm_full(video: str) -> dict:
+    """(b): the full arpose pipeline, once lossless as fast as possible (throughput, stage
+    times), once paced like a live camera at the source rate (latency, drops)."""
+    fast, features, stages = _run_full(video, realtime=False)
+    live, _, _ = _run_full(video, realtime=True)
+    st, lv = fast["stats"], live["stats"]
+    rss = fast["rss"]
+    growth = float(np.mean(rss[-10:]) - np.mean(rss[5:15])) if len(rss) > 30 else float("nan")
+    return {
+        "frames": st.emitted,
+        "features": features,
+        "fps": st.fps,
+        "stages": {k: {"median_ms": v["median_ms"], "p95_ms": v["p95_ms"], "n": v["n"]} for k, v in stages.items()},
+        "live_fps": lv.fps,
+        "live_dropped": lv.dropped,
+        "latency_ms": {"median": lv.latency_ms(50), "p95": lv.latency_ms(95)},
+        "peak_rss_mb": _peak_mb(),
+        "rss_growth_mb": growth,
+    }
+
+
+def _performer_video(path: Path, seconds: float, motion: str) -> None:
+    from ..performer import render_video  # the synthetic performer renders the benchmark clip
+
+    render_video(path, motion=motion, seconds=seconds)
+
+
+def bench(video: str) -> dict:
+    ctx = get_context("spawn")
+    results = {}
+    for name, fn in (("bare", arm_bare), ("full", arm_full)):
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+            results[name] = pool.submit(fn, video).result()
+    bare, full = results["bare"], results["full"]
+    bare_ms = bare["frame_ms"]["median_ms"]
+    non_render = sum(v["median_ms"] for k, v in full["stages"].items()
+                     if k not in ("estimate", "render", "output", "total"))
+    results["ratio_fps_full_over_bare"] = full["fps"] / bare["fps"]
+    results["non_rendering_overhead_pct"] = 100.0 * non_render / bare_ms
+    results["cpu_count"] = os.cpu_count()
+    return results
+
+
+def format_table(res: dict) -> str:
+    bare, full = res["bare"], res["full"]
+    lines = [f"input: {res['input']} ({bare['frames']} frames)", f"full pipeline features: {', '.join(full['features']) or 'none'}",
+             "", f"{'stage':<12}{'median ms':>11}{'p95 ms':>9}"]
+    for arm in ("bare", "full"):
+        lines.append(f"[{arm}]")
+        for k, v in res[arm]["stages"].items():
+            lines.append(f"  {k:<10}{v['median_ms']:>11.2f}{v['p95_ms']:>9.2f}")
+    lines += [
+        "",
+        f"throughput: bare {bare['fps']:.1f} fps, full {full['fps']:.1f} fps (ratio {res['ratio_fps_full_over_bare']:.2f})",
+        f"non-rendering stages add {res['non_rendering_overhead_pct']:.1f}% to the bare loop's frame time",
+        f"live-paced full pipeline: {full['live_fps']:.1f} fps, {full['live_dropped']} frames dropped, "
+        f"latency median {full['latency_ms']['median']:.1f} ms, p95 {full['latency_ms']['p95']:.1f} ms",
+        f"peak RSS: bare {bare['peak_rss_mb']:.0f} MB, full {full['peak_rss_mb']:.0f} MB; "
+        f"RSS growth over the full run {full['rss_growth_mb']:+.1f} MB",
+    ]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.video:
+            video = args.video
+            if not Path(video).is_file():
+                raise InputError(f"input not found: {video} (check the path)")
+        else:
+            video = str(Path(tmp) / "performer.avi")
+            _performer_video(Path(video), args.seconds, args.motion)
+        res = bench(video)
+        res["input"] = args.video or f"synthetic performer ({args.motion}, {args.seconds:g} s, 640x480)"
+    if args.json:
+        print(json.dumps(res, indent=2))
+    else:
+        print(format_table(res))
+    return 0
