@@ -1,0 +1,333 @@
+"""BVH (Biovision Hierarchy) motion files: a reader with forward kinematics, and a writer
+for the humanoid skeleton of :mod:`arpose.skeleton`.
+
+Conventions (both directions)
+-----------------------------
+* ``CHANNELS`` give each joint's own Euler order: ``Zrotation Xrotation Yrotation`` means the
+  local rotation is ``R = Rz @ Rx @ Ry`` applied to column vectors (intrinsic rotations in
+  the listed order; scipy ``Rotation.from_euler("ZXY", [z, x, y], degrees=True)``). Angles
+  are degrees.
+* A joint's local translation is its ``OFFSET``; position channels (``Xposition`` ...), when
+  present, replace the matching offset component (the root's position channels give its
+  position in the file's world frame, as Blender's importer reads them).
+* ``global_rotation[j] = global_rotation[parent] * local_rotation[j]`` and
+  ``position[j] = position[parent] + global_rotation[parent].apply(translation[j])``.
+* Quaternions are ``(x, y, z, w)``. Positions are in the file's units (the writer writes
+  metres in the rig frame of :mod:`arpose.skeleton`: right-handed, +Y up, +Z the subject's
+  forward, +X the subject's left).
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from ..errors import InputError
+
+ROTATION_CHANNELS = ("Xrotation", "Yrotation", "Zrotation")
+POSITION_CHANNELS = ("Xposition", "Yposition", "Zposition")
+_VALID_CHANNELS = frozenset(ROTATION_CHANNELS + POSITION_CHANNELS)
+_TOKEN = re.compile(r"\{|\}|[^\s{}]+")
+
+
+@dataclass(frozen=True)
+class BvhJoint:
+    """One joint of a BVH hierarchy.
+
+    name: the joint's name. parent: index of the parent joint in :attr:`BvhData.joints`
+    (-1 for the root). offset: ``(3,)`` float64, file units, the joint relative to its
+    parent at rest (parent's frame). channels: channel names in file order.
+    channel_start: column of the first channel in :attr:`BvhData.motion`.
+    end_site: ``(3,)`` float64 End Site offset (file units, this joint's frame) or ``None``.
+    """
+
+    name: str
+    parent: int
+    offset: np.ndarray
+    channels: tuple[str, ...]
+    channel_start: int
+    end_site: np.ndarray | None = None
+
+    @property
+    def rotation_order(self) -> str:
+        """The rotation channels' axes in file order, e.g. ``"ZXY"`` (empty if none)."""
+        return "".join(c[0] for c in self.channels if c in ROTATION_CHANNELS)
+
+
+@dataclass(frozen=True)
+class BvhData:
+    """A parsed BVH file.
+
+    joints: every joint in declaration order (parents before children).
+    frame_time: seconds per frame (``Frame Time``).
+    motion: ``(F, C)`` float64, one row per frame, channels in file order (``C`` = the sum
+    of every joint's channel count; rotations in degrees, positions in file units).
+    """
+
+    joints: tuple[BvhJoint, ...]
+    frame_time: float
+    motion: np.ndarray
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.motion.shape[0])
+
+    @property
+    def num_channels(self) -> int:
+        return int(self.motion.shape[1])
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(j.name for j in self.joints)
+
+    @property
+    def parents(self) -> np.ndarray:
+        """``(J,)`` parent indices (-1 for the root)."""
+        return np.array([j.parent for j in self.joints], dtype=np.intp)
+
+    @property
+    def fps(self) -> float:
+        return 1.0 / self.frame_time
+
+    def index(self, name: str) -> int:
+        """Index of the joint called ``name``. Raises :class:`KeyError` if absent."""
+        for i, j in enumerate(self.joints):
+            if j.name == name:
+                return i
+        raise KeyError(name)
+
+
+def _fail(path: Path | str, what: str) -> InputError:
+    return InputError(f"not a valid BVH file: {path}: {what}")
+
+
+def parse_bvh(text: str, source: str = "<string>") -> BvhData:
+    """Parse BVH text (see :func:`read_bvh`). ``source`` names the text in error messages."""
+    body = text.lstrip("\ufeff \t\r\n")
+    if not body.startswith("HIERARCHY"):
+        raise _fail(source, "it does not start with HIERARCHY (is it a BVH motion file?)")
+    split = re.search(r"^\s*MOTION\s*$", body, flags=re.MULTILINE)
+    if split is None:
+        raise _fail(source, "no MOTION section (the file is truncated or not a BVH file)")
+    tokens = _TOKEN.findall(body[len("HIERARCHY"):split.start()])
+    joints = _parse_hierarchy(tokens, source)
+    frames, frame_time, motion = _parse_motion(body[split.end():], sum(len(j.channels) for j in joints), source)
+    if motion.shape[0] != frames:  # pragma: no cover - _parse_motion guarantees it
+        raise _fail(source, "frame count mismatch")
+    return BvhData(joints=tuple(joints), frame_time=frame_time, motion=motion)
+
+
+def _parse_hierarchy(tokens: list[str], source: str) -> list[BvhJoint]:
+    joints: list[BvhJoint] = []
+    pos = 0
+    n_channels = 0
+
+    def expect(word: str) -> None:
+        nonlocal pos
+        if pos >= len(tokens) or tokens[pos] != word:
+            got = tokens[pos] if pos < len(tokens) else "end of hierarchy"
+            raise _fail(source, f"expected {word!r} in HIERARCHY, got {got!r}")
+        pos += 1
+
+    def numbers(k: int, what: str) -> np.ndarray:
+        nonlocal pos
+        try:
+            vals = np.array([float(t) for t in tokens[pos:pos + k]], dtype=np.float64)
+        except ValueError:
+            raise _fail(source, f"{what} needs {k} numbers, got {' '.join(tokens[pos:pos + k])!r}") from None
+        if vals.size != k or not np.all(np.isfinite(vals)):
+            raise _fail(source, f"{what} needs {k} finite numbers")
+        pos += k
+        return vals
+
+    def joint(parent: int) -> None:
+        nonlocal pos, n_channels
+        name_tokens = []
+        while pos < len(tokens) and tokens[pos] != "{":
+            name_tokens.append(tokens[pos])
+            pos += 1
+        name = " ".join(name_tokens)
+        if not name:
+            raise _fail(source, "a joint has no name")
+        expect("{")
+        expect("OFFSET")
+        offset = numbers(3, f"OFFSET of {name}")
+        channels: tuple[str, ...] = ()
+        start = n_channels
+        if pos < len(tokens) and tokens[pos] == "CHANNELS":
+            pos += 1
+            try:
+                k = int(tokens[pos])
+            except (IndexError, ValueError):
+                raise _fail(source, f"CHANNELS of {name} needs a count") from None
+            pos += 1
+            channels = tuple(tokens[pos:pos + k])
+            bad = [c for c in channels if c not in _VALID_CHANNELS]
+            if len(channels) != k or bad or len(set(channels)) != k:
+                raise _fail(source, f"CHANNELS of {name} must list {k} distinct names from "
+                                    f"{', '.join(sorted(_VALID_CHANNELS))}, got {' '.join(channels)!r}")
+            pos += k
+            n_channels += k
+        index = len(joints)
+        joints.append(BvhJoint(name, parent, offset, channels, start))
+        end_site = None
+        while pos < len(tokens) and tokens[pos] != "}":
+            word = tokens[pos]
+            if word == "JOINT":
+                pos += 1
+                joint(index)
+            elif word == "End":
+                pos += 1
+                expect("Site")
+                expect("{")
+                expect("OFFSET")
+                end_site = numbers(3, f"End Site OFFSET of {name}")
+                expect("}")
+            else:
+                raise _fail(source, f"unexpected {word!r} inside joint {name}")
+        expect("}")
+        if end_site is not None:
+            j = joints[index]
+            joints[index] = BvhJoint(j.name, j.parent, j.offset, j.channels, j.channel_start, end_site)
+
+    expect("ROOT")
+    joint(-1)
+    if pos != len(tokens):
+        raise _fail(source, f"unexpected {tokens[pos]!r} after the root joint (only one ROOT is supported)")
+    return joints
+
+
+def _parse_motion(text: str, n_channels: int, source: str) -> tuple[int, float, np.ndarray]:
+    lines = text.splitlines()
+    header: dict[str, str] = {}
+    i = 0
+    while i < len(lines) and len(header) < 2:
+        line = lines[i].strip()
+        i += 1
+        if not line:
+            continue
+        m = re.match(r"^(Frames|Frame Time)\s*:\s*(\S+)\s*$", line)
+        if m is None:
+            raise _fail(source, f"expected 'Frames:' and 'Frame Time:' after MOTION, got {line[:40]!r}")
+        header[m.group(1)] = m.group(2)
+    if "Frames" not in header or "Frame Time" not in header:
+        raise _fail(source, "MOTION lacks 'Frames:' or 'Frame Time:' (the file is truncated)")
+    try:
+        frames = int(header["Frames"])
+        frame_time = float(header["Frame Time"])
+    except ValueError:
+        raise _fail(source, f"bad Frames / Frame Time values {header['Frames']!r} / {header['Frame Time']!r}") from None
+    if frames < 0 or not (math.isfinite(frame_time) and frame_time > 0):
+        raise _fail(source, f"Frames must be >= 0 and Frame Time > 0, got {frames} and {frame_time}")
+    rows = [ln for ln in lines[i:] if ln.strip()]
+    if len(rows) < frames:
+        raise InputError(
+            f"BVH file is truncated: {source}: the header says {frames} frames but only {len(rows)} "
+            f"motion lines follow (re-export or re-copy the file)"
+        )
+    if len(rows) > frames:
+        raise _fail(source, f"the header says {frames} frames but {len(rows)} motion lines follow")
+    motion = np.empty((frames, n_channels), dtype=np.float64)
+    for f, row in enumerate(rows):
+        vals = row.split()
+        if len(vals) != n_channels:
+            what = "truncated" if f == frames - 1 and len(vals) < n_channels else "malformed"
+            raise InputError(
+                f"BVH file is {what}: {source}: motion line {f + 1} has {len(vals)} values, the hierarchy "
+                f"declares {n_channels} channels"
+            )
+        try:
+            motion[f] = [float(v) for v in vals]
+        except ValueError:
+            raise _fail(source, f"motion line {f + 1} holds a value that is not a number") from None
+    if not np.all(np.isfinite(motion)):
+        raise _fail(source, "the motion holds NaN or infinite values")
+    return frames, frame_time, motion
+
+
+def read_bvh(path: str | os.PathLike[str]) -> BvhData:
+    """Read a BVH file.
+
+    Returns :class:`BvhData` (joints with name, parent index, offset ``(3,)``, channels and
+    End Site offset; ``frame_time`` in seconds; ``motion`` ``(F, C)`` float64 in file channel
+    order, degrees and file units).
+
+    Raises :class:`InputError` if the file is missing, unreadable, not a BVH file, malformed,
+    or truncated (fewer motion lines or values than the header declares).
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"BVH file not found: {p} (check the path)")
+    if p.is_dir():
+        raise InputError(f"expected a BVH file, got a folder: {p}")
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read BVH file: {p} ({exc.strerror})") from None
+    if not raw.strip():
+        raise InputError(f"BVH file is empty: {p}")
+    if b"\x00" in raw[:4096]:
+        raise _fail(p, "it is a binary file (is it a BVH motion file?)")
+    return parse_bvh(raw.decode("utf-8", errors="replace"), source=str(p))
+
+
+def local_transforms(data: BvhData) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame local translations ``(F, J, 3)`` (file units, parent frame) and local
+    rotations ``(F, J, 4)`` ``(x, y, z, w)`` of every joint, honouring each joint's channel
+    order (see the module doc)."""
+    n = data.num_frames
+    trans = np.empty((n, len(data.joints), 3))
+    rots = np.empty((n, len(data.joints), 4))
+    for j, joint in enumerate(data.joints):
+        trans[:, j] = joint.offset
+        axes, cols = [], []
+        for k, ch in enumerate(joint.channels):
+            col = joint.channel_start + k
+            if ch in POSITION_CHANNELS:
+                trans[:, j, POSITION_CHANNELS.index(ch)] = data.motion[:, col]
+            else:
+                axes.append(ch[0])
+                cols.append(col)
+        if axes:
+            rots[:, j] = Rotation.from_euler("".join(axes).upper(), data.motion[:, cols], degrees=True).as_quat()
+        else:
+            rots[:, j] = (0.0, 0.0, 0.0, 1.0)
+    return trans, rots
+
+
+def bvh_fk(data: BvhData) -> tuple[np.ndarray, np.ndarray]:
+    """Forward kinematics of every frame.
+
+    Returns ``(positions, rotations)``: ``positions`` ``(F, J, 3)`` float64 global joint
+    positions in file units and the file's world frame; ``rotations`` ``(F, J, 4)`` global
+    joint rotations ``(x, y, z, w)``.
+    """
+    trans, local = local_transforms(data)
+    n, nj = trans.shape[:2]
+    pos = np.empty((n, nj, 3))
+    grot: list[Rotation] = []
+    for j, joint in enumerate(data.joints):
+        r = Rotation.from_quat(local[:, j]) if n else Rotation.identity(0)
+        if joint.parent < 0:
+            grot.append(r)
+            pos[:, j] = trans[:, j]
+        else:
+            gp = grot[joint.parent]
+            grot.append(gp * r if n else r)
+            pos[:, j] = pos[:, joint.parent] + (gp.apply(trans[:, j]) if n else 0.0)
+    rot = np.stack([g.as_quat().reshape(n, 4) for g in grot], axis=1) if n else np.empty((0, nj, 4))
+    return pos, rot
+
+
+def end_site_positions(data: BvhData, positions: np.ndarray, rotations: np.ndarray) -> dict[int, np.ndarray]:
+    """Global End Site positions ``{joint index: (F, 3)}`` from :func:`bvh_fk`'s output."""
+    out = {}
+    for j, joint in enumerate(data.joints):
+        if joint.end_site is not None:
+            out[j] = positions[:, j] + Rotation.from_quat(rotations[:, j]).apply(joint.end_site)
+    return out
