@@ -1,0 +1,273 @@
+"""VMC protocol (Virtual Motion Capture, OSC over UDP) performer: drives Unity / Blender / VTuber
+avatars (EVMC4U, VMC4B, VSeeFace, VNyan) from :class:`arpose.retarget.BodyPose`.
+
+What one frame sends (in this order, packed into bundles of at most ``max_datagram`` bytes)
+--------------------------------------------------------------------------------------------
+* ``/VMC/Ext/Root/Pos`` ``s "root"``, ``3 f`` position, ``4 f`` quaternion: the avatar's root
+  object. Position: the hips' horizontal displacement from the **calibrated origin** (where
+  the hips were on the first frame with a known root position), on the floor (``y = 0``);
+  rotation identity (the body's orientation is the Hips' rotation).
+* ``/VMC/Ext/Bone/Pos`` ``s name``, ``3 f`` local position, ``4 f`` local rotation, for every
+  bone of :data:`arpose.skeleton.BONES` (Unity ``HumanBodyBones`` names), parents first.
+  Rotations: the retargeted local rotations, relative to the T-pose (identity = VRM T-pose,
+  which is also the rest pose of a normalised VRM), so a receiver can copy them to any
+  humanoid. Positions: the standard humanoid rest offsets of :mod:`arpose.skeleton` (receivers
+  such as EVMC4U copy bone positions; standard offsets never stretch a differently built
+  avatar) except the Hips, whose local position is ``(0, hip height above the floor, 0)``.
+* ``/VMC/Ext/OK`` ``i 1`` (loaded), ``i`` calibration state (3 calibrated, 1 waiting for the
+  first root position), ``i 0`` calibration mode (normal), ``i`` tracking status (1 tracked,
+  0 lost: no person, or no retargeted body, this frame).
+* ``/VMC/Ext/T`` ``f`` the frame's timestamp in seconds (source time).
+
+Frames
+------
+Unity: left-handed, +Y up, +Z the avatar's forward, +X its right, metres, quaternions
+``(x, y, z, w)``. From the rig / *world* frame of :class:`BodyPose` (right-handed, +X the
+subject's left) by mirroring X (:func:`arpose.skeleton.rig_to_unity_position` /
+:func:`~arpose.skeleton.rig_to_unity_quaternion`). A subject facing the camera gives an
+avatar facing +Z; walking towards the camera moves it along +Z; stepping to the image's
+right (the subject's left) moves it along Unity -X (the avatar's left).
+
+Translations are in *standard body* units: world metres times
+``standard leg length / the person's leg length`` (from ``BodyPose.offsets``), so a standard
+avatar's feet stay where the person's do. The hip height is ``root_y - floor_height`` when
+the floor is known, else the standard rest hip height plus the hips' rise since calibration.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..skeleton import BONE_INDEX, BONE_NAMES, NUM_BONES, REST_OFFSETS, rig_to_unity_position, rig_to_unity_quaternion
+from ..types import PoseFrame
+from .osc import DEFAULT_MAX_DATAGRAM, RateLimiter, UdpSender, encode_message, pack_bundles, resolve
+
+#: The Marionette's (receiver's) standard port.
+VMC_DEFAULT_PORT = 39539
+
+CALIBRATION_WAITING = 1
+CALIBRATION_DONE = 3
+_IDENTITY = np.array([0.0, 0.0, 0.0, 1.0])
+_HIPS = BONE_INDEX["Hips"]
+
+
+def _leg_length(offsets: np.ndarray) -> float:
+    """Mean hip-to-ankle length (metres) over both legs from ``(B, 3)`` rest offsets."""
+    o = np.asarray(offsets, dtype=np.float64)
+    return float(np.mean([np.linalg.norm(o[BONE_INDEX[f"{s}LowerLeg"]]) + np.linalg.norm(o[BONE_INDEX[f"{s}Foot"]])
+                          for s in ("Left", "Right")]))
+
+
+STANDARD_LEG = _leg_length(REST_OFFSETS)
+#: Standard rest height of the Hips joint above the floor (metres).
+STANDARD_HIP_HEIGHT = float(REST_OFFSETS[_HIPS, 1])
+#: ``(B, 3)`` standard rest offsets in Unity axes: the local positions sent for every bone but the Hips.
+UNITY_REST_OFFSETS = rig_to_unity_position(REST_OFFSETS)
+
+
+def body_scale(offsets: np.ndarray | None) -> float:
+    """Factor from the person's metres to the standard body's: standard leg / person's leg
+    (1 when ``offsets`` is missing or degenerate)."""
+    if offsets is None:
+        return 1.0
+    leg = _leg_length(offsets)
+    return STANDARD_LEG / leg if np.isfinite(leg) and leg > 1e-3 else 1.0
+
+
+@dataclass(frozen=True)
+class VmcPose:
+    """One avatar pose in Unity's frame, ready to encode.
+
+    root_position: ``(3,)`` metres, Unity; root_rotation: ``(4,)`` ``(x, y, z, w)``.
+    bone_positions: ``(B, 3)`` local positions, Unity, metres; bone_rotations: ``(B, 4)`` local
+    rotations ``(x, y, z, w)``, Unity, relative to the T-pose. Rows follow ``BONE_NAMES``.
+    """
+
+    root_position: np.ndarray
+    root_rotation: np.ndarray
+    bone_positions: np.ndarray
+    bone_rotations: np.ndarray
+
+
+def vmc_pose(
+    local_rotations: np.ndarray,
+    root_position: np.ndarray,
+    origin: np.ndarray,
+    scale: float = 1.0,
+    floor_height: float = float("nan"),
+) -> VmcPose:
+    """Rig-frame body to a Unity-frame VMC pose (pure).
+
+    local_rotations: ``(B, 4)`` rig-frame local rotations ``(x, y, z, w)`` (identity = T-pose;
+        the Hips' is the body orientation in *world*). Must be finite (see :class:`VmcEncoder`
+        for the hold-last policy).
+    root_position: ``(3,)`` Hips joint in *world* metres (finite).
+    origin: ``(3,)`` the calibrated Hips position in *world* metres.
+    scale: person metres -> standard body metres (:func:`body_scale`).
+    floor_height: the floor's *world* Y in metres, NaN if unknown.
+    """
+    q = np.asarray(local_rotations, dtype=np.float64)
+    q = q / np.linalg.norm(q, axis=1, keepdims=True)
+    root = np.asarray(root_position, dtype=np.float64)
+    d = (root - np.asarray(origin, dtype=np.float64)) * scale
+    if np.isfinite(floor_height):
+        hip_height = (root[1] - floor_height) * scale
+    else:
+        hip_height = STANDARD_HIP_HEIGHT + d[1]
+    positions = UNITY_REST_OFFSETS.copy()
+    positions[_HIPS] = (0.0, hip_height, 0.0)
+    return VmcPose(
+        root_position=rig_to_unity_position(np.array([d[0], 0.0, d[2]])),
+        root_rotation=_IDENTITY.copy(),
+        bone_positions=positions,
+        bone_rotations=rig_to_unity_quaternion(q),
+    )
+
+
+def encode_pose(pose: VmcPose) -> list[bytes]:
+    """``/VMC/Ext/Root/Pos`` then one ``/VMC/Ext/Bone/Pos`` per bone, as OSC messages."""
+    msgs = [encode_message("/VMC/Ext/Root/Pos", "root", pose.root_position, pose.root_rotation)]
+    for i, name in enumerate(BONE_NAMES):
+        msgs.append(encode_message("/VMC/Ext/Bone/Pos", name, pose.bone_positions[i], pose.bone_rotations[i]))
+    return msgs
+
+
+def encode_status(timestamp: float, calibrated: bool, tracking: bool) -> list[bytes]:
+    """``/VMC/Ext/OK`` (loaded 1, calibration state, mode 0, tracking status) and ``/VMC/Ext/T``."""
+    return [
+        encode_message("/VMC/Ext/OK", 1, CALIBRATION_DONE if calibrated else CALIBRATION_WAITING, 0, int(tracking)),
+        encode_message("/VMC/Ext/T", float(timestamp)),
+    ]
+
+
+class VmcEncoder:
+    """One avatar's stream: keeps the calibrated origin and the last good values.
+
+    ``encode(body, timestamp)`` returns the frame's OSC messages. ``body`` is a
+    :class:`arpose.retarget.BodyPose` or ``None`` (person lost / not retargeted: only the
+    status, tracking 0, so the receiver holds the last pose). Non-finite rotations hold the
+    previous frame's value for that bone (identity before any); a NaN root position holds the
+    previous root. The origin is set by the first finite root position; :meth:`recalibrate`
+    sets it again on the next one.
+    """
+
+    def __init__(self) -> None:
+        self.origin: np.ndarray | None = None
+        self._last_rot = np.tile(_IDENTITY, (NUM_BONES, 1))
+        self._last_root: np.ndarray | None = None
+
+    @property
+    def calibrated(self) -> bool:
+        return self.origin is not None
+
+    def recalibrate(self) -> None:
+        self.origin = None
+
+    def encode(self, body, timestamp: float) -> list[bytes]:
+        if body is None:
+            return encode_status(timestamp, self.calibrated, tracking=False)
+        q = np.asarray(body.local_rotations, dtype=np.float64)
+        good = np.all(np.isfinite(q), axis=1) & (np.linalg.norm(np.nan_to_num(q), axis=1) > 1e-6)
+        rot = np.where(good[:, None], q, self._last_rot)
+        self._last_rot = rot
+        root = np.asarray(body.root_position, dtype=np.float64)
+        if np.all(np.isfinite(root)):
+            if self.origin is None:
+                self.origin = root.copy()
+            self._last_root = root
+        root = self._last_root
+        if root is None:  # no position yet: pose in place at the standard height
+            root, origin = np.zeros(3), np.zeros(3)
+        else:
+            origin = self.origin
+        pose = vmc_pose(rot, root, origin, body_scale(getattr(body, "offsets", None)),
+                        float(getattr(body, "floor_height", float("nan"))))
+        return encode_pose(pose) + encode_status(timestamp, self.calibrated, tracking=True)
+
+
+class SlotAllocator:
+    """Stable avatar slots for tracked people: slot N goes to port + N.
+
+    A new person id takes slot ``id`` if that slot is free and below ``max_slots``, else the
+    lowest free slot; a slot is released when its person has been absent for
+    ``release_after_s`` seconds of frame time. People beyond ``max_slots`` get no slot.
+    """
+
+    def __init__(self, max_slots: int = 4, release_after_s: float = 2.0) -> None:
+        self.max_slots = max_slots
+        self.release_after_s = release_after_s
+        self.slots: dict[int, int] = {}  # person id -> slot
+        self._seen: dict[int, float] = {}
+
+    def assign(self, ids: list[int], timestamp: float) -> dict[int, int]:
+        """Slots of the people in this frame (``{person id: slot}``); releases stale slots first."""
+        for pid in list(self.slots):
+            if pid not in ids and timestamp - self._seen[pid] > self.release_after_s:
+                del self.slots[pid], self._seen[pid]
+        for pid in ids:
+            if pid not in self.slots:
+                used = set(self.slots.values())
+                free = [s for s in range(self.max_slots) if s not in used]
+                if not free:
+                    continue
+                self.slots[pid] = pid if pid in free else free[0]
+            self._seen[pid] = timestamp
+        return {pid: self.slots[pid] for pid in ids if pid in self.slots}
+
+
+class VmcSink:
+    """Pipeline sink sending every person's retargeted body over VMC.
+
+    host, port: the Marionette (receiver); person slot N is sent to ``port + N``. The host
+    is resolved once here; :class:`~arpose.errors.ConfigError` if it does not resolve or the
+    ports do not fit. rate_hz: cap on frames sent per second (``None``: every frame).
+    max_people: number of avatar slots (ports ``port .. port + max_people - 1``).
+    Sending never blocks or raises; drops are counted in ``sender.stats``.
+    """
+
+    def __init__(self, host: str, port: int = VMC_DEFAULT_PORT, rate_hz: float | None = None,
+                 max_people: int = 4, max_datagram: int = DEFAULT_MAX_DATAGRAM, option: str = "--vmc") -> None:
+        if not (1 <= port and port + max_people - 1 <= 65535):
+            raise ConfigError(f"{option}: ports {port}..{port + max_people - 1} (one per person) exceed 65535; "
+                              "choose a lower port")
+        self.host, self.port = host, port
+        self.family, sockaddr = resolve(host, port, option)
+        self._addr = [(sockaddr[0], port + n, *sockaddr[2:]) for n in range(max_people)]
+        self.max_datagram = max_datagram
+        self.limiter = RateLimiter(rate_hz)
+        self.allocator = SlotAllocator(max_people)
+        self.encoders: dict[int, VmcEncoder] = {}
+        self.sender = UdpSender()
+        self.frames_sent = 0
+        #: people sent without a retargeted body (``Person.body`` None): status only, tracking 0
+        self.people_without_body = 0
+        self._owner: dict[int, int] = {}  # slot -> person id last sent there
+
+    def write(self, pose_frame: PoseFrame, image=None) -> None:
+        if not self.limiter.allow():
+            return
+        t = pose_frame.timestamp
+        slots = self.allocator.assign([p.id for p in pose_frame.people], t)
+        for person in pose_frame.people:
+            slot = slots.get(person.id)
+            if slot is None:
+                continue
+            enc = self.encoders.setdefault(slot, VmcEncoder())
+            if self._owner.get(slot) != person.id:
+                enc.recalibrate()  # a new person in this slot: their own origin
+                self._owner[slot] = person.id
+            self.people_without_body += person.body is None
+            self._send(slot, enc.encode(person.body, t))
+        for pid, slot in self.allocator.slots.items():  # held but absent: hold pose, tracking 0
+            if pid not in slots:
+                self._send(slot, self.encoders[slot].encode(None, t))
+        self.frames_sent += 1
+
+    def _send(self, slot: int, messages: list[bytes]) -> None:
+        for dgram in pack_bundles(messages, self.max_datagram):
+            self.sender.send(dgram, self.family, self._addr[slot])
+
+    def close(self) -> None:
+        self.sender.close()
