@@ -331,3 +331,151 @@ def end_site_positions(data: BvhData, positions: np.ndarray, rotations: np.ndarr
         if joint.end_site is not None:
             out[j] = positions[:, j] + Rotation.from_quat(rotations[:, j]).apply(joint.end_site)
     return out
+
+
+# ----------------------------------------------------------------------------- writing
+
+#: Euler order of the rotation channels the writer emits (``R = Rz @ Rx @ Ry``).
+WRITE_ORDER = "ZXY"
+
+
+def _fmt3(v: np.ndarray) -> str:
+    return " ".join(f"{x:.6f}" for x in v)
+
+
+def skeleton_hierarchy(offsets: np.ndarray, end_offsets: np.ndarray) -> str:
+    """The ``HIERARCHY`` section of the humanoid skeleton of :mod:`arpose.skeleton`.
+
+    offsets: ``(B, 3)`` rest offsets, metres, rig frame (T-pose, +Y up, +Z forward); the
+    root's is its rest position. end_offsets: ``(B, 3)`` End Site offsets for leaf bones (NaN
+    rows for the others). The root has 6 channels (positions, then ZXY rotations); every
+    other joint 3 (``Zrotation Xrotation Yrotation``).
+    """
+    from ..skeleton import BONE_NAMES, CHILDREN
+
+    rot = " ".join(f"{a}rotation" for a in WRITE_ORDER)
+    lines = ["HIERARCHY"]
+
+    def emit(i: int, depth: int) -> None:
+        pad = "  " * depth
+        kind = "ROOT" if depth == 0 else "JOINT"
+        lines.append(f"{pad}{kind} {BONE_NAMES[i]}")
+        lines.append(f"{pad}{{")
+        lines.append(f"{pad}  OFFSET {_fmt3(offsets[i])}")
+        if depth == 0:
+            lines.append(f"{pad}  CHANNELS 6 Xposition Yposition Zposition {rot}")
+        else:
+            lines.append(f"{pad}  CHANNELS 3 {rot}")
+        for c in CHILDREN[i]:
+            emit(c, depth + 1)
+        if not CHILDREN[i]:
+            end = end_offsets[i]
+            if not np.all(np.isfinite(end)) or np.linalg.norm(end) < 1e-4:
+                raise ValueError(f"leaf bone {BONE_NAMES[i]} needs a non-zero End Site offset")
+            lines.extend([f"{pad}  End Site", f"{pad}  {{", f"{pad}    OFFSET {_fmt3(end)}", f"{pad}  }}"])
+        lines.append(f"{pad}}}")
+
+    emit(0, 0)
+    return "\n".join(lines) + "\n"
+
+
+def declaration_order() -> list[int]:
+    """Bone indices in the depth-first order :func:`skeleton_hierarchy` declares them."""
+    from ..skeleton import CHILDREN
+
+    order: list[int] = []
+
+    def visit(i: int) -> None:
+        order.append(i)
+        for c in CHILDREN[i]:
+            visit(c)
+
+    visit(0)
+    return order
+
+
+def euler_channels(local_rotations: np.ndarray) -> np.ndarray:
+    """``(F, B, 4)`` local quaternions ``(x, y, z, w)`` to ``(F, B, 3)`` degrees in
+    :data:`WRITE_ORDER` (Z, X, Y), unwrapped over frames so no channel jumps by 360."""
+    q = np.asarray(local_rotations, dtype=np.float64)
+    f, b = q.shape[:2]
+    eul = Rotation.from_quat(q.reshape(-1, 4)).as_euler(WRITE_ORDER, degrees=True).reshape(f, b, 3)
+    if f > 1:
+        eul = np.degrees(np.unwrap(np.radians(eul), axis=0))
+    return eul
+
+
+def skeleton_bvh_text(
+    local_rotations: np.ndarray,
+    root_positions: np.ndarray,
+    frame_time: float,
+    offsets: np.ndarray | None = None,
+    end_offsets: np.ndarray | None = None,
+) -> str:
+    """A whole BVH file for the humanoid skeleton.
+
+    local_rotations: ``(F, B, 4)`` quaternions ``(x, y, z, w)``, each bone relative to its
+    parent, identity = T-pose rest (the root's relative to the rig / world frame).
+    root_positions: ``(F, 3)`` metres, the Hips joint in the rig / world frame (+Y up).
+    frame_time: seconds per frame. offsets: ``(B, 3)`` rest offsets (default
+    :data:`arpose.skeleton.REST_OFFSETS`). end_offsets: ``(B, 3)`` End Sites (default the
+    skeleton's, scaled like ``offsets``). Raises ``ValueError`` on NaN or bad shapes.
+    """
+    from ..skeleton import END_OFFSETS, NUM_BONES, REST_OFFSETS
+
+    q = np.asarray(local_rotations, dtype=np.float64)
+    root = np.asarray(root_positions, dtype=np.float64)
+    if q.ndim != 3 or q.shape[1:] != (NUM_BONES, 4) or root.shape != (q.shape[0], 3):
+        raise ValueError(f"expected (F, {NUM_BONES}, 4) rotations and (F, 3) root positions, "
+                         f"got {q.shape} and {root.shape}")
+    if not (np.all(np.isfinite(q)) and np.all(np.isfinite(root))):
+        raise ValueError("rotations and root positions must be finite (fill missing frames first)")
+    if not (math.isfinite(frame_time) and frame_time > 0):
+        raise ValueError(f"frame_time must be > 0, got {frame_time}")
+    off = REST_OFFSETS if offsets is None else np.asarray(offsets, dtype=np.float64)
+    if end_offsets is None:
+        rest_len = np.linalg.norm(REST_OFFSETS[1:], axis=1)
+        scale = float(np.median(np.linalg.norm(off[1:], axis=1)[rest_len > 0] / rest_len[rest_len > 0]))
+        end_offsets = END_OFFSETS * (scale if math.isfinite(scale) and scale > 0 else 1.0)
+    eul = euler_channels(q)[:, declaration_order()]  # columns in the HIERARCHY's (depth-first) order
+    motion = np.concatenate([root, eul.reshape(q.shape[0], -1)], axis=1)
+    rows = "\n".join(" ".join(f"{v:.6f}" for v in row) for row in motion)
+    return (
+        skeleton_hierarchy(off, np.asarray(end_offsets, dtype=np.float64))
+        + f"MOTION\nFrames: {q.shape[0]}\nFrame Time: {frame_time:.8f}\n"
+        + rows + ("\n" if rows else "")
+    )
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename, so a
+    failure never leaves half a file. Raises :class:`arpose.errors.OutputError`."""
+    from ..errors import OutputError
+
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path} ({exc.strerror})") from None
+
+
+def write_bvh(
+    path: str | os.PathLike[str],
+    local_rotations: np.ndarray,
+    root_positions: np.ndarray,
+    frame_time: float,
+    offsets: np.ndarray | None = None,
+    force: bool = False,
+) -> Path:
+    """Write :func:`skeleton_bvh_text` to ``path`` (atomically). Raises
+    :class:`arpose.errors.OutputError` if it exists without ``force`` or cannot be written."""
+    from .video import check_writable
+
+    p = check_writable(path, force=force)
+    write_text_atomic(p, skeleton_bvh_text(local_rotations, root_positions, frame_time, offsets))
+    return p

@@ -1,0 +1,212 @@
+"""Exports of recorded motion: one person's body track to BVH (with resampling to a constant
+frame rate), and takes to the landmark CSV of ``arpose run --csv`` plus a joint-angle CSV.
+
+The same functions serve ``arpose export TAKE`` and ``arpose run INPUT --bvh OUT.bvh``.
+"""
+from __future__ import annotations
+
+import csv
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+from scipy.spatial.transform import Rotation, Slerp
+
+from ..errors import InputError
+from ..retarget.body import BodyPose
+from ..skeleton import NUM_BONES, forward_kinematics
+from .bvh import skeleton_bvh_text, write_text_atomic
+from .csv_landmarks import CsvWriter
+from .take import Take
+from .video import check_writable
+
+#: A frame counts as on the nominal grid when its time is within this fraction of a frame
+#: interval of ``t0 + k / fps``; otherwise the track is resampled.
+GRID_TOLERANCE = 0.05
+
+ANGLE_COLUMNS = ("frame", "time_s", "person", "angle", "degrees")
+
+
+@dataclass(frozen=True)
+class BodyTrack:
+    """One person's body poses over time (frames without a usable pose left out).
+
+    times: ``(F,)`` seconds, increasing. local_rotations: ``(F, B, 4)`` ``(x, y, z, w)``
+    (see :class:`BodyPose`). root_positions: ``(F, 3)`` metres, Hips in the camera-attached
+    rig frame. positions: ``(F, B, 3)`` metres, global joints (the BodyPoses' own).
+    offsets: ``(B, 3)`` rest offsets, metres (the median over frames).
+    """
+
+    times: np.ndarray
+    local_rotations: np.ndarray
+    root_positions: np.ndarray
+    positions: np.ndarray
+    offsets: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.times.shape[0])
+
+
+def body_track(samples: Iterable[tuple[float, BodyPose | None]], what: str = "the recording") -> BodyTrack:
+    """A :class:`BodyTrack` from ``(timestamp, BodyPose or None)`` pairs.
+
+    Frames with no pose, a non-finite root position or non-finite rotations are left out
+    (the BVH interpolates across them). Raises :class:`InputError` if no frame is usable.
+    """
+    times, rots, roots, poss, offs = [], [], [], [], []
+    last_t = -math.inf
+    for t, body in samples:
+        if body is None or not math.isfinite(t) or t <= last_t:
+            continue
+        q = np.asarray(body.local_rotations, dtype=np.float64)
+        r = np.asarray(body.root_position, dtype=np.float64)
+        if not (np.all(np.isfinite(q)) and np.all(np.isfinite(r))):
+            continue
+        times.append(t)
+        rots.append(q)
+        roots.append(r)
+        poss.append(np.asarray(body.positions, dtype=np.float64))
+        offs.append(np.asarray(body.offsets, dtype=np.float64))
+        last_t = t
+    if not times:
+        raise InputError(
+            f"{what} holds no retargeted body pose to export as BVH "
+            f"(record with retargeting on, and check that a person was found)"
+        )
+    return BodyTrack(
+        times=np.asarray(times),
+        local_rotations=np.stack(rots),
+        root_positions=np.stack(roots),
+        positions=np.stack(poss),
+        offsets=np.nanmedian(np.stack(offs), axis=0),
+    )
+
+
+def take_body_track(take: Take, person: int | None = None) -> tuple[int, BodyTrack]:
+    """The body track of ``person`` (an id; default: the id with the most body poses).
+    Returns ``(person id, track)``. Raises :class:`InputError` if there is none."""
+    ids = take.person_ids
+    if not ids:
+        raise InputError(f"take {take.path} holds no person (nothing to export)")
+    pid = ids[0] if person is None else int(person)
+    if pid not in ids:
+        raise InputError(f"take {take.path} has no person {pid} (people in it: {', '.join(map(str, sorted(ids)))})")
+    samples = ((f.timestamp, next((p.body for p in f.people if p.id == pid), None)) for f in take.frames)
+    return pid, body_track(samples, what=f"take {take.path} (person {pid})")
+
+
+def on_grid(times: np.ndarray, fps: float, tolerance: float = GRID_TOLERANCE) -> bool:
+    """True if ``times`` are ``t0 + k / fps`` for consecutive ``k`` (within ``tolerance`` of a
+    frame interval): the track can be written as is."""
+    if times.size < 2:
+        return True
+    k = np.arange(times.size)
+    return bool(np.max(np.abs(times - times[0] - k / fps)) <= tolerance / fps)
+
+
+def resample(track: BodyTrack, fps: float) -> BodyTrack:
+    """The track at a constant ``fps`` from its first to its last time: rotations by slerp
+    (per bone), the root position linearly; joint positions are the forward kinematics of
+    those. Returns a new track."""
+    if not (math.isfinite(fps) and fps > 0):
+        raise InputError(f"--fps must be a positive number, got {fps}")
+    t = track.times
+    if t.size < 2:
+        return track
+    n = int(math.floor((t[-1] - t[0]) * fps + 1e-6)) + 1
+    out_t = t[0] + np.arange(n) / fps
+    out_t = np.minimum(out_t, t[-1])
+    rots = np.empty((n, NUM_BONES, 4))
+    for b in range(NUM_BONES):
+        rots[:, b] = Slerp(t, Rotation.from_quat(track.local_rotations[:, b]))(out_t).as_quat()
+
+    root = np.stack([np.interp(out_t, t, track.root_positions[:, c]) for c in range(3)], axis=1)
+    positions, _ = forward_kinematics(rots, root, track.offsets)
+    return BodyTrack(out_t, rots, root, positions, track.offsets)
+
+
+def bvh_for_track(track: BodyTrack, fps: float | None = None, nominal_fps: float | None = None) -> tuple[str, BodyTrack]:
+    """BVH text for a track and the (possibly resampled) track it holds.
+
+    fps: the output rate (always resamples to it unless the track is already on that grid).
+    Without it the rate is ``nominal_fps`` (e.g. the take's) or the median rate, and the track
+    is resampled only if its frames are not evenly spaced at that rate.
+    """
+    if fps is None:
+        if nominal_fps and on_grid(track.times, nominal_fps):
+            fps = nominal_fps
+        elif len(track) > 1:
+            fps = float(1.0 / np.median(np.diff(track.times)))
+        else:
+            fps = nominal_fps or 30.0
+    out = track if on_grid(track.times, fps) else resample(track, fps)
+    return skeleton_bvh_text(out.local_rotations, out.root_positions, 1.0 / fps, out.offsets), out
+
+
+def export_bvh(track: BodyTrack, path: str | os.PathLike[str], fps: float | None = None,
+               nominal_fps: float | None = None, force: bool = False) -> tuple[Path, BodyTrack]:
+    """Write the track as BVH (see :func:`bvh_for_track`). Returns ``(path, written track)``.
+    Raises :class:`OutputError` if ``path`` exists without ``force`` or cannot be written."""
+    p = check_writable(path, force=force)
+    text, out = bvh_for_track(track, fps=fps, nominal_fps=nominal_fps)
+    write_text_atomic(p, text)
+    return p, out
+
+
+def angles_path(csv_path: str | os.PathLike[str]) -> Path:
+    """Where the joint-angle CSV goes beside a landmark CSV: ``OUT.angles.csv``."""
+    p = Path(csv_path)
+    return p.with_name(p.stem + ".angles.csv")
+
+
+def export_csv(take: Take, path: str | os.PathLike[str], person: int | None = None,
+               force: bool = False) -> tuple[Path, int, Path | None]:
+    """Write the take's landmarks as the CSV of ``arpose run --csv`` (same columns,
+    :data:`arpose.record.CSV_COLUMNS`), only ``person`` if given; and, if any person has joint
+    angles, a second long-form CSV ``OUT.angles.csv`` with :data:`ANGLE_COLUMNS`
+    (``degrees`` empty for NaN). Returns ``(csv path, rows, angles path or None)``."""
+    if person is not None and person not in take.person_ids:
+        raise InputError(f"take {take.path} has no person {person} "
+                         f"(people in it: {', '.join(map(str, sorted(take.person_ids))) or 'none'})")
+    has_angles = any(p.angles is not None for f in take.frames for p in f.people
+                     if person is None or p.id == person)
+    apath = angles_path(path) if has_angles else None
+    check_writable(path, force=force)
+    if apath is not None:
+        check_writable(apath, force=force)
+    with CsvWriter(path, force=force) as writer:
+        for pf in take.pose_frames():
+            if person is not None:
+                pf = pf.with_people([p for p in pf.people if p.id == person])
+            writer.write(pf)
+        rows = writer.rows
+    if apath is not None:
+        with open(apath, "w", newline="", encoding="utf-8") as fh:
+            out = csv.writer(fh)
+            out.writerow(ANGLE_COLUMNS)
+            for f in take.frames:
+                for p in f.people:
+                    if p.angles is None or (person is not None and p.id != person):
+                        continue
+                    for name, deg in p.angles.items():
+                        out.writerow((f.index, f"{f.timestamp:.6f}", p.id, name,
+                                      "" if not math.isfinite(deg) else f"{deg:.4f}"))
+    return Path(path), rows, apath
+
+
+def track_from_pose_frames(frames: Sequence, person: int | None = None, what: str = "the run") -> tuple[int, BodyTrack]:
+    """Like :func:`take_body_track` for ``(timestamp, people)`` pairs collected live."""
+    counts: dict[int, int] = {}
+    for _, people in frames:
+        for p in people:
+            if p.body is not None:
+                counts[p.id] = counts.get(p.id, 0) + 1
+    if not counts:
+        raise InputError(f"{what} produced no retargeted body pose to write as BVH "
+                         f"(turn retargeting on, and check that a person was found)")
+    pid = max(sorted(counts), key=lambda i: counts[i]) if person is None else int(person)
+    samples = ((t, next((p.body for p in people if p.id == pid), None)) for t, people in frames)
+    return pid, body_track(samples, what=f"{what} (person {pid})")

@@ -1,0 +1,547 @@
+"""Motion-capture takes: a crash-safe, documented file holding every frame and person.
+
+File format (version 1; full description in ``docs/takes.md``)
+--------------------------------------------------------------
+UTF-8 text, one record per line::
+
+    ARPOSE-TAKE 1
+    <crc32> {"type": "header", ...}
+    <crc32> {"type": "frame", "index": 0, "t": 0.0, "people": [...]}
+    ...
+    <crc32> {"type": "end", "frames": N}
+
+* Line 1 is the magic word and the format's major version.
+* Every other line is the CRC-32 of the JSON text (8 lower-case hex digits, ``zlib.crc32``
+  of its UTF-8 bytes), one space, and one JSON object. No pickle anywhere.
+* Arrays are ``{"dtype": "<f4", "shape": [33, 5], "b64": "..."}``: the raw little-endian
+  bytes in base64, so NaN survives exactly. Scalars that are NaN are ``null``. Optional
+  values that are not available (``raw_landmarks`` before smoothing, ``body`` / ``angles``
+  without retargeting) are absent keys, never zeros.
+* Records are flushed to the operating system as they are written and ``fsync``-ed at least
+  every ``sync_interval`` seconds (0.5 s by default), so ``kill -9`` loses at most the
+  record being written and a power cut at most the last ``sync_interval``. A clean close
+  writes the ``end`` record; a take without it (or with a torn last line) opens with a
+  :class:`TruncatedTakeWarning` and every complete frame.
+
+Frames of reference are the data contract's (:mod:`arpose.types`): image landmarks
+normalised, world landmarks in MediaPipe's world frame (metres), ``body`` in the
+camera-attached rig frame of :class:`arpose.retarget.BodyPose`, quaternions ``(x, y, z, w)``.
+"""
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as _dt
+import itertools
+import json
+import math
+import os
+import threading
+import time
+import warnings
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping
+
+import numpy as np
+
+from ..errors import InputError, OutputError
+from ..landmarks import NAMES
+from ..retarget.body import BodyPose
+from ..skeleton import BONE_NAMES, END_OFFSETS, PARENTS, REST_OFFSETS
+from ..types import Camera, Frame, Person, PoseFrame
+from .video import check_writable
+
+MAGIC = "ARPOSE-TAKE"
+FORMAT_VERSION = 1
+TAKE_EXTENSION = ".take"
+_PERSON_ARRAYS = ("landmarks", "world", "raw_landmarks", "raw_world")
+
+
+class TruncatedTakeWarning(UserWarning):
+    """A take ended without its end record (the recorder was killed or crashed) or with a
+    torn last line: every complete frame was read."""
+
+
+# ----------------------------------------------------------------------------- encoding
+
+
+def encode_array(a: np.ndarray) -> dict:
+    """An array as ``{"dtype", "shape", "b64"}`` (little-endian raw bytes, base64)."""
+    arr = np.asarray(a)
+    if arr.dtype == object:
+        raise TypeError("object arrays cannot be stored in a take")
+    le = arr.astype(arr.dtype.newbyteorder("<"), copy=False)
+    return {"dtype": le.dtype.str, "shape": list(arr.shape), "b64": base64.b64encode(np.ascontiguousarray(le).tobytes()).decode("ascii")}
+
+
+def decode_array(d: Mapping[str, Any]) -> np.ndarray:
+    """Inverse of :func:`encode_array` (native byte order). Raises ``ValueError`` if malformed."""
+    dtype = np.dtype(d["dtype"])
+    if dtype.kind not in "fiub":
+        raise ValueError(f"unsupported dtype {d['dtype']!r}")
+    raw = base64.b64decode(d["b64"], validate=True)
+    shape = tuple(int(s) for s in d["shape"])
+    arr = np.frombuffer(raw, dtype=dtype).reshape(shape)
+    return arr.astype(dtype.newbyteorder("="))
+
+
+def _num(v: Any) -> Any:
+    """A JSON scalar: NaN / inf become ``null``; numpy scalars become Python ones."""
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        return f if math.isfinite(f) else None
+    return v
+
+
+def _value(v: Any) -> Any:
+    if isinstance(v, np.ndarray):
+        return encode_array(v)
+    return _num(v)
+
+
+def encode_body(body: BodyPose) -> dict:
+    """Every :class:`BodyPose` field (arrays encoded, NaN scalars ``null``)."""
+    return {f.name: _value(getattr(body, f.name)) for f in dataclasses.fields(body)}
+
+
+def decode_body(d: Mapping[str, Any]) -> BodyPose:
+    """A :class:`BodyPose` from :func:`encode_body` output; unknown keys (newer writers)
+    are ignored, and ``null`` scalars read back as NaN."""
+    known = {f.name: f for f in dataclasses.fields(BodyPose)}
+    kwargs = {}
+    for k, v in d.items():
+        if k not in known:
+            continue
+        if isinstance(v, dict):
+            kwargs[k] = decode_array(v)
+        elif v is None:
+            kwargs[k] = float("nan")
+        else:
+            kwargs[k] = v
+    return BodyPose(**kwargs)
+
+
+def encode_person(person: Person) -> dict:
+    """One person as a JSON-ready dict (see the module doc). ``mask`` is not stored."""
+    out: dict[str, Any] = {"id": int(person.id), "score": _num(person.score)}
+    for name in _PERSON_ARRAYS:
+        arr = getattr(person, name)
+        if arr is not None:
+            out[name] = encode_array(arr)
+    if person.body is not None:
+        out["body"] = encode_body(person.body)
+    if person.angles is not None:
+        out["angles"] = {str(k): _num(v) for k, v in person.angles.items()}
+    return out
+
+
+def decode_person(d: Mapping[str, Any]) -> Person:
+    kwargs: dict[str, Any] = {"id": int(d["id"]), "score": float("nan") if d.get("score") is None else float(d["score"])}
+    for name in _PERSON_ARRAYS:
+        if name in d:
+            kwargs[name] = decode_array(d[name])
+    if "body" in d:
+        kwargs["body"] = decode_body(d["body"])
+    if "angles" in d:
+        kwargs["angles"] = {k: float("nan") if v is None else float(v) for k, v in d["angles"].items()}
+    return Person(**kwargs)
+
+
+def encode_record(record: Mapping[str, Any]) -> bytes:
+    """One line of a take: ``<crc32 hex> <json>\\n`` (UTF-8)."""
+    text = json.dumps(record, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    return b"%08x " % zlib.crc32(text) + text + b"\n"
+
+
+def decode_record(line: bytes) -> dict:
+    """Inverse of :func:`encode_record`. Raises ``ValueError`` if the line is torn or corrupt."""
+    line = line.rstrip(b"\r\n")
+    if len(line) < 10 or line[8:9] != b" ":
+        raise ValueError("not a checksummed record")
+    crc, text = line[:8], line[9:]
+    if int(crc, 16) != zlib.crc32(text):
+        raise ValueError("checksum mismatch")
+    obj = json.loads(text.decode("utf-8"))
+    if not isinstance(obj, dict) or "type" not in obj:
+        raise ValueError("record has no type")
+    return obj
+
+
+# ----------------------------------------------------------------------------- header
+
+
+def take_header(
+    source: str = "",
+    source_kind: str = "",
+    resolution: tuple[int, int] | None = None,
+    fps: float | None = None,
+    camera: Camera | None = None,
+    command: str = "",
+    settings: Mapping[str, Any] | None = None,
+) -> dict:
+    """The header record of a take: format, source, resolution ``(width, height)`` pixels,
+    nominal fps, camera intrinsics (pixels, OpenCV convention), the skeleton (bone names,
+    parent indices, rest offsets and end sites in metres, rig frame), landmark names and the
+    arpose version. ``settings`` is free-form JSON (stage configs) stored as given."""
+    from .. import __version__
+
+    return {
+        "type": "header",
+        "format": "arpose-take",
+        "version": FORMAT_VERSION,
+        "arpose_version": __version__,
+        "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": command,
+        "source": {"name": str(source), "kind": source_kind},
+        "resolution": list(resolution) if resolution else None,
+        "fps": _num(fps) if fps else None,
+        "camera": dataclasses.asdict(camera) if camera is not None else None,
+        "skeleton": {
+            "bones": list(BONE_NAMES),
+            "parents": [int(p) for p in PARENTS],
+            "rest_offsets": REST_OFFSETS.tolist(),
+            "end_offsets": [None if np.isnan(e[0]) else e.tolist() for e in END_OFFSETS],
+            "frame": "rig: metres, right-handed, +Y up, +Z subject forward, +X subject left",
+        },
+        "landmarks": list(NAMES),
+        "quaternion_order": "xyzw",
+        "settings": dict(settings or {}),
+    }
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+class TakeWriter:
+    """Writes a take as it goes (a pipeline sink: ``write(pose_frame, image)``, ``close()``).
+
+    path: the take file (``.take`` by convention). header: from :func:`take_header`.
+    force: overwrite an existing file. sync_interval: seconds between ``fsync`` calls
+    (records are flushed to the OS every frame regardless).
+    Raises :class:`OutputError` if the file cannot be created or exists without ``force``.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], header: Mapping[str, Any], force: bool = False,
+                 sync_interval: float = 0.5):
+        self.path = check_writable(path, force=force)
+        self.sync_interval = float(sync_interval)
+        self.frames = 0
+        self._lock = threading.Lock()
+        try:
+            self._file = open(self.path, "wb")
+        except OSError as exc:
+            raise OutputError(f"cannot create take: {self.path} ({exc.strerror})") from None
+        head = dict(header)
+        head["type"] = "header"
+        self._write_line(f"{MAGIC} {FORMAT_VERSION}\n".encode("ascii"))
+        self._write_line(encode_record(head))
+        self._sync()
+
+    def _write_line(self, data: bytes) -> None:
+        try:
+            self._file.write(data)
+            self._file.flush()
+        except OSError as exc:
+            raise OutputError(f"cannot write take: {self.path} ({exc.strerror}; is the disk full?)") from None
+
+    def _sync(self) -> None:
+        try:
+            os.fsync(self._file.fileno())
+        except OSError:  # pragma: no cover - fsync unsupported (some network filesystems)
+            pass
+        self._last_sync = time.monotonic()
+
+    def write(self, pose_frame: PoseFrame, image: np.ndarray | None = None) -> None:
+        """Append one frame (every person, all fields present). ``image`` is ignored."""
+        record = {
+            "type": "frame",
+            "index": int(pose_frame.index),
+            "t": float(pose_frame.timestamp),
+            "people": [encode_person(p) for p in pose_frame.people],
+        }
+        line = encode_record(record)
+        with self._lock:
+            if self._file.closed:
+                return
+            self._write_line(line)
+            self.frames += 1
+            if time.monotonic() - self._last_sync >= self.sync_interval:
+                self._sync()
+
+    def close(self) -> None:
+        """Write the end record, flush and fsync. Safe to call twice."""
+        with self._lock:
+            if self._file.closed:
+                return
+            try:
+                self._write_line(encode_record({"type": "end", "frames": self.frames}))
+                self._sync()
+            finally:
+                self._file.close()
+
+    def __enter__(self) -> "TakeWriter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def auto_take_name(folder: str | os.PathLike[str] = ".", prefix: str = "take",
+                   now: _dt.datetime | None = None) -> Path:
+    """A new, unused take path in ``folder``: ``take-YYYYMMDD-HHMMSS.take`` (local time),
+    with ``-2``, ``-3`` ... appended if that name exists."""
+    now = now or _dt.datetime.now()
+    base = Path(folder) / f"{prefix}-{now:%Y%m%d-%H%M%S}"
+    path = base.with_suffix(TAKE_EXTENSION)
+    k = 2
+    while path.exists():
+        path = Path(f"{base}-{k}{TAKE_EXTENSION}")
+        k += 1
+    return path
+
+
+class TakeRecorder:
+    """A sink that records takes on demand (e.g. a key in ``arpose live``).
+
+    ``start(path)`` opens a new take, ``stop()`` finishes it; frames written while no take is
+    open are ignored. Thread-safe: start/stop may come from a UI thread while the pipeline
+    writes. header: from :func:`take_header` (shared by every take this recorder makes).
+    """
+
+    def __init__(self, header: Mapping[str, Any], sync_interval: float = 0.5):
+        self.header = dict(header)
+        self.sync_interval = sync_interval
+        self._writer: TakeWriter | None = None
+        self._lock = threading.Lock()
+        self.finished: list[Path] = []
+
+    @property
+    def recording(self) -> bool:
+        return self._writer is not None
+
+    @property
+    def path(self) -> Path | None:
+        """The take being recorded, or ``None``."""
+        w = self._writer
+        return w.path if w is not None else None
+
+    @property
+    def frames(self) -> int:
+        """Frames in the take being recorded (0 when idle)."""
+        w = self._writer
+        return w.frames if w is not None else 0
+
+    def start(self, path: str | os.PathLike[str] | None = None, force: bool = False) -> Path:
+        """Start a take at ``path`` (default: :func:`auto_take_name` in the current folder),
+        finishing any take in progress. Returns the path. Raises :class:`OutputError`."""
+        target = Path(path) if path is not None else auto_take_name()
+        writer = TakeWriter(target, self.header, force=force, sync_interval=self.sync_interval)
+        with self._lock:
+            old, self._writer = self._writer, writer
+        if old is not None:
+            old.close()
+            self.finished.append(old.path)
+        return writer.path
+
+    def stop(self) -> Path | None:
+        """Finish the take in progress; returns its path (``None`` if none was recording)."""
+        with self._lock:
+            old, self._writer = self._writer, None
+        if old is None:
+            return None
+        old.close()
+        self.finished.append(old.path)
+        return old.path
+
+    def toggle(self, folder: str | os.PathLike[str] = ".") -> Path | None:
+        """Stop if recording (returns ``None``), else start an automatically named take in
+        ``folder`` (returns its path)."""
+        if self.recording:
+            self.stop()
+            return None
+        return self.start(auto_take_name(folder))
+
+    def write(self, pose_frame: PoseFrame, image: np.ndarray | None = None) -> None:
+        with self._lock:
+            writer = self._writer
+            if writer is not None:
+                writer.write(pose_frame, image)
+
+    def close(self) -> None:
+        self.stop()
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class TakeFrame:
+    """One recorded frame: source ``index``, ``timestamp`` seconds, and every person."""
+
+    index: int
+    timestamp: float
+    people: tuple[Person, ...]
+
+
+@dataclass
+class Take:
+    """A take read back. ``truncated`` is True (and ``warning`` says why) when the take ended
+    without its end record or with a torn last line; ``frames`` then hold every complete
+    frame. ``skipped`` counts corrupt records dropped by ``salvage=True``."""
+
+    path: Path
+    header: dict
+    frames: list[TakeFrame]
+    truncated: bool = False
+    warning: str | None = None
+    skipped: int = 0
+
+    @property
+    def timestamps(self) -> np.ndarray:
+        """``(F,)`` seconds."""
+        return np.array([f.timestamp for f in self.frames], dtype=np.float64)
+
+    @property
+    def fps(self) -> float:
+        """The header's nominal fps, else the median frame rate, else 30."""
+        fps = self.header.get("fps")
+        if fps:
+            return float(fps)
+        t = self.timestamps
+        if t.size > 1 and np.median(np.diff(t)) > 0:
+            return float(1.0 / np.median(np.diff(t)))
+        return 30.0
+
+    @property
+    def resolution(self) -> tuple[int, int] | None:
+        r = self.header.get("resolution")
+        return (int(r[0]), int(r[1])) if r else None
+
+    @property
+    def camera(self) -> Camera | None:
+        c = self.header.get("camera")
+        return Camera(**c) if c else None
+
+    @property
+    def person_ids(self) -> list[int]:
+        """Every person id in the take, by how many frames hold a body pose for it (then how
+        many frames it appears in), most first."""
+        seen: dict[int, list[int]] = {}
+        for f in self.frames:
+            for p in f.people:
+                c = seen.setdefault(p.id, [0, 0])
+                c[0] += p.body is not None
+                c[1] += 1
+        return sorted(seen, key=lambda i: (-seen[i][0], -seen[i][1], i))
+
+    def pose_frames(self, images: Iterable[np.ndarray] | None = None) -> Iterator[PoseFrame]:
+        """The frames as :class:`PoseFrame` objects. ``images``: BGR images to pair with the
+        frames in order (e.g. the source video); without them every frame shares one
+        read-only black image of the take's resolution (640x480 if unknown)."""
+        if images is None:
+            w, h = self.resolution or (640, 480)
+            blank = np.zeros((h, w, 3), dtype=np.uint8)
+            blank.flags.writeable = False
+            images_it: Iterator[np.ndarray] = itertools.repeat(blank)
+        else:
+            images_it = iter(images)
+        for f in self.frames:
+            try:
+                image = next(images_it)
+            except StopIteration:
+                return
+            yield PoseFrame(Frame(image=image, timestamp=f.timestamp, index=f.index), f.people)
+
+
+def _bad_take(path: Path, what: str) -> InputError:
+    return InputError(f"not a readable take: {path}: {what}")
+
+
+def read_take(path: str | os.PathLike[str], salvage: bool = False, warn: bool = True) -> Take:
+    """Read a take file.
+
+    A take that ends without its end record or with a torn last line (the recorder was
+    killed) is returned with ``truncated=True`` and ``warning`` set, and a
+    :class:`TruncatedTakeWarning` is issued (``warn=False`` to only set the flag).
+    A corrupt record *before* the end raises :class:`InputError`, unless ``salvage=True``,
+    which skips such records (counted in ``Take.skipped``).
+    Raises :class:`InputError` for a missing, empty, foreign or newer-version file.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"take not found: {p} (check the path)")
+    if p.is_dir():
+        raise InputError(f"expected a take file, got a folder: {p}")
+    try:
+        fh = open(p, "rb")
+    except OSError as exc:
+        raise InputError(f"cannot read take: {p} ({exc.strerror})") from None
+    with fh:
+        first = fh.readline(64)
+        if not first:
+            raise InputError(f"take is empty (0 bytes): {p}")
+        magic = first.split()
+        if len(magic) != 2 or magic[0] != MAGIC.encode():
+            hint = ""
+            if first.startswith(b"HIERARCHY"):
+                hint = " (this is a BVH file)"
+            elif first.startswith(b"frame,"):
+                hint = " (this is a landmark CSV)"
+            raise _bad_take(p, f"it does not start with {MAGIC!r}{hint}")
+        try:
+            version = int(magic[1])
+        except ValueError:
+            raise _bad_take(p, f"bad format version {magic[1]!r}") from None
+        if version > FORMAT_VERSION:
+            raise InputError(f"take format version {version} is newer than this arpose reads "
+                             f"({FORMAT_VERSION}): {p} (upgrade arpose)")
+        lines = fh.read().split(b"\n")
+    # A complete file ends with "\n": the last split element is empty. Anything else is torn.
+    torn_tail = lines.pop() != b""
+    if not lines:
+        raise _bad_take(p, "the header is missing (the take was cut off as it started)")
+    try:
+        header = decode_record(lines[0])
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _bad_take(p, f"the header is corrupt ({exc})") from None
+    if header.get("type") != "header":
+        raise _bad_take(p, "the second line is not the header record")
+    frames: list[TakeFrame] = []
+    ended = False
+    skipped = 0
+    problems: list[str] = []
+    for n, line in enumerate(lines[1:], start=3):
+        try:
+            rec = decode_record(line)
+            kind = rec["type"]
+            if kind == "frame":
+                people = tuple(decode_person(d) for d in rec["people"])
+                frames.append(TakeFrame(int(rec["index"]), float(rec["t"]), people))
+            elif kind == "end":
+                ended = True
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+            last = n == len(lines) + 1
+            if last and not torn_tail:
+                torn_tail = True  # a complete-looking but corrupt final line: cut mid-write
+                continue
+            if salvage:
+                skipped += 1
+                continue
+            raise InputError(f"take is corrupt: {p}: record on line {n} is damaged ({exc}); "
+                             f"use --salvage to skip damaged records") from None
+    if torn_tail:
+        problems.append("its last record is torn")
+    if not ended:
+        problems.append("it has no end record (the recorder was stopped abruptly)")
+    warning = None
+    if problems:
+        warning = f"take {p} is truncated: {' and '.join(problems)}; read {len(frames)} complete frames"
+        if warn:
+            warnings.warn(warning, TruncatedTakeWarning, stacklevel=2)
+    return Take(path=p, header=header, frames=frames, truncated=bool(problems), warning=warning, skipped=skipped)
