@@ -8,7 +8,7 @@ camera has root rotation identity (the avatar faces +Z, towards the viewer), wit
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -32,6 +32,8 @@ class BodyPose:
     reprojection_error_px: RMS pixel error of the root-pose fit (NaN if not fitted).
     foot_contact: ``(2,)`` bool, (left, right) foot in contact with the floor.
     floor_height: the floor's Y in *world* metres (NaN if not yet estimated).
+    rotations: ``(B, 4)`` global bone rotations ``(x, y, z, w)`` in *world* (forward
+        kinematics of ``local_rotations``), or ``None`` if the producer did not fill them.
     """
 
     local_rotations: np.ndarray
@@ -40,8 +42,9 @@ class BodyPose:
     offsets: np.ndarray
     bone_confidence: np.ndarray
     reprojection_error_px: float = float("nan")
-    foot_contact: np.ndarray = np.zeros(2, dtype=bool)
+    foot_contact: np.ndarray = field(default_factory=lambda: np.zeros(2, dtype=bool))
     floor_height: float = float("nan")
+    rotations: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if np.shape(self.local_rotations) != (NUM_BONES, 4):

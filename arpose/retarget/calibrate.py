@@ -1,0 +1,173 @@
+"""Per-person bone lengths: measured from landmarks, robust median over the first seconds of a
+take, then constant.
+
+The skeleton keeps the *directions* of :data:`arpose.skeleton.REST_OFFSETS` (so identity
+rotations are still the T-pose every consumer expects) and scales each offset by a measured
+segment length (:data:`SEGMENTS`). Left and right are pooled (a body is symmetric, and it
+halves the noise). Segments never seen with enough visibility take the median scale of the
+segments that were seen (or 1.0 with nothing seen).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..landmarks import PoseLandmark as L
+from ..skeleton import BONE_INDEX, END_OFFSETS, REST_OFFSETS, markers_from_pose, rest_pose
+
+#: Measured segments, each a distance between two points derived from landmarks (metres):
+#: ``torso`` hip centre to shoulder centre; ``shoulder_half`` / ``hip_half`` half the
+#: shoulder / hip width; ``upper_arm`` shoulder-elbow; ``forearm`` elbow-wrist; ``hand`` wrist
+#: to the middle of index and pinky; ``thigh`` hip-knee; ``shin`` knee-ankle; ``neck``
+#: shoulder centre to ear centre; ``foot`` ankle to the toe joint (heel/foot-index mix);
+#: ``toe`` toe joint to foot index.
+SEGMENTS = ("torso", "shoulder_half", "hip_half", "upper_arm", "forearm", "hand", "thigh", "shin",
+            "neck", "foot", "toe")
+
+
+def _w(*terms: tuple[int, float]) -> np.ndarray:
+    w = np.zeros(33)
+    for lm, k in terms:
+        w[int(lm)] += k
+    return w
+
+
+_HC = _w((L.LEFT_HIP, 0.5), (L.RIGHT_HIP, 0.5))
+_SC = _w((L.LEFT_SHOULDER, 0.5), (L.RIGHT_SHOULDER, 0.5))
+_EC = _w((L.LEFT_EAR, 0.5), (L.RIGHT_EAR, 0.5))
+
+
+def _pairs() -> dict[str, list[tuple[np.ndarray, np.ndarray, float]]]:
+    """segment -> list of (weights a, weights b, factor): length = factor * |a - b|."""
+    out: dict[str, list] = {
+        "torso": [(_HC, _SC, 1.0)],
+        "shoulder_half": [(_w((L.LEFT_SHOULDER, 1)), _w((L.RIGHT_SHOULDER, 1)), 0.5)],
+        "hip_half": [(_w((L.LEFT_HIP, 1)), _w((L.RIGHT_HIP, 1)), 0.5)],
+        "neck": [(_SC, _EC, 1.0)],
+    }
+    for s in ("LEFT", "RIGHT"):
+        def lm(name: str) -> np.ndarray:
+            return _w((L[f"{s}_{name}"], 1.0))
+        toe_joint = _w((L[f"{s}_HEEL"], 0.25), (L[f"{s}_FOOT_INDEX"], 0.75))
+        hand_end = _w((L[f"{s}_INDEX"], 0.5), (L[f"{s}_PINKY"], 0.5))
+        for seg, a, b in (
+            ("upper_arm", lm("SHOULDER"), lm("ELBOW")), ("forearm", lm("ELBOW"), lm("WRIST")),
+            ("hand", lm("WRIST"), hand_end), ("thigh", lm("HIP"), lm("KNEE")),
+            ("shin", lm("KNEE"), lm("ANKLE")), ("foot", lm("ANKLE"), toe_joint),
+            ("toe", toe_joint, lm("FOOT_INDEX")),
+        ):
+            out.setdefault(seg, []).append((a, b, 1.0))
+    return out
+
+
+_PAIRS = _pairs()
+
+
+def segment_samples(points: np.ndarray, visibility: np.ndarray, min_visibility: float = 0.5
+                    ) -> dict[str, list[float]]:
+    """Segment lengths measured in one frame.
+
+    points: ``(33, 3)`` landmark positions, metres, any frame. visibility: ``(33,)`` in
+    [0, 1] (NaN counts as 0). Returns ``{segment: [length, ...]}`` (one entry per side that
+    was seen with every landmark it uses at ``min_visibility`` or above; left and right
+    pooled).
+    """
+    p = np.asarray(points, dtype=np.float64)
+    vis = np.nan_to_num(np.asarray(visibility, dtype=np.float64), nan=0.0)
+    out: dict[str, list[float]] = {}
+    for seg, pairs in _PAIRS.items():
+        for a, b, k in pairs:
+            used = (a != 0) | (b != 0)
+            if np.any(vis[used] < min_visibility):
+                continue
+            d = k * float(np.linalg.norm(a @ p - b @ p))
+            if np.isfinite(d) and d > 0:
+                out.setdefault(seg, []).append(d)
+    return out
+
+
+def _rest_segments() -> dict[str, float]:
+    pos, rot = rest_pose()
+    m = markers_from_pose(pos, rot)
+    s = segment_samples(m, np.ones(33))
+    return {k: float(np.mean(v)) for k, v in s.items()}
+
+
+#: Segment lengths of the default skeleton (metres).
+REST_SEGMENTS: dict[str, float] = _rest_segments()
+
+
+def offsets_from_segments(segments: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Rest offsets for a person with the given segment lengths.
+
+    segments: ``{name: metres}`` for names in :data:`SEGMENTS`; missing or non-finite ones
+    take the median scale of the others. Returns ``(offsets (B, 3), ends (B, 3))``, metres,
+    rig frame, same directions as :data:`REST_OFFSETS` / :data:`END_OFFSETS`.
+    """
+    k = {}
+    for name in SEGMENTS:
+        v = segments.get(name, float("nan"))
+        k[name] = v / REST_SEGMENTS[name] if v is not None and np.isfinite(v) and v > 0 else np.nan
+    known = [v for v in k.values() if np.isfinite(v)]
+    overall = float(np.median(known)) if known else 1.0
+    k = {n: (v if np.isfinite(v) else overall) for n, v in k.items()}
+    off = REST_OFFSETS.copy()
+    end = END_OFFSETS.copy()
+    b = BONE_INDEX
+    off[b["Hips"]] *= overall
+    for name in ("Spine", "Chest", "UpperChest", "Neck"):
+        off[b[name]] *= k["torso"]
+    off[b["Head"]] *= k["neck"]
+    end[b["Head"]] *= overall
+    for s in ("Left", "Right"):
+        off[b[f"{s}Shoulder"]] *= np.array([k["shoulder_half"], k["torso"], 1.0])
+        off[b[f"{s}UpperArm"]] *= k["shoulder_half"]
+        off[b[f"{s}LowerArm"]] *= k["upper_arm"]
+        off[b[f"{s}Hand"]] *= k["forearm"]
+        end[b[f"{s}Hand"]] *= k["hand"]
+        off[b[f"{s}UpperLeg"]] *= k["hip_half"]
+        off[b[f"{s}LowerLeg"]] *= k["thigh"]
+        off[b[f"{s}Foot"]] *= k["shin"]
+        off[b[f"{s}Toes"]] *= k["foot"]
+        end[b[f"{s}Toes"]] *= k["toe"]
+    return off, end
+
+
+@dataclass(frozen=True)
+class CalibrationConfig:
+    """seconds: how long from a person's first frame lengths are collected (then frozen).
+    min_visibility: landmarks below this are not measured."""
+
+    seconds: float = 2.0
+    min_visibility: float = 0.5
+
+
+class BoneCalibrator:
+    """Collects segment lengths for one person over the first ``config.seconds`` and gives
+    the median-based offsets. While collecting, :attr:`offsets` follow the median so far;
+    afterwards they are frozen for the rest of the take."""
+
+    def __init__(self, config: CalibrationConfig = CalibrationConfig()) -> None:
+        self.config = config
+        self._samples: dict[str, list[float]] = {}
+        self._start: float | None = None
+        self.frozen = False
+        self.offsets, self.ends = REST_OFFSETS.copy(), END_OFFSETS.copy()
+        self.segments: dict[str, float] = {}
+
+    def update(self, points: np.ndarray, visibility: np.ndarray, timestamp: float) -> None:
+        """Add one frame's measurements (``points`` ``(33, 3)`` metres, ``visibility`` ``(33,)``,
+        ``timestamp`` seconds) unless frozen."""
+        if self.frozen:
+            return
+        if self._start is None:
+            self._start = timestamp
+        if timestamp - self._start > self.config.seconds and self._samples:
+            self.frozen = True
+            return
+        for seg, vals in segment_samples(points, visibility, self.config.min_visibility).items():
+            self._samples.setdefault(seg, []).extend(vals)
+        self.segments = {s: float(np.median(v)) for s, v in self._samples.items()}
+        self.offsets, self.ends = offsets_from_segments(self.segments)
+

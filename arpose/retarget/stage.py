@@ -1,0 +1,145 @@
+"""The retargeting pipeline stage: per-person state around the pure solvers.
+
+For each person (keyed by :attr:`Person.id`) and frame:
+
+1. world landmarks to rig axes (:func:`~arpose.retarget.solver.mp_world_to_rig`);
+2. bone lengths: robust median over the first seconds, then frozen (:mod:`.calibrate`);
+3. rotations (:func:`~arpose.retarget.solver.solve`), signs continuous with the last frame;
+   bones with low visibility hold their last rotation for ``hold_seconds``, then rest;
+4. root 6D pose in camera space (:func:`~arpose.retarget.root.fit_root_pose`): the whole
+   body is moved from MediaPipe's hip-centred world into the camera-attached rig *world* of
+   :class:`BodyPose`; without a fit the last fit is reused for ``hold_seconds``, then the root
+   is NaN;
+5. foot grounding (:mod:`.grounding`);
+6. joint angles (:mod:`.angles`) into :attr:`Person.angles`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from ..landmarks import VISIBILITY
+from ..skeleton import MP_TO_RIG, NUM_BONES
+from ..types import Camera, Person, PoseFrame
+from .angles import joint_angles
+from .body import BodyPose
+from .calibrate import BoneCalibrator, CalibrationConfig
+from .geometry import IDENTITY_QUAT, continuous
+from .grounding import FootGrounder, GroundingConfig
+from .root import RootFit, RootFitConfig, fit_root_pose
+from .solver import SolverConfig, mp_world_to_rig, solve
+
+
+@dataclass(frozen=True)
+class RetargetConfig:
+    """solver / calibration / root / grounding: the parts' configs. hold_seconds: how long a
+    bone (or the root fit) keeps its last value when unseen. grounding_enabled: apply foot
+    grounding. forget_seconds: drop a person's state after this long unseen."""
+
+    solver: SolverConfig = field(default_factory=SolverConfig)
+    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
+    root: RootFitConfig = field(default_factory=RootFitConfig)
+    grounding: GroundingConfig = field(default_factory=GroundingConfig)
+    grounding_enabled: bool = True
+    hold_seconds: float = 0.5
+    forget_seconds: float = 5.0
+
+
+class Retargeter:
+    """Retargeting state of one person. ``camera=None`` keeps the body in MediaPipe's
+    hip-centred world (rig axes): no root fit and no grounding."""
+
+    def __init__(self, config: RetargetConfig = RetargetConfig(), camera: Camera | None = None) -> None:
+        self.config = config
+        self.camera = camera
+        self.calibrator = BoneCalibrator(config.calibration)
+        self.grounder = FootGrounder(config.grounding)
+        self._prev_local: np.ndarray | None = None     # last output (after the root pose)
+        self._prev_solved: np.ndarray | None = None    # last solver output (hip-centred)
+        self._last_seen = np.full(NUM_BONES, -np.inf)
+        self._fit: RootFit | None = None
+        self._fit_time = -np.inf
+        self.last_time = -np.inf
+        self.reprojection_errors: list[float] = []
+
+    def update(self, person: Person, timestamp: float) -> tuple[BodyPose, dict[str, float]]:
+        """Body pose and joint angles for ``person`` at ``timestamp`` (seconds)."""
+        cfg = self.config
+        points = mp_world_to_rig(person.world)
+        vis = np.asarray(person.landmarks[:, VISIBILITY], dtype=np.float64)
+        self.calibrator.update(points, vis, timestamp)
+
+        fallback = np.tile(IDENTITY_QUAT, (NUM_BONES, 1))
+        if self._prev_solved is not None:
+            hold = (timestamp - self._last_seen) <= cfg.hold_seconds
+            fallback[hold] = self._prev_solved[hold]
+        body = solve(points, vis, self.calibrator.offsets, cfg.solver, fallback, self._prev_local)
+        self._last_seen[body.bone_confidence >= cfg.solver.min_visibility] = timestamp
+        self._prev_solved = body.local_rotations
+
+        if self.camera is not None:
+            body = self._place(body, person, vis, timestamp)
+            if cfg.grounding_enabled:
+                body = self.grounder.update(body, body.rotations, timestamp)
+        self._prev_local = body.local_rotations
+        self.last_time = timestamp
+        return body, joint_angles(points, vis, cfg.solver.min_visibility)
+
+    def _place(self, body: BodyPose, person: Person, vis: np.ndarray, timestamp: float) -> BodyPose:
+        """Move ``body`` from the hip-centred rig frame into camera-attached *world*."""
+        cam = self.camera
+        px = np.asarray(person.landmarks[:, :2], dtype=np.float64) * np.array([cam.width, cam.height])
+        fit = fit_root_pose(person.world, px, vis, cam, self.config.root, guess=self._fit)
+        rms = float("nan")
+        if fit is not None:
+            self._fit, self._fit_time, rms = fit, timestamp, fit.rms_px
+            self.reprojection_errors.append(rms)
+        elif self._fit is None or timestamp - self._fit_time > self.config.hold_seconds:
+            nan3 = np.full(3, np.nan)
+            return replace(body, root_position=nan3, positions=np.full_like(body.positions, np.nan))
+        r_rig = MP_TO_RIG @ self._fit.rotation @ MP_TO_RIG
+        t_rig = MP_TO_RIG @ self._fit.translation
+        rr = Rotation.from_matrix(r_rig)
+        local = body.local_rotations.copy()
+        local[0] = (rr * Rotation.from_quat(local[0])).as_quat()
+        local = continuous(local, self._prev_local)
+        glob = (rr * Rotation.from_quat(body.rotations)).as_quat()
+        return replace(
+            body,
+            local_rotations=local,
+            root_position=r_rig @ body.root_position + t_rig,
+            positions=body.positions @ r_rig.T + t_rig,
+            rotations=glob,
+            reprojection_error_px=rms,
+        )
+
+
+class RetargetStage:
+    """Pipeline stage ``"retarget"``: fills :attr:`Person.body` (:class:`BodyPose`) and
+    :attr:`Person.angles` for everyone, keeping one :class:`Retargeter` per ``Person.id``.
+
+    camera: intrinsics for the root pose (``None``: bodies stay in MediaPipe's hip-centred
+    world, rig axes). The camera's size should be the frames' size (landmarks are normalised).
+    """
+
+    name = "retarget"
+
+    def __init__(self, config: RetargetConfig = RetargetConfig(), camera: Camera | None = None) -> None:
+        self.config = config
+        self.camera = camera
+        self.people: dict[int, Retargeter] = {}
+
+    def process(self, pose_frame: PoseFrame) -> PoseFrame:
+        t = pose_frame.timestamp
+        out = []
+        for person in pose_frame.people:
+            r = self.people.get(person.id)
+            if r is None:
+                r = self.people[person.id] = Retargeter(self.config, self.camera)
+            body, angles = r.update(person, t)
+            out.append(person.with_(body=body, angles=angles))
+        for pid in [k for k, r in self.people.items() if t - r.last_time > self.config.forget_seconds]:
+            del self.people[pid]
+        return pose_frame.with_people(out)
