@@ -122,17 +122,23 @@ class RetargetStage:
 
     camera: intrinsics for the root pose (``None``: bodies stay in MediaPipe's hip-centred
     world, rig axes). The camera's size should be the frames' size (landmarks are normalised).
+    independent_frames: unrelated stills: every frame starts from fresh state (no length
+    calibration, hold or grounding carried between photos).
     """
 
     name = "retarget"
 
-    def __init__(self, config: RetargetConfig = RetargetConfig(), camera: Camera | None = None) -> None:
+    def __init__(self, config: RetargetConfig = RetargetConfig(), camera: Camera | None = None,
+                 independent_frames: bool = False) -> None:
         self.config = config
         self.camera = camera
+        self.independent_frames = independent_frames
         self.people: dict[int, Retargeter] = {}
 
     def process(self, pose_frame: PoseFrame) -> PoseFrame:
         t = pose_frame.timestamp
+        if self.independent_frames:
+            self.people.clear()
         out = []
         for person in pose_frame.people:
             r = self.people.get(person.id)

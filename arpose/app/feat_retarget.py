@@ -1,0 +1,62 @@
+"""Feature: retargeting to the humanoid rig (on by default) for run / demo / live.
+
+Fills every person's :class:`~arpose.retarget.BodyPose` (bone rotations, root 6D pose in
+camera space from ``--fov``, foot contacts) and joint angles, which the overlays, VMC/OSC and
+takes read.
+
+Options
+-------
+``--no-retarget``     skip retargeting (no bones, no angles: VMC and avatars get nothing).
+``--no-grounding``    keep the measured root position (no floor pinning of planted feet).
+``--angles FILE.csv`` write joint angles per frame and person:
+                      ``frame,time_s,person,<ANGLE_NAMES>`` (degrees; empty = not seen).
+
+For unrelated stills (an image, or a folder without ``--sequence``) every frame is solved on
+its own: no calibration, hold or grounding across different photos.
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+
+from ..errors import ConfigError
+from ..record import check_writable
+from ..retarget import AnglesCsvWriter, RetargetConfig, RetargetStage
+
+
+def add_options(parser: argparse.ArgumentParser, command: str) -> None:
+    group = parser.add_argument_group("retargeting")
+    group.add_argument("--no-retarget", action="store_true",
+                       help="skip retargeting to the humanoid rig (no bone rotations, root pose or joint angles)")
+    group.add_argument("--no-grounding", action="store_true",
+                       help="do not pin planted feet to the estimated floor")
+    group.add_argument("--angles", metavar="FILE.csv",
+                       help="write joint angles in degrees per frame and person (elbows, knees, hips, shoulders, spine)")
+
+
+def config_from_args(args: argparse.Namespace, independent: bool = False) -> RetargetConfig | None:
+    """The retargeting config the options ask for, or ``None`` with ``--no-retarget``."""
+    if getattr(args, "no_retarget", False):
+        if getattr(args, "angles", None):
+            raise ConfigError("--angles needs retargeting; drop --no-retarget")
+        return None
+    cfg = RetargetConfig()
+    if getattr(args, "no_grounding", False) or independent:
+        cfg = replace(cfg, grounding_enabled=False)
+    return cfg
+
+
+def stages(args: argparse.Namespace, ctx) -> list:
+    independent = not getattr(ctx.source, "is_sequence", True)
+    cfg = config_from_args(args, independent)
+    if cfg is None:
+        return []
+    return [RetargetStage(cfg, ctx.camera, independent_frames=independent)]
+
+
+def sinks(args: argparse.Namespace, ctx) -> list:
+    path = getattr(args, "angles", None)
+    if not path:
+        return []
+    check_writable(path, force=getattr(args, "force", False))
+    return [AnglesCsvWriter(path, force=True)]
