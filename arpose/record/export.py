@@ -128,8 +128,9 @@ def resample(track: BodyTrack, fps: float) -> BodyTrack:
     return BodyTrack(out_t, rots, root, positions, track.offsets)
 
 
-def bvh_for_track(track: BodyTrack, fps: float | None = None, nominal_fps: float | None = None) -> tuple[str, BodyTrack]:
-    """BVH text for a track and the (possibly resampled) track it holds.
+def bvh_for_track(track: BodyTrack, fps: float | None = None,
+                  nominal_fps: float | None = None) -> tuple[str, BodyTrack, float]:
+    """BVH text for a track, the (possibly resampled) track it holds, and its frame rate.
 
     fps: the output rate (always resamples to it unless the track is already on that grid).
     Without it the rate is ``nominal_fps`` (e.g. the take's) or the median rate, and the track
@@ -143,17 +144,17 @@ def bvh_for_track(track: BodyTrack, fps: float | None = None, nominal_fps: float
         else:
             fps = nominal_fps or 30.0
     out = track if on_grid(track.times, fps) else resample(track, fps)
-    return skeleton_bvh_text(out.local_rotations, out.root_positions, 1.0 / fps, out.offsets), out
+    return skeleton_bvh_text(out.local_rotations, out.root_positions, 1.0 / fps, out.offsets), out, fps
 
 
 def export_bvh(track: BodyTrack, path: str | os.PathLike[str], fps: float | None = None,
-               nominal_fps: float | None = None, force: bool = False) -> tuple[Path, BodyTrack]:
-    """Write the track as BVH (see :func:`bvh_for_track`). Returns ``(path, written track)``.
+               nominal_fps: float | None = None, force: bool = False) -> tuple[Path, BodyTrack, float]:
+    """Write the track as BVH (see :func:`bvh_for_track`). Returns ``(path, written track, fps)``.
     Raises :class:`OutputError` if ``path`` exists without ``force`` or cannot be written."""
     p = check_writable(path, force=force)
-    text, out = bvh_for_track(track, fps=fps, nominal_fps=nominal_fps)
+    text, out, rate = bvh_for_track(track, fps=fps, nominal_fps=nominal_fps)
     write_text_atomic(p, text)
-    return p, out
+    return p, out, rate
 
 
 def angles_path(csv_path: str | os.PathLike[str]) -> Path:

@@ -55,7 +55,7 @@ def test_round_trip_fk_matches_take_positions(tmp_path):
     from arpose.record.export import take_body_track
     pid, track = take_body_track(take, person=1)
     assert pid == 1 and len(track) == 60 - 9  # frames 3, 10, 17 ... have nobody
-    path, written = export_bvh(track, tmp_path / "p1.bvh", nominal_fps=take.fps)
+    path, written, _ = export_bvh(track, tmp_path / "p1.bvh", nominal_fps=take.fps)
     data = read_bvh(path)
     # Missing frames (3, 10, ..., 59) are filled by interpolation: a constant 30 fps from the
     # first frame with a pose (0) to the last (58).
@@ -75,7 +75,7 @@ def test_uneven_rate_is_resampled(tmp_path):
     times = np.cumsum(rng.uniform(0.02, 0.05, size=80))  # 20-50 fps jitter, ~29 fps median
     track = body_track((t, body_at(t)) for t in times)
     assert not on_grid(track.times, 30.0)
-    path, written = export_bvh(track, tmp_path / "u.bvh", fps=30.0)
+    path, written, _ = export_bvh(track, tmp_path / "u.bvh", fps=30.0)
     data = read_bvh(path)
     assert data.frame_time == pytest.approx(1 / 30)
     assert data.num_frames == int(np.floor((times[-1] - times[0]) * 30)) + 1
@@ -138,7 +138,7 @@ def test_blender_imports_the_motion_intact(tmp_path):
                                             "pip install 'arpose[test]' on Python 3.11")
     times = np.arange(40) / 30.0
     track = body_track((t, body_at(t, scale=1.1)) for t in times)
-    path, written = export_bvh(track, tmp_path / "blender.bvh")
+    path, written, _ = export_bvh(track, tmp_path / "blender.bvh")
     bpy.ops.wm.read_factory_settings(use_empty=True)
     result = bpy.ops.import_anim.bvh(filepath=str(path))
     assert result == {"FINISHED"}

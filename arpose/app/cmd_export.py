@@ -1,0 +1,66 @@
+"""``arpose export TAKE``: a recorded take to BVH and/or the landmark CSV of ``arpose run --csv``."""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import warnings
+
+from ..errors import ConfigError
+from ..record.export import export_bvh, export_csv, take_body_track
+from ..record.take import Take, TruncatedTakeWarning, read_take
+from ..record.video import check_writable
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export",
+        help="export a take to BVH or CSV",
+        description="Export a take recorded with --take: the retargeted body of one person as BVH "
+        "(humanoid skeleton, metres, Y up, ZXY degrees, constant frame rate) and/or the landmarks as "
+        "the CSV of 'arpose run --csv' (joint angles, if recorded, go to OUT.angles.csv).",
+    )
+    p.add_argument("take", metavar="TAKE", help="take file written by --take")
+    p.add_argument("--bvh", metavar="OUT.bvh", help="BVH file to write")
+    p.add_argument("--csv", metavar="OUT.csv", help="landmark CSV to write (plus OUT.angles.csv if angles were recorded)")
+    p.add_argument("--person", type=int, metavar="N", help="person id (default: BVH the most tracked person, CSV everyone)")
+    p.add_argument("--fps", type=float, metavar="F",
+                   help="BVH frame rate (default: the take's; uneven takes are resampled to a constant rate)")
+    p.add_argument("--force", action="store_true", help="overwrite existing output files")
+    p.add_argument("--salvage", action="store_true", help="skip damaged records instead of stopping")
+    p.set_defaults(func=run)
+
+
+def open_take(path: str, salvage: bool = False) -> Take:
+    """Read a take for a command; a truncated take's warning goes to stderr, once."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TruncatedTakeWarning)
+        take = read_take(path, salvage=salvage, warn=False)
+    if take.warning:
+        print(f"arpose: warning: {take.warning}", file=sys.stderr)
+    if take.skipped:
+        print(f"arpose: warning: skipped {take.skipped} damaged records of {path}", file=sys.stderr)
+    return take
+
+
+def run(args: argparse.Namespace) -> int:
+    if not (args.bvh or args.csv):
+        raise ConfigError("nothing to export: give --bvh OUT.bvh and/or --csv OUT.csv")
+    if args.fps is not None and not (math.isfinite(args.fps) and 0 < args.fps <= 1000):
+        raise ConfigError(f"--fps must be a number between 0 and 1000, got {args.fps}")
+    if args.fps is not None and not args.bvh:
+        raise ConfigError("--fps applies to --bvh only")
+    for out in (args.bvh, args.csv):
+        if out:
+            check_writable(out, force=args.force)
+    take = open_take(args.take, salvage=args.salvage)
+    if args.bvh:
+        pid, track = take_body_track(take, args.person)  # fails before any file is written
+    if args.csv:
+        path, rows, apath = export_csv(take, args.csv, person=args.person, force=args.force)
+        print(f"wrote {path} ({rows} rows)" + (f" and {apath}" if apath else ""), file=sys.stderr)
+    if args.bvh:
+        path, out, rate = export_bvh(track, args.bvh, fps=args.fps, nominal_fps=take.fps, force=args.force)
+        note = "" if out is track else f", resampled from {len(track)} poses"
+        print(f"wrote {path} (person {pid}, {len(out)} frames at {rate:.4g} fps{note})", file=sys.stderr)
+    return 0
