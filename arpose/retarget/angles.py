@@ -9,8 +9,10 @@ name                definition                                                  
 ==================  ===========================================================  ==========================
 left/right_elbow    angle at the elbow between shoulder and wrist                180 straight, 90 right angle
 left/right_knee     angle at the knee between hip and ankle                      180 straight, 90 chair sit
-left/right_hip      angle at the hip between same-side shoulder and knee         180 standing, 90 seated
-left/right_shoulder angle at the shoulder between same-side hip and elbow        0 arm down, 90 T-pose, 180 overhead
+left/right_hip      thigh (hip -> knee) against the trunk's upward direction       180 standing, 90 seated
+                    (hip centre -> shoulder centre)
+left/right_shoulder upper arm (shoulder -> elbow) against the trunk's downward    0 arm down, 90 T-pose, 180 overhead
+                    direction (shoulder centre -> hip centre)
 spine_bend          trunk (hip centre -> shoulder centre) from the vertical (+Y)   0 upright, 90 horizontal
 spine_twist         shoulder line turned against the hip line about the trunk,   0 square; + shoulders turned
                     signed                                                       to the subject's left
@@ -43,8 +45,6 @@ for _s in ("LEFT", "RIGHT"):
     _n = _s.lower()
     _THREE_POINT[f"{_n}_elbow"] = (L[f"{_s}_ELBOW"], L[f"{_s}_SHOULDER"], L[f"{_s}_WRIST"])
     _THREE_POINT[f"{_n}_knee"] = (L[f"{_s}_KNEE"], L[f"{_s}_HIP"], L[f"{_s}_ANKLE"])
-    _THREE_POINT[f"{_n}_hip"] = (L[f"{_s}_HIP"], L[f"{_s}_SHOULDER"], L[f"{_s}_KNEE"])
-    _THREE_POINT[f"{_n}_shoulder"] = (L[f"{_s}_SHOULDER"], L[f"{_s}_HIP"], L[f"{_s}_ELBOW"])
 _TORSO = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP)
 
 
@@ -65,8 +65,14 @@ def joint_angles(points: np.ndarray, visibility: np.ndarray | None = None, min_v
     out: dict[str, float] = {}
     for name, (v, a, b) in _THREE_POINT.items():
         out[name] = angle_between(p[a] - p[v], p[b] - p[v]) if seen(v, a, b) else float("nan")
+    trunk = (p[L.LEFT_SHOULDER] + p[L.RIGHT_SHOULDER] - p[L.LEFT_HIP] - p[L.RIGHT_HIP]) / 2
+    for side in ("LEFT", "RIGHT"):
+        sh, el = L[f"{side}_SHOULDER"], L[f"{side}_ELBOW"]
+        ok = seen(*_TORSO, el)
+        out[f"{side.lower()}_shoulder"] = angle_between(p[el] - p[sh], -trunk) if ok else float("nan")
+        hip, knee = L[f"{side}_HIP"], L[f"{side}_KNEE"]
+        out[f"{side.lower()}_hip"] = angle_between(p[knee] - p[hip], trunk) if seen(*_TORSO, knee) else float("nan")
     if seen(*_TORSO):
-        trunk = (p[L.LEFT_SHOULDER] + p[L.RIGHT_SHOULDER] - p[L.LEFT_HIP] - p[L.RIGHT_HIP]) / 2
         out["spine_bend"] = angle_between(trunk, up)
         _, twist = solve_torso(p, True)
         out["spine_twist"] = float(np.degrees(twist))

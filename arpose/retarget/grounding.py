@@ -8,8 +8,8 @@ Per frame and foot (sole points: heel and toe tip on the posed skeleton):
 
 * floor: a low percentile (``floor_percentile``) of the lowest sole point over the last
   ``floor_window`` seconds (uncorrected values, frames with visible feet);
-* contact: height above the floor below ``contact_height`` and horizontal speed below
-  ``contact_speed`` to enter; above ``release_height`` or ``release_speed`` to leave
+* contact: height above the floor below ``contact_height`` and horizontal speed (low-passed
+  with time constant ``speed_smoothing``) below ``contact_speed`` to enter; above ``release_height`` or ``release_speed`` to leave
   (hysteresis, no flicker);
 * correction: a translation of the whole body. While a foot is planted its horizontal position
   is pinned to where it landed (the anchor slowly follows the measurement with time constant
@@ -46,6 +46,7 @@ class GroundingConfig:
     anchor_follow: float = 2.0
     release_fade: float = 0.3
     vertical_smoothing: float = 0.05
+    speed_smoothing: float = 0.1
     min_confidence: float = 0.5
 
 
@@ -92,6 +93,7 @@ class FootGrounder:
         self._last_t: float | None = None
         self._last_raw: np.ndarray | None = None      # (2, 3) raw foot centres
         self._last_after: np.ndarray | None = None    # (2, 3) corrected foot centres
+        self._speed = np.full(2, np.nan)               # low-passed horizontal foot speed, m/s
         self._contact = np.zeros(2, dtype=bool)
         self._anchor = np.full((2, 3), np.nan)
         self._offset = np.zeros(3)
@@ -120,9 +122,12 @@ class FootGrounder:
         if self._history:
             self.floor = float(np.percentile([h for _, h in self._history], cfg.floor_percentile))
         height = low - self.floor
-        speed = np.full(2, np.nan)
+        raw_speed = np.full(2, np.nan)
         if self._last_raw is not None and np.isfinite(dt):
-            speed = np.linalg.norm((centre - self._last_raw)[:, [0, 2]], axis=1) / dt
+            raw_speed = np.linalg.norm((centre - self._last_raw)[:, [0, 2]], axis=1) / dt
+            a = 1.0 - math.exp(-dt / cfg.speed_smoothing)
+            self._speed = np.where(np.isfinite(self._speed), self._speed + a * (raw_speed - self._speed), raw_speed)
+        speed = self._speed
 
         # Contacts with hysteresis (an unknown speed neither enters nor leaves).
         for f in range(2):
@@ -157,7 +162,7 @@ class FootGrounder:
         if np.isfinite(dt) and self._last_after is not None:
             speed_after = np.linalg.norm((after - self._last_after)[:, [0, 2]], axis=1) / dt
             for f in planted:
-                self.stats.speed_before.append(float(speed[f]))
+                self.stats.speed_before.append(float(raw_speed[f]))
                 self.stats.speed_after.append(float(speed_after[f]))
                 self.stats.height_before.append(abs(float(height[f])))
                 self.stats.height_after.append(abs(float(height[f] + self._offset[1])))

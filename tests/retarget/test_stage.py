@@ -1,0 +1,36 @@
+import numpy as np
+
+from arpose import skeleton as sk
+from arpose.retarget import ANGLE_NAMES, BodyPose, RetargetStage
+from arpose.retarget.model_poses import random_model_pose
+
+
+def test_stage_fills_body_and_angles_per_person_without_touching_its_input(synth, rest_local):
+    stage = RetargetStage(camera=synth.camera)
+    assert stage.name == "retarget"
+    rng = np.random.default_rng(0)
+    a = synth.person(rest_local, pid=0)
+    b = synth.person(random_model_pose(rng), cam_translation=(1.0, 0.0, 4.0), pid=7)
+    pf = synth.frame([a, b], 0.0)
+    out = stage.process(pf)
+    assert pf.people[0].body is None and pf.people[0].angles is None
+    assert set(stage.people) == {0, 7}
+    for person in out.people:
+        assert isinstance(person.body, BodyPose) and tuple(person.angles) == ANGLE_NAMES
+        assert person.body.local_rotations.shape == (sk.NUM_BONES, 4)
+    assert out.people[1].body.camera_translation[0] > 0.9   # each person has their own root
+    stage.process(synth.frame([a], 10.0, index=1))
+    assert set(stage.people) == {0}   # person 7 unseen for longer than forget_seconds
+
+
+def test_stills_are_solved_independently(synth, rest_local):
+    stage = RetargetStage(camera=synth.camera, independent_frames=True)
+    stage.process(synth.frame([synth.person(rest_local, height=1.5)], 0.0))
+    out = stage.process(synth.frame([synth.person(rest_local)], 1.0, index=1))
+    # the first photo's smaller body does not carry over into the second photo's bone lengths
+    assert np.allclose(out.people[0].body.offsets[1:], sk.REST_OFFSETS[1:], atol=1e-6)
+
+
+def test_empty_frames_pass_through(synth):
+    out = RetargetStage(camera=synth.camera).process(synth.frame([], 0.0))
+    assert out.people == ()
