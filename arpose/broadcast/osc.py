@@ -14,6 +14,7 @@ fragment never drops a whole frame). No datagram ever exceeds :data:`UDP_MAX_PAY
 from __future__ import annotations
 
 import errno
+import math
 import socket
 import struct
 import time
@@ -147,9 +148,9 @@ def parse_host_port(text: str, default_port: int | None = None, option: str = "a
         raise ConfigError(f"{option}: {text!r} is ambiguous; write IPv6 addresses as [ADDR]:PORT")
     if not host:
         raise ConfigError(f"{option}: missing host in {text!r}; give HOST:PORT, e.g. 127.0.0.1:39539")
-    if port_text is None or port_text == "":
-        if default_port is None:
-            raise ConfigError(f"{option}: missing port in {text!r}; give HOST:PORT, e.g. 127.0.0.1:9000")
+    if port_text == "" or (port_text is None and default_port is None):
+        raise ConfigError(f"{option}: missing port in {text!r}; give HOST:PORT, e.g. 127.0.0.1:9000")
+    if port_text is None:
         return host, default_port
     try:
         port = int(port_text)
@@ -225,26 +226,31 @@ class UdpSender:
 
 
 class RateLimiter:
-    """Lets at most ``rate_hz`` sends per second through (``None`` = no cap).
+    """Lets at most ``rate_hz`` frames per second through (``None`` = no cap).
 
-    ``allow(now)`` is pure given its clock: it admits a frame when at least ``1 / rate_hz``
-    seconds (less a 10 % slack, so a 30 Hz source under a 30 Hz cap is never thinned by jitter)
-    have passed since the last admitted frame. ``now`` defaults to ``time.monotonic()``.
+    A token bucket of one frame: frames are admitted on a schedule of ``1 / rate_hz`` steps
+    (a frame up to 10 % of a step early still counts as on time, so a 30 fps source under a
+    30 Hz cap is never thinned by jitter); after a stall (more than half a step late) the
+    schedule restarts from that frame, so a stalled source never earns a burst. ``now``
+    defaults to ``time.monotonic()``; pass times to use it as a pure schedule.
     """
 
     def __init__(self, rate_hz: float | None = None) -> None:
         if rate_hz is not None and not (rate_hz > 0 and np.isfinite(rate_hz)):
             raise ConfigError(f"--osc-rate must be a positive number of frames per second, got {rate_hz}")
         self.rate_hz = rate_hz
-        self._last: float | None = None
+        self._due = -math.inf
         self.skipped = 0
 
     def allow(self, now: float | None = None) -> bool:
         if self.rate_hz is None:
             return True
         now = time.monotonic() if now is None else now
-        if self._last is not None and now - self._last < 0.9 / self.rate_hz:
+        period = 1.0 / self.rate_hz
+        if now < self._due - 0.1 * period:
             self.skipped += 1
             return False
-        self._last = now
+        # Keep the schedule through jitter; re-anchor on the first frame or after a stall.
+        slot = self._due if now - self._due < 0.5 * period else now
+        self._due = slot + period
         return True

@@ -1,0 +1,77 @@
+"""Loopback OSC receivers built on python-osc's own server (an independent parser)."""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+from pythonosc.dispatcher import Dispatcher
+from pythonosc.osc_server import ThreadingOSCUDPServer
+
+
+class Receiver:
+    """A python-osc UDP server on 127.0.0.1 recording ``(address, args)`` in arrival order."""
+
+    def __init__(self, port: int = 0) -> None:
+        self.messages: list[tuple[str, tuple]] = []
+        self._lock = threading.Lock()
+        d = Dispatcher()
+        d.set_default_handler(self._record)
+        self.server = ThreadingOSCUDPServer(("127.0.0.1", port), d)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def _record(self, address, *args):
+        with self._lock:
+            self.messages.append((address, args))
+
+    def wait_for(self, n: int, timeout: float = 10.0) -> list[tuple[str, tuple]]:
+        """The messages once at least ``n`` arrived (or whatever arrived by ``timeout``), then a
+        short settle so nothing extra is still in flight."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end and len(self.messages) < n:
+            time.sleep(0.01)
+        time.sleep(0.1)
+        with self._lock:
+            return list(self.messages)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def receiver_pair():
+    """Two receivers on consecutive ports (VMC person N goes to port + N)."""
+    for _ in range(50):
+        a = Receiver()
+        try:
+            b = Receiver(a.port + 1)
+        except OSError:
+            a.close()
+            continue
+        yield a, b
+        a.close()
+        b.close()
+        return
+    pytest.skip("no two consecutive free UDP ports on loopback")
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A loopback UDP port nobody listens on (bound then released)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port

@@ -1,0 +1,69 @@
+"""`arpose run --osc/--vmc` end to end on real media: the stream received on loopback matches the
+run's landmark CSV; a receiver that is down changes nothing; bad addresses exit 2."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from arpose.app.cli import main
+from arpose.record import read_landmark_csv
+
+CLIP = ("videos", "single_dance_woman.mp4")  # 42 frames
+
+
+def test_stream_matches_take_and_receiver_down_changes_nothing(media, tmp_path, receiver, free_port, capsys):
+    src = media.joinpath(*CLIP)
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    # Run A: raw stream to a live receiver and VMC to a port nobody listens on.
+    assert main(["run", str(src), "--csv", str(a), "--no-progress",
+                 "--osc", f"127.0.0.1:{receiver.port}", "--vmc", f"127.0.0.1:{free_port}"]) == 0
+    err = capsys.readouterr().err
+    assert f"--osc 127.0.0.1:{receiver.port}: 42 frames" in err and f"--vmc 127.0.0.1:{free_port}: 42 frames" in err
+    # Run B: no broadcast at all. Same landmarks, byte for byte.
+    assert main(["run", str(src), "--csv", str(b), "--no-progress"]) == 0
+    assert a.read_bytes() == b.read_bytes()
+
+    rows = read_landmark_csv(a)
+    got = receiver.wait_for(42 * 2)
+    frames = {}
+    current = None
+    for address, args in got:
+        if address == "/arpose/frame":
+            current = frames.setdefault(args[0], {"t": args[1], "n": args[2], "world": {}, "lm": {}, "vis": {}})
+        elif address == "/arpose/person/world":
+            current["world"][args[0]] = np.array(args[1:]).reshape(33, 3)
+        elif address == "/arpose/person/landmarks":
+            current["lm"][args[0]] = np.array(args[1:]).reshape(33, 3)
+        elif address == "/arpose/person/visibility":
+            current["vis"][args[0]] = np.array(args[1:])
+    assert sorted(frames) == list(range(42))
+    assert {f for f, _ in rows} == {i for i, fr in frames.items() if fr["n"] > 0}
+    for (fi, pid), rec in rows.items():
+        fr = frames[fi]
+        assert fr["t"] == pytest.approx(rec["time_s"], abs=1e-5)
+        np.testing.assert_allclose(fr["world"][pid], rec["world"], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(fr["lm"][pid], rec["landmarks"][:, :3], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(fr["vis"][pid], rec["landmarks"][:, 3], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("option, value, fragment", [
+    ("--vmc", "127.0.0.1:99999", "--vmc: port 99999 in '127.0.0.1:99999' is out of range"),
+    ("--osc", "127.0.0.1:abc", "--osc: port 'abc' in '127.0.0.1:abc' is not a number"),
+    ("--osc", "no-such-host.invalid:9000", "--osc: cannot resolve host 'no-such-host.invalid'"),
+    ("--osc-rate", "0", "--osc-rate must be a positive number"),
+])
+def test_bad_address_exits_2(media, capsys, option, value, fragment):
+    src = media / "images" / "person_yoga_tree_pixabay.jpg"
+    extra = ["--osc", "127.0.0.1:9000"] if option == "--osc-rate" else []
+    assert main(["run", str(src), "--no-progress", option, value, *extra]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("arpose: error:") and fragment in err[0]
+
+
+def test_bad_address_one_line_error_from_the_shell(media):
+    proc = subprocess.run([sys.executable, "-m", "arpose", "run", str(media / "images" / "person_yoga_tree_pixabay.jpg"),
+                           "--no-progress", "--vmc", "localhost:"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert lines == ["arpose: error: --vmc: missing port in 'localhost:'; give HOST:PORT, e.g. 127.0.0.1:9000"]

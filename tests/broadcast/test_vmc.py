@@ -1,0 +1,242 @@
+"""VMC over loopback: every address, type and value a python-osc server receives, and the rig
+world -> Unity conversion checked with analytic poses (forward kinematics on what arrived)."""
+import math
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation as R
+
+from arpose.broadcast.vmc import STANDARD_HIP_HEIGHT, SlotAllocator, VmcSink, body_scale
+from arpose.retarget.body import BodyPose
+from arpose.skeleton import BONE_INDEX, BONE_NAMES, NUM_BONES, PARENTS, REST_OFFSETS, forward_kinematics, scaled_offsets
+from arpose.types import Frame, Person, PoseFrame
+
+IMG = np.zeros((4, 4, 3), np.uint8)
+N_MSG = 1 + NUM_BONES + 2  # Root, bones, OK, T
+
+
+def body(rots=None, root=(0.0, 0.1, -3.0), offsets=REST_OFFSETS, floor=float("nan")):
+    """A BodyPose from ``{bone: scipy Rotation}`` local rotations (rig frame), the rest identity."""
+    q = np.tile([0.0, 0.0, 0.0, 1.0], (NUM_BONES, 1))
+    for name, r in (rots or {}).items():
+        q[BONE_INDEX[name]] = r.as_quat()
+    pos, _ = forward_kinematics(q, np.asarray(root, float), offsets)
+    return BodyPose(q, np.asarray(root, float), pos, np.asarray(offsets, float), np.ones(NUM_BONES),
+                    floor_height=floor)
+
+
+def person(b, pid=0):
+    lm = np.full((33, 5), 0.5, np.float32)
+    return Person(pid, lm, np.zeros((33, 3), np.float32), 0.9, body=b)
+
+
+def pf(people, t, i=0):
+    return PoseFrame(Frame(IMG, t, i), tuple(people))
+
+
+def frames_of(messages):
+    """Split received messages into frames (each ends with /VMC/Ext/T)."""
+    out, cur = [], []
+    for m in messages:
+        cur.append(m)
+        if m[0] == "/VMC/Ext/T":
+            out.append(cur)
+            cur = []
+    assert not cur, "trailing messages without /VMC/Ext/T"
+    return out
+
+
+def unity_fk(frame):
+    """Global Unity positions ``{bone: (3,)}`` and rotations ``{bone: Rotation}`` computed from
+    the received Root/Pos and local Bone/Pos messages (Unity maths: p = parent_p + parent_r * local_p)."""
+    root = next(a for ad, a in frame if ad == "/VMC/Ext/Root/Pos")
+    local = {a[0]: (np.array(a[1:4]), R.from_quat(a[4:8])) for ad, a in frame if ad == "/VMC/Ext/Bone/Pos"}
+    gp, gr = {}, {}
+    for i, name in enumerate(BONE_NAMES):
+        lp, lr = local[name]
+        if PARENTS[i] < 0:
+            pp, pr = np.array(root[1:4]), R.from_quat(root[4:8])
+        else:
+            parent = BONE_NAMES[PARENTS[i]]
+            pp, pr = gp[parent], gr[parent]
+        gp[name] = pp + pr.apply(lp)
+        gr[name] = pr * lr
+    return gp, gr
+
+
+def direction(gp, a, b):
+    d = gp[b] - gp[a]
+    return d / np.linalg.norm(d)
+
+
+def send_and_receive(receiver, frames, expect=None, **kw):
+    sink = VmcSink("127.0.0.1", receiver.port, **kw)
+    for f in frames:
+        sink.write(f, None)
+    sink.close()
+    got = frames_of(receiver.wait_for(N_MSG * len(frames) if expect is None else expect))
+    return sink, got
+
+
+def test_every_address_type_and_value(receiver):
+    rng = np.random.default_rng(7)
+    bodies = [body({n: R.from_quat(rng.normal(size=4)) for n in BONE_NAMES}, root=(0.3 + 0.1 * k, 0.05, -3.0 + 0.2 * k))
+              for k in range(4)]
+    frames = [pf([person(b)], 0.5 + k / 30, k) for k, b in enumerate(bodies)]
+    sink, got = send_and_receive(receiver, frames)
+    assert len(got) == 4 and sink.sender.stats.dropped == 0
+    origin = bodies[0].root_position
+    for k, (frame, b) in enumerate(zip(got, bodies)):
+        addresses = [a for a, _ in frame]
+        assert addresses == ["/VMC/Ext/Root/Pos"] + ["/VMC/Ext/Bone/Pos"] * NUM_BONES + ["/VMC/Ext/OK", "/VMC/Ext/T"]
+        root = frame[0][1]
+        assert root[0] == "root" and all(type(v) is float for v in root[1:]) and len(root) == 8
+        d = b.root_position - origin
+        np.testing.assert_allclose(root[1:4], [-d[0], 0.0, d[2]], atol=1e-6)  # X mirrored, on the floor
+        np.testing.assert_allclose(root[4:8], [0, 0, 0, 1], atol=1e-7)
+        for i, (address, args) in enumerate(frame[1:1 + NUM_BONES]):
+            assert args[0] == BONE_NAMES[i] and len(args) == 8 and all(type(v) is float for v in args[1:])
+            o = REST_OFFSETS[i]
+            want_p = [0.0, STANDARD_HIP_HEIGHT + d[1], 0.0] if i == 0 else [-o[0], o[1], o[2]]
+            np.testing.assert_allclose(args[1:4], want_p, atol=1e-6)
+            q = b.local_rotations[i] / np.linalg.norm(b.local_rotations[i])
+            np.testing.assert_allclose(args[4:8], [q[0], -q[1], -q[2], q[3]], atol=1e-6)
+        assert frame[-2] == ("/VMC/Ext/OK", (1, 3, 0, 1))
+        assert frame[-1][1][0] == pytest.approx(0.5 + k / 30, abs=1e-6)
+        assert type(frame[-1][1][0]) is float
+
+
+def test_unity_positions_are_mirrored_rig_forward_kinematics(receiver):
+    """Any pose: FK on the received Unity transforms = the rig FK with X mirrored."""
+    rng = np.random.default_rng(3)
+    b = body({n: R.from_rotvec(rng.normal(scale=0.6, size=3)) for n in BONE_NAMES}, root=(0.0, 0.0, -2.0))
+    _, got = send_and_receive(receiver, [pf([person(b)], 0.0)])
+    gp, gr = unity_fk(got[0])
+    rig_p, rig_q = forward_kinematics(b.local_rotations, np.array([0.0, STANDARD_HIP_HEIGHT, 0.0]), REST_OFFSETS)
+    for i, name in enumerate(BONE_NAMES):
+        np.testing.assert_allclose(gp[name], rig_p[i] * [-1, 1, 1], atol=1e-5)
+        mirrored = rig_q[i] * [1, -1, -1, 1]
+        assert abs(abs(np.dot(gr[name].as_quat(), mirrored)) - 1) < 1e-5
+
+
+UNITY_LEFT, UNITY_RIGHT = np.array([-1.0, 0, 0]), np.array([1.0, 0, 0])
+UP, DOWN, FORWARD, BACK = np.array([0, 1.0, 0]), np.array([0, -1.0, 0]), np.array([0, 0, 1.0]), np.array([0, 0, -1.0])
+
+
+@pytest.mark.parametrize("pose, checks", [
+    # T-pose: the avatar's left arm along Unity -X (its left), right along +X, spine up.
+    ({}, [("LeftUpperArm", "LeftLowerArm", UNITY_LEFT), ("RightLowerArm", "RightHand", UNITY_RIGHT),
+          ("Hips", "Head", UP), ("LeftLowerLeg", "LeftFoot", DOWN)]),
+    # Left arm raised forward (rig: rotate +X about Y by -90 deg -> +Z, the subject's forward).
+    ({"LeftUpperArm": R.from_euler("y", -90, degrees=True)},
+     [("LeftUpperArm", "LeftLowerArm", FORWARD), ("LeftLowerArm", "LeftHand", FORWARD)]),
+    # Right arm out to the side raised overhead; left arm down at the side (both about Z by -90 deg).
+    ({"RightUpperArm": R.from_euler("z", -90, degrees=True), "LeftUpperArm": R.from_euler("z", -90, degrees=True)},
+     [("RightUpperArm", "RightLowerArm", UP), ("LeftUpperArm", "LeftLowerArm", DOWN)]),
+    # Sitting: thigh forward, knee bent 90 deg so the shin hangs down.
+    ({"LeftUpperLeg": R.from_euler("x", -90, degrees=True), "LeftLowerLeg": R.from_euler("x", 90, degrees=True)},
+     [("LeftUpperLeg", "LeftLowerLeg", FORWARD), ("LeftLowerLeg", "LeftFoot", DOWN)]),
+    # Kneeling: knee bent 90 deg with the thigh straight: the shin points backwards.
+    ({"RightLowerLeg": R.from_euler("x", 90, degrees=True)},
+     [("RightUpperLeg", "RightLowerLeg", DOWN), ("RightLowerLeg", "RightFoot", BACK)]),
+    # Turned around (Hips 180 deg about Y): the avatar's left arm now along Unity +X.
+    ({"Hips": R.from_euler("y", 180, degrees=True)}, [("LeftUpperArm", "LeftLowerArm", UNITY_RIGHT)]),
+])
+def test_analytic_poses_in_unity(receiver, pose, checks):
+    _, got = send_and_receive(receiver, [pf([person(body(pose))], 0.0)])
+    gp, _ = unity_fk(got[0])
+    for a, b_, want in checks:
+        np.testing.assert_allclose(direction(gp, a, b_), want, atol=1e-6, err_msg=f"{a}->{b_}")
+
+
+def test_head_turned_to_subjects_left(receiver):
+    """Head yaw 90 deg to the subject's left (rig +Y rotation): the face looks along Unity -X, the
+    avatar's own left, and a tilt of the head forward (nod) looks down."""
+    frames = [pf([person(body({"Head": R.from_euler("y", 90, degrees=True)}))], 0.0, 0),
+              pf([person(body({"Head": R.from_euler("x", 30, degrees=True)}))], 0.1, 1)]
+    _, got = send_and_receive(receiver, frames)
+    _, gr = unity_fk(got[0])
+    np.testing.assert_allclose(gr["Head"].apply(FORWARD), UNITY_LEFT, atol=1e-6)
+    _, gr = unity_fk(got[1])
+    face = gr["Head"].apply(FORWARD)
+    assert face[1] == pytest.approx(-math.sin(math.radians(30)), abs=1e-6) and face[2] > 0.8
+
+
+def test_translation_scale_and_floor(receiver):
+    tall = scaled_offsets(1.72 * 1.25)  # a person 25 % taller than the standard body
+    frames = [
+        pf([person(body(root=(0.2, 0.3, -3.0), offsets=tall))], 0.0, 0),            # calibrates the origin
+        pf([person(body(root=(1.45, 0.3, -1.75), offsets=tall))], 0.1, 1),          # 1.25 m right, 1.25 m closer
+        pf([person(body(root=(1.45, 0.3 - 0.25, -1.75), offsets=tall))], 0.2, 2),   # crouch 0.25 m
+        pf([person(body(root=(1.45, 0.3, -1.75), offsets=tall, floor=0.3 - 1.25 * 0.9))], 0.3, 3),  # floor known
+    ]
+    assert body_scale(tall) == pytest.approx(0.8)
+    _, got = send_and_receive(receiver, frames)
+    roots = [np.array(f[0][1][1:4]) for f in got]
+    hips = [f[1][1][2] for f in got]
+    np.testing.assert_allclose(roots[0], [0, 0, 0], atol=1e-6)
+    np.testing.assert_allclose(roots[1], [-1.0, 0, 1.0], atol=1e-6)  # image right = avatar's left (-X); closer = +Z
+    assert hips[0] == pytest.approx(STANDARD_HIP_HEIGHT) and hips[1] == pytest.approx(STANDARD_HIP_HEIGHT)
+    assert hips[2] == pytest.approx(STANDARD_HIP_HEIGHT - 0.2, abs=1e-6)
+    assert hips[3] == pytest.approx(0.9, abs=1e-6)  # 1.125 m above the floor x 0.8
+
+
+def test_lost_person_nan_values_and_missing_body(receiver):
+    good = body({"LeftLowerArm": R.from_euler("z", 40, degrees=True)}, root=(0.0, 0.0, -3.0))
+    q = good.local_rotations.copy()
+    q[BONE_INDEX["LeftLowerArm"]] = np.nan
+    holey = BodyPose(q, np.full(3, np.nan), good.positions, good.offsets, good.bone_confidence)
+    frames = [pf([person(good)], 0.0, 0), pf([person(holey)], 0.1, 1), pf([], 0.2, 2), pf([person(None)], 0.3, 3)]
+    sink, got = send_and_receive(receiver, frames, expect=2 * N_MSG + 4)
+    assert [len(f) for f in got] == [N_MSG, N_MSG, 2, 2]
+    i = 1 + BONE_INDEX["LeftLowerArm"]
+    assert got[1][i][1] == got[0][i][1]          # NaN rotation holds the previous frame's
+    assert got[1][0][1] == got[0][0][1]          # NaN root holds the previous root
+    assert got[2][0] == ("/VMC/Ext/OK", (1, 3, 0, 0))  # nobody: tracking lost, pose held
+    assert got[3][0] == ("/VMC/Ext/OK", (1, 3, 0, 0))  # no retargeted body: status only
+    assert sink.people_without_body == 1
+    for f in got:
+        for _, args in f:
+            assert not any(isinstance(v, float) and math.isnan(v) for v in args)
+
+
+def test_person_n_goes_to_port_plus_n(receiver_pair):
+    a, b = receiver_pair
+    sink = VmcSink("127.0.0.1", a.port)
+    p0 = body(root=(0.0, 0.0, -3.0))
+    p1 = body({"Hips": R.from_euler("y", 90, degrees=True)}, root=(1.0, 0.0, -4.0))
+    for k in range(3):
+        sink.write(pf([person(p0, 0), person(p1, 1)], k / 30, k), None)
+    sink.close()
+    fa, fb = frames_of(a.wait_for(3 * N_MSG)), frames_of(b.wait_for(3 * N_MSG))
+    assert len(fa) == len(fb) == 3
+    assert fa[0][1][1][4:8] == pytest.approx((0, 0, 0, 1), abs=1e-6)
+    assert fb[0][1][1][4:8] == pytest.approx(tuple(R.from_euler("y", -90, degrees=True).as_quat()), abs=1e-6)
+    # Each person is calibrated at their own origin.
+    assert fa[0][0][1][1:4] == pytest.approx((0, 0, 0)) and fb[0][0][1][1:4] == pytest.approx((0, 0, 0))
+
+
+def test_slot_allocator():
+    s = SlotAllocator(max_slots=2, release_after_s=1.0)
+    assert s.assign([0], 0.0) == {0: 0}
+    assert s.assign([5, 0], 0.1) == {5: 1, 0: 0}       # id 5 takes the lowest free slot
+    assert s.assign([7, 0, 5], 0.2) == {0: 0, 5: 1}     # no slot left for id 7
+    assert s.assign([0], 0.5) == {0: 0}                 # id 5 absent, slot still held
+    assert s.assign([7, 0], 1.5) == {7: 1, 0: 0}        # released after 1 s; id 7 gets it
+
+
+def test_rate_cap_thins_frames(receiver):
+    frames = [pf([person(body())], k / 30, k) for k in range(6)]
+    sink = VmcSink("127.0.0.1", receiver.port, rate_hz=1.0)
+    for f in frames:
+        sink.write(f, None)
+    sink.close()
+    assert len(frames_of(receiver.wait_for(N_MSG, timeout=2))) == 1 and sink.limiter.skipped == 5
+
+
+def test_datagrams_stay_mtu_sized(monkeypatch):
+    sizes = []
+    sink = VmcSink("127.0.0.1", 39539)
+    monkeypatch.setattr(sink.sender, "send", lambda d, fam, addr: sizes.append(len(d)) or True)
+    sink.write(pf([person(body())], 0.0), None)
+    assert len(sizes) >= 2 and max(sizes) <= 1400
