@@ -37,7 +37,9 @@ class BodyTrack:
     times: ``(F,)`` seconds, increasing. local_rotations: ``(F, B, 4)`` ``(x, y, z, w)``
     (see :class:`BodyPose`). root_positions: ``(F, 3)`` metres, Hips in the camera-attached
     rig frame. positions: ``(F, B, 3)`` metres, global joints (the BodyPoses' own).
-    offsets: ``(B, 3)`` rest offsets, metres (the median over frames).
+    offsets: ``(B, 3)`` rest offsets, metres: the last frame's (the per-person calibration
+    converges over the first seconds of a take, then stays constant; frames before that keep
+    their rotations on the final bone lengths).
     """
 
     times: np.ndarray
@@ -81,7 +83,7 @@ def body_track(samples: Iterable[tuple[float, BodyPose | None]], what: str = "th
         local_rotations=np.stack(rots),
         root_positions=np.stack(roots),
         positions=np.stack(poss),
-        offsets=np.nanmedian(np.stack(offs), axis=0),
+        offsets=offs[-1],  # the calibration the person converged to
     )
 
 
