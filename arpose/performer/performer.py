@@ -204,8 +204,9 @@ class PerformerSource(Source):
     noise, seed: sensor noise (8-bit levels) and its seed; rendering is deterministic.
 
     ``truth`` holds the whole :class:`GroundTruthSequence` before any frame is rendered;
-    ``ground_truth(i)`` one frame's. Rendering starts at the first iteration; ``close()``
-    releases the OpenGL context.
+    ``ground_truth(i)`` one frame's. Iterating renders every frame and releases the OpenGL
+    context at the end; :meth:`render` renders one frame on demand (then call ``close()``).
+    The source can be iterated again (it renders again, identically).
     """
 
     kind = "performer"
@@ -265,9 +266,14 @@ class PerformerSource(Source):
         return self.renderer.render(gt.joint_positions[index], gt.joint_rotations[index], index=index)
 
     def __iter__(self) -> Iterator[Frame]:
-        for i in range(self.frame_count):
-            image, _ = self.render(i)
-            yield Frame(image=image, timestamp=float(self.truth.timestamps[i]), index=i)
+        """Render every frame in order. The OpenGL context is released when the iteration
+        ends, on the thread that iterated (pipelined runtimes iterate on a capture thread)."""
+        try:
+            for i in range(self.frame_count):
+                image, _ = self.render(i)
+                yield Frame(image=image, timestamp=float(self.truth.timestamps[i]), index=i)
+        finally:
+            self.close()
 
     def close(self) -> None:
         if self._renderer is not None:
