@@ -7,6 +7,7 @@ import sys
 from ..estimate import BlazePoseEstimator, EstimatorConfig
 from ..source import open_source
 from ..types import Camera
+from . import feat_props
 from .runner import RunContext, add_output_options, build_pipeline, check_outputs, drive, skeleton_renderer
 
 
@@ -26,13 +27,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def make_estimator(args: argparse.Namespace, source):
-    """The estimator for ``source`` as the options ask (tracking for sequences)."""
-    return BlazePoseEstimator(EstimatorConfig(tracking=source.is_sequence))
+    """The estimator for ``source`` as the options ask (tracking for sequences; the person
+    mask when props need occlusion)."""
+    return BlazePoseEstimator(feat_props.estimator_config(args, EstimatorConfig(tracking=source.is_sequence)))
 
 
 def make_renderer(args: argparse.Namespace, ctx: RunContext):
-    """The frame renderer: the skeleton and HUD over the frame."""
-    return skeleton_renderer
+    """The frame renderer: props / avatar (``--props``, ``--avatar``) under the skeleton and HUD."""
+    return feat_props.wrap_renderer(args, ctx, skeleton_renderer)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,0 +1,528 @@
+"""Props (and the avatar) rendered with pyrender offscreen and alpha-composited onto BGR frames.
+
+How a frame is drawn (:meth:`PropRenderer.render`)
+--------------------------------------------------
+1. Each person's bones come from :class:`arpose.render.frames.BodyFrames` (the retargeted
+   ``Person.body``, or the landmark fallback) in *world*: metres, +X image right, +Y up, +Z
+   towards the camera, which is OpenGL's camera frame, so the pyrender camera has an identity
+   pose and the intrinsics of :class:`arpose.types.Camera` (the root-pose fit's).
+2. Every prop part is posed on its bone (:func:`arpose.render.props.part_pose`).
+3. Only a viewport around the props is rendered: their bounding boxes are projected, the box
+   is padded and rounded up to :attr:`OverlayConfig.viewport_quantum_px` (so the framebuffer is
+   rarely re-allocated) and the principal point is shifted by the box's corner. Mesa's software
+   rasteriser costs per pixel, so this is what keeps the budget.
+4. Up to three passes into one :class:`pyrender.OffscreenRenderer` (one scene per pass, kept
+   between frames; only node poses change): occludable props (RGBA + depth), the body proxy
+   (:mod:`arpose.render.proxy`, depth only) and the rest (non-occludable props, the avatar).
+   An occludable prop pixel is hidden where the proxy is nearer than the prop by more than
+   :attr:`OverlayConfig.depth_margin_m` and, when the person has a segmentation mask, the mask
+   says "person" there (the mask trims the coarse proxy to the true silhouette).
+5. The passes are merged by depth and composited with premultiplied alpha (pyrender's 4x
+   multisampling gives anti-aliased edges) onto a copy of the image.
+
+The renderer is created lazily on the first frame, in the thread that renders (an EGL context
+belongs to one thread). ``PYOPENGL_PLATFORM`` defaults to ``egl`` (headless, no GPU or
+display); set it to ``osmesa`` before importing arpose to use OSMesa instead.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Sequence
+
+os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+
+import numpy as np  # noqa: E402
+
+from ..errors import RenderError  # noqa: E402
+from ..skeleton import BONE_INDEX, NUM_BONES, forward_kinematics  # noqa: E402
+from ..types import Camera, Person  # noqa: E402
+from .avatar import Avatar, AvatarConfig  # noqa: E402
+from .frames import BodyFrames  # noqa: E402
+from .props import MeshCache, Prop, part_pose  # noqa: E402
+from .proxy import proxy_shapes  # noqa: E402
+
+
+@dataclass(frozen=True)
+class OverlayConfig:
+    """Settings of :class:`PropRenderer`.
+
+    occlusion: hide prop parts behind the body (proxy depth, trimmed by the mask).
+    use_mask: use ``Person.mask`` when present. mask_threshold: mask value counted as person.
+    depth_margin_m: the proxy must be nearer than the prop by this much (metres) to hide it.
+    proxy_inflate: multiplies the proxy's radii without a mask; proxy_inflate_masked: with
+        a segmentation mask, which trims the excess to the true silhouette (so the proxy may
+        err on the fat side: a thin proxy lets a cape show through a wide body).
+    avatar: None, ``"beside"`` or ``"over"``.
+    min_visibility: landmark visibility needed by the landmark fallback.
+    crop_viewport: render only the props' bounding box (False: the whole frame; for
+        measuring what the crop saves). pad_px, viewport_quantum_px: the box's padding and
+        size rounding, pixels.
+    max_render_px: a larger viewport is rendered at reduced resolution (about this many
+        pixels) and scaled up (0: always full resolution). Fragment shading on the CPU is
+        the cost that grows with the props' size on screen.
+    ambient, light_intensity: lighting (a key light from the camera, a fill from above).
+    """
+
+    occlusion: bool = True
+    use_mask: bool = True
+    mask_threshold: float = 0.5
+    depth_margin_m: float = 0.005
+    proxy_inflate: float = 1.1
+    proxy_inflate_masked: float = 1.5
+    avatar: str | None = None
+    min_visibility: float = 0.5
+    crop_viewport: bool = True
+    max_render_px: int = 40000
+    pad_px: int = 3
+    viewport_quantum_px: int = 32
+    ambient: float = 0.4
+    light_intensity: float = 2.5
+
+
+@dataclass
+class RenderStats:
+    """The last frame's cost: wall-clock milliseconds of posing + rendering + compositing,
+    the viewport ``(x, y, w, h)`` in pixels (None if nothing was drawn) and passes rendered."""
+
+    ms: float = 0.0
+    viewport: tuple[int, int, int, int] | None = None
+    passes: int = 0
+    history: deque = field(default_factory=lambda: deque(maxlen=300))
+
+
+def scaled_camera(camera: Camera, width: int, height: int) -> Camera:
+    """``camera`` for an image of another size (intrinsics scaled per axis)."""
+    if (camera.width, camera.height) == (width, height):
+        return camera
+    sx, sy = width / camera.width, height / camera.height
+    return Camera(width, height, camera.fx * sx, camera.fy * sy, camera.cx * sx, camera.cy * sy)
+
+
+def project_world(points: np.ndarray, camera: Camera) -> tuple[np.ndarray, np.ndarray]:
+    """*world* points ``(N, 3)`` (OpenGL camera frame) to pixels ``(N, 2)`` and their depth
+    ``(N,)`` in metres in front of the camera (``-z``)."""
+    p = np.asarray(points, dtype=np.float64)
+    depth = -p[:, 2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = camera.fx * p[:, 0] / depth + camera.cx
+        v = camera.fy * -p[:, 1] / depth + camera.cy
+    return np.stack([u, v], axis=1), depth
+
+
+def viewport_for(corners: np.ndarray, camera: Camera, pad: int, quantum: int, near: float = 0.05
+                 ) -> tuple[int, int, int, int] | None:
+    """The pixel box ``(x, y, w, h)`` that holds the projection of ``(N, 3)`` *world* points,
+    padded, with w and h rounded up to ``quantum`` and clipped to the image. The whole image
+    if a point is behind the near plane; None if the box misses the image."""
+    W, H = camera.width, camera.height
+    px, depth = project_world(corners, camera)
+    if corners.size == 0:
+        return None
+    if (depth < near).any() or not np.isfinite(px).all():
+        return (0, 0, W, H)
+    x0 = int(np.floor(px[:, 0].min())) - pad
+    y0 = int(np.floor(px[:, 1].min())) - pad
+    x1 = int(np.ceil(px[:, 0].max())) + pad
+    y1 = int(np.ceil(px[:, 1].max())) + pad
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, W), min(y1, H)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    w = min(W, -(-(x1 - x0) // quantum) * quantum)
+    h = min(H, -(-(y1 - y0) // quantum) * quantum)
+    x0 = min(x0, W - w)
+    y0 = min(y0, H - h)
+    return (x0, y0, w, h)
+
+
+class _Layer:
+    """One pyrender scene whose nodes are reused between frames (poses updated only)."""
+
+    def __init__(self, pyrender, camera_obj, lights: bool, ambient: float, intensity: float) -> None:
+        self.pr = pyrender
+        self.scene = pyrender.Scene(bg_color=[0.0, 0.0, 0.0, 0.0], ambient_light=[ambient] * 3)
+        self.scene.add(camera_obj, pose=np.eye(4))
+        if lights:
+            self.scene.add(pyrender.DirectionalLight(color=np.ones(3), intensity=intensity), pose=np.eye(4))
+            c, s = np.cos(np.radians(-40)), np.sin(np.radians(-40))
+            fill = np.array([[1, 0, 0, 0], [0, c, -s, 0], [0, s, c, 0], [0, 0, 0, 1.0]])
+            self.scene.add(pyrender.DirectionalLight(color=np.ones(3), intensity=0.5 * intensity), pose=fill)
+        self.nodes: list = []
+
+    def sync(self, items: Sequence[tuple[object, np.ndarray]]) -> None:
+        """Show exactly ``[(mesh, matrix)]``: same meshes in the same order only move."""
+        for i, (mesh, m) in enumerate(items):
+            if i < len(self.nodes) and self.nodes[i].mesh is mesh:
+                self.scene.set_pose(self.nodes[i], m)
+                continue
+            for node in self.nodes[i:]:
+                self.scene.remove_node(node)
+            del self.nodes[i:]
+            self.nodes.append(self.scene.add(mesh, pose=m))
+        for node in self.nodes[len(items):]:
+            self.scene.remove_node(node)
+        del self.nodes[len(items):]
+
+    @property
+    def empty(self) -> bool:
+        return not self.nodes
+
+
+class _Upscaled:
+    """Calls a pyrender renderer and resizes its outputs to ``(w, h)`` (colour linearly,
+    depth nearest)."""
+
+    def __init__(self, renderer, w: int, h: int) -> None:
+        self.renderer, self.size = renderer, (w, h)
+
+    def render(self, scene, flags):
+        from .._cv import cv2
+
+        out = self.renderer.render(scene, flags=flags)
+        if isinstance(out, tuple):
+            color, depth = out
+            return (cv2.resize(color, self.size, interpolation=cv2.INTER_LINEAR),
+                    cv2.resize(depth, self.size, interpolation=cv2.INTER_NEAREST))
+        return cv2.resize(out, self.size, interpolation=cv2.INTER_NEAREST)
+
+
+class PropRenderer:
+    """Draws props (and optionally the avatar) on people, composited onto BGR frames.
+
+    camera: the intrinsics used by the root-pose fit (rescaled if a frame has another size).
+    props: the props to wear (:func:`arpose.render.props.select_props`); change them with
+    :meth:`set_props`. One offscreen renderer and its scenes are kept for the object's life;
+    call :meth:`close` (or use it as a context manager) to free them.
+    """
+
+    def __init__(self, camera: Camera, props: Sequence[Prop] = (), config: OverlayConfig = OverlayConfig(),
+                 meshes: MeshCache | None = None) -> None:
+        self.camera = camera
+        self.config = config
+        self.meshes = meshes or MeshCache()
+        self._props: tuple[Prop, ...] = ()
+        self.set_props(props)
+        self.avatar = Avatar(AvatarConfig(config.avatar)) if config.avatar else None
+        self.stats = RenderStats()
+        self._pr = None
+        self._renderer = None
+        self._thread: int | None = None
+        self._proxy_meshes: dict[str, object] = {}
+
+    # -- configuration ------------------------------------------------------------------
+    @property
+    def props(self) -> tuple[Prop, ...]:
+        return self._props
+
+    def set_props(self, props: Sequence[Prop]) -> None:
+        """Wear these props from the next frame on (their meshes load now)."""
+        self._props = tuple(props)
+        for prop in self._props:
+            for part in prop.parts:
+                self.meshes.get(part.mesh)
+
+    def set_avatar(self, placement: str | None) -> None:
+        """Show the avatar (``"beside"`` / ``"over"``) or hide it (None)."""
+        self.avatar = Avatar(AvatarConfig(placement)) if placement else None
+
+    @property
+    def active(self) -> bool:
+        """True when there is anything to draw (props or the avatar)."""
+        return bool(self._props) or self.avatar is not None
+
+    # -- GL ----------------------------------------------------------------------------
+    def _ensure_gl(self, width: int, height: int) -> None:
+        if self._renderer is not None:
+            if self._thread != threading.get_ident():
+                self._renderer._platform.make_current()
+                self._thread = threading.get_ident()
+            return
+        try:
+            import pyrender
+
+            self._pr = pyrender
+            self._renderer = pyrender.OffscreenRenderer(max(width, 1), max(height, 1))
+        except Exception as exc:  # EGL/OSMesa missing or broken: many exception types
+            raise RenderError(
+                f"offscreen rendering is unavailable ({type(exc).__name__}: {exc}); props need EGL "
+                "(libegl1, e.g. Mesa) or OSMesa with PYOPENGL_PLATFORM=osmesa; run without --props/--avatar"
+            ) from None
+        self._thread = threading.get_ident()
+        self._gl_camera = pyrender.IntrinsicsCamera(1.0, 1.0, 0.0, 0.0, znear=0.05, zfar=100.0)
+        c = self.config
+        self._occ = _Layer(pyrender, self._gl_camera, True, c.ambient, c.light_intensity)
+        self._top = _Layer(pyrender, self._gl_camera, True, c.ambient, c.light_intensity)
+        self._proxy = _Layer(pyrender, self._gl_camera, False, 0.0, 0.0)
+        import trimesh
+
+        self._proxy_meshes = {
+            "cylinder": pyrender.Mesh.from_trimesh(trimesh.creation.cylinder(radius=1.0, height=1.0, sections=10)),
+            "sphere": pyrender.Mesh.from_trimesh(trimesh.creation.icosphere(subdivisions=1, radius=1.0)),
+        }
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            try:
+                self._renderer.delete()
+            finally:
+                self._renderer = None
+
+    def __enter__(self) -> "PropRenderer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- drawing -----------------------------------------------------------------------
+    def render(self, image: np.ndarray, people: Sequence[Person]) -> np.ndarray:
+        """``image`` (BGR uint8 ``(H, W, 3)``, not modified) with the props and avatar drawn on
+        ``people``. Returns ``image`` itself when there is nothing to draw, else a new array.
+
+        BLAS is held to one thread meanwhile: OpenBLAS workers spinning after pyrender's
+        small matrix calls compete with Mesa's rasteriser threads (measured: 2x slower)."""
+        with _blas_limit():
+            return self._render(image, people)
+
+    def _render(self, image: np.ndarray, people: Sequence[Person]) -> np.ndarray:
+        t0 = time.perf_counter()
+        self.stats.viewport, self.stats.passes = None, 0
+        if not self.active or not people:
+            self._record(t0)
+            return image
+        h, w = image.shape[:2]
+        cam = scaled_camera(self.camera, w, h)
+        occ, top, proxy = [], [], []
+        masks = []
+        for person in people:
+            frames = BodyFrames.from_person(person, cam, self.config.min_visibility)
+            n_occ = len(occ)
+            for prop in self._props:
+                for part in prop.parts:
+                    m = part_pose(frames, part)
+                    if m is None:
+                        continue
+                    mesh, corners = self.meshes.get(part.mesh)
+                    (occ if part.occludable and self.config.occlusion else top).append((mesh, corners, m))
+            if self.avatar is not None:
+                top += self.avatar.items(frames, cam, person.id)
+            if len(occ) > n_occ:
+                masked = self.config.use_mask and person.mask is not None and person.mask.shape[:2] == (h, w)
+                if masked:
+                    masks.append(person.mask)
+                inflate = self.config.proxy_inflate_masked if masked else self.config.proxy_inflate
+                proxy += proxy_shapes(frames, inflate)
+        if not occ and not top:
+            self._record(t0)
+            return image
+        corners = np.concatenate([(m[:3, :3] @ c.T).T + m[:3, 3] for _, c, m in occ + top])
+        if self.config.crop_viewport:
+            vp = viewport_for(corners, cam, self.config.pad_px, self.config.viewport_quantum_px)
+        else:
+            vp = (0, 0, w, h)
+        if vp is None:
+            self._record(t0)
+            return image
+        self._ensure_gl(w, h)
+        x0, y0, vw, vh = vp
+        if proxy:
+            proxy = cull_shapes(proxy, vp, cam, _far_depth(occ))
+        r = self._renderer
+        k = 1.0
+        if self.config.max_render_px and vw * vh > self.config.max_render_px:
+            k = float(np.sqrt(self.config.max_render_px / (vw * vh)))
+        rw, rh = max(8, int(round(vw * k))), max(8, int(round(vh * k)))
+        sx, sy = rw / vw, rh / vh
+        r.viewport_width, r.viewport_height = rw, rh
+        gc = self._gl_camera
+        # Pixel centres map as u_r + 0.5 = (u + 0.5) * sx, the convention of cv2.resize.
+        gc.fx, gc.fy = cam.fx * sx, cam.fy * sy
+        gc.cx, gc.cy = (cam.cx - x0 + 0.5) * sx - 0.5, (cam.cy - y0 + 0.5) * sy - 0.5
+        render = _Upscaled(r, vw, vh).render if (rw, rh) != (vw, vh) else r.render
+        flags = self._pr.RenderFlags
+        passes = 0
+        color_o = depth_o = color_t = depth_t = None
+        if occ:
+            self._occ.sync([(mesh, m) for mesh, _, m in occ])
+            color_o, depth_o = render(self._occ.scene, flags=flags.RGBA)
+            passes += 1
+            if proxy:
+                self._proxy.sync([(self._proxy_meshes[k], m) for k, m in proxy])
+                depth_p = render(self._proxy.scene, flags=flags.DEPTH_ONLY)
+                passes += 1
+                hidden = (depth_p > 0) & (depth_o > 0) & (depth_p < depth_o - self.config.depth_margin_m)
+                if masks:
+                    mask = np.max([mk[y0:y0 + vh, x0:x0 + vw] for mk in masks], axis=0)
+                    hidden &= mask > self.config.mask_threshold
+                if hidden.any():
+                    color_o = color_o.copy()
+                    color_o[hidden] = 0
+                    depth_o = np.where(hidden, 0.0, depth_o)
+        else:
+            self._occ.sync([])
+        if top:
+            self._top.sync([(mesh, m) for mesh, _, m in top])
+            color_t, depth_t = render(self._top.scene, flags=flags.RGBA)
+            passes += 1
+        else:
+            self._top.sync([])
+        out = image.copy()
+        out[y0:y0 + vh, x0:x0 + vw] = composite(image[y0:y0 + vh, x0:x0 + vw], color_o, depth_o, color_t, depth_t)
+        self.stats.viewport, self.stats.passes = vp, passes
+        self._record(t0)
+        return out
+
+    def _record(self, t0: float) -> None:
+        self.stats.ms = (time.perf_counter() - t0) * 1000.0
+        self.stats.history.append(self.stats.ms)
+
+
+_UNIT_CORNERS = {
+    "cylinder": np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-0.5, 0.5)], dtype=np.float64),
+    "sphere": np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], dtype=np.float64),
+}
+
+
+def _far_depth(items) -> float:
+    """Largest depth (metres in front of the camera) of the items' bounding-box corners."""
+    if not items:
+        return 0.0
+    return float(max(-((m[:3, :3] @ c.T).T + m[:3, 3])[:, 2].max() for _, c, m in items))
+
+
+def cull_shapes(shapes, viewport: tuple[int, int, int, int], camera: Camera, far_depth: float, near: float = 0.05):
+    """The proxy shapes (``[(kind, matrix)]`` of :func:`arpose.render.proxy.proxy_shapes`) that
+    can hide something: their projection meets ``viewport`` and their nearest point is nearer
+    than ``far_depth`` (the props' farthest point, metres). Fewer shapes, fewer draw calls."""
+    x0, y0, w, h = viewport
+    keep = []
+    for kind, m in shapes:
+        pts = _UNIT_CORNERS[kind] @ m[:3, :3].T + m[:3, 3]
+        px, depth = project_world(pts, camera)
+        if (depth < near).any():
+            keep.append((kind, m))
+            continue
+        if depth.min() > far_depth:
+            continue
+        if px[:, 0].max() < x0 or px[:, 0].min() > x0 + w or px[:, 1].max() < y0 or px[:, 1].min() > y0 + h:
+            continue
+        keep.append((kind, m))
+    return keep
+
+
+_BLAS = None
+
+
+def _blas_limit():
+    """Context manager holding BLAS libraries to one thread (threadpoolctl)."""
+    global _BLAS
+    if _BLAS is None:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS = ThreadpoolController()
+    return _BLAS.limit(limits=1, user_api="blas")
+
+
+def composite(crop: np.ndarray, color_a: np.ndarray | None, depth_a: np.ndarray | None,
+              color_b: np.ndarray | None = None, depth_b: np.ndarray | None = None) -> np.ndarray:
+    """Composite up to two rendered RGBA layers onto a BGR uint8 crop ``(h, w, 3)``.
+
+    color_*: ``(h, w, 4)`` uint8 RGBA from pyrender over a transparent black background, so
+    the colour is already multiplied by coverage (premultiplied alpha). depth_*: ``(h, w)``
+    metres, 0 where empty. Where both layers cover a pixel the nearer goes over the other.
+    Returns a new BGR uint8 array.
+    """
+    layers = [(c, d) for c, d in ((color_a, depth_a), (color_b, depth_b)) if c is not None]
+    if not layers:
+        return crop.copy()
+    if len(layers) == 1:
+        col = layers[0][0][..., :3].astype(np.float32)
+        alpha = layers[0][0][..., 3].astype(np.float32) / 255.0
+    else:
+        (ca, da), (cb, db) = layers
+        b_front = (db > 0) & ((da == 0) | (db < da))
+        front = np.where(b_front[..., None], cb, ca).astype(np.float32)
+        back = np.where(b_front[..., None], ca, cb).astype(np.float32)
+        fa = front[..., 3:] / 255.0
+        col = front[..., :3] + (1.0 - fa) * back[..., :3]
+        alpha = (fa + (1.0 - fa) * back[..., 3:] / 255.0)[..., 0]
+    out = crop.astype(np.float32) * (1.0 - alpha[..., None]) + col[..., ::-1]
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def demo_body(t: float = 0.0, distance: float = 2.6) -> BodyFrames:
+    """A synthetic body for tests and the benchmark: the default skeleton ``distance`` metres
+    in front of the camera, facing it, arms waving with phase ``t`` (radians)."""
+    from scipy.spatial.transform import Rotation
+
+    local = np.tile([0.0, 0.0, 0.0, 1.0], (NUM_BONES, 1))
+    for side, sgn in (("Left", -1.0), ("Right", 1.0)):
+        local[BONE_INDEX[f"{side}UpperArm"]] = Rotation.from_euler("z", sgn * (60 + 20 * np.sin(t)), degrees=True).as_quat()
+        local[BONE_INDEX[f"{side}LowerArm"]] = Rotation.from_euler("y", -sgn * 30 * (1 + np.sin(t)), degrees=True).as_quat()
+    local[BONE_INDEX["Head"]] = Rotation.from_euler("y", 15 * np.sin(0.5 * t), degrees=True).as_quat()
+    root = np.array([0.0, -0.05, -distance])
+    pos, rot = forward_kinematics(local, root)
+    return BodyFrames(pos, rot, local, 1.0, None, "body")
+
+
+def measure_overlay(props: Sequence[str] = ("crown", "glasses", "cape"), frames: int = 60, width: int = 640,
+                    height: int = 480, occlusion: bool = True, crop_viewport: bool = True,
+                    avatar: str | None = None) -> dict:
+    """Time prop rendering + compositing per frame on a synthetic body (for ``arpose bench``).
+
+    A person 2.6 m away with waving arms and a full-frame segmentation mask of ones is drawn
+    ``frames`` times onto a ``width x height`` frame after one warm-up frame. Returns
+    ``{"median_ms", "p95_ms", "mean_ms" (wall clock), "cpu_median_ms" (CPU time of the process,
+    all threads: what it costs when the machine is shared), "n", "viewport_px" (median w*h),
+    "full_px", "props", "occlusion", "crop_viewport"}``; includes posing, every pass and
+    compositing.
+    """
+    from .props import load_manifest, select_props
+
+    camera = Camera.from_fov(width, height, 60.0)
+    chosen = select_props(list(props), load_manifest())
+    config = OverlayConfig(occlusion=occlusion, crop_viewport=crop_viewport, avatar=avatar)
+    image = np.full((height, width, 3), 90, dtype=np.uint8)
+    mask = np.ones((height, width), dtype=np.float32)
+    times, cpu, areas = [], [], []
+    people = [_person_for(_body_pose(demo_body(0.1 * k)), camera, mask) for k in range(frames + 1)]
+    with PropRenderer(camera, chosen, config) as renderer:
+        for k, person in enumerate(people):
+            c0 = time.process_time()
+            renderer.render(image, [person])
+            if k:
+                cpu.append((time.process_time() - c0) * 1000.0)
+                times.append(renderer.stats.ms)
+                vp = renderer.stats.viewport
+                areas.append(vp[2] * vp[3] if vp else 0)
+    a = np.asarray(times)
+    return {"median_ms": float(np.median(a)), "p95_ms": float(np.percentile(a, 95)), "mean_ms": float(a.mean()),
+            "cpu_median_ms": float(np.median(cpu)), "n": int(a.size), "viewport_px": int(np.median(areas)),
+            "full_px": width * height, "props": list(props), "occlusion": occlusion, "crop_viewport": crop_viewport}
+
+
+def _body_pose(frames: BodyFrames):
+    from ..retarget.body import BodyPose
+    from ..skeleton import REST_OFFSETS
+
+    return BodyPose(local_rotations=frames.local_rotations, root_position=frames.positions[0],
+                    positions=frames.positions, offsets=REST_OFFSETS, bone_confidence=np.ones(NUM_BONES))
+
+
+def _person_for(body, camera: Camera, mask: np.ndarray | None) -> Person:
+    """A :class:`Person` carrying ``body`` (landmarks projected from the skeleton's markers)."""
+    from ..landmarks import NUM_LANDMARKS
+    from ..skeleton import MP_TO_RIG, markers_from_pose
+
+    _, rot = forward_kinematics(body.local_rotations, body.root_position, body.offsets)
+    world = markers_from_pose(body.positions, rot)
+    cam_pts = world @ MP_TO_RIG.T
+    px = camera.project(cam_pts)
+    lms = np.ones((NUM_LANDMARKS, 5), dtype=np.float32)
+    lms[:, 0] = px[:, 0] / camera.width
+    lms[:, 1] = px[:, 1] / camera.height
+    lms[:, 2] = 0.0
+    hips = 0.5 * (cam_pts[23] + cam_pts[24])
+    return Person(id=0, landmarks=lms, world=(cam_pts - hips).astype(np.float32), score=1.0, mask=mask, body=body)

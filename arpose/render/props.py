@@ -1,0 +1,261 @@
+"""AR props: the manifest (which bone each part is worn on, offset, rotation, scale,
+occlusion), loading meshes, and posing parts on a body.
+
+Manifest format (JSON)
+----------------------
+::
+
+    {"version": 1,
+     "props": {
+       "crown": {"description": "gold crown",
+                 "parts": [{"mesh": "crown.glb", "bone": "Head", "offset": [0, 0.075, 0.005]}]},
+       "shoulders": {"parts": [
+           {"mesh": "pauldron.glb", "bone": "LeftUpperArm", "offset": [0.02, 0.04, 0]},
+           {"mesh": "pauldron.glb", "bone": "RightUpperArm", "offset": [-0.02, 0.04, 0],
+            "rotation_deg": [0, 180, 0]}]}}}
+
+Per part: ``mesh`` (GLB/glTF/OBJ/PLY/STL path, relative to the manifest's folder), ``bone``
+(a name of :data:`arpose.skeleton.BONE_NAMES`), optional ``offset`` ``[x, y, z]`` metres in the
+bone's frame (rig axes at rest: +Y up, +Z the subject's forward, +X the subject's left) for
+the default 1.72 m body (scaled with the person), ``rotation_deg`` ``[x, y, z]`` extrinsic XYZ
+Euler degrees or ``rotation_quat`` ``[x, y, z, w]`` (mesh to bone frame), ``scale`` (number or
+``[sx, sy, sz]``), ``occludable`` (default true: the body hides the parts behind it), and
+``landmarks`` (BlazePose names such as ``["left_ear", "right_ear"]``): anchor the part at
+their mean instead of the bone's joint (the offset and rotation still use the bone's frame).
+
+Meshes are modelled in the bone's rest frame with their origin at the attachment point
+(see ``assets/make_props.py``). The built-in manifest is ``arpose/assets/props.json``.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from ..errors import ConfigError, InputError
+from ..landmarks import PoseLandmark
+from ..skeleton import BONE_INDEX, BONE_NAMES
+from .frames import BodyFrames
+
+MESH_EXTENSIONS = frozenset({".glb", ".gltf", ".obj", ".ply", ".stl", ".off"})
+
+
+def assets_dir() -> Path:
+    """Folder of the built-in props (package data ``arpose/assets``)."""
+    return Path(str(resources.files("arpose") / "assets"))
+
+
+def builtin_manifest_path() -> Path:
+    return assets_dir() / "props.json"
+
+
+@dataclass(frozen=True)
+class PropPart:
+    """One rigid mesh worn on one bone.
+
+    mesh: absolute path of the mesh file. bone: skeleton bone name.
+    offset: ``(3,)`` metres, bone frame, default body. rotation: ``(4,)`` ``(x, y, z, w)``
+    mesh frame to bone frame. scale: ``(3,)``. occludable: the body hides it where in front.
+    landmarks: landmark indices whose mean anchors the part (empty: the bone's joint).
+    """
+
+    mesh: str
+    bone: str
+    offset: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    rotation: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 1.0)
+    scale: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    occludable: bool = True
+    landmarks: tuple[int, ...] = ()
+
+    @property
+    def bone_index(self) -> int:
+        return BONE_INDEX[self.bone]
+
+    def local_matrix(self) -> np.ndarray:
+        """``(4, 4)`` mesh frame to bone frame for the default body (rotation, scale, offset)."""
+        m = np.eye(4)
+        m[:3, :3] = Rotation.from_quat(self.rotation).as_matrix() * np.asarray(self.scale)
+        m[:3, 3] = self.offset
+        return m
+
+
+@dataclass(frozen=True)
+class Prop:
+    """A named prop: one or more parts (e.g. a pauldron on each shoulder)."""
+
+    name: str
+    parts: tuple[PropPart, ...]
+    description: str = ""
+
+
+def _vec3(value, what: str, default) -> tuple[float, float, float]:
+    if value is None:
+        return default
+    if isinstance(value, (int, float)):
+        return (float(value),) * 3
+    arr = np.asarray(value, dtype=np.float64) if isinstance(value, (list, tuple)) else None
+    if arr is None or arr.shape != (3,) or not np.isfinite(arr).all():
+        raise ConfigError(f"{what} must be a list of 3 finite numbers, got {value!r}")
+    return tuple(float(x) for x in arr)  # type: ignore[return-value]
+
+
+def _part(raw: Mapping, base: Path, where: str) -> PropPart:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: a part must be an object with 'mesh' and 'bone', got {raw!r}")
+    unknown = set(raw) - {"mesh", "bone", "offset", "rotation_deg", "rotation_quat", "scale", "occludable", "landmarks"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {sorted(unknown)}; see docs/overlays.md for the manifest format")
+    if "mesh" not in raw or "bone" not in raw:
+        raise ConfigError(f"{where}: every part needs 'mesh' (a file) and 'bone' (one of {', '.join(BONE_NAMES)})")
+    bone = raw["bone"]
+    if bone not in BONE_INDEX:
+        raise ConfigError(f"{where}: unknown bone {bone!r}; use one of {', '.join(BONE_NAMES)}")
+    mesh = Path(os.path.expanduser(str(raw["mesh"])))
+    mesh = mesh if mesh.is_absolute() else base / mesh
+    if mesh.suffix.lower() not in MESH_EXTENSIONS:
+        raise ConfigError(f"{where}: mesh {mesh.name!r} must be one of {', '.join(sorted(MESH_EXTENSIONS))}")
+    if not mesh.is_file():
+        raise InputError(f"{where}: mesh file not found: {mesh} (paths are relative to the manifest's folder)")
+    if "rotation_deg" in raw and "rotation_quat" in raw:
+        raise ConfigError(f"{where}: give rotation_deg or rotation_quat, not both")
+    if "rotation_quat" in raw:
+        q = np.asarray(raw["rotation_quat"], dtype=np.float64)
+        if q.shape != (4,) or not np.isfinite(q).all() or np.linalg.norm(q) < 1e-9:
+            raise ConfigError(f"{where}: rotation_quat must be 4 numbers (x, y, z, w), got {raw['rotation_quat']!r}")
+        rotation = tuple(Rotation.from_quat(q).as_quat())
+    else:
+        rotation = tuple(Rotation.from_euler("xyz", _vec3(raw.get("rotation_deg"), f"{where}: rotation_deg",
+                                                           (0.0, 0.0, 0.0)), degrees=True).as_quat())
+    scale = _vec3(raw.get("scale"), f"{where}: scale", (1.0, 1.0, 1.0))
+    if min(scale) <= 0:
+        raise ConfigError(f"{where}: scale must be positive, got {raw.get('scale')!r}")
+    occludable = raw.get("occludable", True)
+    if not isinstance(occludable, bool):
+        raise ConfigError(f"{where}: occludable must be true or false, got {occludable!r}")
+    lms: list[int] = []
+    for name in raw.get("landmarks", []) or []:
+        try:
+            lms.append(int(PoseLandmark[str(name).upper()]))
+        except KeyError:
+            raise ConfigError(f"{where}: unknown landmark {name!r}; use BlazePose names such as 'left_ear'") from None
+    return PropPart(str(mesh), bone, _vec3(raw.get("offset"), f"{where}: offset", (0.0, 0.0, 0.0)),
+                    rotation, scale, occludable, tuple(lms))  # type: ignore[arg-type]
+
+
+def parse_manifest(data: Mapping, base: Path, source: str = "manifest") -> dict[str, Prop]:
+    """Props from a parsed manifest (see the module docstring). ``base``: folder mesh paths
+    are relative to. Raises :class:`ConfigError` / :class:`InputError` naming the bad entry."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("props"), Mapping):
+        raise ConfigError(f"{source}: expected an object with a 'props' object, see docs/overlays.md")
+    out: dict[str, Prop] = {}
+    for name, entry in data["props"].items():
+        where = f"{source}: prop {name!r}"
+        if not isinstance(entry, Mapping):
+            raise ConfigError(f"{where}: must be an object with 'parts'")
+        if "," in name or not name.strip():
+            raise ConfigError(f"{where}: prop names must be non-empty and contain no commas")
+        raw_parts = entry.get("parts")
+        if raw_parts is None and "mesh" in entry:  # a single part given inline
+            raw_parts = [{k: v for k, v in entry.items() if k != "description"}]
+        if not isinstance(raw_parts, list) or not raw_parts:
+            raise ConfigError(f"{where}: needs a non-empty 'parts' list")
+        parts = tuple(_part(p, base, f"{where} part {i}") for i, p in enumerate(raw_parts))
+        out[name] = Prop(name, parts, str(entry.get("description", "")))
+    return out
+
+
+def load_manifest(path: str | os.PathLike | None = None, include_builtin: bool = True) -> dict[str, Prop]:
+    """The built-in props, plus (overriding by name) those of the manifest at ``path``."""
+    props: dict[str, Prop] = {}
+    sources = ([builtin_manifest_path()] if include_builtin else []) + ([Path(path)] if path else [])
+    for p in sources:
+        p = Path(p)
+        if not p.is_file():
+            raise InputError(f"props manifest not found: {p}")
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"props manifest {p} is not valid JSON: {exc}") from None
+        props.update(parse_manifest(data, p.parent, str(p)))
+    return props
+
+
+def select_props(names: str | Iterable[str] | None, available: Mapping[str, Prop]) -> list[Prop]:
+    """Props by name: a comma-separated string or a list; ``"all"`` selects every prop;
+    empty or None selects none. Raises :class:`ConfigError` for unknown names."""
+    if names is None:
+        return []
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",")]
+    names = [n for n in names if n]
+    if names == ["all"]:
+        return list(available.values())
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        raise ConfigError(f"unknown prop(s) {', '.join(unknown)}; available: {', '.join(available)} (or 'all')")
+    return [available[n] for n in dict.fromkeys(names)]
+
+
+def part_pose(frames: BodyFrames, part: PropPart) -> np.ndarray | None:
+    """``(4, 4)`` mesh-to-*world* matrix of ``part`` on a body, or None if its bone (or
+    anchor landmarks) is unknown. Offsets and sizes scale with ``frames.scale``."""
+    b = part.bone_index
+    if not frames.valid(b):
+        return None
+    r_bone = Rotation.from_quat(frames.rotations[b]).as_matrix()
+    anchor = frames.positions[b]
+    if part.landmarks:
+        if frames.landmarks is None:
+            return None
+        anchor = frames.landmarks[list(part.landmarks)].mean(axis=0)
+        if not np.isfinite(anchor).all():
+            return None
+    local = part.local_matrix()
+    m = np.eye(4)
+    m[:3, :3] = r_bone @ local[:3, :3] * frames.scale
+    m[:3, 3] = anchor + r_bone @ local[:3, 3] * frames.scale
+    return m
+
+
+class MeshCache:
+    """Loads each mesh file once as a pyrender mesh plus its ``(8, 3)`` bounding-box corners
+    (mesh frame), for the renderer. Needs pyrender (imported on first use)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, tuple[object, np.ndarray]] = {}
+
+    def get(self, path: str):
+        if path not in self._cache:
+            self._cache[path] = load_render_mesh(path)
+        return self._cache[path]
+
+
+def load_render_mesh(path: str):
+    """``(pyrender.Mesh, corners (8, 3))`` from a GLB/glTF/OBJ/... file; materials are kept
+    (glTF metallic-roughness factors and textures, OBJ colours). Raises InputError."""
+    os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+    import pyrender
+    import trimesh
+
+    try:
+        loaded = trimesh.load(path, force="scene")
+        meshes = [g for g in loaded.dump(concatenate=False) if isinstance(g, trimesh.Trimesh) and len(g.faces)]
+    except Exception as exc:  # trimesh raises many types for broken files
+        raise InputError(f"cannot load prop mesh {path}: {exc}") from None
+    if not meshes:
+        raise InputError(f"prop mesh {path} has no triangles")
+    lo = np.min([m.bounds[0] for m in meshes], axis=0)
+    hi = np.max([m.bounds[1] for m in meshes], axis=0)
+    corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+    return pyrender.Mesh.from_trimesh(meshes, smooth=False), corners
+
+
+def describe(props: Sequence[Prop]) -> str:
+    """One line per prop: ``name: description (bones)`` (for help and error messages)."""
+    return "\n".join(f"{p.name}: {p.description} ({', '.join(dict.fromkeys(x.bone for x in p.parts))})" for p in props)
