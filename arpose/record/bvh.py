@@ -250,6 +250,19 @@ def _parse_motion(text: str, n_channels: int, source: str) -> tuple[int, float, 
     return frames, frame_time, motion
 
 
+def read_input_bytes(path: Path, what: str) -> bytes:
+    """The bytes of an input file; :class:`InputError` naming ``what`` ("BVH file", "take")
+    if it is missing, a folder or unreadable."""
+    if not path.exists():
+        raise InputError(f"{what} not found: {path} (check the path)")
+    if path.is_dir():
+        raise InputError(f"expected a {what}, got a folder: {path}")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {what}: {path} ({exc.strerror})") from None
+
+
 def read_bvh(path: str | os.PathLike[str]) -> BvhData:
     """Read a BVH file.
 
@@ -261,14 +274,7 @@ def read_bvh(path: str | os.PathLike[str]) -> BvhData:
     or truncated (fewer motion lines or values than the header declares).
     """
     p = Path(path)
-    if not p.exists():
-        raise InputError(f"BVH file not found: {p} (check the path)")
-    if p.is_dir():
-        raise InputError(f"expected a BVH file, got a folder: {p}")
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read BVH file: {p} ({exc.strerror})") from None
+    raw = read_input_bytes(p, "BVH file")
     if not raw.strip():
         raise InputError(f"BVH file is empty: {p}")
     if b"\x00" in raw[:4096]:

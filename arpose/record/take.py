@@ -51,6 +51,7 @@ from ..landmarks import NAMES
 from ..retarget.body import BodyPose
 from ..skeleton import BONE_NAMES, END_OFFSETS, PARENTS, REST_OFFSETS
 from ..types import Camera, Frame, Person, PoseFrame
+from .bvh import read_input_bytes
 from .video import check_writable
 
 MAGIC = "ARPOSE-TAKE"
@@ -474,34 +475,26 @@ def read_take(path: str | os.PathLike[str], salvage: bool = False, warn: bool = 
     Raises :class:`InputError` for a missing, empty, foreign or newer-version file.
     """
     p = Path(path)
-    if not p.exists():
-        raise InputError(f"take not found: {p} (check the path)")
-    if p.is_dir():
-        raise InputError(f"expected a take file, got a folder: {p}")
+    raw = read_input_bytes(p, "take")
+    first, _, rest = raw.partition(b"\n")
+    if not raw:
+        raise InputError(f"take is empty (0 bytes): {p}")
+    magic = first.split()
+    if len(magic) != 2 or magic[0] != MAGIC.encode():
+        hint = ""
+        if first.startswith(b"HIERARCHY"):
+            hint = " (this is a BVH file)"
+        elif first.startswith(b"frame,"):
+            hint = " (this is a landmark CSV)"
+        raise _bad_take(p, f"it does not start with {MAGIC!r}{hint}")
     try:
-        fh = open(p, "rb")
-    except OSError as exc:
-        raise InputError(f"cannot read take: {p} ({exc.strerror})") from None
-    with fh:
-        first = fh.readline(64)
-        if not first:
-            raise InputError(f"take is empty (0 bytes): {p}")
-        magic = first.split()
-        if len(magic) != 2 or magic[0] != MAGIC.encode():
-            hint = ""
-            if first.startswith(b"HIERARCHY"):
-                hint = " (this is a BVH file)"
-            elif first.startswith(b"frame,"):
-                hint = " (this is a landmark CSV)"
-            raise _bad_take(p, f"it does not start with {MAGIC!r}{hint}")
-        try:
-            version = int(magic[1])
-        except ValueError:
-            raise _bad_take(p, f"bad format version {magic[1]!r}") from None
-        if version > FORMAT_VERSION:
-            raise InputError(f"take format version {version} is newer than this arpose reads "
-                             f"({FORMAT_VERSION}): {p} (upgrade arpose)")
-        lines = fh.read().split(b"\n")
+        version = int(magic[1])
+    except ValueError:
+        raise _bad_take(p, f"bad format version {magic[1][:20]!r}") from None
+    if version > FORMAT_VERSION:
+        raise InputError(f"take format version {version} is newer than this arpose reads "
+                         f"({FORMAT_VERSION}): {p} (upgrade arpose)")
+    lines = rest.split(b"\n")
     # A complete file ends with "\n": the last split element is empty. Anything else is torn.
     torn_tail = lines.pop() != b""
     if not lines:
