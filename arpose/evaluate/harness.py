@@ -31,11 +31,12 @@ from . import metrics as M
 @dataclass(frozen=True)
 class EvalContext:
     """What a variant's stage factory gets: the camera (intrinsics of the rendered frames),
-    the frame rate and the motion's name."""
+    the frame rate, the motion's name and the performer source (for its size and kind)."""
 
     camera: Camera
     fps: float
     motion: str
+    source: PerformerSource
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ def run_variants(
     import time
 
     variants = list(variants)
-    ctx = EvalContext(camera=source.camera, fps=source.fps, motion=source.motion.name)
+    ctx = EvalContext(camera=source.camera, fps=source.fps, motion=source.motion.name, source=source)
     estimates: dict[EstimatorConfig, tuple[list[PoseFrame], float]] = {}
     for cfg in dict.fromkeys(v.estimator for v in variants):
         est = make_estimator(cfg)

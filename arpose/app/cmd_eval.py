@@ -1,0 +1,192 @@
+"""``arpose eval``: score the pipeline against the synthetic performer's ground truth.
+
+Rows are (motion, variant). Variants come from :data:`arpose.evaluate.harness.VARIANTS`
+(``blazepose``: raw estimates, plus whatever other modules register) and ``pipeline``: the
+stages every frame-processing command runs, as configured by this command's feature options
+(e.g. ``--no-smooth``). Columns come from :data:`arpose.evaluate.harness.METRICS`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ..errors import ConfigError, OutputError
+from ..estimate import EstimatorConfig
+from ..evaluate import harness
+from .cmd_demo import add_performer_options, make_performer
+from .runner import FEATURES, RunContext
+
+DEFAULT_MOTIONS = ("tpose", "wave", "squat", "jumping_jack", "walk")
+DEFAULT_SECONDS = 4.0
+
+#: Column name -> (header, format) for the table; other columns print with 3 significant digits.
+COLUMNS = {
+    "detected": ("detected", "{:.0%}"),
+    "median_px": ("median px", "{:.1f}"),
+    "pck@0.2": ("PCK@0.2", "{:.3f}"),
+    "mpjpe_pa_mm": ("MPJPE-PA mm", "{:.0f}"),
+    "jitter": ("jitter m/s2", "{:.2f}"),
+    "jitter_gt": ("(truth)", "{:.2f}"),
+    "lag_frames": ("lag fr", "{:+.2f}"),
+}
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "eval",
+        help="score the pipeline against the synthetic performer's ground truth",
+        description="Render the synthetic performer, run BlazePose and every variant of the pipeline on it, "
+        "and print detection rate, 2D error (median px, PCK@0.2 of torso size), 3D world error (MPJPE after "
+        "Procrustes, mm), jitter (mean |acceleration| of world landmarks, estimate vs truth) and lag (frames).",
+    )
+    p.add_argument("--motion", action="append", metavar="NAME|FILE.bvh",
+                   help=f"motion to score (repeat for several; default: {', '.join(DEFAULT_MOTIONS)})")
+    p.add_argument("--variant", action="append", metavar="NAME",
+                   help="only these variants (repeat; default: all registered plus 'pipeline')")
+    p.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
+    p.add_argument("--plot", metavar="DIR", help="write PNG plots per motion into DIR (created if missing)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_performer_options(p, None, DEFAULT_SECONDS)
+    for feature in FEATURES:
+        feature.add_options(p, "eval")
+    p.set_defaults(func=run)
+
+
+def pipeline_variant(args: argparse.Namespace) -> harness.Variant:
+    """The stages of every registered feature, configured by ``args`` (what ``run`` / ``demo``
+    would apply), on the estimator ``run`` uses for a video."""
+
+    def stages(ctx: harness.EvalContext) -> list:
+        rc = RunContext(command="eval", source=ctx.source, camera=ctx.camera)
+        out: list = []
+        for feature in FEATURES:
+            out += feature.stages(args, rc)
+        return out
+
+    return harness.Variant("pipeline", EstimatorConfig(tracking=True), stages,
+                           "every feature's stages as run/demo apply them (smoothing, retargeting, ...)")
+
+
+def select_variants(args: argparse.Namespace) -> list[harness.Variant]:
+    available = list(harness.VARIANTS) + [pipeline_variant(args)]
+    if not args.variant:
+        return available
+    by_name = {v.name: v for v in available}
+    unknown = [n for n in args.variant if n not in by_name]
+    if unknown:
+        raise ConfigError(f"unknown variant {', '.join(unknown)}: choose from {', '.join(by_name)}")
+    return [by_name[n] for n in args.variant]
+
+
+def format_table(rows: list[dict]) -> str:
+    """Rows as an aligned text table (NaN prints as '-')."""
+    if not rows:
+        return "(no rows)"
+    keys = ["motion", "variant"] + [k for k in COLUMNS if any(k in r for r in rows)]
+    keys += [k for r in rows for k in r if k not in keys and k not in ("motion", "variant")]
+    keys = list(dict.fromkeys(keys))
+
+    def cell(r: dict, k: str) -> str:
+        v = r.get(k)
+        if isinstance(v, str):
+            return v
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return "-"
+        fmt = COLUMNS.get(k, (k, "{:.3g}"))[1]
+        return fmt.format(v)
+
+    head = [COLUMNS.get(k, (k,))[0] for k in keys]
+    body = [[cell(r, k) for k in keys] for r in rows]
+    widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head)]
+    lines = ["  ".join(h.ljust(w) if i < 2 else h.rjust(w) for i, (h, w) in enumerate(zip(head, widths)))]
+    lines.append("  ".join("-" * w for w in widths))
+    for b in body:
+        lines.append("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(b, widths))))
+    return "\n".join(lines)
+
+
+def write_plots(folder: Path, runs: list[harness.MotionRun]) -> list[Path]:
+    """Per motion: per-frame median pixel error of each variant, and the most-moving
+    landmark's image trajectory (x and y) for each variant against the truth."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from ..landmarks import NAMES
+
+    written = []
+    for run in runs:
+        gt = run.truth
+        t = gt.timestamps
+        fig, ax = plt.subplots(figsize=(8, 3.5))
+        for r in run.results:
+            err = np.linalg.norm(r.image_px - gt.markers_px, axis=-1)
+            med = np.array([np.nanmedian(e) if np.isfinite(e).any() else np.nan for e in err])
+            ax.plot(t, med, label=r.variant.name)
+        ax.set(xlabel="time (s)", ylabel="median landmark error (px)", title=f"{run.motion}: 2D error per frame")
+        ax.legend()
+        fig.tight_layout()
+        written.append(folder / f"{run.motion}_error.png")
+        fig.savefig(written[-1], dpi=100)
+        plt.close(fig)
+
+        travel = np.nansum(np.linalg.norm(np.diff(gt.markers_px, axis=0), axis=-1), axis=0)
+        lm = int(np.argmax(travel))
+        fig, axes = plt.subplots(2, 1, figsize=(8, 5), sharex=True)
+        for k, (axis, name) in enumerate(zip(axes, ("x", "y"))):
+            axis.plot(t, gt.markers_px[:, lm, k], "k-", lw=2, label="truth")
+            for r in run.results:
+                axis.plot(t, r.image_px[:, lm, k], lw=1, label=r.variant.name)
+            axis.set_ylabel(f"{name} (px)")
+        axes[0].set_title(f"{run.motion}: {NAMES[lm]} in the image")
+        axes[1].set_xlabel("time (s)")
+        axes[0].legend(fontsize=8)
+        fig.tight_layout()
+        written.append(folder / f"{run.motion}_{NAMES[lm]}.png")
+        fig.savefig(written[-1], dpi=100)
+        plt.close(fig)
+    return written
+
+
+def run(args: argparse.Namespace) -> int:
+    motions = args.motion or list(DEFAULT_MOTIONS)
+    variants = select_variants(args)
+    plot_dir = Path(args.plot) if args.plot else None
+    if plot_dir is not None:
+        try:
+            plot_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create plot folder {plot_dir} ({exc.strerror})") from None
+    runs = []
+    for motion in motions:
+        source = make_performer(args, motion)
+        bar = tqdm(total=source.frame_count * len({v.estimator for v in variants}), unit="frame",
+                   desc=f"eval {source.motion.name}", disable=args.no_progress, file=sys.stderr, leave=False)
+
+        def progress(label: str, done: int, total: int) -> None:
+            bar.update(1)
+
+        try:
+            results = harness.run_variants(source, variants, progress=progress)
+        finally:
+            bar.close()
+            source.close()
+        runs.append(harness.MotionRun(source.motion.name, source.truth, results,
+                                      harness.score(results, source.truth)))
+    rows = [row for r in runs for row in r.rows]
+    if args.json:
+        print(json.dumps([{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+                          for row in rows], indent=1))
+    else:
+        print(format_table(rows))
+    if plot_dir is not None:
+        written = write_plots(plot_dir, runs)
+        print(f"wrote {len(written)} plots to {plot_dir}/", file=sys.stderr)
+    return 0
