@@ -1,0 +1,248 @@
+"""``arpose live``: the mirror view. A window with the camera image, props worn on the body,
+the skeleton and the avatar, keys to change them and to record takes, and a HUD with frame
+rate and latency.
+
+Keys (:func:`handle_key`, a pure state machine so it is tested without a window):
+
+====== =============================================
+p / P  next / previous prop set (as asked, each prop alone, none)
+s      skeleton on / off
+a      avatar: off -> beside -> over -> off
+r      start / stop a take (``--take-dir``)
+m      mirror on / off
+h      help on / off
+q, Esc quit
+====== =============================================
+
+Without a display (tests, servers) ``--headless`` runs the same loop with no window; with
+``--input VIDEO`` instead of a camera and ``--out OUT.mp4`` it writes what the window would
+show, and ``--keys 30:p,60:a`` presses keys at given frame numbers.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .._cv import cv2
+from ..errors import ConfigError, OutputError
+from ..render.draw import DrawConfig, draw_hud, draw_skeleton
+from ..runtime import LiveRuntime, RuntimeConfig
+from ..source import open_source
+from ..types import Camera, PoseFrame
+from ..estimate import BlazePoseEstimator, EstimatorConfig
+from . import feat_props, feat_take
+from .runner import RunContext, add_output_options, build_pipeline, check_outputs
+
+WINDOW = "arpose live"
+ESC = 27
+AVATAR_CYCLE = (None, "beside", "over")
+HELP = ("p/P props  s skeleton  a avatar  r record", "m mirror  h help  q quit")
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """What the live view shows. prop_sets: the prop-name tuples ``p`` cycles through;
+    prop_index: the one worn; avatar: None, "beside" or "over"."""
+
+    prop_sets: tuple[tuple[str, ...], ...] = ((),)
+    prop_index: int = 0
+    skeleton: bool = True
+    avatar: str | None = None
+    mirror: bool = True
+    help: bool = False
+    quit: bool = False
+
+    @property
+    def props(self) -> tuple[str, ...]:
+        return self.prop_sets[self.prop_index]
+
+
+def prop_cycle(requested: list[str], available: list[str]) -> tuple[tuple[str, ...], ...]:
+    """The prop sets ``p`` cycles through: the requested set first, then every available prop
+    alone, then none (no duplicates)."""
+    sets: list[tuple[str, ...]] = [tuple(requested)]
+    for name in available:
+        if (name,) not in sets:
+            sets.append((name,))
+    if () not in sets:
+        sets.append(())
+    return tuple(sets)
+
+
+def handle_key(state: LiveState, key: int) -> tuple[LiveState, str | None]:
+    """Apply one key press (``cv2.waitKey`` code; -1 or 255 = none). Returns the new state and
+    an action for the caller to perform: ``"take"`` (start / stop recording) or None."""
+    if key in (-1, 255):
+        return state, None
+    ch = chr(key) if 0 <= key < 256 else ""
+    n = len(state.prop_sets)
+    if key == ESC or ch == "q":
+        return replace(state, quit=True), None
+    if ch == "p":
+        return replace(state, prop_index=(state.prop_index + 1) % n), None
+    if ch == "P":
+        return replace(state, prop_index=(state.prop_index - 1) % n), None
+    if ch == "s":
+        return replace(state, skeleton=not state.skeleton), None
+    if ch == "a":
+        i = AVATAR_CYCLE.index(state.avatar) if state.avatar in AVATAR_CYCLE else 0
+        return replace(state, avatar=AVATAR_CYCLE[(i + 1) % len(AVATAR_CYCLE)]), None
+    if ch == "m":
+        return replace(state, mirror=not state.mirror), None
+    if ch == "h":
+        return replace(state, help=not state.help), None
+    if ch == "r":
+        return state, "take"
+    return state, None
+
+
+def parse_keys(text: str | None) -> dict[int, list[int]]:
+    """``"30:p,60:a,90:q"`` -> ``{30: [ord('p')], ...}`` (frame number: key presses)."""
+    out: dict[int, list[int]] = {}
+    if not text:
+        return out
+    for item in text.split(","):
+        frame, sep, key = item.strip().partition(":")
+        if not sep or not frame.strip().isdigit() or len(key) != 1:
+            raise ConfigError(f"--keys takes FRAME:KEY pairs like 30:p,60:a, got {item!r}")
+        out.setdefault(int(frame), []).append(ord(key))
+    return out
+
+
+class LiveView:
+    """The live renderer ``(PoseFrame, fps) -> BGR image``: props and avatar, skeleton, then the
+    mirror flip, then the HUD (so text reads normally). Holds the :class:`LiveState`."""
+
+    def __init__(self, state: LiveState, camera: Camera, props_by_name: dict, overlay_config) -> None:
+        from ..render.overlay import PropRenderer
+
+        self.state = state
+        self.props_by_name = props_by_name
+        self.renderer = PropRenderer(camera, [], overlay_config)
+        self.status = ""
+        self.latency_ms = float("nan")
+        self._applied: tuple | None = None
+        self.apply()
+
+    def apply(self) -> None:
+        """Make the renderer match the state (props worn, avatar)."""
+        key = (self.state.props, self.state.avatar)
+        if key != self._applied:
+            self.renderer.set_props([self.props_by_name[n] for n in self.state.props])
+            self.renderer.set_avatar(self.state.avatar)
+            self._applied = key
+
+    def __call__(self, pose_frame: PoseFrame, fps: float) -> np.ndarray:
+        st = self.state
+        image = self.renderer.render(pose_frame.frame.image, pose_frame.people)
+        image = image.copy() if image is pose_frame.frame.image else image
+        if st.skeleton:
+            for person in pose_frame.people:
+                draw_skeleton(image, person, DrawConfig(show_hud=False))
+        if st.mirror:
+            image = np.ascontiguousarray(image[:, ::-1])
+        lines = [f"{fps:5.1f} fps  latency {self.latency_ms:4.0f} ms  props {self.renderer.stats.ms:4.1f} ms"
+                 if np.isfinite(fps) else "starting"]
+        lines.append("props: " + (", ".join(st.props) if st.props else "none") + (f"  avatar: {st.avatar}" if st.avatar else ""))
+        if self.status:
+            lines.append(self.status)
+        lines += list(HELP) if st.help else ["h: help"]
+        return draw_hud(image, lines)
+
+    def close(self) -> None:
+        self.renderer.close()
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "live",
+        help="mirror view: props, skeleton and avatar on the camera image",
+        description="Live mirror view from a webcam (or a video with --input): props worn on the body, the "
+        "skeleton, an avatar, takes on a key, fps and latency on screen. Keys: p/P props, s skeleton, "
+        "a avatar, r record, m mirror, h help, q quit.",
+    )
+    p.add_argument("--camera", type=int, default=0, metavar="N", help="webcam index (default 0)")
+    p.add_argument("--input", metavar="VIDEO", help="play a video file (or image, folder) instead of a camera")
+    p.add_argument("--no-mirror", action="store_true", help="show the image as the camera sees it (not mirrored)")
+    p.add_argument("--headless", action="store_true", help="no window (write --out instead); for tests and servers")
+    p.add_argument("--keys", metavar="FRAME:KEY,...", help="press keys at frame numbers, e.g. 30:p,60:a,90:q")
+    p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
+    add_output_options(p, "live")
+    p.set_defaults(func=run)
+
+
+def _check_display(args: argparse.Namespace) -> None:
+    if args.headless:
+        return
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise ConfigError("no display to open a window on; use --headless (with --out FILE.mp4 to see the result)")
+
+
+def run(args: argparse.Namespace) -> int:
+    check_outputs(args)
+    _check_display(args)
+    keys = parse_keys(args.keys)
+    if args.max_frames is not None and args.max_frames < 1:
+        raise ConfigError(f"--max-frames must be at least 1, got {args.max_frames}")
+    from ..render.props import load_manifest
+
+    available = load_manifest(args.props_manifest)
+    requested = [p.name for p in feat_props.chosen_props(args)]
+    state = LiveState(prop_sets=prop_cycle(requested, list(available)), avatar=args.avatar, mirror=not args.no_mirror)
+    source = open_source(args.input) if args.input else open_source(args.camera)
+    # The mask is needed whenever a prop may be worn (p cycles through them all).
+    estimator = BlazePoseEstimator(EstimatorConfig(tracking=source.is_sequence, segmentation=not args.no_occlusion))
+    camera = Camera.from_fov(*source.size, args.fov)
+    ctx = RunContext(command="live", source=source, camera=camera)
+    view = LiveView(state, camera, available, feat_props.overlay_config(args))
+    pipeline = build_pipeline(args, ctx, estimator, renderer=view)
+    live = source.kind == "camera"
+    runtime = LiveRuntime(source, pipeline, config=RuntimeConfig(drop_frames=live, realtime=not live and not args.headless))
+    shown = {"n": 0}
+
+    def on_frame(pf: PoseFrame, image: np.ndarray | None) -> bool:
+        lat = runtime.stats.latencies[-30:]
+        view.latency_ms = float(np.median(lat) * 1000.0) if lat else float("nan")
+        pressed = list(keys.get(shown["n"], []))
+        if not args.headless and image is not None:
+            cv2.imshow(WINDOW, image)
+            k = cv2.waitKey(1)
+            pressed.append(k & 0xFF if k >= 0 else -1)
+            if cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) < 1:
+                pressed.append(ord("q"))
+        shown["n"] += 1
+        for k in pressed:
+            view.state, action = handle_key(view.state, k)
+            if action == "take":
+                try:
+                    view.status = feat_take.toggle_take(pipeline, args)
+                except OutputError as exc:
+                    view.status = f"cannot record: {exc}"
+                print(view.status, file=sys.stderr)
+        view.apply()
+        if args.max_frames is not None and shown["n"] >= args.max_frames:
+            return False
+        return not view.state.quit
+
+    runtime.on_frame = on_frame
+    t0 = time.perf_counter()
+    try:
+        stats = runtime.run()
+    finally:
+        view.close()
+        if not args.headless:
+            cv2.destroyAllWindows()
+    rec = feat_take.recorder(pipeline)  # closing the pipeline finished any take in progress
+    if rec is not None and rec.finished:
+        print("takes: " + ", ".join(str(p) for p in rec.finished), file=sys.stderr)
+    seconds = time.perf_counter() - t0
+    print(f"{stats.emitted} frames in {seconds:.1f} s ({stats.fps:.1f} fps), latency median "
+          f"{stats.latency_ms(50):.0f} ms" + (f"; wrote {args.out}" if args.out else ""), file=sys.stderr)
+    if stats.error is not None:
+        raise stats.error
+    return 0
