@@ -6,8 +6,10 @@ import math
 import sys
 import warnings
 
+import numpy as np
+
 from ..errors import ConfigError
-from ..record.export import export_bvh, export_csv, take_body_track
+from ..record.export import ORIGINS, export_bvh, export_csv, take_body_track
 from ..record.take import Take, TruncatedTakeWarning, read_take
 from ..record.video import check_writable
 
@@ -26,6 +28,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--person", type=int, metavar="N", help="person id (default: BVH the most tracked person, CSV everyone)")
     p.add_argument("--fps", type=float, metavar="F",
                    help="BVH frame rate (default: the take's; uneven takes are resampled to a constant rate)")
+    p.add_argument("--origin", choices=ORIGINS, default="camera",
+                   help="BVH origin: 'camera' keeps the take's camera-attached frame (default); 'floor' puts "
+                   "the floor at Y=0 and the first frame's hips at X=Z=0")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
     p.add_argument("--salvage", action="store_true", help="skip damaged records instead of stopping")
     p.set_defaults(func=run)
@@ -48,8 +53,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("nothing to export: give --bvh OUT.bvh and/or --csv OUT.csv")
     if args.fps is not None and not (math.isfinite(args.fps) and 0 < args.fps <= 1000):
         raise ConfigError(f"--fps must be a number between 0 and 1000, got {args.fps}")
-    if args.fps is not None and not args.bvh:
-        raise ConfigError("--fps applies to --bvh only")
+    if not args.bvh and (args.fps is not None or args.origin != "camera"):
+        raise ConfigError("--fps and --origin apply to --bvh only")
     for out in (args.bvh, args.csv):
         if out:
             check_writable(out, force=args.force)
@@ -60,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
         path, rows, apath = export_csv(take, args.csv, person=args.person, force=args.force)
         print(f"wrote {path} ({rows} rows)" + (f" and {apath}" if apath else ""), file=sys.stderr)
     if args.bvh:
-        path, out, rate = export_bvh(track, args.bvh, fps=args.fps, nominal_fps=take.fps, force=args.force)
-        note = "" if out is track else f", resampled from {len(track)} poses"
+        path, out, rate = export_bvh(track, args.bvh, fps=args.fps, nominal_fps=take.fps, force=args.force,
+                                     origin=args.origin)
+        resampled = len(out) != len(track) or not np.array_equal(out.times, track.times)
+        note = f", resampled from {len(track)} poses" if resampled else ""
         print(f"wrote {path} (person {pid}, {len(out)} frames at {rate:.4g} fps{note})", file=sys.stderr)
     return 0

@@ -7,6 +7,7 @@ Options
 ``--bvh FILE``      write the retargeted body of one person as BVH when the run ends
                     (needs retargeting on; the person with the most body poses, or ``--bvh-person``).
 ``--bvh-person N``  the person id for ``--bvh``.
+``--bvh-origin O``  ``camera`` (default: the take's camera-attached frame) or ``floor``.
 ``--take-dir DIR``  (live) folder for takes started with the record key (default: current folder).
 
 In ``arpose live`` the take sink is a :class:`~arpose.record.take.TakeRecorder` that is always
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..pipeline import Pipeline
-from ..record.export import export_bvh, track_from_pose_frames
+from ..record.export import ORIGINS, export_bvh, track_from_pose_frames
 from ..record.take import TakeRecorder, TakeWriter, auto_take_name, take_header
 from ..record.video import check_writable
 
@@ -37,6 +38,8 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
                        "export it later with 'arpose export'")
     group.add_argument("--bvh", metavar="FILE", help="write the retargeted body as BVH at the end (needs retargeting)")
     group.add_argument("--bvh-person", type=int, metavar="N", help="person id for --bvh (default: the most tracked)")
+    group.add_argument("--bvh-origin", choices=ORIGINS, default="camera",
+                       help="--bvh origin: 'camera' frame (default) or 'floor' (floor at Y=0, first hips at X=Z=0)")
     if command in RECORDER_COMMANDS:
         group.add_argument("--take-dir", metavar="DIR", default=".",
                            help="folder for takes started with the record key (default: current folder)")
@@ -96,8 +99,10 @@ class BvhSink:
     Closing raises :class:`~arpose.errors.InputError` if no body pose was seen.
     """
 
-    def __init__(self, path: str, fps: float | None, person: int | None = None, force: bool = False) -> None:
+    def __init__(self, path: str, fps: float | None, person: int | None = None, force: bool = False,
+                 origin: str = "camera") -> None:
         self.path = check_writable(path, force=force)
+        self.origin = origin
         self.fps = fps
         self.person = person
         self.frames: list[tuple[float, tuple]] = []
@@ -111,7 +116,7 @@ class BvhSink:
         if self.written is not None:
             return
         pid, track = track_from_pose_frames(self.frames, self.person, what="the run")
-        path, out, rate = export_bvh(track, self.path, nominal_fps=self.fps, force=True)
+        path, out, rate = export_bvh(track, self.path, nominal_fps=self.fps, force=True, origin=self.origin)
         self.written = (path, pid, out)
         print(f"wrote {path} (person {pid}, {len(out)} frames at {rate:.4g} fps)", file=sys.stderr)
 
@@ -137,7 +142,8 @@ def sinks(args: argparse.Namespace, ctx) -> list:
     elif take:
         out.append(_TakeReport(TakeWriter(take, header_for(args, ctx), force=force)))
     if bvh:
-        out.append(BvhSink(bvh, getattr(ctx.source, "fps", None), person, force=force))
+        out.append(BvhSink(bvh, getattr(ctx.source, "fps", None), person, force=force,
+                           origin=getattr(args, "bvh_origin", "camera")))
     return out
 
 

@@ -40,6 +40,8 @@ class BodyTrack:
     offsets: ``(B, 3)`` rest offsets, metres: the last frame's (the per-person calibration
     converges over the first seconds of a take, then stays constant; frames before that keep
     their rotations on the final bone lengths).
+    floor_height: the floor's Y in the same frame (median of the poses' estimates), NaN if
+    none was estimated.
     """
 
     times: np.ndarray
@@ -47,6 +49,7 @@ class BodyTrack:
     root_positions: np.ndarray
     positions: np.ndarray
     offsets: np.ndarray
+    floor_height: float = float("nan")
 
     def __len__(self) -> int:
         return int(self.times.shape[0])
@@ -58,7 +61,7 @@ def body_track(samples: Iterable[tuple[float, BodyPose | None]], what: str = "th
     Frames with no pose, a non-finite root position or non-finite rotations are left out
     (the BVH interpolates across them). Raises :class:`InputError` if no frame is usable.
     """
-    times, rots, roots, poss, offs = [], [], [], [], []
+    times, rots, roots, poss, offs, floors = [], [], [], [], [], []
     last_t = -math.inf
     for t, body in samples:
         if body is None or not math.isfinite(t) or t <= last_t:
@@ -72,6 +75,7 @@ def body_track(samples: Iterable[tuple[float, BodyPose | None]], what: str = "th
         roots.append(r)
         poss.append(np.asarray(body.positions, dtype=np.float64))
         offs.append(np.asarray(body.offsets, dtype=np.float64))
+        floors.append(float(getattr(body, "floor_height", math.nan)))
         last_t = t
     if not times:
         raise InputError(
@@ -84,7 +88,46 @@ def body_track(samples: Iterable[tuple[float, BodyPose | None]], what: str = "th
         root_positions=np.stack(roots),
         positions=np.stack(poss),
         offsets=offs[-1],  # the calibration the person converged to
+        floor_height=float(np.nanmedian(floors)) if np.any(np.isfinite(floors)) else math.nan,
     )
+
+
+#: Origins a BVH can be written in: ``camera`` keeps the take's camera-attached rig frame
+#: (the BodyPoses' own positions); ``floor`` moves the floor to Y = 0 and the first frame's
+#: Hips to X = Z = 0 (a pure translation: the motion is unchanged).
+ORIGINS = ("camera", "floor")
+
+
+def floor_origin(track: BodyTrack) -> np.ndarray:
+    """``(3,)`` the point of the track's frame that ``--origin floor`` moves to the origin:
+    the first Hips position over the floor. The floor is the poses' estimate, else the
+    lowest toe joints (5th percentile over frames) less the rest height of the toe joint."""
+    from ..skeleton import BONE_INDEX
+
+    floor = track.floor_height
+    if not math.isfinite(floor):
+        toes = track.positions[:, [BONE_INDEX["LeftToes"], BONE_INDEX["RightToes"]], 1].min(axis=1)
+        toe_rest = _toe_rest_height(track.offsets)
+        floor = float(np.percentile(toes, 5)) - toe_rest
+    x, _, z = track.root_positions[0]
+    return np.array([x, floor, z])
+
+
+def _toe_rest_height(offsets: np.ndarray) -> float:
+    """Height of the toe joint over the floor at rest (metres): the default skeleton's,
+    scaled by the person's leg length (knee, ankle and toe offsets) over the default's."""
+    from ..skeleton import BONE_INDEX, REST_OFFSETS, rest_pose
+
+    legs = [BONE_INDEX[n] for n in ("LeftLowerLeg", "LeftFoot", "LeftToes")]
+    scale = float(offsets[legs, 1].sum() / REST_OFFSETS[legs, 1].sum())
+    return float(rest_pose()[0][BONE_INDEX["LeftToes"], 1]) * (scale if math.isfinite(scale) and scale > 0 else 1.0)
+
+
+def translated(track: BodyTrack, shift: np.ndarray) -> BodyTrack:
+    """The track moved by ``-shift`` (metres): root and joint positions and the floor."""
+    shift = np.asarray(shift, dtype=np.float64)
+    return BodyTrack(track.times, track.local_rotations, track.root_positions - shift,
+                     track.positions - shift, track.offsets, track.floor_height - shift[1])
 
 
 def take_body_track(take: Take, person: int | None = None) -> tuple[int, BodyTrack]:
@@ -127,7 +170,7 @@ def resample(track: BodyTrack, fps: float) -> BodyTrack:
 
     root = np.stack([np.interp(out_t, t, track.root_positions[:, c]) for c in range(3)], axis=1)
     positions, _ = forward_kinematics(rots, root, track.offsets)
-    return BodyTrack(out_t, rots, root, positions, track.offsets)
+    return BodyTrack(out_t, rots, root, positions, track.offsets, track.floor_height)
 
 
 def bvh_for_track(track: BodyTrack, fps: float | None = None,
@@ -150,10 +193,16 @@ def bvh_for_track(track: BodyTrack, fps: float | None = None,
 
 
 def export_bvh(track: BodyTrack, path: str | os.PathLike[str], fps: float | None = None,
-               nominal_fps: float | None = None, force: bool = False) -> tuple[Path, BodyTrack, float]:
-    """Write the track as BVH (see :func:`bvh_for_track`). Returns ``(path, written track, fps)``.
+               nominal_fps: float | None = None, force: bool = False,
+               origin: str = "camera") -> tuple[Path, BodyTrack, float]:
+    """Write the track as BVH (see :func:`bvh_for_track`) in ``origin`` (:data:`ORIGINS`).
+    Returns ``(path, written track, fps)``; the written track is in the BVH's frame.
     Raises :class:`OutputError` if ``path`` exists without ``force`` or cannot be written."""
+    if origin not in ORIGINS:
+        raise InputError(f"origin must be one of {', '.join(ORIGINS)}, got {origin!r}")
     p = check_writable(path, force=force)
+    if origin == "floor":
+        track = translated(track, floor_origin(track))
     text, out, rate = bvh_for_track(track, fps=fps, nominal_fps=nominal_fps)
     write_text_atomic(p, text)
     return p, out, rate

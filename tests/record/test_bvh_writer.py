@@ -159,3 +159,29 @@ def test_blender_imports_the_motion_intact(tmp_path):
                 tail = np.array(arm.matrix_world @ pb.tail)
                 worst = max(worst, np.max(np.abs(tail - BVH_TO_BLENDER @ ends[j][k])))
     assert worst < MM
+
+
+@pytest.mark.parametrize("floor_known", [True, False])
+def test_floor_origin_puts_feet_on_y0(tmp_path, floor_known):
+    """A T-pose standing on a floor at Y = -1.2, 3 m in front of the camera: with
+    ``origin="floor"`` the hips land at (0, rest hip height, 0) and the toes at rest height,
+    whether the floor comes from the poses or from the lowest toes."""
+    from arpose.record.export import BodyTrack, floor_origin
+    from arpose.retarget.body import BodyPose
+
+    q = np.tile([0, 0, 0, 1.0], (sk.NUM_BONES, 1))
+    bodies = []
+    for t in np.arange(10) / 30.0:
+        root = np.array([0.5 + t, sk.REST_OFFSETS[0, 1] - 1.2, -3.0])
+        pos, _ = sk.forward_kinematics(q, root)
+        bodies.append((t, BodyPose(q, root, pos, sk.REST_OFFSETS, np.ones(sk.NUM_BONES),
+                                   floor_height=-1.2 if floor_known else float("nan"))))
+    track = body_track(bodies)
+    np.testing.assert_allclose(floor_origin(track), [0.5, -1.2, -3.0], atol=1e-9)
+    path, written, _ = export_bvh(track, tmp_path / "floor.bvh", origin="floor")
+    pos, _ = bvh_fk(read_bvh(path))
+    rest, _ = sk.rest_pose()
+    np.testing.assert_allclose(pos[0], rest, atol=1e-5)
+    np.testing.assert_allclose(pos[-1, 0], [9 / 30, rest[0, 1], 0.0], atol=1e-5)
+    with pytest.raises(InputError, match="origin"):
+        export_bvh(track, tmp_path / "x.bvh", origin="moon")
