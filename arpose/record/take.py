@@ -17,9 +17,9 @@ UTF-8 text, one record per line::
   bytes in base64, so NaN survives exactly. Scalars that are NaN are ``null``. Optional
   values that are not available (``raw_landmarks`` before smoothing, ``body`` / ``angles``
   without retargeting) are absent keys, never zeros.
-* Records are flushed to the operating system as they are written and ``fsync``-ed at least
-  every ``sync_interval`` seconds (0.5 s by default), so ``kill -9`` loses at most the
-  record being written and a power cut at most the last ``sync_interval``. A clean close
+* Records are flushed to the operating system as they are written and ``fsync``-ed (on a
+  background thread) every ``sync_interval`` seconds (0.5 s by default), so ``kill -9`` loses
+  at most the record being written and a power cut at most the last ``sync_interval``. A clean close
   writes the ``end`` record; a take without it (or with a torn last line) opens with a
   :class:`TruncatedTakeWarning` and every complete frame.
 
@@ -37,7 +37,6 @@ import json
 import math
 import os
 import threading
-import time
 import warnings
 import zlib
 from dataclasses import dataclass, field
@@ -223,8 +222,10 @@ class TakeWriter:
     """Writes a take as it goes (a pipeline sink: ``write(pose_frame, image)``, ``close()``).
 
     path: the take file (``.take`` by convention). header: from :func:`take_header`.
-    force: overwrite an existing file. sync_interval: seconds between ``fsync`` calls
-    (records are flushed to the OS every frame regardless).
+    force: overwrite an existing file. sync_interval: seconds between ``fsync`` calls.
+    Every record is flushed to the operating system as it is written (so ``kill -9`` loses at
+    most the record in progress); ``fsync`` (for power cuts) runs on a background thread so
+    the frame loop never waits for the disk.
     Raises :class:`OutputError` if the file cannot be created or exists without ``force``.
     """
 
@@ -233,16 +234,25 @@ class TakeWriter:
         self.path = check_writable(path, force=force)
         self.sync_interval = float(sync_interval)
         self.frames = 0
+        self.syncs = 0
         self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._dirty = False
         try:
             self._file = open(self.path, "wb")
         except OSError as exc:
             raise OutputError(f"cannot create take: {self.path} ({exc.strerror})") from None
         head = dict(header)
         head["type"] = "header"
-        self._write_line(f"{MAGIC} {FORMAT_VERSION}\n".encode("ascii"))
-        self._write_line(encode_record(head))
+        try:
+            self._write_line(f"{MAGIC} {FORMAT_VERSION}\n".encode("ascii"))
+            self._write_line(encode_record(head))
+        except BaseException:
+            self._file.close()
+            raise
         self._sync()
+        self._syncer = threading.Thread(target=self._sync_loop, name="take-fsync", daemon=True)
+        self._syncer.start()
 
     def _write_line(self, data: bytes) -> None:
         try:
@@ -252,11 +262,18 @@ class TakeWriter:
             raise OutputError(f"cannot write take: {self.path} ({exc.strerror}; is the disk full?)") from None
 
     def _sync(self) -> None:
+        self._dirty = False
         try:
             os.fsync(self._file.fileno())
         except OSError:  # pragma: no cover - fsync unsupported (some network filesystems)
             pass
-        self._last_sync = time.monotonic()
+        self.syncs += 1
+
+    def _sync_loop(self) -> None:
+        # The file stays open until close() has joined this thread, so the descriptor is valid.
+        while not self._stop.wait(self.sync_interval):
+            if self._dirty:
+                self._sync()
 
     def write(self, pose_frame: PoseFrame, image: np.ndarray | None = None) -> None:
         """Append one frame (every person, all fields present). ``image`` is ignored."""
@@ -272,11 +289,12 @@ class TakeWriter:
                 return
             self._write_line(line)
             self.frames += 1
-            if time.monotonic() - self._last_sync >= self.sync_interval:
-                self._sync()
+            self._dirty = True
 
     def close(self) -> None:
         """Write the end record, flush and fsync. Safe to call twice."""
+        self._stop.set()
+        self._syncer.join()
         with self._lock:
             if self._file.closed:
                 return

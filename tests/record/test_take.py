@@ -84,6 +84,22 @@ def test_unavailable_fields_are_absent_not_zero(tmp_path):
     assert p.body is None and p.angles is None and p.raw_landmarks is None and p.raw_world is None
 
 
+def test_fsync_runs_in_the_background(tmp_path):
+    w = TakeWriter(tmp_path / "s.take", _header(), sync_interval=0.05)
+    assert w.syncs == 1  # the header is on disk before the first frame
+    for pf in pose_frames(np.arange(3) / 30.0):
+        w.write(pf)
+    deadline = time.monotonic() + 5.0
+    while w.syncs < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert w.syncs >= 2  # written frames were synced without another write or close
+    idle = w.syncs
+    time.sleep(0.2)
+    assert w.syncs == idle  # nothing new written: no fsync
+    w.close()
+    assert w.syncs == idle + 1 and not w._syncer.is_alive()
+
+
 def test_exists_needs_force(tmp_path):
     path = tmp_path / "c.take"
     path.write_text("precious")
