@@ -13,8 +13,9 @@ from typing import Sequence
 from .. import __version__
 from ..errors import ArposeError
 from . import cmd_bench, cmd_demo, cmd_eval, cmd_export, cmd_live, cmd_replay, cmd_run
+from . import cmd_blender
 
-COMMANDS = [cmd_run, cmd_bench, cmd_export, cmd_replay, cmd_demo, cmd_eval, cmd_live]
+COMMANDS = [cmd_run, cmd_bench, cmd_export, cmd_replay, cmd_demo, cmd_eval, cmd_live, cmd_blender]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -67,3 +67,18 @@ def test_bad_address_one_line_error_from_the_shell(media):
     assert proc.returncode == 2
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert lines == ["arpose: error: --vmc: missing port in 'localhost:'; give HOST:PORT, e.g. 127.0.0.1:9000"]
+
+
+def test_blender_addon_command(tmp_path, capsys):
+    from arpose.app.cmd_blender import ADDON_PATH
+
+    out = tmp_path / "recv.py"
+    assert main(["blender-addon", "--out", str(out)]) == 0
+    assert out.read_bytes() == ADDON_PATH.read_bytes() and b"bl_info" in out.read_bytes()
+    assert main(["blender-addon", "--out", str(out)]) == 2  # exists without --force
+    assert "output exists" in capsys.readouterr().err
+    assert main(["blender-addon", "--out", str(out), "--force"]) == 0
+    assert main(["blender-addon", "--out", str(tmp_path / "recv.txt")]) == 2
+    capsys.readouterr()
+    assert main(["blender-addon"]) == 0
+    assert capsys.readouterr().out.strip() == str(ADDON_PATH)

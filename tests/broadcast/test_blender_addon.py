@@ -1,0 +1,268 @@
+"""The Blender add-on's pure part, imported without bpy: its OSC parser against python-osc, the
+VMC / raw -> Blender axis conversion with analytic poses, and the pose-bone maths."""
+import importlib.util
+import math
+import socket
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
+from pythonosc.osc_message_builder import OscMessageBuilder
+from scipy.spatial.transform import Rotation as R
+
+import arpose.broadcast as broadcast
+from arpose.broadcast.osc import encode_bundle, encode_message
+from arpose.broadcast.raw import RawOscSink
+from arpose.broadcast.vmc import VmcSink
+from arpose.retarget.body import BodyPose
+from arpose.skeleton import BONE_INDEX, BONES, NUM_BONES, REST_OFFSETS, forward_kinematics, rig_to_unity_position, rig_to_unity_quaternion
+from arpose.types import Frame, Person, PoseFrame
+
+ADDON = Path(broadcast.__file__).parent / "blender_addon" / "arpose_vmc_receiver.py"
+
+
+def load_addon(name="arpose_vmc_receiver"):
+    spec = importlib.util.spec_from_file_location(name, ADDON)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def addon():
+    """The add-on imported as if Blender were absent (bpy and mathutils unimportable)."""
+    saved = {k: sys.modules.get(k) for k in ("bpy", "mathutils")}
+    sys.modules.update({"bpy": None, "mathutils": None})  # None in sys.modules -> ImportError
+    try:
+        mod = load_addon()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                sys.modules.pop(k, None)
+            else:
+                sys.modules[k] = v
+    assert mod.bpy is None
+    return mod
+
+
+def test_installable_shape(addon):
+    assert addon.bl_info["blender"] >= (2, 93, 0) and addon.bl_info["category"] == "Animation"
+    assert callable(addon.register) and callable(addon.unregister)
+    with pytest.raises(RuntimeError, match="inside Blender"):
+        addon.register()
+    assert "from __future__ import annotations" not in ADDON.read_text()  # breaks bpy properties
+
+
+def test_skeleton_copy_matches_arpose(addon):
+    assert [s[0] for s in addon.SKELETON] == [b.name for b in BONES]
+    for (name, parent, off, end), b in zip(addon.SKELETON, BONES):
+        assert parent == b.parent
+        np.testing.assert_allclose(off, b.offset, atol=1e-9)
+        assert (end is None) == (b.end is None)
+        if end is not None:
+            np.testing.assert_allclose(end, b.end, atol=1e-9)
+
+
+def test_parser_reads_python_osc_messages_and_bundles(addon):
+    mb = OscMessageBuilder("/x/y")
+    for v, t in [(7, "i"), (1.5, "f"), ("héllo", "s"), (2.25, "d"), (True, "T"), (False, "F"), (b"\x01\x02\x03", "b"),
+                 (2**40, "h"), (None, "N")]:
+        mb.add_arg(v, t)
+    msg = mb.build()
+    assert addon.parse_packet(msg.dgram) == [("/x/y", (7, 1.5, "héllo", 2.25, True, False, b"\x01\x02\x03", 2**40, None))]
+    inner = OscBundleBuilder(IMMEDIATELY)
+    inner.add_content(OscMessageBuilder("/b").build())
+    outer = OscBundleBuilder(IMMEDIATELY)
+    outer.add_content(msg)
+    outer.add_content(inner.build())
+    got = addon.parse_packet(outer.build().dgram)
+    assert [a for a, _ in got] == ["/x/y", "/b"]
+    ours = encode_bundle([encode_message("/VMC/Ext/Bone/Pos", "Hips", np.arange(7.0))])
+    assert addon.parse_packet(ours) == [("/VMC/Ext/Bone/Pos", ("Hips", 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0))]
+    for bad in (b"", b"nope\x00\x00\x00\x00", b"/a\x00\x00,i\x00\x00\x00", b"#bundle\x00" + b"\x00" * 8 + b"\x00\x00\x01\x00"):
+        with pytest.raises(addon.OscError):
+            addon.parse_packet(bad)
+
+
+def test_axis_conversions_agree(addon):
+    """Rig -> Blender directly equals rig -> Unity (arpose) -> Blender (add-on); axes map as named."""
+    rng = np.random.default_rng(0)
+    for v in rng.normal(size=(20, 3)):
+        np.testing.assert_allclose(addon.unity_to_blender_vec(rig_to_unity_position(v)), addon.rig_to_blender_vec(v),
+                                   atol=1e-12)
+    for q in R.random(20, random_state=1).as_quat():
+        a = addon.unity_to_blender_quat(rig_to_unity_quaternion(q))
+        b = addon.rig_to_blender_quat(q)
+        np.testing.assert_allclose(a, b, atol=1e-12)
+        # The quaternion rotates Blender vectors like the rig rotation rotates rig vectors.
+        v = rng.normal(size=3)
+        np.testing.assert_allclose(addon.qrotate(b, addon.rig_to_blender_vec(v)),
+                                   addon.rig_to_blender_vec(R.from_quat(q).apply(v)), atol=1e-9)
+    assert addon.rig_to_blender_vec((0, 1, 0)) == (0, -0, 1)     # up -> Blender +Z
+    assert addon.rig_to_blender_vec((0, 0, 1)) == (0, -1, 0)     # subject's forward -> -Y (Blender front)
+    assert addon.rig_to_blender_vec((1, 0, 0)) == (1, -0, 0)     # subject's left -> +X
+    assert addon.unity_to_blender_vec((1, 0, 0)) == (-1, -0, 0)  # avatar's right (Unity +X) -> Blender -X
+
+
+def _body(rots, root=(0.0, 0.0, -3.0)):
+    q = np.tile([0.0, 0.0, 0.0, 1.0], (NUM_BONES, 1))
+    for name, r in rots.items():
+        q[BONE_INDEX[name]] = r.as_quat()
+    pos, _ = forward_kinematics(q, np.asarray(root, float))
+    return BodyPose(q, np.asarray(root, float), pos, REST_OFFSETS.copy(), np.ones(NUM_BONES))
+
+
+def _blender_fk(addon, state):
+    """Global joint positions (Blender axes) of the arpose skeleton posed by ``state``."""
+    g = addon.global_rotations(state.local, state.root_rotation)
+    pos = {}
+    for name, parent, off, _ in addon.SKELETON:
+        if parent is None:
+            pos[name] = np.array(state.hips_target)
+        else:
+            pos[name] = pos[parent] + np.array(addon.qrotate(g[parent], addon.rig_to_blender_vec(off)))
+    return pos, g
+
+
+def _receive(addon, sink_cls, frames, person=0):
+    rx = addon.UdpReceiver(0, "127.0.0.1", person)
+    port = rx.sock.getsockname()[1]
+    sink = sink_cls("127.0.0.1", port)
+    for f in frames:
+        sink.write(f, None)
+    sink.close()
+    end = time.monotonic() + 5
+    while rx.state.frames < len(frames) and time.monotonic() < end:
+        rx.poll()
+        time.sleep(0.005)
+    rx.close()
+    assert rx.state.frames == len(frames) and rx.bad_packets == 0
+    return rx.state
+
+
+POSES = {
+    "arm_forward": ({"LeftUpperArm": R.from_euler("y", -90, degrees=True)}, [("LeftUpperArm", "LeftHand", (0, -1, 0))]),
+    "arm_side_up": ({"RightUpperArm": R.from_euler("z", -90, degrees=True)}, [("RightUpperArm", "RightHand", (0, 0, 1))]),
+    "t_pose": ({}, [("LeftUpperArm", "LeftHand", (1, 0, 0)), ("RightUpperArm", "RightHand", (-1, 0, 0))]),
+    "knee_bent": ({"LeftLowerLeg": R.from_euler("x", 90, degrees=True)}, [("LeftLowerLeg", "LeftFoot", (0, 1, 0))]),
+    "turned": ({"Hips": R.from_euler("y", 180, degrees=True)}, [("LeftUpperArm", "LeftHand", (-1, 0, 0))]),
+}
+
+
+@pytest.mark.parametrize("pose", sorted(POSES))
+@pytest.mark.parametrize("sink_cls", [VmcSink, RawOscSink])
+def test_stream_drives_blender_axes(addon, pose, sink_cls):
+    """Both protocols, over loopback into the add-on's receiver, give the same Blender pose."""
+    rots, checks = POSES[pose]
+    b = _body(rots)
+    people = (Person(0, np.full((33, 5), 0.5, np.float32), np.zeros((33, 3), np.float32), 0.9, body=b),)
+    state = _receive(addon, sink_cls, [PoseFrame(Frame(np.zeros((2, 2, 3), np.uint8), 0.0, 0), people)])
+    pos, _ = _blender_fk(addon, state)
+    for a, c, want in checks:
+        d = pos[c] - pos[a]
+        np.testing.assert_allclose(d / np.linalg.norm(d), want, atol=1e-6, err_msg=f"{pose} {a}->{c}")
+    np.testing.assert_allclose(pos["Hips"], (0, 0, 0.93), atol=1e-6)  # calibrated: hips over the origin
+    np.testing.assert_allclose(pos["Head"] - pos["Neck"], (0, 0, 0.17), atol=1e-6)
+
+
+def test_head_turn_in_blender(addon):
+    b = _body({"Head": R.from_euler("y", 90, degrees=True)})  # subject turns to their left
+    people = (Person(0, np.full((33, 5), 0.5, np.float32), np.zeros((33, 3), np.float32), 0.9, body=b),)
+    state = _receive(addon, VmcSink, [PoseFrame(Frame(np.zeros((2, 2, 3), np.uint8), 0.0, 0), people)])
+    _, g = _blender_fk(addon, state)
+    np.testing.assert_allclose(addon.qrotate(g["Head"], (0, -1, 0)), (1, 0, 0), atol=1e-6)  # face towards +X (its left)
+
+
+def test_solve_armature_reproduces_globals_on_any_rest_orientation(addon):
+    """Simulate Blender's pose evaluation (rot_i = rot_parent * rest_p^-1 * rest_i * basis_i) on an
+    armature with arbitrary bone rolls and no UpperChest: every driven bone ends up at its global
+    rotation times its rest orientation, and the Hips head lands on the target."""
+    rng = np.random.default_rng(5)
+    state = addon.PoseState()
+    for name, *_ in addon.SKELETON:
+        state.local[name] = tuple(R.from_rotvec(rng.normal(scale=0.7, size=3)).as_quat())
+    state.hips_target = (0.3, -0.2, 0.8)
+    heads = {n: h for n, (h, _) in addon.rest_joints_blender().items()}
+    bones = []
+    for name, parent, *_ in addon.SKELETON:
+        if name == "UpperChest":
+            continue
+        parent = "Chest" if parent == "UpperChest" else parent
+        bones.append((name, parent, tuple(R.random(random_state=rng).as_quat()), heads[name]))
+    del state.local["UpperChest"]  # a sender without UpperChest: its children follow Chest
+    solved = addon.solve_armature(state, bones)
+    g = addon.global_rotations(state.local, state.root_rotation)
+    rest = {n: R.from_quat(q) for n, _, q, _ in bones}
+    world = {}
+    for name, parent, _, _ in bones:
+        basis = R.from_quat(solved[name][0])
+        world[name] = (world[parent] * rest[parent].inv() * rest[name] * basis) if parent else rest[name] * basis
+        want = R.from_quat(g[name]) * rest[name]
+        assert (world[name] * want.inv()).magnitude() < 1e-6, name
+    loc = np.array(solved["Hips"][1])
+    np.testing.assert_allclose(np.array(heads["Hips"]) + rest["Hips"].apply(loc), state.hips_target, atol=1e-9)
+
+
+def test_garbage_datagrams_do_not_stop_the_receiver(addon):
+    rx = addon.UdpReceiver(0, "127.0.0.1")
+    port = rx.sock.getsockname()[1]
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.sendto(b"garbage", ("127.0.0.1", port))
+    s.sendto(encode_message("/VMC/Ext/Bone/Pos", "Hips"), ("127.0.0.1", port))  # too few args: ignored
+    s.sendto(encode_message("/VMC/Ext/T", 1.0), ("127.0.0.1", port))
+    s.close()
+    end = time.monotonic() + 5
+    while rx.state.frames < 1 and time.monotonic() < end:
+        rx.poll()
+        time.sleep(0.005)
+    rx.close()
+    assert rx.state.frames == 1 and rx.bad_packets == 1 and "Hips" not in rx.state.local
+
+
+_IN_BLENDER = r"""
+import importlib.util, json, sys
+import bpy
+spec = importlib.util.spec_from_file_location("arpose_vmc_receiver", sys.argv[1])
+m = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(m)
+m.register()
+bpy.ops.wm.read_factory_settings(use_empty=True)
+assert bpy.ops.arpose.create_armature() == {"FINISHED"}
+obj = bpy.context.scene.arpose_receiver.armature
+data = json.loads(sys.stdin.read())
+st = m.PoseState()
+st.local = {k: tuple(v) for k, v in data["local"].items()}
+st.hips_target = tuple(data["hips"])
+n = m.apply_to_armature(obj, st)
+bpy.context.view_layer.update()
+heads = {pb.name: list(obj.matrix_world @ pb.head) for pb in obj.pose.bones}
+m.unregister()
+print(json.dumps({"driven": n, "heads": heads}))
+"""
+
+
+def test_real_blender_poses_the_armature(addon):
+    """With Blender's Python module installed: register, create the armature, drive it from a
+    pose received over VMC, and compare Blender's own evaluation with the expected joints."""
+    if importlib.util.find_spec("bpy") is None:
+        pytest.skip("bpy (Blender as a Python module) is not installed")
+    import json
+    import subprocess
+
+    rng = np.random.default_rng(11)
+    b = _body({n: R.from_rotvec(rng.normal(scale=0.6, size=3)) for n, *_ in addon.SKELETON}, root=(0.4, 0.1, -2.0))
+    people = (Person(0, np.full((33, 5), 0.5, np.float32), np.zeros((33, 3), np.float32), 0.9, body=b),)
+    frames = [PoseFrame(Frame(np.zeros((2, 2, 3), np.uint8), 0.0, 0), people)]
+    state = _receive(addon, VmcSink, frames)
+    want, _ = _blender_fk(addon, state)
+    payload = json.dumps({"local": state.local, "hips": state.hips_target})
+    proc = subprocess.run([sys.executable, "-c", _IN_BLENDER, str(ADDON)], input=payload, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["driven"] == NUM_BONES
+    for name, p in want.items():
+        np.testing.assert_allclose(out["heads"][name], p, atol=1e-5, err_msg=name)
