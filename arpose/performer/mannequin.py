@@ -169,8 +169,8 @@ def build_parts(config: MannequinConfig = MannequinConfig()) -> list[Part]:
         add("shin", f"{side}LowerLeg", _segment((0, 0, 0), o(f"{side}Foot"), 0.054 * g, 0.042 * g), c.trousers)
         toe = o(f"{side}Toes")
         foot = _hull([((0, -0.005 * k, 0), 0.042 * k), ((0, -0.05 * k, -0.05 * k), 0.03 * k),
-                      ((0, toe[1] + 0.003 * k, toe[2]), 0.024 * k),
-                      ((sx * 0.02 * k, toe[1] + 0.003 * k, toe[2] - 0.01 * k), 0.024 * k)])
+                      ((0, toe[1] + 0.004 * k, toe[2]), 0.024 * k),
+                      ((sx * 0.02 * k, toe[1] + 0.004 * k, toe[2] - 0.01 * k), 0.024 * k)])
         add("shoe", f"{side}Foot", foot, c.shoes)
         end = np.array([0.0, 0.0, 0.055 * k])
         add("toecap", f"{side}Toes", _segment((0, 0.004 * k, 0), end + (0, 0.004 * k, 0), 0.023 * k, 0.019 * k), c.shoes)
@@ -178,12 +178,13 @@ def build_parts(config: MannequinConfig = MannequinConfig()) -> list[Part]:
 
 
 def sole_points(offsets: np.ndarray, scale: float) -> dict[str, np.ndarray]:
-    """Lowest points of the shoes at rest, per side: ``(3,)`` metres in the Foot bone's frame
-    (heel and ball contact points 0.08 m below the ankle for the default body)."""
+    """Lowest points of a shoe at rest: ``{"heel", "ball"}`` -> ``(3,)`` metres in the Foot
+    bone's frame, both 0.08 m (times ``scale``) below the ankle, where the shoe meshes of
+    :func:`build_parts` end."""
+    toes = offsets[BONE_INDEX["LeftToes"]]
     return {
         "heel": np.array([0.0, -0.08 * scale, -0.05 * scale]),
-        "ball": np.array([0.0, offsets[BONE_INDEX["LeftToes"], 1] + 0.003 * scale - 0.024 * scale,
-                          offsets[BONE_INDEX["LeftToes"], 2]]),
+        "ball": np.array([0.0, toes[1] + 0.004 * scale - 0.024 * scale, toes[2]]),
     }
 
 

@@ -131,6 +131,11 @@ class GroundTruthSequence:
         )
 
     @property
+    def root_rotation(self) -> np.ndarray:
+        """``(F, 4)`` body orientation in *world* (the Hips' local rotation)."""
+        return self.local_rotations[:, 0]
+
+    @property
     def markers_mp_world(self) -> np.ndarray:
         """``(F, 33, 3)``: see :attr:`GroundTruth.markers_mp_world`."""
         c = self.markers_camera

@@ -36,6 +36,29 @@ def bone_matrices(positions: np.ndarray, rotations: np.ndarray) -> np.ndarray:
     return m
 
 
+def release_offscreen(renderer) -> None:
+    """Free a ``pyrender.OffscreenRenderer``'s GL objects and context.
+
+    pyrender's own ``delete()`` also calls ``eglTerminate`` on the display that every EGL
+    renderer in the process shares, which breaks any other live renderer (an overlay renderer,
+    a second performer). Here the context is destroyed and the display left initialised.
+    """
+    platform = getattr(renderer, "_platform", None)
+    if type(platform).__name__ != "EGLPlatform":
+        renderer.delete()
+        return
+    from OpenGL.EGL import eglDestroyContext
+
+    platform.make_current()
+    renderer._renderer.delete()
+    if platform._egl_context is not None:
+        eglDestroyContext(platform._egl_display, platform._egl_context)
+        platform._egl_context = None
+    platform._egl_display = None  # so the platform's __del__ does not terminate the display
+    renderer._renderer = None
+    renderer._platform = None
+
+
 class MannequinRenderer:
     """Renders a posed mannequin through ``camera`` over a plain colour or an image.
 
@@ -140,10 +163,10 @@ class MannequinRenderer:
         return out, depth.astype(np.float32, copy=False)
 
     def close(self) -> None:
-        """Release the OpenGL context. Safe to call twice."""
+        """Release the OpenGL context. Safe to call twice. Call it on the thread that rendered."""
         r, self._renderer = getattr(self, "_renderer", None), None
         if r is not None:
-            r.delete()
+            release_offscreen(r)
 
     def __enter__(self) -> "MannequinRenderer":
         return self
