@@ -223,3 +223,26 @@ def test_live_recorder_toggles_takes(tmp_path):
     (path,) = tmp_path.glob("take-*.take")
     take = read_take(path)
     assert [f.index for f in take.frames] == list(range(1, 11)) and take.header["command"] == "live"
+
+
+def test_blender_imports_a_real_run(recorded):
+    """The BVH of a real run in Blender's own importer: bone heads at the take's joint
+    positions (frames after the calibration settled), Y-up mapped to Blender's Z-up."""
+    bpy = pytest.importorskip("bpy", reason="bpy (Blender as a Python module) is not installed: "
+                                            "pip install 'arpose[test]' on Python 3.11")
+    from arpose import skeleton as sk
+
+    take = read_take(recorded / "a.take")
+    bodies = [f.people[0].body for f in take.frames]
+    settled = [k for k, b in enumerate(bodies) if np.allclose(b.offsets, bodies[-1].offsets, atol=1e-9)]
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    assert bpy.ops.import_anim.bvh(filepath=str(recorded / "run.bvh")) == {"FINISHED"}
+    arm = next(o for o in bpy.data.objects if o.type == "ARMATURE")
+    to_blender = np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]])
+    worst = 0.0
+    for k in settled[:: max(1, len(settled) // 5)]:
+        bpy.context.scene.frame_set(k + 1)
+        for name in sk.BONE_NAMES:
+            head = np.array(arm.matrix_world @ arm.pose.bones[name].head)
+            worst = max(worst, np.max(np.abs(head - to_blender @ bodies[k].positions[sk.BONE_INDEX[name]])))
+    assert worst < 1e-3
