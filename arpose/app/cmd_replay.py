@@ -15,8 +15,8 @@ from ..pipeline import ImageSink, Pipeline
 from ..record.take import Take
 from ..record.video import VideoWriter, check_writable
 from ..source import Source, open_source
-from ..types import PoseFrame
-from . import feat_osc
+from ..types import Camera, PoseFrame
+from . import feat_osc, feat_props
 from .cmd_export import open_take
 from .runner import RunContext, skeleton_renderer
 
@@ -26,7 +26,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "replay",
         help="stream a recorded take as if live (VMC/OSC, overlay video)",
         description="Replay a take recorded with --take through the live outputs: VMC to an avatar, "
-        "the raw OSC stream, and/or an overlay video drawn on the source video (--video) or on black.",
+        "the raw OSC stream, and/or an overlay video (skeleton, and --props / --avatar) drawn on the "
+        "source video (--video) or on black.",
     )
     p.add_argument("take", metavar="TAKE", help="take file written by --take")
     pace = p.add_mutually_exclusive_group()
@@ -40,6 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--salvage", action="store_true", help="skip damaged records instead of stopping")
     p.add_argument("--no-progress", action="store_true", help="no summary line")
     feat_osc.add_options(p, "replay")
+    feat_props.add_options(p, "replay")
     p.set_defaults(func=run)
 
 
@@ -121,7 +123,9 @@ def run(args: argparse.Namespace) -> int:
         check_writable(args.out, force=args.force)
     take = open_take(args.take, salvage=args.salvage)
     source = TakeSource(take)
-    ctx = RunContext(command="replay", source=source, camera=take.camera)
+    camera = take.camera or Camera.from_fov(*source.size, 60.0)
+    ctx = RunContext(command="replay", source=source, camera=camera)
+    renderer = feat_props.wrap_renderer(args, ctx, skeleton_renderer if args.out else None)
     sinks = feat_osc.sinks(args, ctx)
     images = None
     video = None
@@ -141,11 +145,14 @@ def run(args: argparse.Namespace) -> int:
             for sink in sinks:
                 sink.close()
             raise
-        pipeline = Pipeline(None, renderer=skeleton_renderer if args.out else None, sinks=sinks)
+        pipeline = Pipeline(None, renderer=renderer, sinks=sinks)
         stats = replay(take, pipeline, realtime=args.realtime, images=images)
     finally:
         if video is not None:
             video.close()
+        close = getattr(renderer, "close", None)
+        if close is not None:
+            close()
     if not args.no_progress:
         print(f"replayed {stats.frames} of {len(take.frames)} frames in {stats.seconds:.2f} s"
               + (f"; wrote {args.out}" if args.out else ""), file=sys.stderr)

@@ -128,6 +128,8 @@ def sinks(args: argparse.Namespace, ctx) -> list:
     person = getattr(args, "bvh_person", None)
     if person is not None and not bvh:
         raise ConfigError("--bvh-person needs --bvh")
+    if bvh and getattr(args, "no_retarget", False):
+        raise ConfigError("--bvh needs the retargeted body: drop --no-retarget")
     if take and bvh and Path(take).resolve() == Path(bvh).resolve():
         raise ConfigError("--take and --bvh name the same file; give two different files")
     out: list = []

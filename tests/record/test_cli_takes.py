@@ -116,6 +116,12 @@ def test_replay_overlay_on_the_source_video(recorded, media):
     assert n == 42 and first.shape == (244, 400, 3)
     src = cv2.VideoCapture(str(media / VIDEO)).read()[1]
     assert np.mean(np.abs(first.astype(int) - src.astype(int))) < 20  # drawn over the video, not black
+    # The AR overlay options work on a replay too (the take keeps the camera intrinsics).
+    props = recorded / "props.mp4"
+    assert main(["replay", str(recorded / "a.take"), "--fast", "--out", str(props), "--video", str(media / VIDEO),
+                 "--avatar"]) == 0
+    with_avatar = cv2.VideoCapture(str(props)).read()[1]
+    assert np.mean(np.any(np.abs(with_avatar.astype(int) - first.astype(int)) > 40, axis=2)) > 0.01
 
 
 def test_realtime_pacing_follows_recorded_times():
@@ -149,6 +155,8 @@ def test_bad_inputs_exit_2_with_message(recorded, tmp_path, media, capsys):
         (["export", take, "--bvh", str(tmp_path / "o.bvh"), "--person", "7"], "has no person 7"),
         (["export", take, "--bvh", str(tmp_path / "o.bvh"), "--fps", "0"], "--fps"),
         (["export", take, "--csv", str(tmp_path / "missing" / "o.csv")], "folder does not exist"),
+        (["run", str(media / VIDEO), "--bvh", str(tmp_path / "o.bvh"), "--no-retarget"], "drop --no-retarget"),
+        (["run", str(media / VIDEO), "--bvh-person", "1"], "--bvh-person needs --bvh"),
         (["replay", take], "nothing to replay to"),
         (["replay", take, "--video", str(media / VIDEO)], "give --out"),
         (["replay", take, "--osc", "no such host:1"], "--osc"),
