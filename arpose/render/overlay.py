@@ -37,6 +37,7 @@ os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 
 import numpy as np  # noqa: E402
 
+from .._cv import cv2  # noqa: E402
 from ..errors import RenderError  # noqa: E402
 from ..skeleton import BONE_INDEX, NUM_BONES, forward_kinematics  # noqa: E402
 from ..types import Camera, Person  # noqa: E402
@@ -169,24 +170,6 @@ class _Layer:
     @property
     def empty(self) -> bool:
         return not self.nodes
-
-
-class _Upscaled:
-    """Calls a pyrender renderer and resizes its outputs to ``(w, h)`` (colour linearly,
-    depth nearest)."""
-
-    def __init__(self, renderer, w: int, h: int) -> None:
-        self.renderer, self.size = renderer, (w, h)
-
-    def render(self, scene, flags):
-        from .._cv import cv2
-
-        out = self.renderer.render(scene, flags=flags)
-        if isinstance(out, tuple):
-            color, depth = out
-            return (cv2.resize(color, self.size, interpolation=cv2.INTER_LINEAR),
-                    cv2.resize(depth, self.size, interpolation=cv2.INTER_NEAREST))
-        return cv2.resize(out, self.size, interpolation=cv2.INTER_NEAREST)
 
 
 class PropRenderer:
@@ -337,37 +320,45 @@ class PropRenderer:
         sx, sy = rw / vw, rh / vh
         r.viewport_width, r.viewport_height = rw, rh
         gc = self._gl_camera
-        # Pixel centres map as u_r + 0.5 = (u + 0.5) * sx, the convention of cv2.resize.
+        # OpenCV pixel u (centre at u) is GL window coordinate u + 0.5; a render scaled by sx
+        # keeps cv2.resize's mapping of pixel centres, u_r + 0.5 = (u + 0.5) * sx.
         gc.fx, gc.fy = cam.fx * sx, cam.fy * sy
-        gc.cx, gc.cy = (cam.cx - x0 + 0.5) * sx - 0.5, (cam.cy - y0 + 0.5) * sy - 0.5
-        render = _Upscaled(r, vw, vh).render if (rw, rh) != (vw, vh) else r.render
+        gc.cx, gc.cy = (cam.cx - x0 + 0.5) * sx, (cam.cy - y0 + 0.5) * sy
+        scaled = (rw, rh) != (vw, vh)
         flags = self._pr.RenderFlags
         passes = 0
         color_o = depth_o = color_t = depth_t = None
         if occ:
             self._occ.sync([(mesh, m) for mesh, _, m in occ])
-            color_o, depth_o = render(self._occ.scene, flags=flags.RGBA)
+            color_o, depth_o = r.render(self._occ.scene, flags=flags.RGBA)
             passes += 1
             if proxy:
                 self._proxy.sync([(self._proxy_meshes[k], m) for k, m in proxy])
-                depth_p = render(self._proxy.scene, flags=flags.DEPTH_ONLY)
+                depth_p = r.render(self._proxy.scene, flags=flags.DEPTH_ONLY)
                 passes += 1
                 hidden = (depth_p > 0) & (depth_o > 0) & (depth_p < depth_o - self.config.depth_margin_m)
                 if masks:
                     mask = np.max([mk[y0:y0 + vh, x0:x0 + vw] for mk in masks], axis=0)
+                    if scaled:
+                        mask = cv2.resize(mask, (rw, rh), interpolation=cv2.INTER_AREA)
                     hidden &= mask > self.config.mask_threshold
                 if hidden.any():
-                    color_o = color_o.copy()
-                    color_o[hidden] = 0
-                    depth_o = np.where(hidden, 0.0, depth_o)
+                    color_o = np.where(hidden[..., None], np.uint8(0), color_o)
+                    depth_o = np.where(hidden, np.float32(0), depth_o)
         else:
             self._occ.sync([])
         if top:
             self._top.sync([(mesh, m) for mesh, _, m in top])
-            color_t, depth_t = render(self._top.scene, flags=flags.RGBA)
+            color_t, depth_t = r.render(self._top.scene, flags=flags.RGBA)
             passes += 1
         else:
             self._top.sync([])
+        if scaled:  # occlusion was decided at render resolution; colour scales linearly
+            up = (vw, vh)
+            color_o, color_t = (None if c is None else cv2.resize(c, up, interpolation=cv2.INTER_LINEAR)
+                                for c in (color_o, color_t))
+            depth_o, depth_t = (None if d is None else cv2.resize(d, up, interpolation=cv2.INTER_NEAREST)
+                                for d in (depth_o, depth_t))
         out = image.copy()
         out[y0:y0 + vh, x0:x0 + vw] = composite(image[y0:y0 + vh, x0:x0 + vw], color_o, depth_o, color_t, depth_t)
         self.stats.viewport, self.stats.passes = vp, passes
@@ -389,7 +380,7 @@ def _far_depth(items) -> float:
     """Largest depth (metres in front of the camera) of the items' bounding-box corners."""
     if not items:
         return 0.0
-    return float(max(-((m[:3, :3] @ c.T).T + m[:3, 3])[:, 2].max() for _, c, m in items))
+    return float(max((-((m[:3, :3] @ c.T).T + m[:3, 3])[:, 2]).max() for _, c, m in items))
 
 
 def cull_shapes(shapes, viewport: tuple[int, int, int, int], camera: Camera, far_depth: float, near: float = 0.05):
