@@ -4,10 +4,15 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_server import ThreadingOSCUDPServer
+from scipy.spatial.transform import Rotation as R
+
+from arpose.skeleton import BONE_NAMES, PARENTS
 
 
 class Receiver:
@@ -75,3 +80,39 @@ def free_port() -> int:
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def frames_of(messages):
+    """Split received messages into frames (each ends with /VMC/Ext/T)."""
+    out, cur = [], []
+    for m in messages:
+        cur.append(m)
+        if m[0] == "/VMC/Ext/T":
+            out.append(cur)
+            cur = []
+    assert not cur, "trailing messages without /VMC/Ext/T"
+    return out
+
+
+def unity_fk(frame):
+    """Global Unity positions ``{bone: (3,)}`` and rotations ``{bone: Rotation}`` computed from
+    the received Root/Pos and local Bone/Pos messages (Unity maths: p = parent_p + parent_r * local_p)."""
+    root = next(a for ad, a in frame if ad == "/VMC/Ext/Root/Pos")
+    local = {a[0]: (np.array(a[1:4]), R.from_quat(a[4:8])) for ad, a in frame if ad == "/VMC/Ext/Bone/Pos"}
+    gp, gr = {}, {}
+    for i, name in enumerate(BONE_NAMES):
+        lp, lr = local[name]
+        if PARENTS[i] < 0:
+            pp, pr = np.array(root[1:4]), R.from_quat(root[4:8])
+        else:
+            parent = BONE_NAMES[PARENTS[i]]
+            pp, pr = gp[parent], gr[parent]
+        gp[name] = pp + pr.apply(lp)
+        gr[name] = pr * lr
+    return gp, gr
+
+
+@pytest.fixture
+def vmc_tools():
+    """Helpers reading received VMC messages: ``frames_of`` and ``unity_fk``."""
+    return SimpleNamespace(frames_of=frames_of, unity_fk=unity_fk)

@@ -1,7 +1,6 @@
 """The Blender add-on's pure part, imported without bpy: its OSC parser against python-osc, the
 VMC / raw -> Blender axis conversion with analytic poses, and the pose-bone maths."""
 import importlib.util
-import math
 import socket
 import sys
 import time

@@ -84,32 +84,18 @@ def test_blender_addon_command(tmp_path, capsys):
     assert capsys.readouterr().out.strip() == str(ADDON_PATH)
 
 
-def test_vmc_from_real_video_raises_the_avatars_arms(media, receiver, capsys):
+def test_vmc_from_real_video_raises_the_avatars_arms(media, receiver, capsys, vmc_tools):
     """single_armsup_oneleg: arms hang down at the start, are raised overhead around 1.5-2.3 s.
     The avatar rebuilt from the received VMC transforms (Unity frame) does the same, with its
     left arm on its own left (Unity -X)."""
-    from scipy.spatial.transform import Rotation as R
-
-    from arpose.skeleton import BONE_NAMES, PARENTS
-
     src = media / "videos" / "single_armsup_oneleg.mp4"  # 120 frames at 30 fps
     assert main(["run", str(src), "--no-progress", "--vmc", f"127.0.0.1:{receiver.port}"]) == 0
     assert "0 dropped" in capsys.readouterr().err
-    frames, cur = [], []
-    for m in receiver.wait_for(120 * 25):
-        cur.append(m)
-        if m[0] == "/VMC/Ext/T":
-            frames.append(cur)
-            cur = []
+    frames = vmc_tools.frames_of(receiver.wait_for(120 * 25))
     assert len(frames) == 120 and all(len(f) == 25 for f in frames)
 
     def upper_arm_dirs(frame):
-        local = {a[0]: (np.array(a[1:4]), R.from_quat(a[4:8])) for ad, a in frame if ad == "/VMC/Ext/Bone/Pos"}
-        gp, gr = {}, {}
-        for i, name in enumerate(BONE_NAMES):
-            lp, lr = local[name]
-            pp, pr = (np.zeros(3), R.identity()) if PARENTS[i] < 0 else (gp[BONE_NAMES[PARENTS[i]]], gr[BONE_NAMES[PARENTS[i]]])
-            gp[name], gr[name] = pp + pr.apply(lp), pr * lr
+        gp, _ = vmc_tools.unity_fk(frame)
         return [(gp[f"{s}LowerArm"] - gp[f"{s}UpperArm"]) / np.linalg.norm(gp[f"{s}LowerArm"] - gp[f"{s}UpperArm"])
                 for s in ("Left", "Right")]
 

@@ -8,7 +8,7 @@ from scipy.spatial.transform import Rotation as R
 
 from arpose.broadcast.vmc import STANDARD_HIP_HEIGHT, SlotAllocator, VmcSink, body_scale
 from arpose.retarget.body import BodyPose
-from arpose.skeleton import BONE_INDEX, BONE_NAMES, NUM_BONES, PARENTS, REST_OFFSETS, forward_kinematics, scaled_offsets
+from arpose.skeleton import BONE_INDEX, BONE_NAMES, NUM_BONES, REST_OFFSETS, forward_kinematics, scaled_offsets
 from arpose.types import Frame, Person, PoseFrame
 
 IMG = np.zeros((4, 4, 3), np.uint8)
@@ -34,39 +34,15 @@ def pf(people, t, i=0):
     return PoseFrame(Frame(IMG, t, i), tuple(people))
 
 
-def frames_of(messages):
-    """Split received messages into frames (each ends with /VMC/Ext/T)."""
-    out, cur = [], []
-    for m in messages:
-        cur.append(m)
-        if m[0] == "/VMC/Ext/T":
-            out.append(cur)
-            cur = []
-    assert not cur, "trailing messages without /VMC/Ext/T"
-    return out
-
-
-def unity_fk(frame):
-    """Global Unity positions ``{bone: (3,)}`` and rotations ``{bone: Rotation}`` computed from
-    the received Root/Pos and local Bone/Pos messages (Unity maths: p = parent_p + parent_r * local_p)."""
-    root = next(a for ad, a in frame if ad == "/VMC/Ext/Root/Pos")
-    local = {a[0]: (np.array(a[1:4]), R.from_quat(a[4:8])) for ad, a in frame if ad == "/VMC/Ext/Bone/Pos"}
-    gp, gr = {}, {}
-    for i, name in enumerate(BONE_NAMES):
-        lp, lr = local[name]
-        if PARENTS[i] < 0:
-            pp, pr = np.array(root[1:4]), R.from_quat(root[4:8])
-        else:
-            parent = BONE_NAMES[PARENTS[i]]
-            pp, pr = gp[parent], gr[parent]
-        gp[name] = pp + pr.apply(lp)
-        gr[name] = pr * lr
-    return gp, gr
-
-
 def direction(gp, a, b):
     d = gp[b] - gp[a]
     return d / np.linalg.norm(d)
+
+
+@pytest.fixture(autouse=True)
+def _tools(vmc_tools):
+    global frames_of, unity_fk
+    frames_of, unity_fk = vmc_tools.frames_of, vmc_tools.unity_fk
 
 
 def send_and_receive(receiver, frames, expect=None, **kw):
