@@ -15,7 +15,7 @@ from ..render import draw_pose_frame
 from ..runtime import LiveRuntime, RuntimeConfig, RuntimeStats
 from ..source import Source
 from ..types import Camera, PoseFrame
-from . import feat_osc, feat_props, feat_retarget, feat_smooth, feat_take
+from . import feat_osc, feat_people, feat_props, feat_retarget, feat_smooth, feat_take
 
 
 @dataclass
@@ -30,7 +30,7 @@ class RunContext:
 #: Feature modules plugged into every frame-processing command, in pipeline order. Each has
 #: ``add_options(parser, command)``, ``stages(args, ctx) -> list`` and ``sinks(args, ctx) -> list``
 #: (smoothing, retargeting, overlays, takes, OSC ... register here).
-FEATURES: list = [feat_smooth, feat_retarget, feat_osc, feat_take, feat_props]
+FEATURES: list = [feat_smooth, feat_retarget, feat_osc, feat_take, feat_props, feat_people]
 
 
 def add_output_options(parser: argparse.ArgumentParser, command: str = "run") -> None:
