@@ -134,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out_dir)
     source = make_performer(args, args.motion)
     prepare_folder(out, args.force)
+    args.force = True  # the folder is new, empty, the demo's own, or --force was given: overwrite its files
     needs_body = ("angles", "bvh")
     for dest, name in DEMO_FILES:
         if dest in needs_body and getattr(args, "no_retarget", False):

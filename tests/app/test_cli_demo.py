@@ -1,0 +1,72 @@
+"""`arpose demo` and `arpose eval` end to end (short runs; the defaults are exercised by CI's README check)."""
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from arpose._cv import cv2
+from arpose.app.cli import main
+from arpose.record import read_landmark_csv
+
+
+def test_demo_writes_every_output_into_its_folder(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--motion", "squat", "--seconds", "1", "--fps", "15",
+                 "--no-progress"]) == 0
+    names = {p.name for p in out.iterdir()}
+    assert {"demo.mp4", "landmarks.csv", "truth.csv"} <= names
+    cap = cv2.VideoCapture(str(out / "demo.mp4"))
+    n = 0
+    while cap.read()[0]:
+        n += 1
+    assert n == 15
+    rows = read_landmark_csv(out / "landmarks.csv")
+    assert len(rows) >= 14                    # a person in (nearly) every frame
+    with open(out / "truth.csv", newline="") as f:
+        truth = list(csv.DictReader(f))
+    assert len(truth) == 15 * 33 and truth[0]["name"] == "nose"
+    err = capsys.readouterr().err
+    assert "PCK@0.2" in err and "squat: 15 frames" in err
+    # running again into its own folder is fine; a foreign non-empty folder needs --force
+    assert main(["demo", "--out", str(out), "--seconds", "0.2", "--no-progress"]) == 0
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep")
+    assert main(["demo", "--out", str(other), "--seconds", "0.2", "--no-progress"]) == 2
+    assert "holds other files" in capsys.readouterr().err
+
+
+def test_demo_bad_options_exit_2(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path / "x"), "--motion", "moonwalk", "--no-progress"]) == 2
+    assert "unknown motion" in capsys.readouterr().err
+    assert main(["demo", "--out", str(tmp_path / "x"), "--size", "big", "--no-progress"]) == 2
+    assert "WIDTHxHEIGHT" in capsys.readouterr().err
+    assert main(["demo", "--out", str(tmp_path / "y"), "--motion", str(tmp_path / "none.bvh")]) == 2
+    assert "not found" in capsys.readouterr().err
+
+
+def test_eval_json_scores_the_tpose(tmp_path, capsys):
+    plots = tmp_path / "plots"
+    assert main(["eval", "--motion", "tpose", "--seconds", "1", "--fps", "15", "--variant", "blazepose",
+                 "--json", "--plot", str(plots), "--no-progress"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["variant"] for r in rows] == ["blazepose"]
+    r = rows[0]
+    assert r["motion"] == "tpose" and r["detected"] == 1.0 and r["pck@0.2"] >= 0.9
+    assert 0 < r["median_px"] < 10 and 0 < r["mpjpe_pa_mm"] < 150
+    assert r["jitter_gt"] == 0.0 and r["lag_frames"] is None   # nothing moves: no lag to measure
+    assert sorted(p.suffix for p in plots.iterdir()) == [".png", ".png"]
+    assert main(["eval", "--variant", "nope"]) == 2
+
+
+def test_eval_table_from_the_command_line():
+    proc = subprocess.run([sys.executable, "-m", "arpose", "eval", "--motion", "wave", "--seconds", "1",
+                           "--fps", "10", "--no-progress"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].split()[:4] == ["motion", "variant", "detected", "median"]
+    assert {ln.split()[1] for ln in lines[2:]} >= {"blazepose", "pipeline"}
