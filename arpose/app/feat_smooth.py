@@ -24,16 +24,19 @@ from ..smooth import OneEuroParams, SmoothConfig, SmoothStage
 #: ``[smooth]`` keys of the TOML config file and what they set.
 TOML_KEYS: dict[str, str] = {
     "enabled": "bool, default true; false = raw output",
-    "min_cutoff": "world landmarks: Hz when still (default 0.1)",
-    "beta": "world landmarks: speed coefficient, per m/s (default 40)",
-    "d_cutoff": "world landmarks: Hz, speed low-pass (default 1)",
-    "image_min_cutoff": "image landmarks: Hz when still (default 0.05)",
-    "image_beta": "image landmarks: per torso-size/s (default 80)",
-    "image_d_cutoff": "image landmarks: Hz, speed low-pass (default 1)",
-    "visibility_threshold": "raw visibility under which a landmark eases instead of following (default 0.5)",
-    "hidden_cutoff": "Hz, easing rate of low-visibility landmarks; 0 holds them (default 0.5)",
-    "visibility_cutoff": "Hz, low-pass of the visibility/presence columns (default 0.5)",
-    "reset_gap": "seconds a person may be lost before their filter restarts (default 0.5)",
+    "min_cutoff": "world landmarks x/y: Hz when still",
+    "beta": "world landmarks x/y: cutoff increase in Hz per m/s of speed",
+    "d_cutoff": "world landmarks x/y: Hz, low-pass of the speed estimate",
+    "depth_min_cutoff": "world landmarks z (depth): Hz when still",
+    "depth_beta": "world landmarks z (depth): Hz per m/s",
+    "depth_d_cutoff": "world landmarks z (depth): Hz, speed low-pass",
+    "image_min_cutoff": "image landmarks: Hz when still",
+    "image_beta": "image landmarks: Hz per torso size per second",
+    "image_d_cutoff": "image landmarks: Hz, speed low-pass",
+    "visibility_threshold": "raw visibility (0..1) under which a landmark eases instead of following",
+    "hidden_cutoff": "Hz, easing rate of low-visibility landmarks; 0 holds them",
+    "visibility_cutoff": "Hz, low-pass of the visibility/presence columns",
+    "reset_gap": "seconds a person may be lost before their filter restarts",
 }
 
 
@@ -42,7 +45,8 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
     group.add_argument("--no-smooth", action="store_true",
                        help="raw landmarks: no smoothing at all (neither ours nor MediaPipe's)")
     group.add_argument("--smooth", metavar="MIN_CUTOFF,BETA",
-                       help="One Euro parameters for world landmarks, e.g. 0.1,40 (Hz, per m/s)")
+                       help="One Euro parameters for world landmarks across the image (x, y), e.g. 6,10 "
+                       "(Hz when still, Hz per m/s); depth and image landmarks: --config")
     try:
         group.add_argument("--config", metavar="FILE.toml",
                            help="TOML settings file; its [smooth] table sets smoothing parameters")
@@ -109,8 +113,11 @@ def config_from_table(table: dict[str, Any], base: SmoothConfig = SmoothConfig()
         image = OneEuroParams(table.get("image_min_cutoff", base.image.min_cutoff),
                               table.get("image_beta", base.image.beta),
                               table.get("image_d_cutoff", base.image.d_cutoff))
+        depth = OneEuroParams(table.get("depth_min_cutoff", base.world_depth.min_cutoff),
+                              table.get("depth_beta", base.world_depth.beta),
+                              table.get("depth_d_cutoff", base.world_depth.d_cutoff))
         cfg = SmoothConfig(
-            world=world, image=image,
+            world=world, world_depth=depth, image=image,
             visibility_threshold=table.get("visibility_threshold", base.visibility_threshold),
             hidden_cutoff=table.get("hidden_cutoff", base.hidden_cutoff),
             visibility_cutoff=table.get("visibility_cutoff", base.visibility_cutoff),

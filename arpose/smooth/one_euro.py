@@ -113,7 +113,7 @@ def one_euro_step(
     *,
     scale: float | np.ndarray = 1.0,
     speed_axis: int | None = None,
-    fixed_cutoff: np.ndarray | None = None,
+    max_cutoff: np.ndarray | None = None,
 ) -> tuple[np.ndarray, OneEuroState]:
     """Filter one sample. Pure: returns ``(y, new_state)`` and mutates nothing.
 
@@ -126,9 +126,9 @@ def one_euro_step(
         ``beta`` applies, e.g. the pose's size; speeds are then in sizes per second.
     speed_axis: if given, the speed magnitude is the norm over this axis (e.g. ``-1`` for the
         xyz of each landmark), so all coordinates of a point share one cutoff.
-    fixed_cutoff: optional array broadcastable to ``x``, Hz; where finite it replaces the
-        adaptive cutoff for that element (``0`` holds the last value). Used to ease
-        low-confidence points.
+    max_cutoff: optional array broadcastable to ``x``, Hz; where finite it caps the adaptive
+        cutoff of that element (``0`` holds the last value). Used to ease low-confidence
+        points: they never follow faster than this.
 
     Returns ``y``: float64 array of ``x``'s shape, the filtered value.
     """
@@ -159,9 +159,9 @@ def one_euro_step(
     else:
         speed = np.sqrt(np.sum(dy * dy, axis=speed_axis, keepdims=True))
     cutoff = params.min_cutoff + params.beta * speed / np.asarray(scale, dtype=np.float64)
-    if fixed_cutoff is not None:
-        fc = np.asarray(fixed_cutoff, dtype=np.float64)
-        cutoff = np.where(np.isfinite(fc), fc, cutoff)
+    if max_cutoff is not None:
+        cap = np.asarray(max_cutoff, dtype=np.float64)
+        cutoff = np.where(np.isfinite(cap), np.minimum(cutoff, cap), cutoff)
     y_upd = state.y + smoothing_factor(te, cutoff) * diff
     y_new = np.where(update, y_upd, np.where(first, x, state.y))
     dy_new = np.where(update, dy, np.where(first, 0.0, state.dy))
@@ -182,9 +182,9 @@ class OneEuroFilter:
         self.state: OneEuroState | None = None
 
     def __call__(self, x: np.ndarray, t: float, *, scale: float | np.ndarray = 1.0,
-                 fixed_cutoff: np.ndarray | None = None) -> np.ndarray:
+                 max_cutoff: np.ndarray | None = None) -> np.ndarray:
         y, self.state = one_euro_step(self.state, x, t, self.params, scale=scale,
-                                      speed_axis=self.speed_axis, fixed_cutoff=fixed_cutoff)
+                                      speed_axis=self.speed_axis, max_cutoff=max_cutoff)
         return y
 
     def reset(self) -> None:

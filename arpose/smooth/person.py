@@ -7,12 +7,17 @@ Per person and frame (:func:`smooth_person`, pure):
   with :attr:`SmoothConfig.image`. Speeds are divided by the pose's size (torso diagonal in
   pixels, :func:`arpose.landmarks.torso_size`): ``beta`` acts on torso sizes per second,
   so near and far people get the same smoothing.
-* **World landmarks** ``(33, 3)`` metres (MediaPipe world frame) with
-  :attr:`SmoothConfig.world`; speeds in m/s, no scaling.
-* Each landmark's three coordinates share one cutoff (speed = norm of the xyz velocity).
+* **World landmarks** ``(33, 3)`` metres (MediaPipe world frame): x and y (across the image)
+  with :attr:`SmoothConfig.world`, z (depth, away from the camera) with
+  :attr:`SmoothConfig.world_depth`; speeds in m/s, no scaling. BlazePose's depth is far
+  noisier than its x/y (on the synthetic performer the depth axis carries 2-3x the
+  frame-to-frame acceleration of x or y while the true motion is mostly across the image),
+  so depth gets its own, heavier smoothing.
+* A landmark's filtered coordinates share one cutoff (speed = norm of its velocity over those
+  coordinates), so a diagonal motion keeps its direction.
 * **Visibility-aware**: a landmark whose *raw* visibility is under
   :attr:`SmoothConfig.visibility_threshold` does not follow the estimate at the adaptive rate;
-  it eases towards it at :attr:`SmoothConfig.hidden_cutoff` Hz (0 holds it still), so an
+  its cutoff is capped at :attr:`SmoothConfig.hidden_cutoff` Hz (0 holds it still), so an
   occluded or off-image point that the model guesses wildly does not jump. Image and world
   landmarks use the same gate.
 * Visibility and presence are low-passed at :attr:`SmoothConfig.visibility_cutoff` Hz.
@@ -34,8 +39,8 @@ from ..landmarks import NUM_LANDMARKS, PRESENCE, VISIBILITY, torso_size
 from ..types import Person
 from .one_euro import OneEuroParams, OneEuroState, _check_rate, one_euro_step
 
-__all__ = ["SmoothConfig", "PersonSmoothState", "smooth_person", "PersonSmoother",
-           "MEDIAPIPE_WORLD", "MEDIAPIPE_IMAGE"]
+__all__ = ["SmoothConfig", "PersonSmoothState", "smooth_person", "PersonSmoother", "MEDIAPIPE_WORLD",
+           "MEDIAPIPE_IMAGE", "DEFAULT_WORLD", "DEFAULT_WORLD_DEPTH", "DEFAULT_IMAGE"]
 
 #: MediaPipe's pose_landmark_filtering graph: world landmarks (m/s, unscaled).
 MEDIAPIPE_WORLD = OneEuroParams(min_cutoff=0.1, beta=40.0, d_cutoff=1.0)
@@ -43,29 +48,38 @@ MEDIAPIPE_WORLD = OneEuroParams(min_cutoff=0.1, beta=40.0, d_cutoff=1.0)
 #: size ``(w + h) / 2``; we scale by the torso diagonal, about half of that for a standing body).
 MEDIAPIPE_IMAGE = OneEuroParams(min_cutoff=0.05, beta=80.0, d_cutoff=1.0)
 
+#: Our defaults, tuned on the synthetic performer at 30 fps (docs/smoothing.md, GUIDE section 4):
+#: x/y of world landmarks lightly (BlazePose's x/y are steady), depth heavily (it is noisy and
+#: mostly still), image landmarks in between.
+DEFAULT_WORLD = OneEuroParams(min_cutoff=6.0, beta=10.0, d_cutoff=1.0)
+DEFAULT_WORLD_DEPTH = OneEuroParams(min_cutoff=1.0, beta=0.5, d_cutoff=1.0)
+DEFAULT_IMAGE = OneEuroParams(min_cutoff=2.0, beta=10.0, d_cutoff=1.0)
+
 
 @dataclass(frozen=True)
 class SmoothConfig:
     """Settings of the landmark smoother (one set shared by every person).
 
-    world: One Euro parameters for world landmarks (speeds in m/s).
+    world: One Euro parameters for world landmarks' x and y (speeds in m/s).
+    world_depth: One Euro parameters for world landmarks' z (depth, m/s).
     image: One Euro parameters for image landmarks (speeds in torso sizes per second).
     visibility_threshold: in [0, 1]; landmarks whose raw visibility is below it ease at
         ``hidden_cutoff`` instead of following the estimate. 0 disables the gate.
-    hidden_cutoff: Hz (>= 0), cutoff for low-visibility landmarks; 0 holds them.
+    hidden_cutoff: Hz (>= 0), cap on the cutoff of low-visibility landmarks; 0 holds them.
     visibility_cutoff: Hz (> 0), low-pass cutoff of the visibility and presence columns.
     reset_gap: seconds (>= 0); a person unseen for longer than this starts afresh.
     """
 
-    world: OneEuroParams = MEDIAPIPE_WORLD
-    image: OneEuroParams = MEDIAPIPE_IMAGE
+    world: OneEuroParams = DEFAULT_WORLD
+    world_depth: OneEuroParams = DEFAULT_WORLD_DEPTH
+    image: OneEuroParams = DEFAULT_IMAGE
     visibility_threshold: float = 0.5
-    hidden_cutoff: float = 0.5
+    hidden_cutoff: float = 2.0
     visibility_cutoff: float = 0.5
     reset_gap: float = 0.5
 
     def __post_init__(self) -> None:
-        for name in ("world", "image"):
+        for name in ("world", "world_depth", "image"):
             if not isinstance(getattr(self, name), OneEuroParams):
                 raise ConfigError(f"smooth {name} parameters must be OneEuroParams, got {getattr(self, name)!r}")
         vt = _check_rate("visibility_threshold", self.visibility_threshold)
@@ -84,13 +98,15 @@ class SmoothConfig:
 class PersonSmoothState:
     """One person's filter memory.
 
-    image: state over ``(33, 3)`` pixel coordinates; world: over ``(33, 3)`` metres;
+    image: state over ``(33, 3)`` pixel coordinates; world: over ``(33, 2)`` metres (x, y);
+    world_depth: over ``(33, 1)`` metres (z);
     visibility: over ``(33, 2)`` ``[visibility, presence]``; scale: last valid torso size in
     pixels; t: seconds, time of the last frame this person was seen.
     """
 
     image: OneEuroState
     world: OneEuroState
+    world_depth: OneEuroState
     visibility: OneEuroState
     scale: float
     t: float
@@ -149,12 +165,14 @@ def smooth_person(
     vis = lm[:, VISIBILITY]
     with np.errstate(invalid="ignore"):
         hidden = vis < config.visibility_threshold  # NaN visibility: not gated
-    fixed = np.where(hidden, config.hidden_cutoff, np.nan)[:, None]
+    cap = np.where(hidden, config.hidden_cutoff, np.nan)[:, None]
 
     px_s, st_img = one_euro_step(None if state is None else state.image, px, t, config.image,
-                                 scale=scale, speed_axis=-1, fixed_cutoff=fixed)
-    world_s, st_world = one_euro_step(None if state is None else state.world, world, t, config.world,
-                                      speed_axis=-1, fixed_cutoff=fixed)
+                                 scale=scale, speed_axis=-1, max_cutoff=cap)
+    xy_s, st_world = one_euro_step(None if state is None else state.world, world[:, :2], t, config.world,
+                                   speed_axis=-1, max_cutoff=cap)
+    z_s, st_depth = one_euro_step(None if state is None else state.world_depth, world[:, 2:], t,
+                                  config.world_depth, speed_axis=-1, max_cutoff=cap)
     vp_s, st_vis = one_euro_step(None if state is None else state.visibility, lm[:, [VISIBILITY, PRESENCE]], t,
                                  OneEuroParams(config.visibility_cutoff, 0.0, 1.0))
 
@@ -164,11 +182,11 @@ def smooth_person(
     out[:, PRESENCE] = vp_s[:, 1]
     new_person = person.with_(
         landmarks=out,
-        world=world_s.astype(np.float32),
+        world=np.concatenate([xy_s, z_s], axis=1).astype(np.float32),
         raw_landmarks=person.raw_landmarks if person.raw_landmarks is not None else person.landmarks,
         raw_world=person.raw_world if person.raw_world is not None else person.world,
     )
-    return new_person, PersonSmoothState(st_img, st_world, st_vis, scale, float(t))
+    return new_person, PersonSmoothState(st_img, st_world, st_depth, st_vis, scale, float(t))
 
 
 class PersonSmoother:

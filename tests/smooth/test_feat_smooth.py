@@ -47,12 +47,13 @@ def test_toml_config_sets_every_key_and_cli_wins(tmp_path):
     cfg = tmp_path / "a.toml"
     cfg.write_text(
         "[smooth]\nmin_cutoff = 0.2\nbeta = 10\nd_cutoff = 2.0\nimage_min_cutoff = 0.3\nimage_beta = 5\n"
-        "image_d_cutoff = 1.5\nvisibility_threshold = 0.3\nhidden_cutoff = 0\nvisibility_cutoff = 2\n"
+        "image_d_cutoff = 1.5\ndepth_min_cutoff = 0.7\ndepth_beta = 0.25\ndepth_d_cutoff = 0.5\nvisibility_threshold = 0.3\nhidden_cutoff = 0\nvisibility_cutoff = 2\n"
         "reset_gap = 1.0\n\n[osc]\nport = 9000\n")
     (stage,) = _stages(["--config", str(cfg)])
     c = stage.config
     assert (c.world.min_cutoff, c.world.beta, c.world.d_cutoff) == (0.2, 10.0, 2.0)
     assert (c.image.min_cutoff, c.image.beta, c.image.d_cutoff) == (0.3, 5.0, 1.5)
+    assert (c.world_depth.min_cutoff, c.world_depth.beta, c.world_depth.d_cutoff) == (0.7, 0.25, 0.5)
     assert (c.visibility_threshold, c.hidden_cutoff, c.visibility_cutoff, c.reset_gap) == (0.3, 0.0, 2.0, 1.0)
     (stage,) = _stages(["--config", str(cfg), "--smooth", "0.5,1"])
     assert (stage.config.world.min_cutoff, stage.config.world.beta, stage.config.world.d_cutoff) == (0.5, 1.0, 2.0)

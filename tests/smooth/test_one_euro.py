@@ -116,12 +116,14 @@ def test_nan_input_leaves_state_untouched_and_outputs_nan():
     assert s0.y[1] == 0.0 and s0.t[1] == 0.0
 
 
-def test_first_observation_passes_through_and_fixed_cutoff_zero_holds():
+def test_first_observation_passes_through_and_max_cutoff_caps():
     p = OneEuroParams(1.0, 0.0)
-    y, s = one_euro_step(None, np.array([5.0, 5.0]), 1.0, p)
+    y, s = one_euro_step(None, np.full(4, 5.0), 1.0, p)
     assert (y == 5.0).all()
-    y, s = one_euro_step(s, np.array([9.0, 9.0]), 1.1, p, fixed_cutoff=np.array([0.0, np.nan]))
-    assert y[0] == 5.0 and 5.0 < y[1] < 9.0
+    cap = np.array([0.0, np.nan, 0.5, 3.0])
+    y, s = one_euro_step(s, np.full(4, 9.0), 1.1, p, max_cutoff=cap)
+    a = smoothing_factor(0.1, np.array([0.0, 1.0, 0.5, 1.0]))  # a cap above the cutoff changes nothing
+    np.testing.assert_allclose(y, 5.0 + 4.0 * a)
 
 
 def test_bad_timestamps_and_parameters_raise_typed_errors():

@@ -164,3 +164,21 @@ def test_stage_rejects_duplicate_ids_and_bad_config():
         SmoothConfig(reset_gap=-1)
     with pytest.raises(ConfigError):
         SmoothConfig(world=(0.1, 40))
+
+
+def test_world_depth_has_its_own_parameters():
+    """A steady ramp in x and z: each axis lags by v * tau of its own cutoff (beta 0)."""
+    img, world = _body()
+    cfg = SmoothConfig(world=OneEuroParams(4.0, 0.0), world_depth=OneEuroParams(0.5, 0.0), visibility_threshold=0.0)
+    sm = PersonSmoother(cfg)
+    v = 0.3  # m/s
+    for k in range(400):
+        t = k / 30
+        w = world.astype(np.float64).copy()
+        w[:, 0] += v * t
+        w[:, 2] += v * t
+        out = sm(Person(0, img, w.astype(np.float32), 1.0), t, (W, H))
+    lag = w - out.world
+    np.testing.assert_allclose(lag[:, 0], v / (2 * np.pi * 4.0), rtol=1e-3, atol=2e-6)
+    np.testing.assert_allclose(lag[:, 2], v / (2 * np.pi * 0.5), rtol=1e-3, atol=2e-6)
+    np.testing.assert_allclose(lag[:, 1], 0.0, atol=1e-6)

@@ -1,0 +1,282 @@
+"""Smoothing evidence: raw vs MediaPipe-smoothed vs ours, on the very same frames, against
+ground truth.
+
+**Registered on import** into the evaluation harness (:mod:`arpose.evaluate.harness`):
+
+* variant ``mediapipe-smoothed``: BlazePose with MediaPipe's own One Euro landmark filter
+  (``EstimatorConfig(mediapipe_smoothing=True)``), the peer;
+* variant ``one-euro``: the raw estimate (shared with the harness's ``blazepose`` row, which
+  *is* the raw variant: same frames, same estimation run) through our
+  :class:`~arpose.smooth.SmoothStage` with the default :class:`~arpose.smooth.SmoothConfig`;
+* metric :func:`smoothing_metrics`: 2D jitter, and jitter cut / added lag relative to raw.
+
+Pure functions over arrays (no estimator, no rendering), for ``arpose eval`` and tests alike:
+
+* :func:`smooth_arrays` runs our :class:`~arpose.smooth.SmoothStage` logic over a whole
+  recorded sequence of one person.
+* :func:`score_sequence` scores one variant: jitter, lag and error against ground truth.
+* :func:`compare` scores several variants and adds jitter reduction and added lag relative to
+  the raw variant.
+* :func:`plot_wrist` draws one wrist's trajectory for every variant and the truth (PNG).
+
+Shapes: ``F`` frames; image landmarks ``(F, 33, 5)`` normalised ``[x, y, z, vis, presence]``;
+pixels ``(F, 33, 2)`` (x right, y down); world ``(F, 33, 3)`` metres in MediaPipe's world frame
+(hip-centred, x image-right, y down, z away from the camera); ``t`` ``(F,)`` seconds. Frames
+where the person was not found are all NaN.
+"""
+from __future__ import annotations
+
+import math
+import weakref
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..estimate import EstimatorConfig
+from ..landmarks import NUM_LANDMARKS, PoseLandmark
+from ..smooth import PersonSmoothState, SmoothConfig, SmoothStage, smooth_person
+from ..types import Person
+from . import metrics
+from .harness import GroundTruthSequence, Variant, VariantResult, register_metric, register_variant
+
+__all__ = ["SmoothingScores", "smooth_arrays", "score_sequence", "compare", "plot_wrist", "format_table",
+           "smoothing_metrics", "write_wrist_plots", "RAW_VARIANT", "MEDIAPIPE_VARIANT", "OURS_VARIANT"]
+
+
+def smooth_arrays(
+    image: np.ndarray,
+    world: np.ndarray,
+    t: np.ndarray,
+    image_size: tuple[int, int],
+    config: SmoothConfig = SmoothConfig(),
+) -> tuple[np.ndarray, np.ndarray]:
+    """Our smoothing over one person's recorded sequence.
+
+    image: ``(F, 33, 5)``; world: ``(F, 33, 3)``; t: ``(F,)`` seconds, strictly increasing;
+    image_size: ``(width, height)`` pixels. Frames that are entirely NaN count as "person not
+    found" (the filter sees a gap, and resets after ``config.reset_gap``).
+    Returns ``(image_smoothed (F, 33, 5), world_smoothed (F, 33, 3))`` float32, NaN where the
+    input frame was missing. Identical to running :class:`~arpose.smooth.SmoothStage`.
+    """
+    image = np.asarray(image, dtype=np.float32)
+    world = np.asarray(world, dtype=np.float32)
+    t = np.asarray(t, dtype=np.float64)
+    if image.shape[1:] != (NUM_LANDMARKS, 5) or world.shape != image.shape[:1] + (NUM_LANDMARKS, 3) \
+            or t.shape != image.shape[:1]:
+        raise ValueError(f"expected image (F, 33, 5), world (F, 33, 3), t (F,); got {image.shape}, "
+                         f"{world.shape}, {t.shape}")
+    out_i = np.full_like(image, np.nan)
+    out_w = np.full_like(world, np.nan)
+    state: PersonSmoothState | None = None
+    for k in range(t.size):
+        if not (np.isfinite(image[k]).any() or np.isfinite(world[k]).any()):
+            continue
+        if state is not None and t[k] - state.t > config.reset_gap:
+            state = None
+        p, state = smooth_person(state, Person(0, image[k], world[k], 1.0), float(t[k]), image_size, config)
+        out_i[k], out_w[k] = p.landmarks, p.world
+    return out_i, out_w
+
+
+@dataclass(frozen=True)
+class SmoothingScores:
+    """One variant's scores against ground truth (NaN when not computable).
+
+    jitter_world: mean |acceleration| of the world landmarks, m/s^2
+        (:func:`arpose.evaluate.metrics.jitter`); jitter_px: the same for pixels, px/s^2.
+    lag_frames: delay behind the truth (world landmarks, velocity cross-correlation), frames.
+    mpjpe_mm: world landmarks vs true markers after per-frame Procrustes, mm.
+    median_px: median 2D error, px. detection_rate: fraction of frames with a person.
+    jitter_reduction: ``1 - jitter_world / raw jitter_world`` (0 for raw itself).
+    added_lag_frames: ``lag_frames - raw lag_frames``.
+    """
+
+    name: str
+    jitter_world: float
+    jitter_px: float
+    lag_frames: float
+    mpjpe_mm: float
+    median_px: float
+    detection_rate: float
+    jitter_reduction: float = float("nan")
+    added_lag_frames: float = float("nan")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def score_sequence(name: str, world: np.ndarray, px: np.ndarray, t: np.ndarray,
+                   gt_world: np.ndarray, gt_px: np.ndarray) -> SmoothingScores:
+    """Score one variant.
+
+    world: ``(F, 33, 3)`` estimated world landmarks (metres, MediaPipe world frame);
+    px: ``(F, 33, 2)`` estimated pixels; gt_world: ``(F, 33, 3)`` true markers in the same
+    hip-centred MediaPipe world frame; gt_px: ``(F, 33, 2)`` true pixels; t: ``(F,)`` seconds.
+    """
+    return SmoothingScores(
+        name=name,
+        jitter_world=metrics.jitter(world, t),
+        jitter_px=metrics.jitter(px, t),
+        lag_frames=metrics.lag_frames(world, gt_world),
+        mpjpe_mm=metrics.mpjpe_procrustes(world, gt_world),
+        median_px=metrics.median_px_error(px, gt_px),
+        detection_rate=metrics.detection_rate(world),
+    )
+
+
+def compare(variants: dict[str, tuple[np.ndarray, np.ndarray]], t: np.ndarray, gt_world: np.ndarray,
+            gt_px: np.ndarray, raw: str = "raw") -> list[SmoothingScores]:
+    """Score every variant ``name -> (world (F, 33, 3), px (F, 33, 2))`` and fill in jitter
+    reduction and added lag relative to the variant named ``raw``. A ``ground truth`` row
+    (jitter of the true motion itself) comes last for reference."""
+    rows = [score_sequence(n, w, p, t, gt_world, gt_px) for n, (w, p) in variants.items()]
+    base = next((r for r in rows if r.name == raw), None)
+    out = []
+    for r in rows:
+        if base is not None:
+            red = 1.0 - r.jitter_world / base.jitter_world if base.jitter_world > 0 else float("nan")
+            r = SmoothingScores(**{**r.as_dict(), "jitter_reduction": red,
+                                   "added_lag_frames": r.lag_frames - base.lag_frames})
+        out.append(r)
+    out.append(SmoothingScores("ground truth", metrics.jitter(gt_world, t), metrics.jitter(gt_px, t),
+                               0.0, 0.0, 0.0, 1.0))
+    return out
+
+
+def format_table(rows: list[SmoothingScores]) -> str:
+    """A plain-text table of :func:`compare`'s rows."""
+    head = (f"{'variant':<16}{'jitter m/s2':>12}{'vs raw':>8}{'jitter px/s2':>14}{'lag fr':>8}"
+            f"{'+lag fr':>8}{'MPJPE mm':>10}{'med px':>8}")
+    lines = [head, "-" * len(head)]
+
+    def f(v, spec):
+        return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, spec)
+
+    for r in rows:
+        red = f(-100.0 * r.jitter_reduction, "+.0f") + ("%" if math.isfinite(r.jitter_reduction) else "")
+        lines.append(f"{r.name:<16}{f(r.jitter_world, '.2f'):>12}{red:>8}{f(r.jitter_px, '.0f'):>14}"
+                     f"{f(r.lag_frames, '.2f'):>8}{f(r.added_lag_frames, '+.2f'):>8}{f(r.mpjpe_mm, '.1f'):>10}"
+                     f"{f(r.median_px, '.2f'):>8}")
+    return "\n".join(lines)
+
+
+def plot_wrist(path: str | Path, t: np.ndarray, series: dict[str, np.ndarray],
+               landmark: PoseLandmark = PoseLandmark.RIGHT_WRIST, title: str = "") -> Path:
+    """Write a PNG of one landmark's pixel trajectory (x and y against time) per series.
+
+    series: name -> ``(F, 33, 2)`` pixels (include the ground truth as one of them).
+    Returns the path written. Uses matplotlib's Agg backend (no display needed).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    fig, axes = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
+    styles = {"ground truth": dict(color="black", lw=2.0, ls="--"),
+              RAW_VARIANT: dict(color="0.55", lw=1.0), "raw": dict(color="0.55", lw=1.0)}
+    for name, px in series.items():
+        p = np.asarray(px, dtype=np.float64)[:, int(landmark)]
+        kw = styles.get(name, dict(lw=1.2))
+        axes[0].plot(t, p[:, 0], label=name, **kw)
+        axes[1].plot(t, p[:, 1], label=name, **kw)
+    axes[0].set_ylabel("x (px, right)")
+    axes[1].set_ylabel("y (px, down)")
+    axes[1].invert_yaxis()
+    axes[1].set_xlabel("time (s)")
+    axes[0].legend(loc="best", fontsize=8)
+    axes[0].set_title(title or f"{landmark.label} trajectory")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+# --- harness registration -------------------------------------------------------------------
+
+#: Name of the harness's raw row (BlazePose, tracking, no smoothing, no stages).
+RAW_VARIANT = "blazepose"
+
+MEDIAPIPE_VARIANT = register_variant(Variant(
+    "mediapipe-smoothed", EstimatorConfig(tracking=True, mediapipe_smoothing=True), lambda ctx: [],
+    "BlazePose with MediaPipe's own One Euro landmark smoothing (the peer)"))
+
+OURS_VARIANT = register_variant(Variant(
+    "one-euro", EstimatorConfig(tracking=True), lambda ctx: [SmoothStage(SmoothConfig())],
+    "raw BlazePose through arpose's One Euro smoothing stage (default settings)"))
+
+# Raw jitter / lag per ground truth, remembered when the raw row is scored so that variants
+# without raw arrays of their own (MediaPipe's) can be compared with it.
+_raw_reference: dict[int, tuple[weakref.ref, float, float]] = {}
+
+
+def _raw_arrays(result: VariantResult) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(world (F, 33, 3), px (F, 33, 2))`` of the unsmoothed estimate carried by the
+    variant's people (``raw_world`` / ``raw_landmarks``), or None if no frame carries them."""
+    people = result.people()
+    if not any(p is not None and p.raw_world is not None for p in people):
+        return None
+    n = len(people)
+    w = np.full((n, NUM_LANDMARKS, 3), np.nan)
+    px = np.full((n, NUM_LANDMARKS, 2), np.nan)
+    size = None
+    for i, (p, pf) in enumerate(zip(people, result.pose_frames)):
+        if p is None or p.raw_world is None:
+            continue
+        size = pf.frame.size
+        w[i] = p.raw_world
+        px[i] = np.asarray(p.raw_landmarks[:, :2], dtype=np.float64) * np.array(size, dtype=np.float64)
+    return w, px
+
+
+def smoothing_metrics(result: VariantResult, truth: GroundTruthSequence) -> dict[str, float]:
+    """Columns for ``arpose eval``:
+
+    ``jitter_px``: mean |acceleration| of the image landmarks, px/s^2 (truth's in
+    ``jitter_px_gt``). ``jitter_cut_%``: how much less world jitter than the raw estimate of the
+    same frames, percent (``100 * (1 - jitter / raw jitter)``). ``added_lag_fr``: world lag
+    behind the truth minus the raw estimate's, frames. The raw reference is the variant's own
+    ``raw_world`` / ``raw_landmarks`` when its people carry them (our smoothing), otherwise the
+    ``blazepose`` row scored earlier on the same ground truth (NaN if that row was not run).
+    """
+    t = truth.timestamps
+    gt_w = truth.markers_mp_world
+    jit = metrics.jitter(result.world, t)
+    lag = metrics.lag_frames(result.world, gt_w)
+    raw = _raw_arrays(result)
+    if result.variant.name == RAW_VARIANT:
+        _raw_reference.clear()  # keep only the newest motion's reference
+        _raw_reference[id(truth)] = (weakref.ref(truth), jit, lag)
+        raw_jit, raw_lag = jit, lag
+    elif raw is not None:
+        raw_jit, raw_lag = metrics.jitter(raw[0], t), metrics.lag_frames(raw[0], gt_w)
+    else:
+        ref = _raw_reference.get(id(truth))
+        raw_jit, raw_lag = (ref[1], ref[2]) if ref is not None and ref[0]() is truth else (math.nan, math.nan)
+    cut = 100.0 * (1.0 - jit / raw_jit) if raw_jit > 0 else math.nan
+    return {
+        "jitter_px": metrics.jitter(result.image_px, t),
+        "jitter_px_gt": metrics.jitter(truth.markers_px, t),
+        "jitter_cut_%": cut,
+        "added_lag_fr": lag - raw_lag,
+    }
+
+
+register_metric(smoothing_metrics)
+
+
+def write_wrist_plots(folder: str | Path, runs, landmark: PoseLandmark = PoseLandmark.RIGHT_WRIST) -> list[Path]:
+    """One PNG per motion run (:class:`arpose.evaluate.harness.MotionRun`): ``landmark``'s
+    image trajectory for every variant (raw, MediaPipe-smoothed, ours, ...) and the truth.
+    Returns the paths written (``<motion>_smoothing_<landmark>.png``)."""
+    folder = Path(folder)
+    written = []
+    for run in runs:
+        series = {r.variant.name: r.image_px for r in run.results}
+        series["ground truth"] = run.truth.markers_px
+        name = f"{Path(str(run.motion)).stem}_smoothing_{landmark.label}.png"
+        written.append(plot_wrist(folder / name, run.truth.timestamps, series, landmark,
+                                  title=f"{run.motion}: {landmark.label} (x right, y down), raw vs smoothed vs truth"))
+    return written
