@@ -10,6 +10,8 @@ Options
 ``--no-grounding``    keep the measured root position (no floor pinning of planted feet).
 ``--angles FILE.csv`` write joint angles per frame and person:
                       ``frame,time_s,person,<ANGLE_NAMES>`` (degrees; empty = not seen).
+``--retarget-stats``  print one line at the end: root-fit reprojection error and foot
+                      grounding before/after (speed and height of planted feet).
 
 For unrelated stills (an image, or a folder without ``--sequence``) every frame is solved on
 its own: no calibration, hold or grounding across different photos.
@@ -17,6 +19,7 @@ its own: no calibration, hold or grounding across different photos.
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import replace
 
 from ..errors import ConfigError
@@ -32,6 +35,8 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
                        help="do not pin planted feet to the estimated floor")
     group.add_argument("--angles", metavar="FILE.csv",
                        help="write joint angles in degrees per frame and person (elbows, knees, hips, shoulders, spine)")
+    group.add_argument("--retarget-stats", action="store_true",
+                       help="print the root fit's reprojection error and the foot grounding before/after at the end")
 
 
 def config_from_args(args: argparse.Namespace, independent: bool = False) -> RetargetConfig | None:
@@ -51,12 +56,39 @@ def stages(args: argparse.Namespace, ctx) -> list:
     cfg = config_from_args(args, independent)
     if cfg is None:
         return []
-    return [RetargetStage(cfg, ctx.camera, independent_frames=independent)]
+    stage = RetargetStage(cfg, ctx.camera, independent_frames=independent)
+    args.retarget_stage = stage   # for the --retarget-stats sink below
+    return [stage]
 
 
 def sinks(args: argparse.Namespace, ctx) -> list:
+    out: list = []
     path = getattr(args, "angles", None)
-    if not path:
-        return []
-    check_writable(path, force=getattr(args, "force", False))
-    return [AnglesCsvWriter(path, force=True)]
+    if path:
+        check_writable(path, force=getattr(args, "force", False))
+        out.append(AnglesCsvWriter(path, force=True))
+    stage = getattr(args, "retarget_stage", None)
+    if getattr(args, "retarget_stats", False) and stage is not None:
+        out.append(_StatsReport(stage))
+    return out
+
+
+def format_stats(s: dict[str, float]) -> str:
+    """One line from :meth:`RetargetStage.summary`."""
+    return (f"retarget: root fit {s['reprojection_px_median']:.1f} px RMS (median); "
+            f"planted feet ({int(s['contact_samples'])} samples): speed {s['speed_before_median']:.3f} -> "
+            f"{s['speed_after_median']:.3f} m/s median, height above floor {1000 * s['height_before_median']:.1f} -> "
+            f"{1000 * s['height_after_median']:.1f} mm median")
+
+
+class _StatsReport:
+    """Sink that prints the retargeting summary when closed (app layer only)."""
+
+    def __init__(self, stage: RetargetStage) -> None:
+        self.stage = stage
+
+    def write(self, pose_frame, image) -> None:
+        pass
+
+    def close(self) -> None:
+        print(format_stats(self.stage.summary()), file=sys.stderr)

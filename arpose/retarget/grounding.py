@@ -73,6 +73,11 @@ class GroundingStats:
     height_before: list = field(default_factory=list)
     height_after: list = field(default_factory=list)
 
+    def extend(self, other: "GroundingStats") -> None:
+        """Append another person's samples."""
+        for name in ("speed_before", "speed_after", "height_before", "height_after"):
+            getattr(self, name).extend(getattr(other, name))
+
     def summary(self) -> dict[str, float]:
         """Medians and 95th percentiles (NaN if no contact frames)."""
         out = {"contact_samples": float(len(self.speed_before))}

@@ -25,17 +25,21 @@ from ..skeleton import MP_TO_RIG, NUM_BONES
 from ..types import Camera, Person, PoseFrame
 from .angles import joint_angles
 from .body import BodyPose
+from ..smooth.one_euro import OneEuroParams, OneEuroState, one_euro_step
 from .calibrate import BoneCalibrator, CalibrationConfig
 from .geometry import IDENTITY_QUAT, continuous
-from .grounding import FootGrounder, GroundingConfig
+from .grounding import FootGrounder, GroundingConfig, GroundingStats
 from .root import RootFit, RootFitConfig, fit_root_pose
 from .solver import SolverConfig, mp_world_to_rig, solve
 
 
 @dataclass(frozen=True)
 class RetargetConfig:
-    """solver / calibration / root / grounding: the parts' configs. hold_seconds: how long a
-    bone (or the root fit) keeps its last value when unseen. grounding_enabled: apply foot
+    """solver / calibration / root / grounding: the parts' configs. depth_smoothing: One Euro
+    parameters (Hz, Hz per m/s) for the root's distance from the camera, the noisiest part of
+    the fit; the root slides along its viewing ray, so the overlay's reprojection is unchanged
+    (``None``: off). hold_seconds: how long a bone (or the root fit) keeps its last value when
+    unseen. grounding_enabled: apply foot
     grounding. forget_seconds: drop a person's state after this long unseen."""
 
     solver: SolverConfig = field(default_factory=SolverConfig)
@@ -43,6 +47,7 @@ class RetargetConfig:
     root: RootFitConfig = field(default_factory=RootFitConfig)
     grounding: GroundingConfig = field(default_factory=GroundingConfig)
     grounding_enabled: bool = True
+    depth_smoothing: OneEuroParams | None = field(default_factory=lambda: OneEuroParams(0.5, 1.0, 1.0))
     hold_seconds: float = 0.5
     forget_seconds: float = 5.0
 
@@ -61,6 +66,7 @@ class Retargeter:
         self._last_seen = np.full(NUM_BONES, -np.inf)
         self._fit: RootFit | None = None
         self._fit_time = -np.inf
+        self._depth_state: OneEuroState | None = None
         self.last_time = -np.inf
         self.reprojection_errors: list[float] = []
 
@@ -99,8 +105,13 @@ class Retargeter:
         elif self._fit is None or timestamp - self._fit_time > self.config.hold_seconds:
             nan3 = np.full(3, np.nan)
             return replace(body, root_position=nan3, positions=np.full_like(body.positions, np.nan))
+        t_cam = self._fit.translation
+        if self.config.depth_smoothing is not None and fit is not None:
+            z, self._depth_state = one_euro_step(self._depth_state, t_cam[2:], timestamp, self.config.depth_smoothing)
+            t_cam = t_cam * (z[0] / t_cam[2])   # along the viewing ray: same pixel, smoothed depth
+            self._fit = replace(self._fit, translation=t_cam)
         r_rig = MP_TO_RIG @ self._fit.rotation @ MP_TO_RIG
-        t_rig = MP_TO_RIG @ self._fit.translation
+        t_rig = MP_TO_RIG @ t_cam
         rr = Rotation.from_matrix(r_rig)
         local = body.local_rotations.copy()
         local[0] = (rr * Rotation.from_quat(local[0])).as_quat()
@@ -134,11 +145,13 @@ class RetargetStage:
         self.camera = camera
         self.independent_frames = independent_frames
         self.people: dict[int, Retargeter] = {}
+        self._done_reprojection: list[float] = []
+        self._done_grounding = GroundingStats()
 
     def process(self, pose_frame: PoseFrame) -> PoseFrame:
         t = pose_frame.timestamp
         if self.independent_frames:
-            self.people.clear()
+            self._retire(list(self.people))
         out = []
         for person in pose_frame.people:
             r = self.people.get(person.id)
@@ -146,6 +159,25 @@ class RetargetStage:
                 r = self.people[person.id] = Retargeter(self.config, self.camera)
             body, angles = r.update(person, t)
             out.append(person.with_(body=body, angles=angles))
-        for pid in [k for k, r in self.people.items() if t - r.last_time > self.config.forget_seconds]:
-            del self.people[pid]
+        self._retire([k for k, r in self.people.items() if t - r.last_time > self.config.forget_seconds])
         return pose_frame.with_people(out)
+
+    def _retire(self, ids: list[int]) -> None:
+        for pid in ids:
+            r = self.people.pop(pid)
+            self._done_reprojection += r.reprojection_errors
+            self._done_grounding.extend(r.grounder.stats)
+
+    def summary(self) -> dict[str, float]:
+        """Over everyone seen so far: ``reprojection_px_median`` (root fit RMS, pixels) and the
+        grounding statistics of :meth:`GroundingStats.summary` (foot speed m/s and height above
+        the floor m while in contact, before and after grounding)."""
+        reproj = list(self._done_reprojection)
+        stats = GroundingStats()
+        stats.extend(self._done_grounding)
+        for r in self.people.values():
+            reproj += r.reprojection_errors
+            stats.extend(r.grounder.stats)
+        out = {"reprojection_px_median": float(np.median(reproj)) if reproj else float("nan")}
+        out.update(stats.summary())
+        return out
