@@ -40,6 +40,10 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def stages(args: argparse.Namespace, ctx) -> list:
+    """No stage: the overlay is drawn by the renderer. Checks the options early instead."""
+    if wants_overlay(args) and ctx.command == "run" and not getattr(args, "out", None):
+        raise ConfigError("--props and --avatar draw on the output video; add --out FILE.mp4")
+    chosen_props(args)  # unknown names and bad manifests fail before any frame is read
     return []
 
 

@@ -1,0 +1,109 @@
+"""``arpose live``: the key state machine, and the live loop headless on a real video."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from arpose._cv import cv2
+from arpose.app.cli import main
+from arpose.app.cmd_live import ESC, LiveState, handle_key, parse_keys, prop_cycle
+from arpose.errors import ConfigError
+
+
+def _state(**kw):
+    return LiveState(prop_sets=prop_cycle(["crown", "glasses"], ["crown", "glasses", "cape"]), **kw)
+
+
+def test_prop_cycle_starts_with_the_request_then_each_prop_then_none():
+    assert prop_cycle(["crown", "glasses"], ["crown", "glasses", "cape"]) == (
+        ("crown", "glasses"), ("crown",), ("glasses",), ("cape",), ())
+    assert prop_cycle(["cape"], ["crown", "cape"]) == (("cape",), ("crown",), ())
+    assert prop_cycle([], ["crown"]) == ((), ("crown",))
+
+
+def test_keys_cycle_props_both_ways():
+    s = _state()
+    assert s.props == ("crown", "glasses")
+    for expected in (("crown",), ("glasses",), ("cape",), (), ("crown", "glasses")):
+        s, action = handle_key(s, ord("p"))
+        assert s.props == expected and action is None
+    s, _ = handle_key(s, ord("P"))
+    assert s.props == ()
+
+
+def test_toggles_record_and_quit():
+    s = _state()
+    s, _ = handle_key(s, ord("s"))
+    assert not s.skeleton
+    s, _ = handle_key(s, ord("s"))
+    assert s.skeleton
+    avatars = []
+    for _ in range(3):
+        s, _ = handle_key(s, ord("a"))
+        avatars.append(s.avatar)
+    assert avatars == ["beside", "over", None]
+    s, _ = handle_key(s, ord("m"))
+    assert not s.mirror
+    s, _ = handle_key(s, ord("h"))
+    assert s.help
+    s2, action = handle_key(s, ord("r"))
+    assert action == "take" and s2 == s  # recording is the caller's job
+    for none in (-1, 255, ord("z")):
+        assert handle_key(s, none) == (s, None)
+    assert handle_key(s, ord("q"))[0].quit and handle_key(s, ESC)[0].quit
+
+
+def test_parse_keys():
+    assert parse_keys("3:p, 3:a,10:q") == {3: [ord("p"), ord("a")], 10: [ord("q")]}
+    assert parse_keys(None) == {}
+    for bad in ("p", "x:p", "3:pp", "3:"):
+        with pytest.raises(ConfigError, match="FRAME:KEY"):
+            parse_keys(bad)
+
+
+def test_live_headless_on_a_video_cycles_records_and_mirrors(media, tmp_path, capsys):
+    video = media / "videos" / "single_armsup_oneleg.mp4"
+    out = tmp_path / "live.mp4"
+    takes = tmp_path / "takes"
+    takes.mkdir()
+    code = main(["live", "--input", str(video), "--headless", "--out", str(out), "--props", "crown",
+                 "--keys", "2:r,5:a,8:r,12:q", "--take-dir", str(takes), "--no-progress"])
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "recording" in err and "saved" in err
+    assert len(list(takes.glob("*.take"))) == 1
+    cap = cv2.VideoCapture(str(out))
+    frames = []
+    while True:
+        ok, image = cap.read()
+        if not ok:
+            break
+        frames.append(image)
+    cap.release()
+    assert len(frames) == 13  # frames 0..12, quit on 12
+    # the mirror: compare with the source frame flipped (below the HUD, away from overlays)
+    src = cv2.VideoCapture(str(video))
+    ok, first = src.read()
+    src.release()
+    band = (slice(520, 570), slice(0, 100))
+    flipped = first[:, ::-1][band].astype(int)
+    assert np.abs(frames[0][band].astype(int) - flipped).mean() < 6
+    assert np.abs(frames[0][band].astype(int) - first[band].astype(int)).mean() > 2 * np.abs(
+        frames[0][band].astype(int) - flipped).mean()
+
+
+def test_live_without_a_display_says_what_to_do(monkeypatch, capsys):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert main(["live", "--camera", "0"]) == 2
+    assert "--headless" in capsys.readouterr().err
+
+
+def test_run_with_unknown_prop_or_no_output_fails_cleanly(media, tmp_path, capsys):
+    image = str(media / "images" / "person_yoga_warrior2_beach.jpg")
+    assert main(["run", image, "--props", "crown,halo", "--out", str(tmp_path / "a.png")]) == 2
+    assert "unknown prop(s) halo" in capsys.readouterr().err
+    assert main(["run", image, "--props", "crown"]) == 2
+    assert "add --out" in capsys.readouterr().err
+    assert main(["run", image, "--props-manifest", str(tmp_path / "none.json"), "--out", str(tmp_path / "b.png")]) == 2
+    assert "--props" in capsys.readouterr().err
