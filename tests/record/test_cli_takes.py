@@ -254,3 +254,41 @@ def test_blender_imports_a_real_run(recorded):
             head = np.array(arm.matrix_world @ arm.pose.bones[name].head)
             worst = max(worst, np.max(np.abs(head - to_blender @ bodies[k].positions[sk.BONE_INDEX[name]])))
     assert worst < 1e-3
+
+
+def test_kill_9_during_arpose_demo_take(tmp_path):
+    """The whole app, killed with SIGKILL mid-run: the take holds every frame that was on disk
+    a second before the kill (the sink writes as it goes), and opens with a warning."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    take = tmp_path / "demo.take"
+    repo = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=str(repo) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "arpose", "demo", "--out", str(tmp_path / "demo"), "--seconds", "120",
+         "--take", str(take), "--no-progress"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+
+    def complete_frames() -> int:
+        data = take.read_bytes() if take.exists() else b""
+        return max(0, data.count(b"\n") - 2)  # the magic and header lines
+
+    try:
+        deadline = time.monotonic() + 120
+        while complete_frames() < 10 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        seen = complete_frames()
+        assert seen >= 10, "the take did not grow while the demo ran"
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    with pytest.warns(Warning, match="truncated"):
+        t = read_take(take)
+    idx = [f.index for f in t.frames]
+    assert idx == list(range(len(idx))) and len(idx) >= seen
