@@ -20,6 +20,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import ConfigError
 from ..pipeline import Pipeline
@@ -91,6 +92,11 @@ class _TakeReport:
         print(f"wrote take {self.writer.path} ({self.writer.frames} frames)", file=sys.stderr)
 
 
+class _Body(NamedTuple):
+    id: int
+    body: object
+
+
 class BvhSink:
     """Collects every frame's body poses (not images) and writes one person's BVH on close.
 
@@ -109,8 +115,9 @@ class BvhSink:
         self.written = None
 
     def write(self, pose_frame, image) -> None:
-        people = tuple(p for p in pose_frame.people if p.body is not None)
-        self.frames.append((pose_frame.timestamp, tuple(p.with_(mask=None) for p in people)))
+        # Keep only (id, body): a long live session must not hold every landmark and mask.
+        people = tuple(_Body(p.id, p.body) for p in pose_frame.people if p.body is not None)
+        self.frames.append((pose_frame.timestamp, people))
 
     def close(self) -> None:
         if self.written is not None:
