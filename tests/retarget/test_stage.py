@@ -34,3 +34,14 @@ def test_stills_are_solved_independently(synth, rest_local):
 def test_empty_frames_pass_through(synth):
     out = RetargetStage(camera=synth.camera).process(synth.frame([], 0.0))
     assert out.people == ()
+
+
+def test_a_person_with_no_landmarks_gets_rest_rotations_and_an_unknown_root(synth):
+    from arpose.types import Person
+    nobody = Person(0, np.full((33, 5), np.nan, np.float32), np.full((33, 3), np.nan, np.float32), 0.0)
+    stage = RetargetStage(camera=synth.camera)
+    for k in range(2):
+        out = stage.process(synth.frame([nobody], k / 30, index=k)).people[0]
+        assert np.allclose(np.abs(out.body.local_rotations[:, 3]), 1.0)
+        assert np.all(np.isnan(out.body.root_position)) and not out.body.foot_contact.any()
+        assert all(np.isnan(v) for v in out.angles.values())
