@@ -77,6 +77,11 @@ def test_bad_toml_raises_config_error(tmp_path, text, match):
         _stages(["--config", str(cfg)])
 
 
+def test_no_smooth_with_smooth_contradicts():
+    with pytest.raises(ConfigError, match="contradict"):
+        _stages(["--no-smooth", "--smooth", "0.1,4"])
+
+
 def test_missing_config_file_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="not found"):
         _stages(["--config", str(tmp_path / "nope.toml")])
@@ -86,7 +91,7 @@ def test_cli_bad_values_exit_2_with_one_line(tmp_path, capsys, media):
     img = str(media / "images" / "person_squat_pexels4384679.png")
     bad = tmp_path / "bad.toml"
     bad.write_text("[smooth]\nfoo = 1\n")
-    for argv in (["--smooth", "fast"], ["--no-smooth", "--smooth", "0.1,4"], ["--config", str(bad)]):
+    for argv in (["--smooth", "fast"], ["--config", str(bad)]):
         assert main(["run", img, "--no-progress", *argv]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("arpose: error:")
