@@ -9,6 +9,10 @@ Options
 
 Smoothing is skipped for inputs that are unrelated stills (an image, or a folder without
 ``--sequence``): filtering across different photos would blend them.
+
+For ``arpose eval`` the options also register the smoothing evidence
+(:mod:`arpose.evaluate.smoothing`): the ``mediapipe-smoothed`` and ``one-euro`` variants and
+the jitter-cut / added-lag columns.
 """
 from __future__ import annotations
 
@@ -41,6 +45,10 @@ TOML_KEYS: dict[str, str] = {
 
 
 def add_options(parser: argparse.ArgumentParser, command: str) -> None:
+    if command == "eval":
+        # ``arpose eval`` scores the registered variants: importing the smoothing evidence module
+        # registers the MediaPipe-smoothed peer, our ``one-euro`` row and their metric columns.
+        from ..evaluate import smoothing  # noqa: F401
     group = parser.add_argument_group("smoothing")
     group.add_argument("--no-smooth", action="store_true",
                        help="raw landmarks: no smoothing at all (neither ours nor MediaPipe's)")
