@@ -8,6 +8,8 @@ Options
 ``--avatar [beside|over]``  draw the rigid-segment avatar driven by the retargeted rotations
                             beside the person (default) or over them.
 ``--no-occlusion``          do not hide prop parts behind the body (and skip segmentation).
+``--prop-lighting MODE``    ``baked`` (default: shading fixed per vertex, cheap on a CPU
+                            rasteriser) or ``dynamic`` (physically based, lit from the camera).
 
 Props turn MediaPipe's segmentation on (the mask trims the body proxy to the silhouette); the
 overlay is drawn under the skeleton and HUD of whatever renderer the command uses.
@@ -37,6 +39,9 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
                        help="draw a rigid-segment avatar driven by the retargeted bones, beside (default) or over the person")
     group.add_argument("--no-occlusion", action="store_true",
                        help="draw props whole, even where the body is in front of them")
+    group.add_argument("--prop-lighting", choices=("baked", "dynamic"), default="baked",
+                       help="baked: shading fixed to each prop, cheap (default); dynamic: physically based "
+                       "shading lit from the camera, costlier per pixel")
 
 
 def stages(args: argparse.Namespace, ctx) -> list:
@@ -80,7 +85,8 @@ def estimator_config(args: argparse.Namespace, config):
 def overlay_config(args: argparse.Namespace):
     from ..render.overlay import OverlayConfig
 
-    return OverlayConfig(occlusion=not getattr(args, "no_occlusion", False), avatar=getattr(args, "avatar", None))
+    return OverlayConfig(occlusion=not getattr(args, "no_occlusion", False), avatar=getattr(args, "avatar", None),
+                         lighting=getattr(args, "prop_lighting", "baked"))
 
 
 class OverlayRenderer:

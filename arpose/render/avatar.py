@@ -11,7 +11,6 @@ rotations (VMC, BVH) would do. Placement: ``"over"`` puts its root on the person
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,21 +87,21 @@ class Avatar:
     """Poses the rigid-segment avatar for one or more people (state: which side each
     person's avatar stands on). Meshes are built for pyrender on first use."""
 
-    def __init__(self, config: AvatarConfig = AvatarConfig()) -> None:
+    def __init__(self, config: AvatarConfig = AvatarConfig(), lighting: str = "baked") -> None:
         self.config = config
+        self.lighting = lighting
         self._meshes: list | None = None
         self._side: dict[int, float] = {}
 
     def _render_meshes(self):
         if self._meshes is None:
-            os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
-            import pyrender
+            from .props import render_mesh
 
             self._meshes = []
             for m in bone_meshes():
                 lo, hi = m.bounds
                 corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
-                self._meshes.append((pyrender.Mesh.from_trimesh(m, smooth=False), corners))
+                self._meshes.append((render_mesh([m], self.lighting), corners))
         return self._meshes
 
     def root_shift(self, frames: BodyFrames, camera: Camera, person_id: int = 0) -> np.ndarray:

@@ -223,24 +223,98 @@ def part_pose(frames: BodyFrames, part: PropPart) -> np.ndarray | None:
     return m
 
 
+#: Lighting modes: ``"baked"`` shades each vertex once, at load, from a fixed key light in
+#: the prop's own frame (then drawn unlit: a quarter of the fragment cost on a CPU
+#: rasteriser); ``"dynamic"`` uses pyrender's physically based shading with lights at the camera.
+LIGHTING = ("baked", "dynamic")
+#: Baked key light, prop (bone) frame: in front, above and to the subject's left.
+BAKE_LIGHT = np.array([0.35, 0.6, 1.0]) / np.linalg.norm([0.35, 0.6, 1.0])
+BAKE_AMBIENT = 0.45
+BAKE_DIFFUSE = 0.7
+
+
 class MeshCache:
     """Loads each mesh file once as a pyrender mesh plus its ``(8, 3)`` bounding-box corners
-    (mesh frame), for the renderer. Needs pyrender (imported on first use)."""
+    (mesh frame), for the renderer. lighting: one of :data:`LIGHTING`. Needs pyrender
+    (imported on first use)."""
 
-    def __init__(self) -> None:
+    def __init__(self, lighting: str = "baked") -> None:
+        if lighting not in LIGHTING:
+            raise ConfigError(f"lighting must be one of {', '.join(LIGHTING)}, got {lighting!r}")
+        self.lighting = lighting
         self._cache: dict[str, tuple[object, np.ndarray]] = {}
 
     def get(self, path: str):
         if path not in self._cache:
-            self._cache[path] = load_render_mesh(path)
+            self._cache[path] = load_render_mesh(path, self.lighting)
         return self._cache[path]
 
 
-def load_render_mesh(path: str):
-    """``(pyrender.Mesh, corners (8, 3))`` from a GLB/glTF/OBJ/... file; materials are kept
-    (glTF metallic-roughness factors and textures, OBJ colours). Raises InputError."""
+def _material_of(mesh) -> tuple[float, float, bool]:
+    """(metallic, roughness, double-sided) of a trimesh mesh's material (defaults if none)."""
+    mat = getattr(mesh.visual, "material", None)
+    metallic = getattr(mat, "metallicFactor", None)
+    roughness = getattr(mat, "roughnessFactor", None)
+    return (float(metallic) if metallic is not None else 0.0, float(roughness) if roughness is not None else 0.6,
+            bool(getattr(mat, "doubleSided", False)))
+
+
+def bake_lighting(mesh):
+    """A copy of trimesh ``mesh`` whose vertex colours carry its base colour (material factor,
+    texture or colours) shaded by :data:`BAKE_LIGHT`: ambient + Lambert diffuse, plus a
+    Blinn-Phong highlight for metals (viewer along +Z). Double-sided materials are lit on
+    both faces. Vertices are unshared first, so each face keeps its own normal."""
+    import trimesh
+
+    metallic, roughness, double = _material_of(mesh)
+    base = None
+    mat = getattr(mesh.visual, "material", None)
+    if getattr(mesh.visual, "kind", None) == "texture" and getattr(mat, "baseColorTexture", None) is None \
+            and getattr(mat, "baseColorFactor", None) is not None:
+        base = np.tile(np.asarray(mat.baseColorFactor, dtype=np.float64), (len(mesh.faces), 1))
+    else:
+        try:
+            colours = mesh.visual.to_color().face_colors if mesh.visual.kind == "texture" else mesh.visual.face_colors
+            base = np.asarray(colours, dtype=np.float64)
+        except Exception:  # an unusual visual: fall back to grey
+            base = np.full((len(mesh.faces), 4), 200.0)
+    flat = trimesh.Trimesh(mesh.vertices[mesh.faces].reshape(-1, 3), np.arange(3 * len(mesh.faces)).reshape(-1, 3),
+                           process=False)
+    n = mesh.face_normals
+    ndl = n @ BAKE_LIGHT
+    ndl = np.abs(ndl) if double else np.clip(ndl, 0.0, None)
+    half = BAKE_LIGHT + np.array([0.0, 0.0, 1.0])
+    half /= np.linalg.norm(half)
+    shininess = float(np.clip(2.0 / (roughness ** 2 + 1e-3) - 2.0, 4.0, 128.0))
+    ndh = np.abs(n @ half) if double else np.clip(n @ half, 0.0, None)
+    spec = metallic * 0.8 * ndh ** shininess * 255.0
+    rgb = base[:, :3] * (BAKE_AMBIENT + BAKE_DIFFUSE * ndl)[:, None] + spec[:, None]
+    rgba = np.concatenate([np.clip(rgb, 0, 255), base[:, 3:4]], axis=1).round().astype(np.uint8)
+    flat.visual = trimesh.visual.ColorVisuals(flat, vertex_colors=np.repeat(rgba, 3, axis=0))
+    return flat, double
+
+
+def render_mesh(meshes: list, lighting: str = "baked"):
+    """A pyrender mesh from trimesh meshes: materials kept (``"dynamic"``) or lighting baked
+    into vertex colours for unlit drawing (``"baked"``, see :func:`bake_lighting`)."""
     os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
     import pyrender
+
+    if lighting == "dynamic":
+        return pyrender.Mesh.from_trimesh(meshes, smooth=False)
+    prims = []
+    for m in meshes:
+        baked, double = bake_lighting(m)
+        mesh = pyrender.Mesh.from_trimesh(baked, smooth=False)
+        for prim in mesh.primitives:
+            prim.material.doubleSided = double
+            prims.append(prim)
+    return pyrender.Mesh(prims)
+
+
+def load_render_mesh(path: str, lighting: str = "baked"):
+    """``(pyrender.Mesh, corners (8, 3))`` from a GLB/glTF/OBJ/... file (materials: glTF
+    metallic-roughness factors and textures, OBJ colours). Raises InputError."""
     import trimesh
 
     try:
@@ -253,7 +327,7 @@ def load_render_mesh(path: str):
     lo = np.min([m.bounds[0] for m in meshes], axis=0)
     hi = np.max([m.bounds[1] for m in meshes], axis=0)
     corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
-    return pyrender.Mesh.from_trimesh(meshes, smooth=False), corners
+    return render_mesh(meshes, lighting), corners
 
 
 def describe(props: Sequence[Prop]) -> str:

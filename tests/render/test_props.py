@@ -128,3 +128,21 @@ def test_landmark_anchor_uses_the_landmarks_mean(tmp_path):
     m = part_pose(BodyFrames(frames.positions, frames.rotations, frames.local_rotations, 1.0, lms), props["box"].parts[0])
     np.testing.assert_allclose(m[:3, 3], (0.5, 1.0, -2.0))
     assert part_pose(frames, props["box"].parts[0]) is None  # no landmarks known
+
+
+def test_baked_lighting_shades_faces_by_the_key_light():
+    from arpose.render.props import BAKE_AMBIENT, BAKE_DIFFUSE, BAKE_LIGHT, bake_lighting
+    from trimesh.visual.material import PBRMaterial
+
+    box = trimesh.creation.box([1.0, 1.0, 1.0])
+    box.visual = trimesh.visual.TextureVisuals(material=PBRMaterial(baseColorFactor=[200, 100, 50, 255],
+                                                                    metallicFactor=0.0))
+    baked, double = bake_lighting(box)
+    assert not double and len(baked.faces) == len(box.faces)
+    colours = baked.visual.vertex_colors[baked.faces[:, 0]].astype(float)
+    for face, normal in enumerate(box.face_normals):
+        shade = BAKE_AMBIENT + BAKE_DIFFUSE * max(0.0, normal @ BAKE_LIGHT)
+        np.testing.assert_allclose(colours[face, :3], np.clip(np.array([200, 100, 50]) * shade, 0, 255), atol=1.0)
+    front = colours[np.argmax(box.face_normals @ [0, 0, 1]), 0]
+    back = colours[np.argmax(box.face_normals @ [0, 0, -1]), 0]
+    assert front > back == pytest.approx(200 * BAKE_AMBIENT, abs=1)
