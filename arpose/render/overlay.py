@@ -198,7 +198,7 @@ class PropRenderer:
         self._pr = None
         self._renderer = None
         self._thread: int | None = None
-        self._proxy_meshes: dict[str, object] = {}
+        self._proxy_units: dict[str, object] = {}
 
     # -- configuration ------------------------------------------------------------------
     @property
@@ -246,10 +246,29 @@ class PropRenderer:
         self._proxy = _Layer(pyrender, self._gl_camera, False, 0.0, 0.0)
         import trimesh
 
-        self._proxy_meshes = {
-            "cylinder": pyrender.Mesh.from_trimesh(trimesh.creation.cylinder(radius=1.0, height=1.0, sections=10)),
-            "sphere": pyrender.Mesh.from_trimesh(trimesh.creation.icosphere(subdivisions=1, radius=1.0)),
+        self._proxy_units = {
+            "cylinder": trimesh.creation.cylinder(radius=1.0, height=1.0, sections=10),
+            "sphere": trimesh.creation.icosphere(subdivisions=1, radius=1.0),
         }
+
+    def _proxy_mesh(self, shapes):
+        """All proxy shapes as one mesh in *world* (one draw call instead of one per shape;
+        only its depth is used). A new mesh each frame: the old one's buffers are freed."""
+        pr = self._pr
+        verts, faces, base = [], [], 0
+        for kind in ("cylinder", "sphere"):
+            mats = np.array([m for k, m in shapes if k == kind])
+            if not len(mats):
+                continue
+            unit = self._proxy_units[kind]
+            v = np.einsum("kij,nj->kni", mats[:, :3, :3], unit.vertices) + mats[:, None, :3, 3]
+            n = len(unit.vertices)
+            faces.append((unit.faces[None] + (base + n * np.arange(len(mats)))[:, None, None]).reshape(-1, 3))
+            verts.append(v.reshape(-1, 3))
+            base += n * len(mats)
+        prim = pr.Primitive(positions=np.concatenate(verts).astype(np.float32),
+                            indices=np.concatenate(faces).astype(np.uint32), mode=pr.constants.GLTF.TRIANGLES)
+        return pr.Mesh([prim])
 
     def close(self) -> None:
         if self._renderer is not None:
@@ -339,7 +358,7 @@ class PropRenderer:
             color_o, depth_o = r.render(self._occ.scene, flags=colour_flags)
             passes += 1
             if proxy:
-                self._proxy.sync([(self._proxy_meshes[k], m) for k, m in proxy])
+                self._proxy.sync([(self._proxy_mesh(proxy), np.eye(4))])
                 depth_p = r.render(self._proxy.scene, flags=flags.DEPTH_ONLY)
                 passes += 1
                 hidden = (depth_p > 0) & (depth_o > 0) & (depth_p < depth_o - self.config.depth_margin_m)
