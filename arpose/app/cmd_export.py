@@ -22,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "(humanoid skeleton, metres, Y up, ZXY degrees, constant frame rate) and/or the landmarks as "
         "the CSV of 'arpose run --csv' (joint angles, if recorded, go to OUT.angles.csv).",
     )
-    p.add_argument("take", metavar="TAKE", help="take file written by --take")
+    add_take_input(p)
     p.add_argument("--bvh", metavar="OUT.bvh", help="BVH file to write")
     p.add_argument("--csv", metavar="OUT.csv", help="landmark CSV to write (plus OUT.angles.csv if angles were recorded)")
     p.add_argument("--person", type=int, metavar="N", help="person id (default: BVH the most tracked person, CSV everyone)")
@@ -31,9 +31,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--origin", choices=ORIGINS, default="camera",
                    help="BVH origin: 'camera' keeps the take's camera-attached frame (default); 'floor' puts "
                    "the floor at Y=0 and the first frame's hips at X=Z=0")
+    p.set_defaults(func=run)
+
+
+def add_take_input(p: argparse.ArgumentParser) -> None:
+    """The options of every command that reads a take: TAKE, --force and --salvage."""
+    p.add_argument("take", metavar="TAKE", help="take file written by --take")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
     p.add_argument("--salvage", action="store_true", help="skip damaged records instead of stopping")
-    p.set_defaults(func=run)
 
 
 def open_take(path: str, salvage: bool = False) -> Take:

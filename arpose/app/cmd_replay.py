@@ -17,7 +17,7 @@ from ..record.video import VideoWriter, check_writable
 from ..source import Source, open_source
 from ..types import Camera, PoseFrame
 from . import feat_osc, feat_props
-from .cmd_export import open_take
+from .cmd_export import add_take_input, open_take
 from .runner import RunContext, skeleton_renderer
 
 
@@ -29,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "the raw OSC stream, and/or an overlay video (skeleton, and --props / --avatar) drawn on the "
         "source video (--video) or on black.",
     )
-    p.add_argument("take", metavar="TAKE", help="take file written by --take")
+    add_take_input(p)
     pace = p.add_mutually_exclusive_group()
     pace.add_argument("--realtime", dest="realtime", action="store_true", default=True,
                       help="send frames at their recorded times (default)")
@@ -37,8 +37,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="OVERLAY.mp4", help="overlay video (or image) to write")
     p.add_argument("--video", metavar="SOURCE", help="the take's source video to draw the overlay on "
                    "(frames are matched by index; default: black frames)")
-    p.add_argument("--force", action="store_true", help="overwrite existing output files")
-    p.add_argument("--salvage", action="store_true", help="skip damaged records instead of stopping")
     p.add_argument("--no-progress", action="store_true", help="no summary line")
     feat_osc.add_options(p, "replay")
     feat_props.add_options(p, "replay")
