@@ -22,6 +22,8 @@ from .cmd_demo import add_performer_options, make_performer
 from .runner import FEATURES, RunContext
 
 DEFAULT_MOTIONS = ("tpose", "wave", "squat", "jumping_jack", "walk")
+#: Modules that register variants and metrics with the harness when imported.
+PLUGINS = ("arpose.evaluate.smoothing", "arpose.evaluate.retarget")
 DEFAULT_SECONDS = 4.0
 
 #: Column name -> (header, format) for the table; other columns print with 3 significant digits.
@@ -72,7 +74,16 @@ def pipeline_variant(args: argparse.Namespace) -> harness.Variant:
                            "every feature's stages as run/demo apply them (smoothing, retargeting, ...)")
 
 
+def load_plugins() -> None:
+    """Import every :data:`PLUGINS` module (each registers its variants / metrics once)."""
+    import importlib
+
+    for name in PLUGINS:
+        importlib.import_module(name)
+
+
 def select_variants(args: argparse.Namespace) -> list[harness.Variant]:
+    load_plugins()
     available = list(harness.VARIANTS) + [pipeline_variant(args)]
     if not args.variant:
         return available
