@@ -75,8 +75,10 @@ def sinks(args: argparse.Namespace, ctx) -> list:
 
 def format_stats(s: dict[str, float]) -> str:
     """One line from :meth:`RetargetStage.summary`."""
-    return (f"retarget: root fit {s['reprojection_px_median']:.1f} px RMS (median); "
-            f"planted feet ({int(s['contact_samples'])} samples): speed {s['speed_before_median']:.3f} -> "
+    head = f"retarget: root fit {s['reprojection_px_median']:.1f} px RMS (median); "
+    if not s["contact_samples"]:
+        return head + "no planted feet"
+    return (head + f"planted feet ({int(s['contact_samples'])} samples): speed {s['speed_before_median']:.3f} -> "
             f"{s['speed_after_median']:.3f} m/s median, height above floor {1000 * s['height_before_median']:.1f} -> "
             f"{1000 * s['height_after_median']:.1f} mm median")
 
