@@ -45,3 +45,21 @@ def test_a_person_with_no_landmarks_gets_rest_rotations_and_an_unknown_root(synt
         assert np.allclose(np.abs(out.body.local_rotations[:, 3]), 1.0)
         assert np.all(np.isnan(out.body.root_position)) and not out.body.foot_contact.any()
         assert all(np.isnan(v) for v in out.angles.values())
+
+
+def test_an_arm_that_disappears_holds_its_rotation_then_returns_to_rest(synth):
+    from arpose.landmarks import PoseLandmark as L
+    from arpose.retarget import Retargeter
+    from arpose.retarget.geometry import geodesic_degrees
+    q = random_model_pose(np.random.default_rng(3))
+    r = Retargeter(camera=synth.camera)
+    seen = synth.person(q)
+    vis = np.ones(33)
+    vis[[L.LEFT_ELBOW, L.LEFT_WRIST, L.LEFT_INDEX, L.LEFT_PINKY]] = 0.1
+    hidden = synth.person(np.tile([0.0, 0.0, 0.0, 1.0], (sk.NUM_BONES, 1)), visibility=vis)
+    arm = sk.BONE_INDEX["LeftLowerArm"]
+    first, _ = r.update(seen, 0.0)
+    held, _ = r.update(hidden, 0.3)       # within hold_seconds (0.5 s): the last rotation
+    assert geodesic_degrees(held.local_rotations[arm], first.local_rotations[arm]) < 1e-6
+    rest, _ = r.update(hidden, 1.0)       # longer: back to rest
+    assert geodesic_degrees(rest.local_rotations[arm], [0, 0, 0, 1]) < 1e-6
