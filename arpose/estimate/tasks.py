@@ -164,6 +164,11 @@ class MultiPoseConfig:
     min_detection_confidence, min_presence_confidence, min_tracking_confidence: Tasks
         thresholds in [0, 1] (defaults as MediaPipe's and the classic estimator's).
     segmentation: also return each person's mask.
+    tiles: 1 looks at the whole frame only. ``N > 1`` also looks at an N x N grid of
+        half-overlapping tiles (each ``2 / (N + 1)`` of the frame's width and height), for people
+        too small for the detector at full frame (BlazePose's detector sees the frame at 224 px:
+        people under about 100 px tall are missed). Tiles run in IMAGE mode (detector on every
+        tile, every frame: about N * N times the detector's cost); people found twice are merged.
     """
 
     max_people: int = 2
@@ -173,8 +178,11 @@ class MultiPoseConfig:
     min_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
     segmentation: bool = False
+    tiles: int = 1
 
     def __post_init__(self) -> None:
+        if isinstance(self.tiles, bool) or not isinstance(self.tiles, int) or not (1 <= self.tiles <= 8):
+            raise ConfigError(f"tiles must be an integer from 1 (whole frame) to 8, got {self.tiles!r}")
         if isinstance(self.max_people, bool) or not isinstance(self.max_people, int) or self.max_people < 1:
             raise ConfigError(f"max_people must be an integer >= 1, got {self.max_people!r}")
         for name in ("min_detection_confidence", "min_presence_confidence", "min_tracking_confidence"):
@@ -202,6 +210,48 @@ def arrays_from_tasks(image_landmarks: Sequence[Any], world_landmarks: Sequence[
     for i, lm in enumerate((world_landmarks or [])[:NUM_LANDMARKS]):
         world[i] = (lm.x, lm.y, lm.z)
     return image, world
+
+
+def tile_boxes(width: int, height: int, n: int) -> list[tuple[int, int, int, int]]:
+    """``n * n`` half-overlapping tiles covering a ``width x height`` image, as pixel boxes
+    ``(x0, y0, x1, y1)`` (x1, y1 exclusive), row by row. Each tile is ``2 / (n + 1)`` of the image
+    in each direction, so anything smaller than half a tile lies wholly inside some tile."""
+    def spans(size: int) -> list[tuple[int, int]]:
+        if n == 1:
+            return [(0, size)]
+        step = size / (n + 1)
+        return [(int(round(k * step)), int(round((k + 2) * step))) for k in range(n)]
+
+    return [(x0, y0, x1, y1) for y0, y1 in spans(height) for x0, x1 in spans(width)]
+
+
+def landmarks_to_frame(landmarks: np.ndarray, box: tuple[int, int, int, int], size: tuple[int, int]) -> np.ndarray:
+    """``(33, 5)`` landmarks normalised to a tile ``box`` (pixels ``x0, y0, x1, y1``) re-expressed
+    normalised to the whole ``size = (width, height)`` image (z keeps the scale of x)."""
+    x0, y0, x1, y1 = box
+    w, h = size
+    out = np.array(landmarks, dtype=np.float32, copy=True)
+    out[:, 0] = (x0 + landmarks[:, 0] * (x1 - x0)) / w
+    out[:, 1] = (y0 + landmarks[:, 1] * (y1 - y0)) / h
+    out[:, 2] = landmarks[:, 2] * (x1 - x0) / w
+    return out
+
+
+def merge_duplicates(people: Sequence[Person], size: tuple[int, int], max_iou: float = 0.4,
+                     min_visibility: float = 0.5) -> list[Person]:
+    """People in score order with those found twice (whole frame and tiles, or two tiles)
+    dropped: a person is a duplicate of a better-scored one when the boxes of their visible
+    landmarks overlap by more than ``max_iou`` (intersection over union)."""
+    from ..track.assign import box_of, iou, visible_points
+
+    kept: list[Person] = []
+    boxes: list[np.ndarray] = []
+    for p in sorted(people, key=lambda q: -q.score):
+        box = box_of(visible_points(p.landmarks, size, min_visibility))
+        if all(iou(box, b) <= max_iou for b in boxes):
+            kept.append(p)
+            boxes.append(box)
+    return kept
 
 
 class MultiPoseEstimator:
@@ -239,6 +289,10 @@ class MultiPoseEstimator:
         try:
             with _quiet_native_stderr():
                 self._landmarker = vision.PoseLandmarker.create_from_options(options)
+                self._tiler = None
+                if config.tiles > 1:
+                    options.running_mode = vision.RunningMode.IMAGE
+                    self._tiler = vision.PoseLandmarker.create_from_options(options)
         except (RuntimeError, ValueError) as exc:
             raise InputError(f"MediaPipe cannot load the pose model {model}: {exc}".splitlines()[0]
                              + "; pass a pose_landmarker_{lite,full,heavy}.task file") from None
@@ -269,6 +323,21 @@ class MultiPoseEstimator:
             self._quiet = False
         else:
             result = call()
+        size = frame.size
+        people = self._people(result, None, size)
+        if self._tiler is not None:
+            for box in tile_boxes(*size, self.config.tiles):
+                x0, y0, x1, y1 = box
+                crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+                tile = self._tiler.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=crop))
+                people += self._people(tile, box, size)
+            people = merge_duplicates(people, size)[: self.config.max_people]
+        people = [p.with_(id=i) for i, p in enumerate(people)]
+        return PoseFrame(frame=frame, people=tuple(people))
+
+    def _people(self, result, box: tuple[int, int, int, int] | None, size: tuple[int, int]) -> list[Person]:
+        """People of one Tasks result for the whole frame (``box=None``) or a tile ``box``."""
+        w, h = size
         people = []
         masks = result.segmentation_masks or []
         worlds = result.pose_world_landmarks or []
@@ -276,12 +345,22 @@ class MultiPoseEstimator:
             img, world = arrays_from_tasks(lms, worlds[i] if i < len(worlds) else None)
             mask = None
             if self.config.segmentation and i < len(masks):
-                mask = np.array(masks[i].numpy_view(), dtype=np.float32).reshape(rgb.shape[:2])
+                m = np.asarray(masks[i].numpy_view(), dtype=np.float32)
+                if box is None:
+                    mask = np.array(m.reshape(h, w))
+                else:
+                    x0, y0, x1, y1 = box
+                    mask = np.zeros((h, w), np.float32)
+                    mask[y0:y1, x0:x1] = m.reshape(y1 - y0, x1 - x0)
+            if box is not None:
+                img = landmarks_to_frame(img, box, size)
             people.append(Person(id=i, landmarks=img, world=world, score=pose_score(img), mask=mask))
-        return PoseFrame(frame=frame, people=tuple(people))
+        return people
 
     def close(self) -> None:
         self._landmarker.close()
+        if self._tiler is not None:
+            self._tiler.close()
 
     def __enter__(self) -> "MultiPoseEstimator":
         return self
