@@ -284,16 +284,19 @@ class PropRenderer:
         self.close()
 
     # -- drawing -----------------------------------------------------------------------
-    def render(self, image: np.ndarray, people: Sequence[Person]) -> np.ndarray:
+    def render(self, image: np.ndarray, people: Sequence[Person],
+               frames: Sequence[BodyFrames] | None = None) -> np.ndarray:
         """``image`` (BGR uint8 ``(H, W, 3)``, not modified) with the props and avatar drawn on
         ``people``. Returns ``image`` itself when there is nothing to draw, else a new array.
+        frames: each person's bones if already known (e.g. a ground truth); default
+        :meth:`BodyFrames.from_person`.
 
         BLAS is held to one thread meanwhile: OpenBLAS workers spinning after pyrender's
         small matrix calls compete with Mesa's rasteriser threads (measured: 2x slower)."""
         with _blas_limit():
-            return self._render(image, people)
+            return self._render(image, people, frames)
 
-    def _render(self, image: np.ndarray, people: Sequence[Person]) -> np.ndarray:
+    def _render(self, image: np.ndarray, people: Sequence[Person], known) -> np.ndarray:
         t0 = time.perf_counter()
         self.stats.viewport, self.stats.passes = None, 0
         if not self.active or not people:
@@ -303,8 +306,8 @@ class PropRenderer:
         cam = scaled_camera(self.camera, w, h)
         occ, top, proxy = [], [], []
         masks = []
-        for person in people:
-            frames = BodyFrames.from_person(person, cam, self.config.min_visibility)
+        for k, person in enumerate(people):
+            frames = known[k] if known is not None else BodyFrames.from_person(person, cam, self.config.min_visibility)
             n_occ = len(occ)
             for prop in self._props:
                 for part in prop.parts:

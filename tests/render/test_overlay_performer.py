@@ -12,7 +12,7 @@ from arpose.app.cli import build_parser
 from arpose.app.runner import RunContext, build_pipeline, skeleton_renderer
 from arpose.performer import PerformerSource
 from arpose.render.frames import BodyFrames
-from arpose.render.overlay import PropRenderer, project_world
+from arpose.render.overlay import OverlayConfig, PropRenderer, project_world
 from arpose.render.props import load_manifest, select_props
 from arpose.skeleton import BONE_INDEX, REST_OFFSETS
 
@@ -40,7 +40,7 @@ def test_crown_on_the_performer_matches_the_ground_truth_head(performer_frames):
     crown = select_props("crown", load_manifest())
     renderer = cmd_run.make_renderer(args, ctx)
     errors = []
-    with PropRenderer(ctx.camera, crown) as truth_renderer:
+    with PropRenderer(ctx.camera, crown, OverlayConfig(occlusion=False)) as truth_renderer:
         for pf, gt in frames[2:]:  # after the first frames the tracker and filters have settled
             assert len(pf.people) == 1 and pf.people[0].body is not None
             plain = skeleton_renderer(pf, 10.0)
@@ -49,16 +49,7 @@ def test_crown_on_the_performer_matches_the_ground_truth_head(performer_frames):
             scale = np.linalg.norm(gt.offsets[1:5].sum(axis=0)) / np.linalg.norm(REST_OFFSETS[1:5].sum(axis=0))
             exact = BodyFrames(gt.joint_positions, gt.joint_rotations, gt.local_rotations, float(scale))
             image = pf.frame.image
-            person = pf.people[0].with_(body=None, mask=None)
-            from arpose.render import frames as frames_mod
-
-            truth_renderer.config = truth_renderer.config.__class__(occlusion=False)
-            original = frames_mod.BodyFrames.from_person
-            try:
-                frames_mod.BodyFrames.from_person = classmethod(lambda cls, p, c, m=0.5: exact)
-                tx, ty = _crown_pixels(truth_renderer.render(image, [person]), image)
-            finally:
-                frames_mod.BodyFrames.from_person = original
+            tx, ty = _crown_pixels(truth_renderer.render(image, pf.people, frames=[exact]), image)
             head = gt.joint_positions[BONE_INDEX["Head"]]
             r_head = Rotation.from_quat(gt.joint_rotations[BONE_INDEX["Head"]])
             box = head + r_head.apply(np.array([[sx, sy, sz] for sx in (-0.16, 0.16) for sy in (-0.05, 0.26)
