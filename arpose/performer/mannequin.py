@@ -15,7 +15,7 @@ import numpy as np
 import trimesh
 
 from ..errors import ConfigError
-from ..skeleton import BONE_INDEX, BONE_NAMES, NUM_BONES, scaled_offsets
+from ..skeleton import BONE_INDEX, scaled_offsets
 
 DEFAULT_HEIGHT = 1.72
 
@@ -188,4 +188,4 @@ def sole_points(offsets: np.ndarray, scale: float) -> dict[str, np.ndarray]:
     }
 
 
-__all__ = ["MannequinConfig", "Part", "build_parts", "sole_points", "BONE_NAMES", "NUM_BONES"]
+__all__ = ["MannequinConfig", "Part", "build_parts", "sole_points"]

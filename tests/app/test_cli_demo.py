@@ -6,8 +6,6 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 from arpose._cv import cv2
 from arpose.app.cli import main
 from arpose.record import read_landmark_csv
