@@ -103,3 +103,30 @@ def test_vmc_from_real_video_raises_the_avatars_arms(media, receiver, capsys, vm
     up = np.array([upper_arm_dirs(f) for f in frames[45:70]])
     assert np.median(down[:, :, 1]) < -0.7 and np.median(up[:, :, 1]) > 0.6
     assert np.median(down[:, 0, 0]) < -0.2 and np.median(down[:, 1, 0]) > 0.2  # left arm on the avatar's left
+
+
+def test_vmc_from_demo_performer_matches_ground_truth(tmp_path, receiver, vmc_tools):
+    """The synthetic performer (jumping jacks, 1 s): limb directions of the avatar rebuilt from
+    the received VMC (Unity frame) against the performer's true joints with X mirrored. A
+    mirrored or left/right-swapped stream would be off by far more than estimation error."""
+    from arpose.performer import PerformerSource
+    from arpose.skeleton import BONE_INDEX
+
+    assert main(["demo", "--motion", "jumping_jack", "--seconds", "1", "--out", str(tmp_path / "demo"),
+                 "--no-progress", "--vmc", f"127.0.0.1:{receiver.port}"]) == 0
+    frames = vmc_tools.frames_of(receiver.wait_for(30 * 25))
+    truth = PerformerSource("jumping_jack", seconds=1).truth
+    assert len(frames) == len(truth) == 30
+    segments = [(f"{s}{a}", f"{s}{b}") for s in ("Left", "Right")
+                for a, b in (("UpperArm", "LowerArm"), ("LowerArm", "Hand"), ("UpperLeg", "LowerLeg"), ("LowerLeg", "Foot"))]
+    errors = {seg: [] for seg in segments}
+    for k, frame in enumerate(frames):
+        gp, _ = vmc_tools.unity_fk(frame)
+        true_unity = truth.joint_positions[k] * [-1.0, 1.0, 1.0]
+        for a, b in segments:
+            u = (gp[b] - gp[a]) / np.linalg.norm(gp[b] - gp[a])
+            v = true_unity[BONE_INDEX[b]] - true_unity[BONE_INDEX[a]]
+            errors[(a, b)].append(np.degrees(np.arccos(np.clip(u @ v / np.linalg.norm(v), -1, 1))))
+    medians = {seg: float(np.median(e)) for seg, e in errors.items()}
+    assert np.median(np.concatenate(list(errors.values()))) < 20.0, medians
+    assert max(medians.values()) < 30.0, medians
