@@ -257,7 +257,7 @@ class PropRenderer:
         pr = self._pr
         verts, faces, base = [], [], 0
         for kind in ("cylinder", "sphere"):
-            mats = np.array([m for k, m in shapes if k == kind])
+            mats = shapes.get(kind, ())
             if not len(mats):
                 continue
             unit = self._proxy_units[kind]
@@ -304,7 +304,7 @@ class PropRenderer:
             return image
         h, w = image.shape[:2]
         cam = scaled_camera(self.camera, w, h)
-        occ, top, proxy = [], [], []
+        occ, top, proxy = [], [], {"cylinder": [], "sphere": []}
         masks = []
         for k, person in enumerate(people):
             frames = known[k] if known is not None else BodyFrames.from_person(person, cam, self.config.min_visibility)
@@ -323,7 +323,8 @@ class PropRenderer:
                 if masked:
                     masks.append(person.mask)
                 inflate = self.config.proxy_inflate_masked if masked else self.config.proxy_inflate
-                proxy += proxy_shapes(frames, inflate)
+                for kind, mats in proxy_shapes(frames, inflate).items():
+                    proxy[kind].append(mats)
         if not occ and not top:
             self._record(t0)
             return image
@@ -337,8 +338,8 @@ class PropRenderer:
             return image
         self._ensure_gl(w, h)
         x0, y0, vw, vh = vp
-        if proxy:
-            proxy = cull_shapes(proxy, vp, cam, _far_depth(occ))
+        proxy = {k: np.concatenate(v) if v else np.zeros((0, 4, 4)) for k, v in proxy.items()}
+        proxy = cull_shapes(proxy, vp, cam, _far_depth(occ)) if occ else {}
         r = self._renderer
         k = 1.0
         if self.config.max_render_px and vw * vh > self.config.max_render_px:
@@ -360,7 +361,7 @@ class PropRenderer:
             self._occ.sync([(mesh, m) for mesh, _, m in occ])
             color_o, depth_o = r.render(self._occ.scene, flags=colour_flags)
             passes += 1
-            if proxy:
+            if any(len(v) for v in proxy.values()):
                 self._proxy.sync([(self._proxy_mesh(proxy), np.eye(4))])
                 depth_p = r.render(self._proxy.scene, flags=flags.DEPTH_ONLY)
                 passes += 1
@@ -411,24 +412,27 @@ def _far_depth(items) -> float:
     return float(max((-((m[:3, :3] @ c.T).T + m[:3, 3])[:, 2]).max() for _, c, m in items))
 
 
-def cull_shapes(shapes, viewport: tuple[int, int, int, int], camera: Camera, far_depth: float, near: float = 0.05):
-    """The proxy shapes (``[(kind, matrix)]`` of :func:`arpose.render.proxy.proxy_shapes`) that
+def cull_shapes(shapes: dict, viewport: tuple[int, int, int, int], camera: Camera, far_depth: float,
+                near: float = 0.05) -> dict:
+    """The proxy shapes (``{kind: (K, 4, 4)}`` of :func:`arpose.render.proxy.proxy_shapes`) that
     can hide something: their projection meets ``viewport`` and their nearest point is nearer
-    than ``far_depth`` (the props' farthest point, metres). Fewer shapes, fewer draw calls."""
+    than ``far_depth`` (the props' farthest point, metres). Fewer shapes, less to draw."""
     x0, y0, w, h = viewport
-    keep = []
-    for kind, m in shapes:
-        pts = _UNIT_CORNERS[kind] @ m[:3, :3].T + m[:3, 3]
-        px, depth = project_world(pts, camera)
-        if (depth < near).any():
-            keep.append((kind, m))
+    out = {}
+    for kind, mats in shapes.items():
+        if not len(mats):
+            out[kind] = mats
             continue
-        if depth.min() > far_depth:
-            continue
-        if px[:, 0].max() < x0 or px[:, 0].min() > x0 + w or px[:, 1].max() < y0 or px[:, 1].min() > y0 + h:
-            continue
-        keep.append((kind, m))
-    return keep
+        pts = np.einsum("kij,nj->kni", mats[:, :3, :3], _UNIT_CORNERS[kind]) + mats[:, None, :3, 3]
+        depth = -pts[..., 2]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u = camera.fx * pts[..., 0] / depth + camera.cx
+            v = camera.fy * -pts[..., 1] / depth + camera.cy
+        behind = (depth < near).any(axis=1)
+        meets = (u.max(1) >= x0) & (u.min(1) <= x0 + w) & (v.max(1) >= y0) & (v.min(1) <= y0 + h)
+        keep = behind | (meets & (depth.min(axis=1) <= far_depth))
+        out[kind] = mats[keep]
+    return out
 
 
 _BLAS = None

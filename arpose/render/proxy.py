@@ -57,67 +57,71 @@ HEAD_CENTER = (0.0, 0.03, -0.005)
 HEAD_RADII = (0.08, 0.105, 0.088)
 
 
-def _segment_matrix(p: np.ndarray, q: np.ndarray, r: float) -> np.ndarray:
-    """Unit cylinder (radius 1, height 1 along Z, centred) to the cylinder from p to q."""
-    d = q - p
-    length = float(np.sqrt(d @ d))
-    m = np.eye(4)
-    if length < 1e-9:
-        m[:3, :3] = np.diag([r, r, 1e-6])
-    else:
-        m[:3, :3] = rotation_z_to(d / length) * np.array([r, r, length])
-    m[:3, 3] = 0.5 * (p + q)
-    return m
+_CAP_A = np.array([BONE_INDEX[c.a] for c in CAPSULES], dtype=np.intp)
+_CAP_B = np.array([BONE_INDEX[c.b] if c.b else -1 for c in CAPSULES], dtype=np.intp)
+_CAP_R = np.array([c.radius for c in CAPSULES])
+
+
+def rotations_z_to(d: np.ndarray) -> np.ndarray:
+    """``(K, 3, 3)``: for each unit vector ``d[k]`` the shortest rotation taking +Z to it
+    (Rodrigues; a half turn about X when ``d[k]`` is -Z)."""
+    d = np.asarray(d, dtype=np.float64).reshape(-1, 3)
+    c = d[:, 2]
+    vx, vy = -d[:, 1], d[:, 0]  # z cross d = (-dy, dx, 0)
+    k = np.zeros((len(d), 3, 3))
+    k[:, 0, 2], k[:, 1, 2], k[:, 2, 0], k[:, 2, 1] = vy, -vx, -vy, vx
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.eye(3) + k + (k @ k) / (1.0 + c)[:, None, None]
+    r[c < -1.0 + 1e-9] = np.diag([1.0, -1.0, -1.0])
+    return r
 
 
 def rotation_z_to(d: np.ndarray) -> np.ndarray:
-    """``(3, 3)`` the shortest rotation taking +Z to the unit vector ``d`` (Rodrigues; a half
-    turn about X when ``d`` is -Z)."""
-    c = float(d[2])
-    if c < -1.0 + 1e-9:
-        return np.diag([1.0, -1.0, -1.0])
-    vx, vy = -d[1], d[0]  # z cross d = (-dy, dx, 0)
-    k = np.array([[0.0, 0.0, vy], [0.0, 0.0, -vx], [-vy, vx, 0.0]])
-    return np.eye(3) + k + (k @ k) / (1.0 + c)
+    """``(3, 3)`` the shortest rotation taking +Z to the unit vector ``d``."""
+    return rotations_z_to(d)[0]
 
 
-def _sphere_matrix(c: np.ndarray, radii, rotation: np.ndarray | None = None) -> np.ndarray:
-    m = np.eye(4)
-    rot = np.eye(3) if rotation is None else rotation
-    m[:3, :3] = rot * np.asarray(radii, dtype=np.float64)
-    m[:3, 3] = c
+def _matrices(rot_scale: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    m = np.zeros((len(centre), 4, 4))
+    m[:, :3, :3] = rot_scale
+    m[:, :3, 3] = centre
+    m[:, 3, 3] = 1.0
     return m
 
 
-def proxy_shapes(frames: BodyFrames, inflate: float = 1.0) -> list[tuple[str, np.ndarray]]:
-    """The proxy posed on a body: ``[(kind, matrix (4, 4))]`` with kind ``"cylinder"`` (the
-    unit cylinder: radius 1, height 1 along Z, centred at the origin) or ``"sphere"`` (the unit
-    sphere), each matrix mapping the unit shape into *world*. Capsules whose bones are unknown
+def proxy_shapes(frames: BodyFrames, inflate: float = 1.0) -> dict[str, np.ndarray]:
+    """The proxy posed on a body: ``{"cylinder": (K, 4, 4), "sphere": (M, 4, 4)}`` matrices
+    mapping the unit cylinder (radius 1, height 1 along Z, centred at the origin) and the unit
+    sphere into *world*: a cylinder per capsule plus a sphere at every capsule end (the
+    largest radius meeting there), and the head's ellipsoid. Capsules whose bones are unknown
     are left out. ``inflate`` multiplies every radius (not lengths)."""
     s = frames.scale
-    out: list[tuple[str, np.ndarray]] = []
-    spheres: dict[tuple[float, ...], float] = {}
-    for cap in CAPSULES:
-        ia = BONE_INDEX[cap.a]
-        p = frames.positions[ia]
-        if cap.b is None:
-            if not frames.valid(ia):
-                continue
-            q = p + Rotation.from_quat(frames.rotations[ia]).apply(END_OFFSETS[ia] * s)
-        else:
-            q = frames.positions[BONE_INDEX[cap.b]]
-        if not (np.isfinite(p).all() and np.isfinite(q).all()):
-            continue
-        r = cap.radius * s * inflate
-        out.append(("cylinder", _segment_matrix(p, q, r)))
-        for end in (p, q):
-            key = tuple(np.round(end, 6))
-            spheres[key] = max(spheres.get(key, 0.0), r)
-    for key, r in spheres.items():
-        out.append(("sphere", _sphere_matrix(np.array(key), (r, r, r))))
+    pos = frames.positions
+    p = pos[_CAP_A]
+    q = np.where((_CAP_B >= 0)[:, None], pos[np.maximum(_CAP_B, 0)], np.nan)
+    for k in np.flatnonzero(_CAP_B < 0):  # leaf capsules run to the bone's end site
+        ia = _CAP_A[k]
+        if frames.valid(ia):
+            q[k] = p[k] + Rotation.from_quat(frames.rotations[ia]).apply(END_OFFSETS[ia] * s)
+    ok = np.isfinite(p).all(axis=1) & np.isfinite(q).all(axis=1)
+    p, q, r = p[ok], q[ok], _CAP_R[ok] * s * inflate
+    d = q - p
+    length = np.maximum(np.linalg.norm(d, axis=1), 1e-9)
+    cyl = _matrices(rotations_z_to(d / length[:, None]) * np.stack([r, r, length], axis=1)[:, None, :], 0.5 * (p + q))
+    # one sphere per distinct capsule end: joints by bone index, leaf ends on their own
+    ends_b = np.where(_CAP_B[ok] >= 0, _CAP_B[ok], -1 - np.arange(ok.sum()))
+    keys = np.concatenate([_CAP_A[ok], ends_b])
+    points = np.concatenate([p, q])
+    radii = np.concatenate([r, r])
+    uniq, inv = np.unique(keys, return_inverse=True)
+    rad = np.zeros(len(uniq))
+    np.maximum.at(rad, inv, radii)
+    first = np.zeros(len(uniq), dtype=np.intp)
+    first[inv[::-1]] = np.arange(len(inv))[::-1]
+    spheres = [_matrices(np.eye(3)[None] * rad[:, None, None], points[first])]
     ih = BONE_INDEX["Head"]
     if frames.valid(ih):
         rot = Rotation.from_quat(frames.rotations[ih]).as_matrix()
         c = frames.positions[ih] + rot @ (np.asarray(HEAD_CENTER) * s)
-        out.append(("sphere", _sphere_matrix(c, np.asarray(HEAD_RADII) * s, rot)))
-    return out
+        spheres.append(_matrices((rot * (np.asarray(HEAD_RADII) * s))[None], c[None]))
+    return {"cylinder": cyl, "sphere": np.concatenate(spheres)}
