@@ -148,6 +148,8 @@ def parse_host_port(text: str, default_port: int | None = None, option: str = "a
         raise ConfigError(f"{option}: {text!r} is ambiguous; write IPv6 addresses as [ADDR]:PORT")
     if not host:
         raise ConfigError(f"{option}: missing host in {text!r}; give HOST:PORT, e.g. 127.0.0.1:39539")
+    if host.isdigit():
+        raise ConfigError(f"{option}: {text!r} looks like a port without a host; give HOST:PORT, e.g. 127.0.0.1:{host}")
     if port_text == "" or (port_text is None and default_port is None):
         raise ConfigError(f"{option}: missing port in {text!r}; give HOST:PORT, e.g. 127.0.0.1:9000")
     if port_text is None:

@@ -95,6 +95,7 @@ def test_parse_host_port_good(text, default, expected):
     ("127.0.0.1:70000", "out of range"),
     ("::1:9000", "ambiguous"),
     ("[::1:9000", "malformed IPv6"),
+    ("39539", "looks like a port without a host"),
 ])
 def test_parse_host_port_bad(text, fragment):
     with pytest.raises(ConfigError, match=fragment):
