@@ -8,6 +8,8 @@ Options
 ``--model PATH``        a ``pose_landmarker_{lite,full,heavy}.task`` bundle to use instead of the
                         one built from the wheel's Full model (also with ``--max-people 1``).
 ``--track-gap SECONDS`` how long a person may be unseen and keep their id (default 1.0).
+``--tiles N``           also look for small people in an N x N grid of overlapping tiles
+                        (default 1: whole frame only; e.g. 5 for a high camera on a street).
 
 The run / demo / live commands call :func:`make_estimator`; stages keyed by ``Person.id``
 (smoothing, retargeting, takes, VMC port + id, raw OSC id) then follow each person.
@@ -32,6 +34,9 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
                        "bundled on first use into ~/.cache/arpose)")
     group.add_argument("--track-gap", type=float, default=1.0, metavar="SECONDS",
                        help="seconds a person may be unseen and keep their id (default 1.0)")
+    group.add_argument("--tiles", type=int, default=1, metavar="N",
+                       help="with --max-people > 1: also search an N x N grid of overlapping tiles for people "
+                       "too small for the detector (under ~100 px tall); about N*N times slower (default 1)")
 
 
 def max_people(args: argparse.Namespace) -> int:
@@ -41,6 +46,18 @@ def max_people(args: argparse.Namespace) -> int:
         return 1
     if not (1 <= n <= MAX_PEOPLE_LIMIT):
         raise ConfigError(f"--max-people must be between 1 and {MAX_PEOPLE_LIMIT}, got {n}")
+    return int(n)
+
+
+def tiles(args: argparse.Namespace) -> int:
+    """The validated ``--tiles`` value (1 = whole frame only); :class:`ConfigError` if out of
+    range or asked for with a single person."""
+    n = getattr(args, "tiles", 1)
+    n = 1 if n is None else n
+    if not (1 <= n <= 8):
+        raise ConfigError(f"--tiles must be between 1 and 8, got {n}")
+    if n > 1 and max_people(args) == 1:
+        raise ConfigError("--tiles needs --max-people 2 or more (tiles look for several small people)")
     return int(n)
 
 
@@ -72,6 +89,7 @@ def make_estimator(args: argparse.Namespace, source):
     classic = feat_props.estimator_config(args, EstimatorConfig(tracking=tracking))
     model = getattr(args, "model", None)
     track = tracker_config(args)
+    grid = tiles(args)
     if n == 1 and not model:
         return BlazePoseEstimator(classic)
     from ..estimate.tasks import MultiPoseConfig, MultiPoseEstimator
@@ -81,7 +99,7 @@ def make_estimator(args: argparse.Namespace, source):
         max_people=n, model=model, tracking=tracking,
         min_detection_confidence=classic.min_detection_confidence,
         min_tracking_confidence=classic.min_tracking_confidence,
-        segmentation=classic.segmentation,
+        segmentation=classic.segmentation, tiles=grid,
     ))
     if n == 1:
         return estimator  # one person: id 0, as on the classic path
@@ -91,6 +109,7 @@ def make_estimator(args: argparse.Namespace, source):
 def stages(args: argparse.Namespace, ctx) -> list:
     max_people(args)  # validate early, before any work
     tracker_config(args)
+    tiles(args)
     return []
 
 

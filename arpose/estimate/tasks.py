@@ -237,20 +237,28 @@ def landmarks_to_frame(landmarks: np.ndarray, box: tuple[int, int, int, int], si
     return out
 
 
-def merge_duplicates(people: Sequence[Person], size: tuple[int, int], max_iou: float = 0.4,
-                     min_visibility: float = 0.5) -> list[Person]:
-    """People in score order with those found twice (whole frame and tiles, or two tiles)
-    dropped: a person is a duplicate of a better-scored one when the boxes of their visible
-    landmarks overlap by more than ``max_iou`` (intersection over union)."""
-    from ..track.assign import box_of, iou, visible_points
+def merge_duplicates(people: Sequence[Person], size: tuple[int, int], min_iou: float = 0.3,
+                     max_distance: float = 0.25, min_visibility: float = 0.5) -> list[Person]:
+    """People in score order with those found twice dropped (a tracked pose and a fresh
+    detection of the same person, or one person seen in two tiles).
+
+    A person duplicates a better-scored one when the boxes of their visible landmarks overlap
+    (intersection over union above ``min_iou``) *and* their landmarks nearly coincide (mean
+    distance under ``max_distance`` body diagonals, see
+    :func:`arpose.track.assign.landmark_distance`), so two real people who overlap in the image
+    are both kept. ``size`` is the image's ``(width, height)`` in pixels.
+    """
+    from ..track.assign import box_of, iou, landmark_distance, visible_points
 
     kept: list[Person] = []
-    boxes: list[np.ndarray] = []
+    seen: list[tuple[np.ndarray, np.ndarray]] = []
     for p in sorted(people, key=lambda q: -q.score):
-        box = box_of(visible_points(p.landmarks, size, min_visibility))
-        if all(iou(box, b) <= max_iou for b in boxes):
+        pts = visible_points(p.landmarks, size, min_visibility)
+        box = box_of(pts)
+        if not any(iou(box, b) > min_iou and min(landmark_distance(pts, q), landmark_distance(q, pts)) < max_distance
+                   for q, b in seen):
             kept.append(p)
-            boxes.append(box)
+            seen.append((pts, box))
     return kept
 
 
@@ -331,6 +339,7 @@ class MultiPoseEstimator:
                 crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
                 tile = self._tiler.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=crop))
                 people += self._people(tile, box, size)
+        if len(people) > 1:
             people = merge_duplicates(people, size)[: self.config.max_people]
         people = [p.with_(id=i) for i, p in enumerate(people)]
         return PoseFrame(frame=frame, people=tuple(people))

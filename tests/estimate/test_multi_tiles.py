@@ -53,6 +53,12 @@ def test_merge_duplicates_keeps_the_best_scored_of_overlapping_people():
     assert kept == [a_again, b]
 
 
+def test_merge_duplicates_keeps_two_real_people_who_overlap():
+    front = _person(100, 100, 140, 200, score=0.9)
+    behind = _person(140, 200, 100, 100, score=0.8)  # same box, landmarks in other places
+    assert merge_duplicates([front, behind], (480, 360)) == [front, behind]
+
+
 def test_tiles_config_is_validated():
     for bad in (0, 9, 2.0, True):
         with pytest.raises(ConfigError):
