@@ -235,11 +235,15 @@ data = json.loads(sys.stdin.read())
 st = m.PoseState()
 st.local = {k: tuple(v) for k, v in data["local"].items()}
 st.hips_target = tuple(data["hips"])
-n = m.apply_to_armature(obj, st)
+names = m.apply_to_armature(obj, st)
 bpy.context.view_layer.update()
 heads = {pb.name: list(obj.matrix_world @ pb.head) for pb in obj.pose.bones}
+m.keyframe_armature(obj, names, 7)
+curves = obj.animation_data.action.fcurves
+keyed = sorted({fc.data_path for fc in curves})
+frames = sorted({kp.co[0] for fc in curves for kp in fc.keyframe_points})
 m.unregister()
-print(json.dumps({"driven": n, "heads": heads}))
+print(json.dumps({"driven": len(names), "heads": heads, "keyed": len(keyed), "frames": frames}))
 """
 
 
@@ -263,5 +267,18 @@ def test_real_blender_poses_the_armature(addon):
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["driven"] == NUM_BONES
+    assert out["keyed"] == NUM_BONES + 1 and out["frames"] == [7.0]  # every rotation + the Hips location
     for name, p in want.items():
         np.testing.assert_allclose(out["heads"][name], p, atol=1e-5, err_msg=name)
+
+
+def test_timestamps_and_record_frames(addon):
+    st = addon.PoseState()
+    st.handle("/VMC/Ext/T", (12.5,))
+    assert st.timestamp == 12.5 and st.frames == 1
+    st.handle("/arpose/frame", (3, 13.0, 1))
+    st.handle("/arpose/frame/end", (3,))
+    assert st.timestamp == 13.0 and st.frames == 2
+    assert addon.record_frame(None, 5.0, 30.0, 1) == 1
+    assert addon.record_frame(12.5, 13.0, 30.0, 1) == 16   # 0.5 s at 30 fps after the start frame
+    assert addon.record_frame(12.5, 12.5 + 1 / 24, 24.0, 10) == 11

@@ -254,6 +254,7 @@ class PoseState:
         self.frames = 0
         self.messages = 0
         self.tracking = None
+        self.timestamp = None  # sender's time of the latest frame, seconds
 
     def handle(self, address: str, args: tuple) -> None:
         """Apply one OSC message (VMC or arpose raw); unknown addresses are ignored."""
@@ -271,7 +272,12 @@ class PoseState:
                 self._update_vmc_hips()
             elif address == "/VMC/Ext/OK" and len(args) >= 4:
                 self.tracking = bool(args[3])
-            elif address == "/VMC/Ext/T" or (address == "/arpose/frame/end"):
+            elif address == "/VMC/Ext/T":
+                self.timestamp = float(args[0])
+                self.frames += 1
+            elif address == "/arpose/frame":
+                self.timestamp = float(args[1])
+            elif address == "/arpose/frame/end":
                 self.frames += 1
             elif address == "/arpose/person/bone" and args[0] == self.person:
                 self.local[args[1]] = qnormalize(rig_to_blender_quat(args[2:6]))
@@ -364,8 +370,25 @@ def solve_armature(state: PoseState, bones, move_root: bool = True) -> dict:
     return out
 
 
-def apply_to_armature(obj, state: PoseState, move_root: bool = True) -> int:
-    """Pose ``obj`` (a Blender armature object) from ``state``; returns how many bones were driven."""
+def record_frame(start_time, timestamp, fps: float, frame_start: int) -> int:
+    """Timeline frame for a received frame: ``frame_start`` at the first recorded timestamp,
+    then the sender's time in scene frames (so recording follows real time, not poll rate)."""
+    if start_time is None or timestamp is None:
+        return frame_start
+    return frame_start + int(round((timestamp - start_time) * fps))
+
+
+def keyframe_armature(obj, names, frame: int) -> None:
+    """Insert rotation (and Hips location) keyframes for the bones ``names`` at ``frame``."""
+    for name in names:
+        pb = obj.pose.bones[name]
+        pb.keyframe_insert("rotation_quaternion", frame=frame)
+        if name == "Hips":
+            pb.keyframe_insert("location", frame=frame)
+
+
+def apply_to_armature(obj, state: PoseState, move_root: bool = True) -> list:
+    """Pose ``obj`` (a Blender armature object) from ``state``; returns the driven bones' names."""
     bones = [(b.name, b.parent.name if b.parent else None, _xyzw(b.matrix_local.to_quaternion()), tuple(b.head_local))
              for b in obj.data.bones]
     solved = solve_armature(state, bones, move_root)
@@ -375,7 +398,7 @@ def apply_to_armature(obj, state: PoseState, move_root: bool = True) -> int:
         pb.rotation_quaternion = Quaternion(_wxyz(q))
         if loc is not None:
             pb.location = Vector(loc)
-    return len(solved)
+    return list(solved)
 
 
 if bpy is not None:  # pragma: no cover - needs Blender
@@ -393,6 +416,9 @@ if bpy is not None:  # pragma: no cover - needs Blender
                                       description="Raw stream only: which person drives the armature")
         move_root: bpy.props.BoolProperty(name="Move hips", default=True,
                                           description="Translate the Hips, not only rotate the bones")
+        record: bpy.props.BoolProperty(name="Record keyframes", default=False,
+                                       description="Also keyframe every received frame, from the scene's start "
+                                       "frame, timed by the sender's clock")
         running: bpy.props.BoolProperty(default=False)
         status: bpy.props.StringProperty(default="stopped")
 
@@ -425,6 +451,7 @@ if bpy is not None:  # pragma: no cover - needs Blender
 
         _timer = None
         _rx = None
+        _t0 = None
 
         def execute(self, context):
             s = context.scene.arpose_receiver
@@ -450,8 +477,15 @@ if bpy is not None:  # pragma: no cover - needs Blender
             if event.type == "TIMER" and self._rx.poll():
                 st = self._rx.state
                 st.person = s.person
-                n = apply_to_armature(s.armature, st, s.move_root)
-                s.status = f"{st.frames} frames, {n} bones" + ("" if st.tracking in (None, True) else ", tracking lost")
+                names = apply_to_armature(s.armature, st, s.move_root)
+                if s.record and names:
+                    scene = context.scene
+                    if self._t0 is None:
+                        self._t0 = st.timestamp
+                    fps = scene.render.fps / scene.render.fps_base
+                    keyframe_armature(s.armature, names, record_frame(self._t0, st.timestamp, fps, scene.frame_start))
+                s.status = f"{st.frames} frames, {len(names)} bones" + (
+                    "" if st.tracking in (None, True) else ", tracking lost")
             return {"PASS_THROUGH"}
 
         def cancel(self, context):
@@ -485,6 +519,7 @@ if bpy is not None:  # pragma: no cover - needs Blender
             col.prop(s, "port")
             col.prop(s, "person")
             col.prop(s, "move_root")
+            col.prop(s, "record")
             if s.running:
                 col.operator("arpose.stop", icon="PAUSE")
             else:
