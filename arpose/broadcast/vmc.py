@@ -149,8 +149,8 @@ class VmcEncoder:
     :class:`arpose.retarget.BodyPose` or ``None`` (person lost / not retargeted: only the
     status, tracking 0, so the receiver holds the last pose). Non-finite rotations hold the
     previous frame's value for that bone (identity before any); a NaN root position holds the
-    previous root. The origin is set by the first finite root position; :meth:`recalibrate`
-    sets it again on the next one.
+    previous root. The origin is set by the first known root position; :meth:`recalibrate`
+    sets it again from the next one.
     """
 
     def __init__(self) -> None:
@@ -174,13 +174,13 @@ class VmcEncoder:
         self._last_rot = rot
         root = np.asarray(body.root_position, dtype=np.float64)
         if np.all(np.isfinite(root)):
-            if self.origin is None:
-                self.origin = root.copy()
             self._last_root = root
         root = self._last_root
         if root is None:  # no position yet: pose in place at the standard height
             root, origin = np.zeros(3), np.zeros(3)
         else:
+            if self.origin is None:
+                self.origin = root.copy()
             origin = self.origin
         pose = vmc_pose(rot, root, origin, body_scale(getattr(body, "offsets", None)),
                         float(getattr(body, "floor_height", float("nan"))))
@@ -254,10 +254,10 @@ class VmcSink:
             slot = slots.get(person.id)
             if slot is None:
                 continue
-            enc = self.encoders.setdefault(slot, VmcEncoder())
-            if self._owner.get(slot) != person.id:
-                enc.recalibrate()  # a new person in this slot: their own origin
+            if self._owner.get(slot) != person.id:  # a new person in this slot: a fresh origin and history
+                self.encoders[slot] = VmcEncoder()
                 self._owner[slot] = person.id
+            enc = self.encoders[slot]
             self.people_without_body += person.body is None
             self._send(slot, enc.encode(person.body, t))
         for pid, slot in self.allocator.slots.items():  # held but absent: hold pose, tracking 0

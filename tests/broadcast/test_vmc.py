@@ -216,3 +216,28 @@ def test_datagrams_stay_mtu_sized(monkeypatch):
     monkeypatch.setattr(sink.sender, "send", lambda d, fam, addr: sizes.append(len(d)) or True)
     sink.write(pf([person(body())], 0.0), None)
     assert len(sizes) >= 2 and max(sizes) <= 1400
+
+
+def test_recalibrate_and_slot_reuse_with_unknown_root():
+    from arpose.broadcast.vmc import VmcEncoder
+    from pythonosc.osc_message import OscMessage
+
+    def root_of(msgs):
+        return OscMessage(msgs[0]).params[1:4]
+
+    enc = VmcEncoder()
+    assert root_of(enc.encode(body(root=(0.0, 0.0, -3.0)), 0.0)) == pytest.approx([0, 0, 0])
+    assert root_of(enc.encode(body(root=(0.5, 0.0, -3.0)), 0.1)) == pytest.approx([-0.5, 0, 0])
+    enc.recalibrate()
+    unknown = body(root=(0.5, 0.0, -3.0))
+    unknown = BodyPose(unknown.local_rotations, np.full(3, np.nan), unknown.positions, unknown.offsets,
+                       unknown.bone_confidence)
+    assert root_of(enc.encode(unknown, 0.2)) == pytest.approx([0, 0, 0])  # the held root is the new origin
+    # Slot 0 released after 2 s and taken by someone else whose root is not known yet.
+    sink = VmcSink("127.0.0.1", 39539)
+    sent = []
+    sink._send = lambda slot, msgs: sent.append((slot, msgs))
+    sink.write(pf([person(body(root=(1.0, 0.0, -3.0)), 0)], 0.0), None)
+    sink.write(pf([person(unknown, 9)], 5.0), None)
+    assert [s for s, _ in sent] == [0, 0]
+    assert root_of(sent[1][1]) == pytest.approx([0, 0, 0]) and OscMessage(sent[1][1][-2]).params == [1, 1, 0, 1]
