@@ -95,13 +95,9 @@ class Avatar:
 
     def _render_meshes(self):
         if self._meshes is None:
-            from .props import render_mesh
+            from .props import box_corners, render_mesh
 
-            self._meshes = []
-            for m in bone_meshes():
-                lo, hi = m.bounds
-                corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
-                self._meshes.append((render_mesh([m], self.lighting), corners))
+            self._meshes = [(render_mesh([m], self.lighting), box_corners([m])) for m in bone_meshes()]
         return self._meshes
 
     def root_shift(self, frames: BodyFrames, camera: Camera, person_id: int = 0) -> np.ndarray:

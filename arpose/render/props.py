@@ -324,10 +324,14 @@ def load_render_mesh(path: str, lighting: str = "baked"):
         raise InputError(f"cannot load prop mesh {path}: {exc}") from None
     if not meshes:
         raise InputError(f"prop mesh {path} has no triangles")
+    return render_mesh(meshes, lighting), box_corners(meshes)
+
+
+def box_corners(meshes: list) -> np.ndarray:
+    """``(8, 3)`` corners of the axis-aligned box around trimesh ``meshes`` (their frame)."""
     lo = np.min([m.bounds[0] for m in meshes], axis=0)
     hi = np.max([m.bounds[1] for m in meshes], axis=0)
-    corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
-    return render_mesh(meshes, lighting), corners
+    return np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
 
 
 def describe(props: Sequence[Prop]) -> str:
