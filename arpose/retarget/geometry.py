@@ -12,6 +12,7 @@ degenerate, so the solver can fall back.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -62,11 +63,21 @@ def frame_rotation(rest_primary: np.ndarray, rest_secondary: np.ndarray,
     """The rotation matrix ``G`` with ``G @ rest_primary`` along ``primary`` exactly and
     ``G @ rest_secondary`` in the half-plane of ``secondary`` (Gram-Schmidt). ``None`` if
     either pair is degenerate."""
-    a = basis(rest_primary, rest_secondary)
+    a = _rest_basis(tuple(float(v) for v in rest_primary), tuple(float(v) for v in rest_secondary))
     b = basis(primary, secondary)
     if a is None or b is None:
         return None
     return b @ a.T
+
+
+@lru_cache(maxsize=64)
+def _rest_basis(primary: tuple, secondary: tuple) -> np.ndarray | None:
+    """:func:`basis` of constant rest directions, cached (the solver asks for a few pairs
+    over and over)."""
+    b = basis(np.array(primary), np.array(secondary))
+    if b is not None:
+        b.setflags(write=False)
+    return b
 
 
 def axis_angle_matrix(axis: np.ndarray, angle: float) -> np.ndarray:
