@@ -39,7 +39,9 @@ Conventions
   bend of the spine is all in the Hips (the torso is rigid apart from the twist), the neck
   has no twist (the Head carries the yaw) and the clavicles only swing.
 * Bones whose landmarks have visibility below ``min_visibility`` take ``fallback`` (local
-  rotations; the stateful wrapper passes the previous frame's, or identity = rest).
+  rotations; the stateful wrapper passes the previous frame's, or identity = rest). With the
+  hips unseen (upper-body shots) the Hips take their second axis from the shoulder line and
+  the spine twist is 0. Synthetic poses inside this model: :mod:`.model_poses`.
 """
 from __future__ import annotations
 
