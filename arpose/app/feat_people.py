@@ -7,7 +7,7 @@ Options
                         identity tracker, so each person keeps one id across frames.
 ``--model PATH``        a ``pose_landmarker_{lite,full,heavy}.task`` bundle to use instead of the
                         one built from the wheel's Full model (also with ``--max-people 1``).
-``--track-gap SECONDS`` how long a person may be unseen and keep their id (default 1.0).
+``--track-gap SECONDS`` how long a person may be unseen and keep their id (default 1.5).
 ``--tiles N``           also look for small people in an N x N grid of overlapping tiles
                         (default 1: whole frame only; e.g. 5 for a high camera on a street).
 
@@ -32,8 +32,8 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
     group.add_argument("--model", metavar="PATH",
                        help="pose_landmarker_{lite,full,heavy}.task to use (default: the wheel's Full model, "
                        "bundled on first use into ~/.cache/arpose)")
-    group.add_argument("--track-gap", type=float, default=1.0, metavar="SECONDS",
-                       help="seconds a person may be unseen and keep their id (default 1.0)")
+    group.add_argument("--track-gap", type=float, default=1.5, metavar="SECONDS",
+                       help="seconds a person may be unseen and keep their id (default 1.5)")
     group.add_argument("--tiles", type=int, default=1, metavar="N",
                        help="with --max-people > 1: also search an N x N grid of overlapping tiles for people "
                        "too small for the detector (under ~100 px tall); about N*N times slower (default 1)")
@@ -64,9 +64,9 @@ def tiles(args: argparse.Namespace) -> int:
 def tracker_config(args: argparse.Namespace):
     from ..track import TrackerConfig
 
-    gap = getattr(args, "track_gap", 1.0)
+    gap = getattr(args, "track_gap", 1.5)
     if gap is None:
-        gap = 1.0
+        gap = 1.5
     if not (math.isfinite(gap) and gap >= 0):
         raise ConfigError(f"--track-gap must be seconds >= 0, got {gap}")
     return TrackerConfig(max_gap=float(gap))

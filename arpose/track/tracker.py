@@ -23,7 +23,8 @@ class TrackerConfig:
     """Settings of :class:`Tracker`.
 
     max_gap: seconds a person may go undetected (occlusion, missed detection) and still keep
-        their id; longer and they get a new id when seen again.
+        their id; longer and they get a new id when seen again. 1.5 s covers one walker
+        passing behind another (about a second at walking speeds).
     max_cost: largest matching cost accepted (see :func:`arpose.track.assign.cost_matrix`:
         landmark distance in body diagonals plus ``1 - IoU``). Same person frame to frame is
         typically 0.1-0.4; different people well apart are above 2.
@@ -32,7 +33,7 @@ class TrackerConfig:
     velocity_alpha: weight of the newest velocity measurement in (0, 1] (1 = no low-pass).
     """
 
-    max_gap: float = 1.0
+    max_gap: float = 1.5
     max_cost: float = 1.5
     landmark_weight: float = 1.0
     box_weight: float = 1.0

@@ -27,7 +27,7 @@ def bundle(tmp_path_factory):
 def test_default_is_the_classic_single_person_path(media):
     source = open_source(str(media / "images" / "person_yoga_tree_pixabay.jpg"))
     args = _args()
-    assert args.max_people == 1 and args.model is None and args.tiles == 1 and args.track_gap == 1.0
+    assert args.max_people == 1 and args.model is None and args.tiles == 1 and args.track_gap == 1.5
     assert feat_people.stages(args, None) == [] and feat_people.sinks(args, None) == []
     with feat_people.make_estimator(args, source) as est:
         assert isinstance(est, BlazePoseEstimator) and est.config.tracking is False

@@ -56,7 +56,7 @@ def test_ids_stay_when_people_at_different_depths_cross():
 
 
 def test_ids_kept_when_the_hidden_person_reappears_far_from_where_they_vanished():
-    """B hidden while within 120 px of A: 0.9 s (< max_gap 1 s); B reappears 120 px (0.65 body
+    """B hidden while within 120 px of A: 0.9 s (< max_gap); B reappears 120 px (0.65 body
     diagonals) from where it was last seen with boxes not overlapping: cost 1.65 by position
     alone, above max_cost 1.5, so only B's predicted motion keeps the id."""
     ids = _ids_by_tag(Tracker(), _crossing(occlude_b=True, seed=4, hide_px=120.0))
