@@ -146,37 +146,45 @@ def viewport_for(corners: np.ndarray, camera: Camera, pad: int, quantum: int, ne
     return (x0, y0, w, h)
 
 
-class _Layer:
-    """One pyrender scene whose nodes are reused between frames (poses updated only)."""
+class _Scene:
+    """The one pyrender scene, with named layers of nodes reused between frames (poses
+    updated only). Every layer lives in the same scene because pyrender's renderer frees the
+    GPU buffers of meshes missing from the scene it draws: alternating scenes would upload
+    every mesh again on every pass. A pass shows one layer by toggling mesh visibility."""
 
-    def __init__(self, pyrender, camera_obj, lights: bool, ambient: float, intensity: float) -> None:
-        self.pr = pyrender
+    def __init__(self, pyrender, camera_obj, ambient: float, intensity: float, layers: Sequence[str]) -> None:
         self.scene = pyrender.Scene(bg_color=[0.0, 0.0, 0.0, 0.0], ambient_light=[ambient] * 3)
         self.scene.add(camera_obj, pose=np.eye(4))
-        if lights:
-            self.scene.add(pyrender.DirectionalLight(color=np.ones(3), intensity=intensity), pose=np.eye(4))
-            c, s = np.cos(np.radians(-40)), np.sin(np.radians(-40))
-            fill = np.array([[1, 0, 0, 0], [0, c, -s, 0], [0, s, c, 0], [0, 0, 0, 1.0]])
-            self.scene.add(pyrender.DirectionalLight(color=np.ones(3), intensity=0.5 * intensity), pose=fill)
-        self.nodes: list = []
+        self.scene.add(pyrender.DirectionalLight(color=np.ones(3), intensity=intensity), pose=np.eye(4))
+        c, s = np.cos(np.radians(-40)), np.sin(np.radians(-40))
+        fill = np.array([[1, 0, 0, 0], [0, c, -s, 0], [0, s, c, 0], [0, 0, 0, 1.0]])
+        self.scene.add(pyrender.DirectionalLight(color=np.ones(3), intensity=0.5 * intensity), pose=fill)
+        self.layers: dict[str, list] = {name: [] for name in layers}
 
-    def sync(self, items: Sequence[tuple[object, np.ndarray]]) -> None:
-        """Show exactly ``[(mesh, matrix)]``: same meshes in the same order only move."""
+    def sync(self, layer: str, items: Sequence[tuple[object, np.ndarray]]) -> None:
+        """Layer ``layer`` holds exactly ``[(mesh, matrix)]``: same meshes in the same order
+        only move."""
+        nodes = self.layers[layer]
         for i, (mesh, m) in enumerate(items):
-            if i < len(self.nodes) and self.nodes[i].mesh is mesh:
-                self.scene.set_pose(self.nodes[i], m)
+            if i < len(nodes) and nodes[i].mesh is mesh:
+                self.scene.set_pose(nodes[i], m)
                 continue
-            for node in self.nodes[i:]:
+            for node in nodes[i:]:
                 self.scene.remove_node(node)
-            del self.nodes[i:]
-            self.nodes.append(self.scene.add(mesh, pose=m))
-        for node in self.nodes[len(items):]:
+            del nodes[i:]
+            nodes.append(self.scene.add(mesh, pose=m))
+        for node in nodes[len(items):]:
             self.scene.remove_node(node)
-        del self.nodes[len(items):]
+        del nodes[len(items):]
 
-    @property
-    def empty(self) -> bool:
-        return not self.nodes
+    def show(self, layer: str) -> None:
+        """Make only ``layer``'s meshes visible (a mesh in two layers follows the last)."""
+        for name, nodes in self.layers.items():
+            if name != layer:
+                for node in nodes:
+                    node.mesh.is_visible = False
+        for node in self.layers[layer]:
+            node.mesh.is_visible = True
 
 
 class PropRenderer:
@@ -212,7 +220,10 @@ class PropRenderer:
         self._props = tuple(props)
         for prop in self._props:
             for part in prop.parts:
-                self.meshes.get(part.mesh)
+                self.meshes.get(part.mesh, self._layer_of(part))
+
+    def _layer_of(self, part) -> str:
+        return "occ" if part.occludable and self.config.occlusion else "top"
 
     def set_avatar(self, placement: str | None) -> None:
         """Show the avatar (``"beside"`` / ``"over"``) or hide it (None)."""
@@ -243,9 +254,7 @@ class PropRenderer:
         self._thread = threading.get_ident()
         self._gl_camera = pyrender.IntrinsicsCamera(1.0, 1.0, 0.0, 0.0, znear=0.05, zfar=100.0)
         c = self.config
-        self._occ = _Layer(pyrender, self._gl_camera, True, c.ambient, c.light_intensity)
-        self._top = _Layer(pyrender, self._gl_camera, True, c.ambient, c.light_intensity)
-        self._proxy = _Layer(pyrender, self._gl_camera, False, 0.0, 0.0)
+        self._scene = _Scene(pyrender, self._gl_camera, c.ambient, c.light_intensity, ("occ", "proxy", "top"))
         import trimesh
 
         self._proxy_units = {
@@ -316,8 +325,9 @@ class PropRenderer:
                     m = part_pose(frames, part)
                     if m is None:
                         continue
-                    mesh, corners = self.meshes.get(part.mesh)
-                    (occ if part.occludable and self.config.occlusion else top).append((mesh, corners, m))
+                    layer = self._layer_of(part)
+                    mesh, corners = self.meshes.get(part.mesh, layer)
+                    (occ if layer == "occ" else top).append((mesh, corners, m))
             if self.avatar is not None:
                 top += self.avatar.items(frames, cam, person.id)
             if len(occ) > n_occ:
@@ -385,14 +395,17 @@ class PropRenderer:
         flags = self._pr.RenderFlags
         colour_flags = flags.RGBA | flags.FLAT if self.config.lighting == "baked" else flags.RGBA
         passes = 0
+        sc = self._scene
         color_o = depth_o = color_t = depth_t = None
         if occ:
-            self._occ.sync([(mesh, m) for mesh, _, m in occ])
-            color_o, depth_o = r.render(self._occ.scene, flags=colour_flags)
+            sc.sync("occ", [(mesh, m) for mesh, _, m in occ])
+            sc.show("occ")
+            color_o, depth_o = r.render(sc.scene, flags=colour_flags)
             passes += 1
             if any(len(v) for v in proxy.values()):
-                self._proxy.sync([(self._proxy_mesh(proxy), np.eye(4))])
-                depth_p = r.render(self._proxy.scene, flags=flags.DEPTH_ONLY)
+                sc.sync("proxy", [(self._proxy_mesh(proxy), np.eye(4))])
+                sc.show("proxy")
+                depth_p = r.render(sc.scene, flags=flags.DEPTH_ONLY)
                 passes += 1
                 hidden = (depth_p > 0) & (depth_o > 0) & (depth_p < depth_o - self.config.depth_margin_m)
                 if masks:
@@ -404,8 +417,9 @@ class PropRenderer:
                     color_o = np.where(hidden[..., None], np.uint8(0), color_o)
                     depth_o = np.where(hidden, np.float32(0), depth_o)
         if top:
-            self._top.sync([(mesh, m) for mesh, _, m in top])
-            color_t, depth_t = r.render(self._top.scene, flags=colour_flags)
+            sc.sync("top", [(mesh, m) for mesh, _, m in top])
+            sc.show("top")
+            color_t, depth_t = r.render(sc.scene, flags=colour_flags)
             passes += 1
         if scaled:  # occlusion was decided at render resolution; colour scales linearly
             up = (vw, vh)

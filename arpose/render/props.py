@@ -242,12 +242,15 @@ class MeshCache:
         if lighting not in LIGHTING:
             raise ConfigError(f"lighting must be one of {', '.join(LIGHTING)}, got {lighting!r}")
         self.lighting = lighting
-        self._cache: dict[str, tuple[object, np.ndarray]] = {}
+        self._cache: dict[str, tuple[object, np.ndarray]] = {}  # path + copy name -> mesh
 
-    def get(self, path: str):
-        if path not in self._cache:
-            self._cache[path] = load_render_mesh(path, self.lighting)
-        return self._cache[path]
+    def get(self, path: str, copy: str = ""):
+        """``(mesh, corners)`` of ``path``; a different ``copy`` name gives a separate mesh object
+        for the same file (the renderer keeps occludable and on-top uses apart)."""
+        key = f"{path}\0{copy}"
+        if key not in self._cache:
+            self._cache[key] = load_render_mesh(path, self.lighting)
+        return self._cache[key]
 
 
 def _material_of(mesh) -> tuple[float, float, bool]:
