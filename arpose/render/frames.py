@@ -36,7 +36,6 @@ from ..skeleton import (
     PARENTS,
     REST_OFFSETS,
     MP_TO_RIG,
-    forward_kinematics,
     joints_from_landmarks,
 )
 from ..types import Camera, Person
@@ -81,7 +80,7 @@ class BodyFrames:
         if not (np.isfinite(local).all() and np.isfinite(root).all()):
             nan = np.full((NUM_BONES, 3), np.nan)
             return cls(nan, np.full((NUM_BONES, 4), np.nan), np.tile(_IDENTITY, (NUM_BONES, 1)), 1.0, None, "body")
-        _, rotations = forward_kinematics(local, root, offsets)
+        rotations = global_rotations(local)
         positions = np.asarray(body.positions, dtype=np.float64)
         torso = float(np.linalg.norm(offsets[1:5].sum(axis=0)))
         scale = torso / _REST_TORSO if np.isfinite(torso) and torso > 0 else 1.0
@@ -249,6 +248,18 @@ def bone_rotations_from_landmarks(lms: np.ndarray, ok: np.ndarray) -> np.ndarray
     if good.any():
         out[good] = Rotation.from_matrix(R[good]).as_quat()
     return out
+
+
+def global_rotations(local_rotations: np.ndarray) -> np.ndarray:
+    """``(B, 4)`` global rotations ``(x, y, z, w)`` from ``(B, 4)`` local ones: the rotation
+    half of :func:`arpose.skeleton.forward_kinematics` (one scipy conversion each way and a
+    matrix product per bone, for the renderer's per-frame budget)."""
+    local = Rotation.from_quat(local_rotations).as_matrix()
+    out = np.empty_like(local)
+    for i in range(NUM_BONES):
+        p = PARENTS[i]
+        out[i] = local[i] if p < 0 else out[p] @ local[i]
+    return Rotation.from_matrix(out).as_quat()
 
 
 def local_from_global(rotations: np.ndarray) -> np.ndarray:

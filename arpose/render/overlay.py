@@ -374,6 +374,18 @@ class PropRenderer:
         self._record(t0)
         return out
 
+    def _set_view(self, vp: tuple[int, int, int, int], cam: Camera, rw: int, rh: int) -> None:
+        """Render viewport ``vp`` (image pixels) into an ``rw x rh`` framebuffer: the
+        intrinsics cropped to the viewport and scaled to the framebuffer."""
+        x0, y0, vw, vh = vp
+        sx, sy = rw / vw, rh / vh
+        self._renderer.viewport_width, self._renderer.viewport_height = rw, rh
+        gc = self._gl_camera
+        # OpenCV pixel u (centre at u) is GL window coordinate u + 0.5; a render scaled by sx
+        # keeps cv2.resize's mapping of pixel centres, u_r + 0.5 = (u + 0.5) * sx.
+        gc.fx, gc.fy = cam.fx * sx, cam.fy * sy
+        gc.cx, gc.cy = (cam.cx - x0 + 0.5) * sx, (cam.cy - y0 + 0.5) * sy
+
     def _draw(self, out, image, vp, occ, top, proxy, masks, cam) -> tuple[int, int]:
         """Render one viewport's layers and composite them into ``out`` (in place). Returns
         (passes, pixels rendered)."""
@@ -384,13 +396,7 @@ class PropRenderer:
         if self.config.max_render_px and vw * vh > self.config.max_render_px:
             k = float(np.sqrt(self.config.max_render_px / (vw * vh)))
         rw, rh = max(8, int(round(vw * k))), max(8, int(round(vh * k)))
-        sx, sy = rw / vw, rh / vh
-        r.viewport_width, r.viewport_height = rw, rh
-        gc = self._gl_camera
-        # OpenCV pixel u (centre at u) is GL window coordinate u + 0.5; a render scaled by sx
-        # keeps cv2.resize's mapping of pixel centres, u_r + 0.5 = (u + 0.5) * sx.
-        gc.fx, gc.fy = cam.fx * sx, cam.fy * sy
-        gc.cx, gc.cy = (cam.cx - x0 + 0.5) * sx, (cam.cy - y0 + 0.5) * sy
+        self._set_view(vp, cam, rw, rh)
         scaled = (rw, rh) != (vw, vh)
         flags = self._pr.RenderFlags
         colour_flags = flags.RGBA | flags.FLAT if self.config.lighting == "baked" else flags.RGBA
@@ -405,11 +411,18 @@ class PropRenderer:
             if any(len(v) for v in proxy.values()):
                 sc.sync("proxy", [(self._proxy_mesh(proxy), np.eye(4))])
                 sc.show("proxy")
+                # the coarse proxy's depth at half resolution (the mask sharpens its edges)
+                pw, ph = (max(8, rw // 2), max(8, rh // 2)) if rw * rh > 8192 else (rw, rh)
+                self._set_view(vp, cam, pw, ph)
                 depth_p = r.render(sc.scene, flags=flags.DEPTH_ONLY)
+                if (pw, ph) != (rw, rh):
+                    depth_p = cv2.resize(depth_p, (rw, rh), interpolation=cv2.INTER_NEAREST)
+                    self._set_view(vp, cam, rw, rh)
                 passes += 1
                 hidden = (depth_p > 0) & (depth_o > 0) & (depth_p < depth_o - self.config.depth_margin_m)
                 if masks:
-                    mask = np.max([mk[y0:y0 + vh, x0:x0 + vw] for mk in masks], axis=0)
+                    crops = [mk[y0:y0 + vh, x0:x0 + vw] for mk in masks]
+                    mask = crops[0] if len(crops) == 1 else np.max(crops, axis=0)
                     if scaled:
                         mask = cv2.resize(mask, (rw, rh), interpolation=cv2.INTER_AREA)
                     hidden &= mask > self.config.mask_threshold
