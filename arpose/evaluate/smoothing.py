@@ -162,11 +162,14 @@ def format_table(rows: list[SmoothingScores]) -> str:
 
 
 def plot_wrist(path: str | Path, t: np.ndarray, series: dict[str, np.ndarray],
-               landmark: PoseLandmark = PoseLandmark.RIGHT_WRIST, title: str = "") -> Path:
-    """Write a PNG of one landmark's pixel trajectory (x and y against time) per series.
+               landmark: PoseLandmark = PoseLandmark.RIGHT_WRIST, title: str = "",
+               world: dict[str, np.ndarray] | None = None) -> Path:
+    """Write a PNG of one landmark's trajectory against time, one line per series.
 
-    series: name -> ``(F, 33, 2)`` pixels (include the ground truth as one of them).
-    Returns the path written. Uses matplotlib's Agg backend (no display needed).
+    series: name -> ``(F, 33, 2)`` pixels (include the ground truth as ``"ground truth"``):
+    panels x and y in the image. world: optional name -> ``(F, 33, 3)`` metres, hip-centred
+    MediaPipe world frame: a third panel with the landmark's depth (z, away from the camera),
+    where BlazePose jitters most. Returns the path. Uses matplotlib's Agg backend.
     """
     import matplotlib
 
@@ -174,18 +177,24 @@ def plot_wrist(path: str | Path, t: np.ndarray, series: dict[str, np.ndarray],
     import matplotlib.pyplot as plt
 
     path = Path(path)
-    fig, axes = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
+    rows = 3 if world else 2
+    fig, axes = plt.subplots(rows, 1, figsize=(10, 2.6 * rows + 0.6), sharex=True)
     styles = {"ground truth": dict(color="black", lw=2.0, ls="--"),
               RAW_VARIANT: dict(color="0.55", lw=1.0), "raw": dict(color="0.55", lw=1.0)}
+    i = int(landmark)
     for name, px in series.items():
-        p = np.asarray(px, dtype=np.float64)[:, int(landmark)]
+        p = np.asarray(px, dtype=np.float64)[:, i]
         kw = styles.get(name, dict(lw=1.2))
         axes[0].plot(t, p[:, 0], label=name, **kw)
         axes[1].plot(t, p[:, 1], label=name, **kw)
-    axes[0].set_ylabel("x (px, right)")
-    axes[1].set_ylabel("y (px, down)")
+    axes[0].set_ylabel("image x (px, right)")
+    axes[1].set_ylabel("image y (px, down)")
     axes[1].invert_yaxis()
-    axes[1].set_xlabel("time (s)")
+    if world:
+        for name, w in world.items():
+            axes[2].plot(t, np.asarray(w, dtype=np.float64)[:, i, 2], label=name, **styles.get(name, dict(lw=1.2)))
+        axes[2].set_ylabel("world z (m, away from camera)")
+    axes[-1].set_xlabel("time (s)")
     axes[0].legend(loc="best", fontsize=8)
     axes[0].set_title(title or f"{landmark.label} trajectory")
     fig.tight_layout()
@@ -269,14 +278,17 @@ register_metric(smoothing_metrics)
 
 def write_wrist_plots(folder: str | Path, runs, landmark: PoseLandmark = PoseLandmark.RIGHT_WRIST) -> list[Path]:
     """One PNG per motion run (:class:`arpose.evaluate.harness.MotionRun`): ``landmark``'s
-    image trajectory for every variant (raw, MediaPipe-smoothed, ours, ...) and the truth.
+    image x / y and world depth for every variant (raw, MediaPipe-smoothed, ours, ...) and the
+    truth.
     Returns the paths written (``<motion>_smoothing_<landmark>.png``)."""
     folder = Path(folder)
     written = []
     for run in runs:
         series = {r.variant.name: r.image_px for r in run.results}
         series["ground truth"] = run.truth.markers_px
+        world = {r.variant.name: r.world for r in run.results}
+        world["ground truth"] = run.truth.markers_mp_world
         name = f"{Path(str(run.motion)).stem}_smoothing_{landmark.label}.png"
         written.append(plot_wrist(folder / name, run.truth.timestamps, series, landmark,
-                                  title=f"{run.motion}: {landmark.label} (x right, y down), raw vs smoothed vs truth"))
+                                  title=f"{run.motion}: {landmark.label}, raw vs smoothed vs truth", world=world))
     return written

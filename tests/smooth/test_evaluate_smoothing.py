@@ -116,7 +116,8 @@ def test_metric_compares_every_variant_with_the_raw_row():
 
 def test_wrist_plot_is_written(tmp_path):
     t, gt_w, gt_px, raw_w, img = _truth_and_noisy(seconds=2.0)
-    path = S.plot_wrist(tmp_path / "w.png", t, {"raw": img[..., :2] * [W, H], "ground truth": gt_px})
+    path = S.plot_wrist(tmp_path / "w.png", t, {"raw": img[..., :2] * [W, H], "ground truth": gt_px},
+                        world={"raw": raw_w, "ground truth": gt_w})
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
 
