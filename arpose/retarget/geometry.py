@@ -144,7 +144,8 @@ def geodesic_degrees(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
     ``(x, y, z, w)``; ``q`` and ``-q`` give 0. NaN where either is NaN."""
     a = np.asarray(q1, dtype=np.float64)
     b = np.asarray(q2, dtype=np.float64)
-    a = a / np.linalg.norm(a, axis=-1, keepdims=True)
-    b = b / np.linalg.norm(b, axis=-1, keepdims=True)
-    d = np.abs(np.sum(a * b, axis=-1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a = a / np.linalg.norm(a, axis=-1, keepdims=True)
+        b = b / np.linalg.norm(b, axis=-1, keepdims=True)
+        d = np.abs(np.sum(a * b, axis=-1))
     return np.degrees(2.0 * np.arccos(np.clip(d, -1.0, 1.0)))
