@@ -26,13 +26,14 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from ..skeleton import BONE_INDEX, MARKER_OFFSETS, REST_OFFSETS
 from ..landmarks import PoseLandmark as L
 from .body import BodyPose
+from .geometry import quats_to_matrices
 
 FEET = ("Left", "Right")
+_FOOT_BONES = tuple(BONE_INDEX[f"{s}Foot"] for s in FEET)
 
 
 @dataclass(frozen=True)
@@ -56,12 +57,13 @@ def sole_points(body: BodyPose, global_rotations: np.ndarray) -> np.ndarray:
     """``(2, 2, 3)``: (left, right) x (heel, toe tip) positions on the posed skeleton, metres,
     *world*. global_rotations: ``(B, 4)`` global bone rotations ``(x, y, z, w)``."""
     out = np.zeros((2, 2, 3))
+    mats = quats_to_matrices(np.asarray(global_rotations)[list(_FOOT_BONES)])
     for f, side in enumerate(FEET):
-        i = BONE_INDEX[f"{side}Foot"]
-        scale = np.linalg.norm(body.offsets[BONE_INDEX[f"{side}Toes"]]) / np.linalg.norm(REST_OFFSETS[BONE_INDEX[f"{side}Toes"]])
-        rot = Rotation.from_quat(global_rotations[i])
+        i = _FOOT_BONES[f]
+        toes = BONE_INDEX[f"{side}Toes"]
+        scale = np.linalg.norm(body.offsets[toes]) / np.linalg.norm(REST_OFFSETS[toes])
         for k, lm in enumerate((L[f"{side.upper()}_HEEL"], L[f"{side.upper()}_FOOT_INDEX"])):
-            out[f, k] = body.positions[i] + rot.apply(MARKER_OFFSETS[lm] * scale)
+            out[f, k] = body.positions[i] + mats[f] @ (MARKER_OFFSETS[lm] * scale)
     return out
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from ..landmarks import VISIBILITY
 from ..skeleton import MP_TO_RIG, NUM_BONES
@@ -27,7 +26,7 @@ from .angles import joint_angles
 from .body import BodyPose
 from ..smooth.one_euro import OneEuroParams, OneEuroState, one_euro_step
 from .calibrate import BoneCalibrator, CalibrationConfig
-from .geometry import IDENTITY_QUAT, continuous
+from .geometry import IDENTITY_QUAT, continuous, matrices_to_quats, quat_multiply
 from .grounding import FootGrounder, GroundingConfig, GroundingStats
 from .root import RootFit, RootFitConfig, fit_root_pose
 from .solver import SolverConfig, mp_world_to_rig, solve
@@ -112,11 +111,11 @@ class Retargeter:
             self._fit = replace(self._fit, translation=t_cam)
         r_rig = MP_TO_RIG @ self._fit.rotation @ MP_TO_RIG
         t_rig = MP_TO_RIG @ t_cam
-        rr = Rotation.from_matrix(r_rig)
+        rr = matrices_to_quats(r_rig)
         local = body.local_rotations.copy()
-        local[0] = (rr * Rotation.from_quat(local[0])).as_quat()
+        local[0] = quat_multiply(rr, local[0])
         local = continuous(local, self._prev_local)
-        glob = (rr * Rotation.from_quat(body.rotations)).as_quat()
+        glob = quat_multiply(rr, body.rotations)
         return replace(
             body,
             local_rotations=local,
