@@ -98,7 +98,6 @@ def make_estimator(args: argparse.Namespace, source):
     estimator = MultiPoseEstimator(MultiPoseConfig(
         max_people=n, model=model, tracking=tracking,
         min_detection_confidence=classic.min_detection_confidence,
-        min_tracking_confidence=classic.min_tracking_confidence,
         segmentation=classic.segmentation, tiles=grid,
     ))
     if n == 1:
