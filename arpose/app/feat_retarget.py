@@ -10,6 +10,8 @@ Options
 ``--no-grounding``    keep the measured root position (no floor pinning of planted feet).
 ``--angles FILE.csv`` write joint angles per frame and person:
                       ``frame,time_s,person,<ANGLE_NAMES>`` (degrees; empty = not seen).
+``--subject-height M`` the person's standing height in metres: metric depth (MediaPipe's
+                      world follows an average body; without it a short person seems farther).
 ``--retarget-stats``  print one line at the end: root-fit reprojection error and foot
                       grounding before/after (speed and height of planted feet).
 
@@ -35,6 +37,8 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
                        help="do not pin planted feet to the estimated floor")
     group.add_argument("--angles", metavar="FILE.csv",
                        help="write joint angles in degrees per frame and person (elbows, knees, hips, shoulders, spine)")
+    group.add_argument("--subject-height", type=float, metavar="M",
+                       help="the person's standing height in metres, for metric depth (default: MediaPipe's average body)")
     group.add_argument("--retarget-stats", action="store_true",
                        help="print the root fit's reprojection error and the foot grounding before/after at the end")
 
@@ -46,6 +50,11 @@ def config_from_args(args: argparse.Namespace, independent: bool = False) -> Ret
             raise ConfigError("--angles needs retargeting; drop --no-retarget")
         return None
     cfg = RetargetConfig()
+    height = getattr(args, "subject_height", None)
+    if height is not None:
+        if not (0.5 <= height <= 2.5):
+            raise ConfigError(f"--subject-height must be a standing height between 0.5 and 2.5 metres, got {height}")
+        cfg = replace(cfg, subject_height=float(height))
     if getattr(args, "no_grounding", False) or independent:
         cfg = replace(cfg, grounding_enabled=False)
     return cfg

@@ -134,6 +134,20 @@ def offsets_from_segments(segments: dict[str, float]) -> tuple[np.ndarray, np.nd
     return off, end
 
 
+def standing_height(offsets: np.ndarray, ends: np.ndarray) -> float:
+    """Standing height (metres) of a skeleton with these rest offsets and leaf ends: sole to
+    the top of the head, on the scale where the default skeleton is 1.72 m."""
+    b = BONE_INDEX
+
+    def raw(off: np.ndarray, end: np.ndarray) -> float:
+        up = sum(off[b[n], 1] for n in ("Spine", "Chest", "UpperChest", "Neck", "Head")) + end[b["Head"], 1]
+        leg = -(off[b["LeftLowerLeg"], 1] + off[b["LeftFoot"], 1])
+        foot = np.linalg.norm(off[b["LeftToes"]]) / np.linalg.norm(REST_OFFSETS[b["LeftToes"]])
+        return float(up + leg + 0.06 * foot)   # the sole is 6 cm below the ankle at rest
+
+    return 1.72 * raw(offsets, ends) / raw(REST_OFFSETS, END_OFFSETS)
+
+
 @dataclass(frozen=True)
 class CalibrationConfig:
     """seconds: how long from a person's first frame lengths are collected (then frozen).

@@ -25,7 +25,7 @@ from ..types import Camera, Person, PoseFrame
 from .angles import joint_angles
 from .body import BodyPose
 from ..smooth.one_euro import OneEuroParams, OneEuroState, one_euro_step
-from .calibrate import BoneCalibrator, CalibrationConfig
+from .calibrate import BoneCalibrator, CalibrationConfig, standing_height
 from .geometry import IDENTITY_QUAT, continuous, matrices_to_quats, quat_multiply
 from .grounding import FootGrounder, GroundingConfig, GroundingStats
 from .root import RootFit, RootFitConfig, fit_root_pose
@@ -37,7 +37,10 @@ class RetargetConfig:
     """solver / calibration / root / grounding: the parts' configs. depth_smoothing: One Euro
     parameters (Hz, Hz per m/s) for the root's distance from the camera, the noisiest part of
     the fit; the root slides along its viewing ray, so the overlay's reprojection is unchanged
-    (``None``: off). hold_seconds: how long a bone (or the root fit) keeps its last value when
+    (``None``: off). subject_height: the person's real standing height in metres, if known:
+    MediaPipe's world follows an average body, so the whole body is scaled about the camera
+    centre to this height (same pixels, metric depth); ``None`` keeps MediaPipe's scale.
+    hold_seconds: how long a bone (or the root fit) keeps its last value when
     unseen. grounding_enabled: apply foot
     grounding. forget_seconds: drop a person's state after this long unseen."""
 
@@ -47,6 +50,7 @@ class RetargetConfig:
     grounding: GroundingConfig = field(default_factory=GroundingConfig)
     grounding_enabled: bool = True
     depth_smoothing: OneEuroParams | None = field(default_factory=lambda: OneEuroParams(0.5, 1.0, 1.0))
+    subject_height: float | None = None
     hold_seconds: float = 0.5
     forget_seconds: float = 5.0
 
@@ -116,11 +120,15 @@ class Retargeter:
         local[0] = quat_multiply(rr, local[0])
         local = continuous(local, self._prev_local)
         glob = quat_multiply(rr, body.rotations)
+        k = 1.0
+        if self.config.subject_height is not None:   # scale about the camera: same pixels
+            k = self.config.subject_height / standing_height(body.offsets, self.calibrator.ends)
         return replace(
             body,
             local_rotations=local,
-            root_position=r_rig @ body.root_position + t_rig,
-            positions=body.positions @ r_rig.T + t_rig,
+            root_position=k * (r_rig @ body.root_position + t_rig),
+            positions=k * (body.positions @ r_rig.T + t_rig),
+            offsets=k * body.offsets,
             rotations=glob,
             reprojection_error_px=rms,
         )

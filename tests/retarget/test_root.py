@@ -101,3 +101,18 @@ def test_depth_smoothing_steadies_the_distance_and_keeps_the_overlay_on_the_body
         pb = synth.camera.project(b.camera_points(b.positions[[hip]]))
         assert np.abs(pa - pb).max() < 1e-6
     assert np.std(np.diff(z_smooth)) < 0.5 * np.std(np.diff(z_plain))
+
+
+def test_known_height_scales_the_body_about_the_camera(synth, rest_local):
+    """A 1.50 m person whose landmarks come at MediaPipe's average scale (1.72 m) is placed
+    too far away; with their height the depth is right and the pixels do not move."""
+    small = synth.person(rest_local, height=1.50, cam_translation=(0.0, 0.0, 2.5))
+    avg = synth.person(rest_local, height=1.72, cam_translation=(0.0, 0.0, 2.5 * 1.72 / 1.50))
+    person = avg.with_(landmarks=small.landmarks)      # average-size world, the small person's pixels
+    cfg = replace(RetargetConfig(), grounding_enabled=False)
+    plain, _ = Retargeter(cfg, synth.camera).update(person, 0.0)
+    known, _ = Retargeter(replace(cfg, subject_height=1.50), synth.camera).update(person, 0.0)
+    assert plain.camera_translation[2] == pytest.approx(2.5 * 1.72 / 1.50, abs=0.01)
+    assert known.camera_translation[2] == pytest.approx(2.5, abs=0.01)
+    px = lambda b: synth.camera.project(b.camera_points(b.positions))
+    assert np.abs(px(plain) - px(known)).max() < 1e-6
