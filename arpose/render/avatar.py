@@ -93,11 +93,27 @@ class Avatar:
         self._meshes: list | None = None
         self._side: dict[int, float] = {}
 
-    def _render_meshes(self):
+    def _geometry(self):
+        """Every bone's piece as flat triangle-corner arrays: positions ``(N, 3)`` (bone frame),
+        normals ``(N, 3)``, colours ``(N, 4)`` uint8 (shading baked in for ``"baked"``), the bone
+        of each vertex ``(N,)`` and each bone's ``(8, 3)`` box corners."""
         if self._meshes is None:
-            from .props import box_corners, render_mesh
+            from .props import bake_lighting, box_corners
 
-            self._meshes = [(render_mesh([m], self.lighting), box_corners([m])) for m in bone_meshes()]
+            pos, nrm, col, bone, corners = [], [], [], [], []
+            for i, m in enumerate(bone_meshes()):
+                tri = m.vertices[m.faces].reshape(-1, 3)
+                if self.lighting == "baked":
+                    colours = bake_lighting(m)[0].visual.vertex_colors
+                else:
+                    colours = np.repeat(m.visual.face_colors, 3, axis=0)
+                pos.append(tri)
+                nrm.append(np.repeat(m.face_normals, 3, axis=0))
+                col.append(colours)
+                bone.append(np.full(len(tri), i))
+                corners.append(box_corners([m]))
+            self._meshes = (np.concatenate(pos), np.concatenate(nrm), np.concatenate(col).astype(np.uint8),
+                            np.concatenate(bone), np.stack(corners))
         return self._meshes
 
     def root_shift(self, frames: BodyFrames, camera: Camera, person_id: int = 0) -> np.ndarray:
@@ -125,17 +141,21 @@ class Avatar:
         return forward_kinematics(frames.local_rotations, root, REST_OFFSETS * frames.scale)
 
     def items(self, frames: BodyFrames, camera: Camera, person_id: int = 0) -> list[tuple[object, np.ndarray, np.ndarray]]:
-        """``[(pyrender mesh, corners (8, 3), matrix (4, 4))]`` for the renderer."""
+        """``[(pyrender mesh, points (N, 3), identity (4, 4))]`` for the renderer: the whole
+        avatar posed into one mesh in *world* (one draw call; the points bound it)."""
         posed = self.pose(frames, camera, person_id)
         if posed is None:
             return []
+        import pyrender
+
         pos, rot = posed
         mats = Rotation.from_quat(rot).as_matrix() * frames.scale
-        out = []
-        for i, (mesh, corners) in enumerate(self._render_meshes()):
-            m = np.eye(4)
-            m[:3, :3] = mats[i]
-            m[:3, 3] = pos[i]
-            out.append((mesh, corners, m))
-        return out
-
+        v, n, c, bone, corners = self._geometry()
+        world = np.einsum("nij,nj->ni", mats[bone], v) + pos[bone]
+        normals = np.einsum("nij,nj->ni", mats[bone], n) / frames.scale
+        material = pyrender.MetallicRoughnessMaterial(baseColorFactor=[1.0, 1.0, 1.0, 1.0], metallicFactor=0.1,
+                                                     roughnessFactor=0.7)
+        prim = pyrender.Primitive(positions=world.astype(np.float32), normals=normals.astype(np.float32),
+                                  color_0=c, material=material, mode=pyrender.constants.GLTF.TRIANGLES)
+        bounds = np.einsum("bij,bkj->bki", mats, corners) + pos[:, None, :]
+        return [(pyrender.Mesh([prim]), bounds.reshape(-1, 3), np.eye(4))]
