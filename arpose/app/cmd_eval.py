@@ -122,15 +122,14 @@ def format_table(rows: list[dict]) -> str:
 
 
 def write_plots(folder: Path, runs: list[harness.MotionRun]) -> list[Path]:
-    """Per motion: per-frame median pixel error of each variant, and the most-moving
-    landmark's image trajectory (x and y) for each variant against the truth."""
+    """Per motion: per-frame median pixel error of each variant, and one wrist's image
+    trajectory and world depth for each variant against the truth."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from ..landmarks import NAMES
 
     written = []
     for run in runs:
@@ -148,21 +147,10 @@ def write_plots(folder: Path, runs: list[harness.MotionRun]) -> list[Path]:
         fig.savefig(written[-1], dpi=100)
         plt.close(fig)
 
-        travel = np.nansum(np.linalg.norm(np.diff(gt.markers_px, axis=0), axis=-1), axis=0)
-        lm = int(np.argmax(travel))
-        fig, axes = plt.subplots(2, 1, figsize=(8, 5), sharex=True)
-        for k, (axis, name) in enumerate(zip(axes, ("x", "y"))):
-            axis.plot(t, gt.markers_px[:, lm, k], "k-", lw=2, label="truth")
-            for r in run.results:
-                axis.plot(t, r.image_px[:, lm, k], lw=1, label=r.variant.name)
-            axis.set_ylabel(f"{name} (px)")
-        axes[0].set_title(f"{run.motion}: {NAMES[lm]} in the image")
-        axes[1].set_xlabel("time (s)")
-        axes[0].legend(fontsize=8)
-        fig.tight_layout()
-        written.append(folder / f"{run.motion}_{NAMES[lm]}.png")
-        fig.savefig(written[-1], dpi=100)
-        plt.close(fig)
+    from ..evaluate import smoothing
+
+    # One wrist's trajectory for every variant (raw, MediaPipe-smoothed, ours) and the truth.
+    written += smoothing.write_wrist_plots(folder, runs)
     return written
 
 
