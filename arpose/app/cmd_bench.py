@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import resource
-import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor

@@ -34,8 +34,7 @@ from ..render.draw import DrawConfig, draw_hud, draw_skeleton
 from ..runtime import LiveRuntime, RuntimeConfig
 from ..source import open_source
 from ..types import Camera, PoseFrame
-from ..estimate import BlazePoseEstimator, EstimatorConfig
-from . import feat_props, feat_take
+from . import feat_people, feat_props, feat_take
 from .runner import RunContext, add_output_options, build_pipeline, check_outputs
 
 WINDOW = "arpose live"
@@ -196,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
     state = LiveState(prop_sets=prop_cycle(requested, list(available)), avatar=args.avatar, mirror=not args.no_mirror)
     source = open_source(args.input) if args.input else open_source(args.camera)
     # The mask is needed whenever a prop may be worn (p cycles through them all).
-    estimator = BlazePoseEstimator(EstimatorConfig(tracking=source.is_sequence, segmentation=not args.no_occlusion))
+    estimator = feat_people.make_estimator(args, source, segmentation=not args.no_occlusion)
     camera = Camera.from_fov(*source.size, args.fov)
     ctx = RunContext(command="live", source=source, camera=camera)
     view = LiveView(state, camera, available, feat_props.overlay_config(args))

@@ -4,10 +4,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..estimate import BlazePoseEstimator, EstimatorConfig
 from ..source import open_source
 from ..types import Camera
-from . import feat_props
+from . import feat_people, feat_props
 from .runner import RunContext, add_output_options, build_pipeline, check_outputs, drive, skeleton_renderer
 
 
@@ -27,9 +26,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def make_estimator(args: argparse.Namespace, source):
-    """The estimator for ``source`` as the options ask (tracking for sequences; the person
-    mask when props need occlusion)."""
-    return BlazePoseEstimator(feat_props.estimator_config(args, EstimatorConfig(tracking=source.is_sequence)))
+    """The estimator for ``source`` as the options ask: tracking for sequences, the person
+    mask when props need it, several people with ``--max-people``."""
+    return feat_people.make_estimator(args, source)
 
 
 def make_renderer(args: argparse.Namespace, ctx: RunContext):

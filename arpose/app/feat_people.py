@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from dataclasses import replace
 
 from ..errors import ConfigError
 
@@ -72,13 +73,14 @@ def tracker_config(args: argparse.Namespace):
     return TrackerConfig(max_gap=float(gap))
 
 
-def make_estimator(args: argparse.Namespace, source):
+def make_estimator(args: argparse.Namespace, source, segmentation: bool | None = None):
     """The estimator the options ask for, for ``source`` (tracking when it is a sequence).
 
     ``--max-people 1`` without ``--model``: the classic :class:`~arpose.estimate.BlazePoseEstimator`.
     Otherwise MediaPipe Tasks (:class:`~arpose.estimate.tasks.MultiPoseEstimator`); with more
     than one person it is wrapped in :class:`~arpose.track.TrackingEstimator` (stills get ids
-    0, 1, ... from the image's left). The person mask is on when props need occlusion.
+    0, 1, ... from the image's left). The person mask is on when props need occlusion, or as
+    ``segmentation`` says when given (live view: props can be switched on at any time).
     Raises :class:`ConfigError` for bad values, :class:`InputError` for a bad model file.
     """
     from ..estimate import BlazePoseEstimator, EstimatorConfig
@@ -87,6 +89,8 @@ def make_estimator(args: argparse.Namespace, source):
     n = max_people(args)
     tracking = bool(getattr(source, "is_sequence", True))
     classic = feat_props.estimator_config(args, EstimatorConfig(tracking=tracking))
+    if segmentation is not None:
+        classic = replace(classic, segmentation=segmentation)
     model = getattr(args, "model", None)
     track = tracker_config(args)
     grid = tiles(args)
