@@ -2,10 +2,11 @@
 
 Run from the repository root::
 
-    python assets/make_props.py            # writes arpose/assets/*.glb and arpose/assets/props.json
+    python assets/make_props.py            # writes assets/*.glb and assets/props.json
 
-The outputs live in the package (``arpose/assets/``, shipped as package data) so that an
-installed ``arpose`` finds them; this script is the one source they are made from.
+The outputs live beside this script in ``assets/``, which installs as the package
+``arpose.assets`` (package data), so an installed ``arpose`` finds them; this script is the one
+source they are made from.
 
 Modelling convention (what the manifest's offsets and rotations assume)
 -----------------------------------------------------------------------
@@ -25,7 +26,7 @@ import numpy as np
 import trimesh
 from trimesh.visual.material import PBRMaterial
 
-OUT = Path(__file__).resolve().parents[1] / "arpose" / "assets"
+OUT = Path(__file__).resolve().parent
 
 
 def _material(rgba, metallic=0.0, roughness=0.6, double_sided=False, name="m") -> PBRMaterial:

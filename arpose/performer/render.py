@@ -9,9 +9,8 @@ One scene and one offscreen renderer are kept; each frame only moves the part no
 """
 from __future__ import annotations
 
-import os
 
-os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+from ..render import gl  # noqa: F401  (headless EGL set-up, before pyrender)
 
 import numpy as np  # noqa: E402
 import trimesh  # noqa: E402

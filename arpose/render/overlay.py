@@ -26,14 +26,13 @@ display); set it to ``osmesa`` before importing arpose to use OSMesa instead.
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Sequence
 
-os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+from . import gl  # noqa: F401  (headless EGL set-up, before pyrender)
 
 import numpy as np  # noqa: E402
 

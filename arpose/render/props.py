@@ -24,14 +24,14 @@ Euler degrees or ``rotation_quat`` ``[x, y, z, w]`` (mesh to bone frame), ``scal
 their mean instead of the bone's joint (the offset and rotation still use the bone's frame).
 
 Meshes are modelled in the bone's rest frame with their origin at the attachment point
-(see ``assets/make_props.py``). The built-in manifest is ``arpose/assets/props.json``.
+(see ``assets/make_props.py``). The built-in manifest is ``assets/props.json``.
 """
 from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
@@ -47,8 +47,17 @@ MESH_EXTENSIONS = frozenset({".glb", ".gltf", ".obj", ".ply", ".stl", ".off"})
 
 
 def assets_dir() -> Path:
-    """Folder of the built-in props (package data ``arpose/assets``)."""
-    return Path(str(resources.files("arpose") / "assets"))
+    """Folder of the built-in props: the repository's ``assets/`` (a checkout or an editable
+    install), else ``<prefix>/share/arpose/assets`` where a wheel installs them (prefix: the
+environment's, or the user base for ``pip install --user``).
+    Raises :class:`InputError` if neither holds the manifest (a broken install)."""
+    import site
+
+    share = [Path(base) / "share" / "arpose" / "assets" for base in (sys.prefix, site.getuserbase())]
+    for folder in (Path(__file__).resolve().parents[2] / "assets", *share):
+        if (folder / "props.json").is_file():
+            return folder
+    raise InputError("built-in props not found (reinstall arpose, or pass --props-manifest FILE.json)")
 
 
 def builtin_manifest_path() -> Path:
@@ -300,7 +309,7 @@ def bake_lighting(mesh):
 def render_mesh(meshes: list, lighting: str = "baked"):
     """A pyrender mesh from trimesh meshes: materials kept (``"dynamic"``) or lighting baked
     into vertex colours for unlit drawing (``"baked"``, see :func:`bake_lighting`)."""
-    os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+    from . import gl  # noqa: F401  (headless EGL set-up, before pyrender)
     import pyrender
 
     if lighting == "dynamic":
