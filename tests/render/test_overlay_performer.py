@@ -18,9 +18,10 @@ from arpose.skeleton import BONE_INDEX, REST_OFFSETS
 
 
 @pytest.fixture(scope="module")
-def performer_frames():
+def performer_frames(tmp_path_factory):
     source = PerformerSource("wave", seconds=0.6, fps=10)
-    args = build_parser().parse_args(["run", "performer", "--out", "unused.mp4", "--props", "crown", "--no-occlusion"])
+    out = tmp_path_factory.mktemp("overlay") / "unused.mp4"
+    args = build_parser().parse_args(["run", "performer", "--out", str(out), "--props", "crown", "--no-occlusion"])
     ctx = RunContext(command="run", source=source, camera=source.camera)
     pipeline = build_pipeline(args, ctx, cmd_run.make_estimator(args, source), renderer=None)
     try:
