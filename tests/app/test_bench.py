@@ -1,0 +1,30 @@
+"""`arpose bench` end to end on a short real clip: both arms see every frame, the full arm
+runs every feature, and the report has the numbers the README quotes (no speed asserts:
+speed goals live in the benchmark itself)."""
+import json
+import subprocess
+import sys
+
+
+def test_bench_reports_both_arms_on_a_real_clip(media):
+    clip = media / "videos" / "single_dance_woman.mp4"  # 42 frames at 10 fps
+    proc = subprocess.run([sys.executable, "-m", "arpose", "bench", "--video", str(clip), "--json"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads(proc.stdout)
+    bare, full = res["bare"], res["full"]
+    assert bare["frames"] == 42 and full["frames"] == 42
+    assert set(full["features"]) >= {"props", "vmc", "osc", "take"}
+    assert {"estimate", "smooth", "retarget", "render", "props", "output"} <= set(full["stages"])
+    assert {"decode", "estimate"} <= set(bare["stages"])
+    for arm in (bare, full):
+        assert arm["fps"] > 0 and arm["peak_rss_mb"] > 50
+    assert 0 < full["latency_ms"]["median"] <= full["latency_ms"]["p95"]
+    assert full["live_dropped"] >= 0 and res["ratio_fps_full_over_bare"] > 0
+    assert res["non_rendering_overhead_pct"] > 0
+
+
+def test_bench_missing_video_is_a_one_line_error(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "arpose", "bench", "--video", str(tmp_path / "nope.mp4")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stderr.strip().startswith("arpose: error: input not found")
