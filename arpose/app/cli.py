@@ -12,10 +12,10 @@ from typing import Sequence
 
 from .. import __version__
 from ..errors import ArposeError
-from . import cmd_bench, cmd_demo, cmd_eval, cmd_export, cmd_live, cmd_replay, cmd_run
-from . import cmd_blender
+from . import cmd_bench, cmd_blender, cmd_demo, cmd_eval, cmd_export, cmd_live, cmd_replay, cmd_run
 
-COMMANDS = [cmd_run, cmd_bench, cmd_export, cmd_replay, cmd_demo, cmd_eval, cmd_live, cmd_blender]
+#: In the order ``arpose --help`` lists them: try it, use it, score it, convert, stream, measure.
+COMMANDS = [cmd_demo, cmd_run, cmd_live, cmd_eval, cmd_export, cmd_replay, cmd_blender, cmd_bench]
 
 
 def build_parser() -> argparse.ArgumentParser:
