@@ -72,7 +72,9 @@ class RateMeter:
 
 
 class Pipeline:
-    """Runs one frame at a time through estimator, stages, renderer and sinks.
+    """Runs one frame at a time through estimator, stages (:meth:`analyze`), then renderer
+    and sinks (:meth:`emit`); :class:`arpose.runtime.LiveRuntime` calls the two halves on
+    separate threads.
 
     estimator: object with ``process(Frame) -> PoseFrame``.
     stages: applied in order after estimation.
@@ -121,14 +123,6 @@ class Pipeline:
             sink.write(pf, image)
         self.timer.add("output", time.perf_counter() - t1)
         return image
-
-    def step(self, frame: Frame) -> tuple[PoseFrame, np.ndarray | None]:
-        """``analyze`` then ``emit`` one frame; records the total time too."""
-        t0 = time.perf_counter()
-        pf = self.analyze(frame)
-        image = self.emit(pf)
-        self.timer.add("total", time.perf_counter() - t0)
-        return pf, image
 
     def close(self) -> None:
         """Close every sink (all of them, even if one fails) and the estimator."""
