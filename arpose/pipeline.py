@@ -4,6 +4,12 @@ A *stage* is any object with ``name`` and ``process(PoseFrame) -> PoseFrame`` th
 new frame result (it never mutates its input). A *sink* has ``write(PoseFrame, image)`` and
 ``close()``; ``image`` is the rendered BGR frame or ``None`` when nothing renders. The
 pipeline times every stage (see :class:`StageTimer`) so ``arpose bench`` can report them.
+
+Sinks come in two kinds. *Data sinks* (VMC/OSC senders, takes, CSV, BVH) need only the pose
+and are written by :meth:`Pipeline.publish` as soon as the pose is known, before anything is
+rendered, so an avatar engine never waits for the overlay. *Image sinks* declare
+``needs_image = True`` (e.g. :class:`ImageSink`, the annotated video) and are written by
+:meth:`Pipeline.present` after rendering. :meth:`Pipeline.emit` does both, in that order.
 """
 from __future__ import annotations
 
@@ -23,6 +29,9 @@ class Stage(Protocol):
 
 
 class Sink(Protocol):
+    """``needs_image`` (optional class attribute, default False): True if ``write`` uses the
+    rendered image; such sinks are written after rendering, the others before it."""
+
     def write(self, pose_frame: PoseFrame, image: np.ndarray | None) -> None: ...
 
     def close(self) -> None: ...
@@ -79,7 +88,8 @@ class Pipeline:
     estimator: object with ``process(Frame) -> PoseFrame``.
     stages: applied in order after estimation.
     renderer: ``(PoseFrame, fps) -> BGR image`` or ``None`` for no rendering.
-    sinks: receive every frame result (and the rendered image).
+    sinks: receive every frame result; those with ``needs_image = True`` also the rendered
+        image (see the module doc).
     """
 
     def __init__(
@@ -109,8 +119,26 @@ class Pipeline:
             t1 = t2
         return pf
 
-    def emit(self, pf: PoseFrame) -> np.ndarray | None:
-        """Rendering and every sink. Returns the rendered image (or ``None``)."""
+    @property
+    def data_sinks(self) -> list[Sink]:
+        return [s for s in self.sinks if not getattr(s, "needs_image", False)]
+
+    @property
+    def image_sinks(self) -> list[Sink]:
+        return [s for s in self.sinks if getattr(s, "needs_image", False)]
+
+    def publish(self, pf: PoseFrame) -> None:
+        """Write the frame result to every data sink (VMC/OSC packets, takes, CSV), timed as
+        ``output``. Safe to call on the analysing thread while :meth:`present` renders the
+        previous frame on another: the two touch disjoint sinks."""
+        t0 = time.perf_counter()
+        for sink in self.data_sinks:
+            sink.write(pf, None)
+        self.timer.add("output", time.perf_counter() - t0)
+
+    def present(self, pf: PoseFrame) -> np.ndarray | None:
+        """Render (timed as ``render``) and write the image sinks (timed as ``video``).
+        Returns the rendered BGR image, or ``None`` when nothing renders."""
         t1 = time.perf_counter()
         image = None
         fps = self.rate.tick()
@@ -119,10 +147,17 @@ class Pipeline:
             t2 = time.perf_counter()
             self.timer.add("render", t2 - t1)
             t1 = t2
-        for sink in self.sinks:
-            sink.write(pf, image)
-        self.timer.add("output", time.perf_counter() - t1)
+        sinks = self.image_sinks
+        if sinks:
+            for sink in sinks:
+                sink.write(pf, image)
+            self.timer.add("video", time.perf_counter() - t1)
         return image
+
+    def emit(self, pf: PoseFrame) -> np.ndarray | None:
+        """:meth:`publish` then :meth:`present`, on one thread. Returns the rendered image."""
+        self.publish(pf)
+        return self.present(pf)
 
     def close(self) -> None:
         """Close every sink (all of them, even if one fails) and the estimator."""
@@ -141,6 +176,8 @@ class Pipeline:
 
 class ImageSink:
     """Adapts a writer with ``write(image)`` / ``close()`` (e.g. a video writer) to a sink."""
+
+    needs_image = True
 
     def __init__(self, writer) -> None:
         self.writer = writer

@@ -1,5 +1,10 @@
-"""Pipelined runtime: capture, analysis (estimation + stages) and emission (rendering +
-outputs) on separate threads joined by bounded queues.
+"""Pipelined runtime: capture, analysis (estimation + stages, then the data outputs) and
+presentation (rendering + image outputs) on separate threads joined by bounded queues.
+
+The data outputs (VMC/OSC packets, takes, CSV; :meth:`Pipeline.publish`) go out on the
+analysing thread the moment a pose is known, so their latency never includes rendering, and
+every analysed frame reaches them even when the display skips one. Rendering and the window
+or video (:meth:`Pipeline.present`) run on the calling thread.
 
 * Live (``drop_frames=True``): every hand-off is a one-slot mailbox that keeps only the
   newest item, so a slow stage makes the runtime skip frames rather than fall behind;
@@ -111,13 +116,16 @@ class RuntimeConfig:
 
 @dataclass
 class RuntimeStats:
-    """Counts and per-frame latency (seconds from capture to the end of emission)."""
+    """Counts and per-frame latencies in seconds: ``latencies`` from capture to the data
+    outputs sent (e.g. the VMC packet), ``display_latencies`` from capture to the rendered
+    image handed on (window, video)."""
 
     captured: int = 0
     analyzed: int = 0
     emitted: int = 0
     dropped: int = 0
     latencies: list[float] = field(default_factory=list)
+    display_latencies: list[float] = field(default_factory=list)
     seconds: float = 0.0
     error: BaseException | None = None
 
@@ -126,7 +134,16 @@ class RuntimeStats:
         return self.emitted / self.seconds if self.seconds > 0 else float("nan")
 
     def latency_ms(self, q: float) -> float:
-        return float(np.percentile(np.asarray(self.latencies) * 1000.0, q)) if self.latencies else float("nan")
+        """``q``-th percentile of capture -> data outputs sent, ms (NaN if none)."""
+        return _percentile_ms(self.latencies, q)
+
+    def display_latency_ms(self, q: float) -> float:
+        """``q``-th percentile of capture -> rendered image handed on, ms (NaN if none)."""
+        return _percentile_ms(self.display_latencies, q)
+
+
+def _percentile_ms(seconds: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(seconds) * 1000.0, q)) if seconds else float("nan")
 
 
 class LiveRuntime:
@@ -204,6 +221,8 @@ class LiveRuntime:
                         break
                     frame, t_cap = item
                     pf = self.pipeline.analyze(frame)
+                    self.pipeline.publish(pf)
+                    st.latencies.append(time.perf_counter() - t_cap)
                     st.analyzed += 1
                     to_emit.put((pf, t_cap))
             except BaseException as exc:
@@ -222,9 +241,9 @@ class LiveRuntime:
                 if item is _DONE or self._stop.is_set():
                     break
                 pf, t_cap = item
-                image = self.pipeline.emit(pf)
+                image = self.pipeline.present(pf)
                 st.emitted += 1
-                st.latencies.append(time.perf_counter() - t_cap)
+                st.display_latencies.append(time.perf_counter() - t_cap)
                 if self.on_frame is not None and self.on_frame(pf, image) is False:
                     break
         except KeyboardInterrupt:

@@ -107,6 +107,67 @@ def test_stage_failure_propagates_and_still_closes_sinks():
     assert rec.closed and rec.indices == [0, 1, 2]
 
 
+class ThreadLog:
+    """Sink that logs (event, frame index, thread name, got an image)."""
+
+    def __init__(self, log, needs_image=False):
+        self.log, self.needs_image, self.closed = log, needs_image, False
+
+    def write(self, pf, image):
+        self.log.append(("image sink" if self.needs_image else "data sink", pf.index,
+                         threading.current_thread().name, image is not None))
+
+    def close(self):
+        self.closed = True
+
+
+def test_data_outputs_leave_on_the_analysing_thread_before_rendering():
+    """VMC/takes (data sinks) go out as soon as the pose is known, never waiting for the
+    renderer; the video (image sink) gets the rendered image afterwards."""
+    log = []
+
+    def render(pf, fps):
+        log.append(("render", pf.index, threading.current_thread().name, True))
+        return np.zeros((8, 8, 3), np.uint8)
+
+    data, video = ThreadLog(log), ThreadLog(log, needs_image=True)
+    stats = LiveRuntime(Frames(10), Pipeline(Echo(), renderer=render, sinks=[video, data]),
+                        config=RuntimeConfig(drop_frames=False)).run()
+    assert stats.emitted == 10 and len(stats.latencies) == len(stats.display_latencies) == 10
+    for i in range(10):
+        events = [e for e in log if e[1] == i]
+        assert [e[0] for e in events] == ["data sink", "render", "image sink"]
+        assert events[0][2] == "arpose-analyze" and events[0][3] is False
+        assert events[2][3] is True and events[1][2] == events[2][2] != "arpose-analyze"
+    assert np.median(stats.latencies) <= np.median(stats.display_latencies)
+    assert data.closed and video.closed
+
+
+def test_a_slow_view_drops_frames_but_the_data_outputs_get_every_analysed_one():
+    log = []
+
+    def slow_render(pf, fps):
+        time.sleep(0.02)
+        return np.zeros((8, 8, 3), np.uint8)
+
+    data = ThreadLog(log)
+    stats = LiveRuntime(Frames(100, fps=1000.0), Pipeline(Echo(delay=0.002), renderer=slow_render, sinks=[data]),
+                        config=RuntimeConfig(drop_frames=True, realtime=True)).run()
+    sent = [e[1] for e in log]
+    assert stats.emitted < stats.analyzed == len(sent) and sent == sorted(set(sent))
+    assert len(stats.latencies) == stats.analyzed and len(stats.display_latencies) == stats.emitted
+
+
+def test_emit_publishes_then_presents_on_one_thread():
+    log = []
+    pipeline = Pipeline(None, renderer=lambda pf, fps: log.append(("render", pf.index)) or np.zeros((2, 2, 3)),
+                        sinks=[ThreadLog(log, needs_image=True), ThreadLog(log)])
+    image = pipeline.emit(PoseFrame(frame=Frame(np.zeros((2, 2, 3), np.uint8), 0.0, 7)))
+    assert image.shape == (2, 2, 3)
+    assert [e[0] for e in log] == ["data sink", "render", "image sink"]
+    assert {"render", "output", "video"} <= set(pipeline.timer.summary())
+
+
 def test_latest_slot_keeps_only_the_newest_item():
     slot = LatestSlot()
     for i in range(5):

@@ -205,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
     shown = {"n": 0}
 
     def on_frame(pf: PoseFrame, image: np.ndarray | None) -> bool:
-        lat = runtime.stats.latencies[-30:]
+        lat = runtime.stats.display_latencies[-30:]  # what the viewer sees: camera to this image
         view.latency_ms = float(np.median(lat) * 1000.0) if lat else float("nan")
         pressed = list(keys.get(shown["n"], []))
         if not args.headless and image is not None:
@@ -241,7 +241,7 @@ def run(args: argparse.Namespace) -> int:
         print("takes: " + ", ".join(str(p) for p in rec.finished), file=sys.stderr)
     seconds = time.perf_counter() - t0
     print(f"{stats.emitted} frames in {seconds:.1f} s ({stats.fps:.1f} fps), latency median "
-          f"{stats.latency_ms(50):.0f} ms" + (f"; wrote {args.out}" if args.out else ""), file=sys.stderr)
+          f"{stats.latency_ms(50):.0f} ms to outputs, {stats.display_latency_ms(50):.0f} ms to the view" + (f"; wrote {args.out}" if args.out else ""), file=sys.stderr)
     if stats.error is not None:
         raise stats.error
     return 0
