@@ -12,16 +12,21 @@ def test_bench_reports_both_arms_on_a_real_clip(media):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     res = json.loads(proc.stdout)
-    bare, full = res["bare"], res["full"]
-    assert bare["frames"] == 42 and full["frames"] == 42
+    bare, full, analysis = res["bare"], res["full"], res["analysis"]
+    assert bare["frames"] == 42 and full["frames"] == 42 and analysis["frames"] == 42
     assert set(full["features"]) >= {"props", "vmc", "osc", "take"}
     assert {"estimate", "smooth", "retarget", "render", "props", "output"} <= set(full["stages"])
     assert {"decode", "estimate"} <= set(bare["stages"])
+    assert set(analysis["features"]) >= {"vmc", "osc", "take"} and "props" not in analysis["features"]
+    assert {"estimate", "smooth", "retarget", "output"} <= set(analysis["stages"]) and "render" not in analysis["stages"]
     for arm in (bare, full):
         assert arm["fps"] > 0 and arm["peak_rss_mb"] > 50
     assert 0 < full["latency_ms"]["median"] <= full["latency_ms"]["p95"]
+    assert 0 < full["display_latency_ms"]["median"] <= full["display_latency_ms"]["p95"]
+    assert full["latency_ms"]["median"] < full["display_latency_ms"]["median"]  # packets leave before rendering
     assert full["live_dropped"] >= 0 and res["ratio_fps_full_over_bare"] > 0
-    assert res["non_rendering_overhead_pct"] > 0
+    assert res["non_rendering_overhead_pct"] > 0 and analysis["fps"] > 0
+    assert res["analysis_overhead_pct"] == 100.0 * (bare["fps"] / analysis["fps"] - 1.0)
 
 
 def test_bench_missing_video_is_a_one_line_error(tmp_path):
