@@ -30,8 +30,8 @@ import numpy as np
 from ..landmarks import PoseLandmark as L
 from ..record.video import check_writable
 from ..types import PoseFrame
-from .geometry import angle_between
-from .solver import solve_torso
+from .geometry import angles_between
+from .solver import landmark_combinations, solve_torso, visibility_or_zero
 
 #: Column order of :func:`joint_angles` results and the angles CSV.
 ANGLE_NAMES: tuple[str, ...] = (
@@ -39,13 +39,34 @@ ANGLE_NAMES: tuple[str, ...] = (
     "left_shoulder", "right_shoulder", "spine_bend", "spine_twist",
 )
 
-#: Angle name -> (vertex, a, b): the angle at ``vertex`` between ``a`` and ``b``.
-_THREE_POINT = {}
-for _s in ("LEFT", "RIGHT"):
-    _n = _s.lower()
-    _THREE_POINT[f"{_n}_elbow"] = (L[f"{_s}_ELBOW"], L[f"{_s}_SHOULDER"], L[f"{_s}_WRIST"])
-    _THREE_POINT[f"{_n}_knee"] = (L[f"{_s}_KNEE"], L[f"{_s}_HIP"], L[f"{_s}_ANKLE"])
+_EYE = np.eye(33)
 _TORSO = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP)
+#: Trunk direction (hip centre -> shoulder centre) as landmark weights.
+_TRUNK = (_EYE[L.LEFT_SHOULDER] + _EYE[L.RIGHT_SHOULDER] - _EYE[L.LEFT_HIP] - _EYE[L.RIGHT_HIP]) / 2
+
+
+def _angle_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For the first 9 names of :data:`ANGLE_NAMES`: landmark weights of the two vectors the
+    angle is measured between (``(9, 33)`` each; spine_bend's second vector, the vertical,
+    is added per call) and ``(9, 5)`` the landmarks that must be seen (padded by repeats)."""
+    rows: dict[str, tuple[np.ndarray, np.ndarray, tuple[int, ...]]] = {}
+    for s in ("LEFT", "RIGHT"):
+        n = s.lower()
+        for joint, (v, a, b) in (("elbow", ("ELBOW", "SHOULDER", "WRIST")), ("knee", ("KNEE", "HIP", "ANKLE"))):
+            v, a, b = L[f"{s}_{v}"], L[f"{s}_{a}"], L[f"{s}_{b}"]
+            rows[f"{n}_{joint}"] = (_EYE[a] - _EYE[v], _EYE[b] - _EYE[v], (v, a, b))
+        sh, el, hip, knee = (L[f"{s}_{x}"] for x in ("SHOULDER", "ELBOW", "HIP", "KNEE"))
+        rows[f"{n}_shoulder"] = (_EYE[el] - _EYE[sh], -_TRUNK, _TORSO + (el,))
+        rows[f"{n}_hip"] = (_EYE[knee] - _EYE[hip], _TRUNK, _TORSO + (knee,))
+    rows["spine_bend"] = (_TRUNK, np.zeros(33), _TORSO)
+    names = ANGLE_NAMES[:9]
+    seen = [tuple(int(i) for i in rows[n][2]) for n in names]
+    return (np.array([rows[n][0] for n in names]), np.array([rows[n][1] for n in names]),
+            np.array([t + (t[0],) * (5 - len(t)) for t in seen]))
+
+
+_FIRST, _SECOND, _SEEN = _angle_table()
+_VECTORS = np.concatenate([_FIRST, _SECOND])
 
 
 def joint_angles(points: np.ndarray, visibility: np.ndarray | None = None, min_visibility: float = 0.5,
@@ -57,28 +78,14 @@ def joint_angles(points: np.ndarray, visibility: np.ndarray | None = None, min_v
     Returns ``{name: degrees}`` for every name in :data:`ANGLE_NAMES` (NaN when unseen).
     """
     p = np.asarray(points, dtype=np.float64)
-    vis = np.ones(len(p)) if visibility is None else np.nan_to_num(np.asarray(visibility, dtype=np.float64), nan=0.0)
-
-    def seen(*lms: int) -> bool:
-        return bool(np.all(vis[list(lms)] >= min_visibility))
-
-    out: dict[str, float] = {}
-    for name, (v, a, b) in _THREE_POINT.items():
-        out[name] = angle_between(p[a] - p[v], p[b] - p[v]) if seen(v, a, b) else float("nan")
-    trunk = (p[L.LEFT_SHOULDER] + p[L.RIGHT_SHOULDER] - p[L.LEFT_HIP] - p[L.RIGHT_HIP]) / 2
-    for side in ("LEFT", "RIGHT"):
-        sh, el = L[f"{side}_SHOULDER"], L[f"{side}_ELBOW"]
-        ok = seen(*_TORSO, el)
-        out[f"{side.lower()}_shoulder"] = angle_between(p[el] - p[sh], -trunk) if ok else float("nan")
-        hip, knee = L[f"{side}_HIP"], L[f"{side}_KNEE"]
-        out[f"{side.lower()}_hip"] = angle_between(p[knee] - p[hip], trunk) if seen(*_TORSO, knee) else float("nan")
-    if seen(*_TORSO):
-        out["spine_bend"] = angle_between(trunk, up)
-        _, twist = solve_torso(p, True)
-        out["spine_twist"] = float(np.degrees(twist))
-    else:
-        out["spine_bend"] = out["spine_twist"] = float("nan")
-    return {n: out[n] for n in ANGLE_NAMES}
+    vis = np.ones(len(p)) if visibility is None else visibility_or_zero(visibility)
+    v = landmark_combinations(_VECTORS, p)
+    first, second = v[:9], v[9:]
+    second[8] = up                                   # spine_bend: trunk against the vertical
+    seen = vis[_SEEN].min(axis=1) >= min_visibility
+    deg = np.where(seen, angles_between(first, second), np.nan)
+    twist = float(np.degrees(solve_torso(p, True)[1])) if seen[8] else float("nan")
+    return dict(zip(ANGLE_NAMES, deg.tolist() + [twist]))
 
 
 ANGLES_CSV_COLUMNS: tuple[str, ...] = ("frame", "time_s", "person") + ANGLE_NAMES

@@ -2,17 +2,21 @@
 
 Rotations inside the per-frame solver are ``(3, 3)`` float64 matrices acting on column
 vectors (``v' = R @ v``), composed with ``@``: scipy's ``Rotation`` costs tens of microseconds
-per call, and the solver makes a few hundred of these per person and frame. Conversions to
-and from quaternions ``(x, y, z, w)`` go through scipy in one batched call.
+per call, and the solver needs a few dozen of these per person and frame. The solver works on
+*stacks*: the batched helpers (:func:`units`, :func:`bases`, :func:`frame_rotations`,
+:func:`swings`, :func:`angles_between`) take ``(N, 3)`` vectors and return ``(N, 3)`` /
+``(N, 3, 3)`` / ``(N,)`` arrays with **NaN rows where a row is degenerate**; the single-vector
+helpers (:func:`unit`, :func:`frame_rotation`, :func:`swing`, :func:`angle_between`) return
+``None`` (or NaN) instead. Conversions between matrices and quaternions ``(x, y, z, w)`` are
+closed-form numpy on whole stacks.
 
-Every vector here is a ``(3,)`` float64 in one right-handed frame chosen by the caller.
-Functions are pure and return ``None`` (or NaN) instead of raising when a direction is
-degenerate, so the solver can fall back.
+Every vector here is float64 in one right-handed frame chosen by the caller.
+Functions are pure and never raise when a direction is degenerate, so the solver can fall
+back.
 """
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -22,18 +26,30 @@ EPS = 1e-9
 
 IDENTITY_QUAT = np.array([0.0, 0.0, 0.0, 1.0])
 
+#: The Levi-Civita symbol: ``einsum("ijk,...j,...k->...i", LEVI_CIVITA, a, b)`` is ``a x b``
+#: (one call for a whole stack; ``np.cross`` costs several times more on small stacks).
+LEVI_CIVITA = np.zeros((3, 3, 3))
+LEVI_CIVITA[0, 1, 2] = LEVI_CIVITA[1, 2, 0] = LEVI_CIVITA[2, 0, 1] = 1.0
+LEVI_CIVITA[0, 2, 1] = LEVI_CIVITA[2, 1, 0] = LEVI_CIVITA[1, 0, 2] = -1.0
+
+
+def dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise dot products of ``(..., 3)`` vectors: ``(...)``."""
+    return np.einsum("...i,...i->...", a, b)
+
 
 def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Cross product of two ``(3,)`` vectors (``np.cross`` is slow on single vectors)."""
-    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]])
+    """Cross products ``a x b`` of ``(..., 3)`` vectors (broadcasts; also single ``(3,)``)."""
+    return np.einsum("ijk,...j,...k->...i", LEVI_CIVITA, a, b)
 
 
 def norm(v: np.ndarray) -> float:
+    """Length of one ``(3,)`` vector."""
     return math.sqrt(float(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]))
 
 
 def unit(v: np.ndarray) -> np.ndarray | None:
-    """``v / |v|`` or ``None`` if ``v`` is NaN or (almost) zero."""
+    """``v / |v|`` for one ``(3,)`` vector, or ``None`` if ``v`` is NaN or (almost) zero."""
     n = norm(v)
     if not (n >= EPS):
         return None
@@ -46,72 +62,103 @@ def perpendicular(v: np.ndarray, axis: np.ndarray) -> np.ndarray | None:
     return unit(v - float(np.dot(v, axis)) * axis)
 
 
+def units(v: np.ndarray) -> np.ndarray:
+    """``(..., 3)`` vectors to unit length; NaN rows where a row is NaN or shorter than
+    :data:`EPS`."""
+    v = np.asarray(v, dtype=np.float64)
+    n = np.sqrt(dots(v, v))
+    return v / np.where(n >= EPS, n, np.nan)[..., None]    # NaN quietly: no 0/0
+
+
+def perpendiculars(v: np.ndarray, axis: np.ndarray) -> np.ndarray:
+    """Row-wise unit component of ``v`` ``(..., 3)`` orthogonal to the unit vectors ``axis``
+    ``(..., 3)``; NaN rows where ``v`` is (almost) parallel to ``axis`` or either is NaN."""
+    return units(v - dots(v, axis)[..., None] * axis)
+
+
+def bases(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
+    """``(..., 3, 3)`` orthonormal right-handed bases, columns ``[p, s', p x s']`` with ``p``
+    the unit ``primary`` and ``s'`` the unit part of ``secondary`` orthogonal to it
+    (Gram-Schmidt; ``(..., 3)`` inputs). NaN where a pair is degenerate."""
+    p = units(primary)
+    s = perpendiculars(secondary, p)
+    return np.stack([p, s, cross(p, s)], axis=-1)
+
+
+def frame_rotations(rest_bases: np.ndarray, primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
+    """``(..., 3, 3)`` rotation matrices ``G`` with ``G @ rest_primary`` along ``primary``
+    exactly and ``G @ rest_secondary`` in the half-plane of ``secondary`` (all ``(..., 3)``).
+    rest_bases: ``bases(rest_primary, rest_secondary)``, constant for a caller: compute it
+    once. NaN where either pair is degenerate."""
+    return bases(primary, secondary) @ np.swapaxes(rest_bases, -1, -2)
+
+
+def axis_angle_matrices(axis: np.ndarray, angle: np.ndarray | float) -> np.ndarray:
+    """``(..., 3, 3)`` rotation matrices of ``angle`` radians ``(...)`` about the unit vectors
+    ``axis`` ``(..., 3)`` (right hand; Rodrigues' formula)."""
+    axis = np.asarray(axis, dtype=np.float64)
+    k = np.einsum("ijk,...j->...ik", LEVI_CIVITA, axis)      # k @ v = axis x v
+    angle = np.asarray(angle, dtype=np.float64)[..., None, None]
+    return np.eye(3) + np.sin(angle) * k + (1.0 - np.cos(angle)) * (k @ k)
+
+
+def swings(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``(..., 3, 3)`` the smallest rotations taking directions ``a`` to directions ``b``
+    (``(..., 3)``): the axis is ``a x b``, so there is no twist about ``a``. Opposite
+    directions: a 180 degree turn about an axis perpendicular to ``a``. NaN where either is
+    degenerate."""
+    ua, ub = units(a), units(b)
+    c = cross(ua, ub)
+    s = np.sqrt(dots(c, c))
+    d = dots(ua, ub)
+    angle = np.arctan2(s, d)
+    small = s < 1e-12
+    axis = c / np.where(small, np.nan, s)[..., None]
+    if np.any(small):   # (anti)parallel: no axis from a x b
+        helper = np.where((np.abs(ua[..., 0]) < 0.9)[..., None], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0])
+        axis = np.where(small[..., None], units(cross(ua, helper)), axis)
+        angle = np.where(small, np.where(d > 0, 0.0, math.pi), angle)
+    return axis_angle_matrices(axis, angle)
+
+
+def angles_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Angles between ``(..., 3)`` vectors in degrees ``(...)``, NaN where either is
+    degenerate."""
+    ua, ub = units(a), units(b)
+    c = cross(ua, ub)
+    return np.degrees(np.arctan2(np.sqrt(dots(c, c)), dots(ua, ub)))
+
+
+def _none_if_nan(m: np.ndarray) -> np.ndarray | None:
+    return None if np.isnan(m).any() else m
+
+
 def basis(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray | None:
-    """``(3, 3)`` orthonormal right-handed basis, columns ``[p, s', p x s']`` with ``s'`` the
-    part of ``secondary`` orthogonal to ``primary`` (``None`` if degenerate)."""
-    p = unit(primary)
-    if p is None:
-        return None
-    s = perpendicular(secondary, p)
-    if s is None:
-        return None
-    return np.stack([p, s, cross(p, s)], axis=1)
+    """:func:`bases` of one pair of ``(3,)`` vectors: ``(3, 3)`` or ``None`` if degenerate."""
+    return _none_if_nan(bases(primary, secondary))
 
 
 def frame_rotation(rest_primary: np.ndarray, rest_secondary: np.ndarray,
                    primary: np.ndarray, secondary: np.ndarray) -> np.ndarray | None:
-    """The rotation matrix ``G`` with ``G @ rest_primary`` along ``primary`` exactly and
-    ``G @ rest_secondary`` in the half-plane of ``secondary`` (Gram-Schmidt). ``None`` if
-    either pair is degenerate."""
-    a = _rest_basis(tuple(float(v) for v in rest_primary), tuple(float(v) for v in rest_secondary))
-    b = basis(primary, secondary)
-    if a is None or b is None:
-        return None
-    return b @ a.T
-
-
-@lru_cache(maxsize=64)
-def _rest_basis(primary: tuple, secondary: tuple) -> np.ndarray | None:
-    """:func:`basis` of constant rest directions, cached (the solver asks for a few pairs
-    over and over)."""
-    b = basis(np.array(primary), np.array(secondary))
-    if b is not None:
-        b.setflags(write=False)
-    return b
+    """:func:`frame_rotations` of one rest pair and one observed pair (``(3,)`` each):
+    ``(3, 3)`` or ``None`` if either pair is degenerate."""
+    return _none_if_nan(frame_rotations(bases(rest_primary, rest_secondary), primary, secondary))
 
 
 def axis_angle_matrix(axis: np.ndarray, angle: float) -> np.ndarray:
     """Rotation matrix of ``angle`` radians about the unit vector ``axis`` (right hand)."""
-    x, y, z = axis
-    c, s = math.cos(angle), math.sin(angle)
-    k = np.array([[0.0, -z, y], [z, 0.0, -x], [-y, x, 0.0]])
-    return np.eye(3) + s * k + (1.0 - c) * (k @ k)
+    return axis_angle_matrices(axis, angle)
 
 
 def swing(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
-    """The smallest rotation (matrix) taking direction ``a`` to direction ``b``: its axis is
-    ``a x b``, so it has no twist about ``a``. Opposite directions: a 180 degree turn about
-    an axis perpendicular to ``a``. ``None`` if either is degenerate."""
-    ua, ub = unit(a), unit(b)
-    if ua is None or ub is None:
-        return None
-    c = cross(ua, ub)
-    s = norm(c)
-    d = float(np.dot(ua, ub))
-    if s < 1e-12:
-        if d > 0:
-            return np.eye(3)
-        helper = np.array([1.0, 0.0, 0.0]) if abs(ua[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
-        return axis_angle_matrix(unit(cross(ua, helper)), math.pi)
-    return axis_angle_matrix(c / s, math.atan2(s, d))
+    """:func:`swings` of one pair of ``(3,)`` directions: ``(3, 3)`` or ``None`` if either
+    is degenerate."""
+    return _none_if_nan(swings(a, b))
 
 
 def angle_between(a: np.ndarray, b: np.ndarray) -> float:
-    """Angle between two vectors in degrees, NaN if either is degenerate."""
-    ua, ub = unit(a), unit(b)
-    if ua is None or ub is None:
-        return float("nan")
-    return math.degrees(math.atan2(norm(cross(ua, ub)), float(np.dot(ua, ub))))
+    """Angle between two ``(3,)`` vectors in degrees, NaN if either is degenerate."""
+    return float(angles_between(a, b))
 
 
 def continuous(q: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
@@ -122,15 +169,37 @@ def continuous(q: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
     if reference is None:
         return q
     d = np.sum(q * np.asarray(reference, dtype=np.float64), axis=-1)
-    flip = np.nan_to_num(d, nan=1.0) < 0
-    q[flip] *= -1.0
+    q[d < 0] *= -1.0      # NaN compares False: left as is
     return q
 
 
 def matrices_to_quats(m: np.ndarray) -> np.ndarray:
-    """``(..., 3, 3)`` rotation matrices to ``(..., 4)`` quaternions ``(x, y, z, w)``."""
+    """``(..., 3, 3)`` rotation matrices to ``(..., 4)`` unit quaternions ``(x, y, z, w)``.
+
+    The branch-wise formula of scipy's ``Rotation.from_matrix`` (Markley 2008: build the
+    quaternion from the largest of the diagonal and the trace, then normalise), on the whole
+    stack at once and without scipy's orthogonality check: for rotation matrices the result
+    equals scipy's to float rounding; other matrices are not projected onto a rotation first.
+    NaN matrices give NaN quaternions.
+    """
     m = np.asarray(m, dtype=np.float64)
-    return Rotation.from_matrix(m.reshape(-1, 3, 3)).as_quat().reshape(m.shape[:-2] + (4,))
+    shape = m.shape[:-2]
+    m = m.reshape(-1, 3, 3)
+    rows = np.arange(len(m))
+    diag = np.einsum("nii->ni", m)
+    trace = m[:, 0, 0] + m[:, 1, 1] + m[:, 2, 2]
+    choice = np.argmax(np.concatenate([diag, trace[:, None]], axis=1), axis=1)
+    i = np.minimum(choice, 2)                       # branch i < 3: q_i from the diagonal
+    w = np.stack([m[:, 2, 1] - m[:, 1, 2], m[:, 0, 2] - m[:, 2, 0], m[:, 1, 0] - m[:, 0, 1]], axis=1)
+    q = np.empty((len(m), 4))
+    q[:, :3] = (m + np.swapaxes(m, 1, 2))[rows, i]  # q_j = m_ji + m_ij
+    q[rows, i] = 1.0 - trace + 2.0 * diag[rows, i]
+    q[:, 3] = w[rows, i]
+    t = choice == 3                                  # branch 3: from the trace
+    q[t, :3] = w[t]
+    q[t, 3] = 1.0 + trace[t]
+    q /= np.sqrt(dots(q, q))[:, None]
+    return q.reshape(shape + (4,))
 
 
 def quats_to_matrices(q: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ Per frame and foot (sole points: heel and toe tip on the posed skeleton):
 """
 from __future__ import annotations
 
+import bisect
 import math
 from collections import deque
 from dataclasses import dataclass, field, replace
@@ -53,18 +54,34 @@ class GroundingConfig:
     min_confidence: float = 0.5
 
 
+_SHIN_BONES = np.array([BONE_INDEX[f"{s}LowerLeg"] for s in FEET])
+_TOE_BONES = np.array([BONE_INDEX[f"{s}Toes"] for s in FEET])
+_TOE_REST_LENGTH = np.linalg.norm(REST_OFFSETS[_TOE_BONES], axis=1)
+#: ``(2, 2, 3)``: (left, right) x (heel, foot index) marker offsets in the foot's frame.
+_SOLE_MARKERS = MARKER_OFFSETS[[[L[f"{s.upper()}_HEEL"], L[f"{s.upper()}_FOOT_INDEX"]] for s in FEET]]
+
+
 def sole_points(body: BodyPose, global_rotations: np.ndarray) -> np.ndarray:
     """``(2, 2, 3)``: (left, right) x (heel, toe tip) positions on the posed skeleton, metres,
     *world*. global_rotations: ``(B, 4)`` global bone rotations ``(x, y, z, w)``."""
-    out = np.zeros((2, 2, 3))
     mats = quats_to_matrices(np.asarray(global_rotations)[list(_FOOT_BONES)])
-    for f, side in enumerate(FEET):
-        i = _FOOT_BONES[f]
-        toes = BONE_INDEX[f"{side}Toes"]
-        scale = np.linalg.norm(body.offsets[toes]) / np.linalg.norm(REST_OFFSETS[toes])
-        for k, lm in enumerate((L[f"{side.upper()}_HEEL"], L[f"{side.upper()}_FOOT_INDEX"])):
-            out[f, k] = body.positions[i] + mats[f] @ (MARKER_OFFSETS[lm] * scale)
-    return out
+    scale = np.linalg.norm(body.offsets[_TOE_BONES], axis=1) / _TOE_REST_LENGTH
+    return body.positions[list(_FOOT_BONES)][:, None] + np.einsum("fij,fkj->fki", mats, _SOLE_MARKERS * scale[:, None, None])
+
+
+def _percentile_of_sorted(a: list[float], q: float) -> float:
+    """``np.percentile(a, q)`` (its default linear method, same arithmetic) of a non-empty
+    list already in ascending order."""
+    n, f = len(a), q / 100
+    v = n * f + (1 + f * (1 - 1 - 1)) - 1      # numpy's virtual index (alpha = beta = 1)
+    if v >= n - 1:
+        return a[-1]
+    if v < 0:
+        return a[0]
+    i = math.floor(v)
+    lo, hi, g = a[i], a[i + 1], v - i
+    d = hi - lo
+    return hi - d * (1 - g) if g >= 0.5 else lo + d * g
 
 
 @dataclass
@@ -98,7 +115,9 @@ class FootGrounder:
 
     def __init__(self, config: GroundingConfig = GroundingConfig()) -> None:
         self.config = config
-        self._history: deque[tuple[float, float]] = deque()
+        self._history: deque[tuple[float, float]] = deque()   # (time, lowest sole point)
+        self._sorted: list[float] = []                        # the history's heights, ascending
+        self._nans = 0                                         # NaN heights in the history
         self._last_t: float | None = None
         self._last_raw: np.ndarray | None = None      # (2, 3) raw foot centres
         self._last_after: np.ndarray | None = None    # (2, 3) corrected foot centres
@@ -121,60 +140,72 @@ class FootGrounder:
         soles = sole_points(body, global_rotations)
         low = soles[:, :, 1].min(axis=1)                        # (2,) lowest sole point per foot
         centre = soles.mean(axis=1)                              # (2, 3)
-        seen = np.array([min(body.bone_confidence[BONE_INDEX[f"{s}Foot"]],
-                             body.bone_confidence[BONE_INDEX[f"{s}LowerLeg"]]) >= cfg.min_confidence
-                         for s in FEET])
+        conf = np.asarray(body.bone_confidence)
+        seen = np.minimum(conf[list(_FOOT_BONES)], conf[_SHIN_BONES]) >= cfg.min_confidence
         if seen.any():
-            self._history.append((timestamp, float(low[seen].min())))
+            h = float(low[seen].min())
+            self._history.append((timestamp, h))
+            if h == h:
+                bisect.insort(self._sorted, h)
+            else:
+                self._nans += 1
         while self._history and self._history[0][0] < timestamp - cfg.floor_window:
-            self._history.popleft()
+            _, h = self._history.popleft()
+            if h == h:
+                del self._sorted[bisect.bisect_left(self._sorted, h)]
+            else:
+                self._nans -= 1
         if self._history:
-            self.floor = float(np.percentile([h for _, h in self._history], cfg.floor_percentile))
+            self.floor = _percentile_of_sorted(self._sorted, cfg.floor_percentile) if not self._nans else float("nan")
         height = low - self.floor
-        raw_speed = np.full(2, np.nan)
-        if self._last_raw is not None and np.isfinite(dt):
-            raw_speed = np.linalg.norm((centre - self._last_raw)[:, [0, 2]], axis=1) / dt
+        raw_speed = [float("nan")] * 2
+        if self._last_raw is not None and math.isfinite(dt):
+            step = (centre - self._last_raw)[:, ::2]             # horizontal (x, z)
+            raw = np.sqrt(np.einsum("fi,fi->f", step, step)) / dt
             a = 1.0 - math.exp(-dt / cfg.speed_smoothing)
-            self._speed = np.where(np.isfinite(self._speed), self._speed + a * (raw_speed - self._speed), raw_speed)
-        speed = self._speed
+            self._speed = np.where(np.isfinite(self._speed), self._speed + a * (raw - self._speed), raw)
+            raw_speed = raw.tolist()
+        speed, hgt, contact = self._speed.tolist(), height.tolist(), self._contact.tolist()
 
         # Contacts with hysteresis (an unknown speed neither enters nor leaves).
-        for f in range(2):
-            if not seen[f] or not np.isfinite(height[f]):
-                self._contact[f] = False
-            elif self._contact[f]:
-                if height[f] > cfg.release_height or (np.isfinite(speed[f]) and speed[f] > cfg.release_speed):
-                    self._contact[f] = False
-            elif height[f] < cfg.contact_height and np.isfinite(speed[f]) and speed[f] < cfg.contact_speed:
-                self._contact[f] = True
+        for f, is_seen in enumerate(seen.tolist()):
+            h, v = hgt[f], speed[f]
+            if not is_seen or not math.isfinite(h):
+                contact[f] = False
+            elif contact[f]:
+                if h > cfg.release_height or (math.isfinite(v) and v > cfg.release_speed):
+                    contact[f] = False
+            elif h < cfg.contact_height and math.isfinite(v) and v < cfg.contact_speed:
+                contact[f] = True
                 self._anchor[f] = centre[f] + self._offset
-            if not self._contact[f]:
+            if not contact[f]:
                 self._anchor[f] = np.nan
+        self._contact = np.array(contact)
 
         # The correction (a translation of the whole body).
-        target = self._offset.copy()
-        planted = np.flatnonzero(self._contact)
-        if planted.size:
-            if np.isfinite(dt):
+        planted = [f for f in range(2) if contact[f]]
+        if planted:
+            if math.isfinite(dt):   # anchors slowly follow the measurement: no unbounded drift
                 k = 1.0 - math.exp(-dt / cfg.anchor_follow)
-                for f in planted:   # anchors slowly follow the measurement: no unbounded drift
-                    self._anchor[f, [0, 2]] += k * (centre[f, [0, 2]] - self._anchor[f, [0, 2]])
-            target[[0, 2]] = np.mean([self._anchor[f, [0, 2]] - centre[f, [0, 2]] for f in planted], axis=0)
-            target[1] = self.floor - float(low[planted].min())
-            ky = 1.0 - math.exp(-dt / cfg.vertical_smoothing) if np.isfinite(dt) else 1.0
-            self._offset[[0, 2]] = target[[0, 2]]
-            self._offset[1] += ky * (target[1] - self._offset[1])
-        elif np.isfinite(dt):
+                self._anchor[planted, ::2] += k * (centre[planted, ::2] - self._anchor[planted, ::2])
+            target_xz = (self._anchor[planted, ::2] - centre[planted, ::2]).mean(axis=0)
+            target_y = self.floor - min(float(low[f]) for f in planted)
+            ky = 1.0 - math.exp(-dt / cfg.vertical_smoothing) if math.isfinite(dt) else 1.0
+            self._offset[::2] = target_xz
+            self._offset[1] += ky * (target_y - self._offset[1])
+        elif math.isfinite(dt):
             self._offset *= math.exp(-dt / cfg.release_fade)
 
         after = centre + self._offset
-        if np.isfinite(dt) and self._last_after is not None:
-            speed_after = np.linalg.norm((after - self._last_after)[:, [0, 2]], axis=1) / dt
+        if math.isfinite(dt) and self._last_after is not None and planted:
+            step = (after - self._last_after)[:, ::2]
+            speed_after = (np.sqrt(np.einsum("fi,fi->f", step, step)) / dt).tolist()
+            off_y = float(self._offset[1])
             for f in planted:
-                self.stats.speed_before.append(float(raw_speed[f]))
-                self.stats.speed_after.append(float(speed_after[f]))
-                self.stats.height_before.append(abs(float(height[f])))
-                self.stats.height_after.append(abs(float(height[f] + self._offset[1])))
+                self.stats.speed_before.append(raw_speed[f])
+                self.stats.speed_after.append(speed_after[f])
+                self.stats.height_before.append(abs(hgt[f]))
+                self.stats.height_after.append(abs(hgt[f] + off_y))
         self._last_t, self._last_raw, self._last_after = timestamp, centre, after
         return replace(
             body,

@@ -53,8 +53,8 @@ import numpy as np
 from ..landmarks import NUM_LANDMARKS, PoseLandmark as L
 from ..skeleton import BONE_INDEX, MP_TO_RIG, NUM_BONES, PARENTS, REST_OFFSETS, joints_from_landmarks
 from .body import BodyPose
-from .geometry import (angle_between, continuous, frame_rotation, matrices_to_quats, perpendicular, quats_to_matrices,
-                       swing, unit)
+from .geometry import (angles_between, bases, continuous, frame_rotations, matrices_to_quats, perpendiculars,
+                       quats_to_matrices, swings, units)
 
 X = np.array([1.0, 0.0, 0.0])
 Y = np.array([0.0, 1.0, 0.0])
@@ -103,26 +103,117 @@ def _uses() -> list[tuple[int, ...]]:
 BONE_LANDMARKS: tuple[tuple[int, ...], ...] = tuple(_uses())
 
 
+#: ``(B, k)``: :data:`BONE_LANDMARKS` as one index array (short rows padded by repeats).
+_USES = np.array([idx + (idx[0],) * (max(map(len, BONE_LANDMARKS)) - len(idx)) for idx in BONE_LANDMARKS])
+
+
+def visibility_or_zero(visibility: np.ndarray) -> np.ndarray:
+    """``(...)`` visibility as float64 with NaN (not measured) replaced by 0."""
+    v = np.asarray(visibility, dtype=np.float64)
+    return np.where(np.isnan(v), 0.0, v)
+
+
 def bone_confidence(visibility: np.ndarray) -> np.ndarray:
     """``(B,)`` in [0, 1]: the lowest visibility among the landmarks each bone uses (NaN -> 0)."""
-    vis = np.nan_to_num(np.asarray(visibility, dtype=np.float64), nan=0.0)
-    return np.array([vis[list(idx)].min() for idx in BONE_LANDMARKS])
+    return visibility_or_zero(visibility)[_USES].min(axis=1)
 
 
-def _bend_weight(upper: np.ndarray, lower: np.ndarray, cfg: SolverConfig) -> float:
-    bend = angle_between(upper, lower)
-    if not np.isfinite(bend):
-        return 0.0
-    return float(np.clip((bend - cfg.straight_deg) / (cfg.bent_deg - cfg.straight_deg), 0.0, 1.0))
+# ---- Import-time tables: every per-frame quantity is one row of a stacked array. ----------
+
+_EYE = np.eye(NUM_LANDMARKS)
+_B = BONE_INDEX
 
 
-def _aligned_to(frame: np.ndarray | None, axis_in_frame: np.ndarray, direction: np.ndarray) -> np.ndarray | None:
-    """``S @ frame`` with S the smallest rotation taking ``frame @ axis_in_frame`` to
-    ``direction``: the frame turned onto a new direction without extra twist."""
-    if frame is None:
-        return None
-    s = swing(frame @ axis_in_frame, direction)
-    return None if s is None else s @ frame
+def _lm(name: str) -> np.ndarray:
+    """Weights ``(33,)`` picking one landmark."""
+    return _EYE[L[name]]
+
+
+def _mid(a: str, b: str) -> np.ndarray:
+    return (_lm(a) + _lm(b)) / 2
+
+
+_HIP_C, _SHOULDER_C, _EAR_C = _mid("LEFT_HIP", "RIGHT_HIP"), _mid("LEFT_SHOULDER", "RIGHT_SHOULDER"), _mid("LEFT_EAR", "RIGHT_EAR")
+
+#: Parent-free frames (rows): Hips, the shoulder line (for the spine twist), Head, then the
+#: hands and feet in limb order. Rest pair (primary, second axis) and the landmark weights of
+#: the observed pair (``weights @ points`` is the direction).
+_FRAME_REST = bases(np.array([Y, Y, X, X, -X, Z, Z]), np.array([X, X, Z, Z, Z, Y, Y]))
+_FRAME_PRIMARY = np.array(
+    [_SHOULDER_C - _HIP_C, _SHOULDER_C - _HIP_C, _lm("LEFT_EAR") - _lm("RIGHT_EAR")]
+    + [_mid(f"{S}_INDEX", f"{S}_PINKY") - _lm(f"{S}_WRIST") for S in ("LEFT", "RIGHT")]
+    + [_lm(f"{S}_FOOT_INDEX") - _lm(f"{S}_HEEL") for S in ("LEFT", "RIGHT")])
+_FRAME_SECOND = np.array(
+    [_lm("LEFT_HIP") - _lm("RIGHT_HIP"), _lm("LEFT_SHOULDER") - _lm("RIGHT_SHOULDER"), _lm("NOSE") - _EAR_C]
+    + [_lm(f"{S}_INDEX") - _lm(f"{S}_PINKY") for S in ("LEFT", "RIGHT")]
+    + [_lm(f"{S}_ANKLE") - _lm(f"{S}_HEEL") for S in ("LEFT", "RIGHT")])
+_HIPS, _SHOULDER_LINE, _HEAD = 0, 1, 2
+
+#: The four limbs (rows): left arm, right arm, left leg, right leg. Bones, the upper bone's
+#: parent, rest directions of upper and lower bone (the same), the rest bend direction, and
+#: the landmark weights of the observed upper and lower bone directions.
+_LIMBS = (("Left", "Arm"), ("Right", "Arm"), ("Left", "Leg"), ("Right", "Leg"))
+_UPPER = np.array([_B[f"{s}Upper{k}"] for s, k in _LIMBS])
+_LOWER = np.array([_B[f"{s}Lower{k}"] for s, k in _LIMBS])
+_END = np.array([_B[f"{s}{'Hand' if k == 'Arm' else 'Foot'}"] for s, k in _LIMBS])
+_UPPER_PARENT = PARENTS[_UPPER]
+_LIMB_REST_DIR = np.array([X, -X, -Y, -Y])
+_LIMB_REST_BEND = np.array([Z, Z, -Z, -Z])
+_LIMB_REST = bases(_LIMB_REST_DIR, _LIMB_REST_BEND)
+_LIMB_LMS = [("SHOULDER", "ELBOW", "WRIST") if k == "Arm" else ("HIP", "KNEE", "ANKLE") for _, k in _LIMBS]
+_UPPER_DIR = np.array([_lm(f"{s.upper()}_{m}") - _lm(f"{s.upper()}_{a}") for (s, _), (a, m, _e) in zip(_LIMBS, _LIMB_LMS)])
+_LOWER_DIR = np.array([_lm(f"{s.upper()}_{e}") - _lm(f"{s.upper()}_{m}") for (s, _), (_a, m, e) in zip(_LIMBS, _LIMB_LMS)])
+_TOES = np.array([_B["LeftToes"], _B["RightToes"]])
+
+#: Neck and clavicles: swings from UpperChest (rest directions).
+_SWUNG = np.array([_B["Neck"], _B["LeftShoulder"], _B["RightShoulder"]])
+_SWUNG_REST = np.array([Y, X, -X])
+_CLAVICLE_LMS = np.array([L.LEFT_SHOULDER, L.RIGHT_SHOULDER])
+
+#: Every landmark direction of a frame as one matrix product: ``_DIRECTIONS @ points``.
+_DIRECTIONS = np.concatenate([_FRAME_PRIMARY, _FRAME_SECOND, _UPPER_DIR, _LOWER_DIR])
+_N_FRAMES = len(_FRAME_PRIMARY)
+_SPINE = tuple(_B[n] for n in ("Spine", "Chest", "UpperChest"))
+
+#: Bone indices by depth in the tree (the root first): forward kinematics level by level.
+_DEPTH = np.zeros(NUM_BONES, dtype=np.intp)
+for _i in range(1, NUM_BONES):
+    _DEPTH[_i] = _DEPTH[PARENTS[_i]] + 1
+_LEVELS = tuple(np.flatnonzero(_DEPTH == d) for d in range(1, int(_DEPTH.max()) + 1))
+
+
+def landmark_combinations(weights: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """``weights @ points`` (``(N, 33) @ (33, 3)``: directions or points made of landmarks,
+    e.g. ``elbow - shoulder``), with NaN rows exactly where a landmark a row uses (non-zero
+    weight) is NaN; other rows stay finite."""
+    missing = np.isnan(points).any(axis=1)
+    if not missing.any():
+        return weights @ points
+    out = weights @ np.where(missing[:, None], 0.0, points)
+    out[(weights != 0) @ missing] = np.nan
+    return out
+
+
+def _landmark_directions(p: np.ndarray) -> np.ndarray:
+    """``(len(_DIRECTIONS), 3)``: :func:`landmark_combinations` of :data:`_DIRECTIONS`."""
+    return landmark_combinations(_DIRECTIONS, p)
+
+
+def _valid(m: np.ndarray) -> np.ndarray:
+    """``(N,)``: which of ``(N, 3, 3)`` matrices hold no NaN."""
+    return ~np.isnan(m).any(axis=(-2, -1))
+
+
+def _matvecs(m: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``m[n] @ v[n]`` for ``(N, 3, 3)`` and ``(N, 3)``."""
+    return np.einsum("nij,nj->ni", m, v)
+
+
+def _twist(g_hips: np.ndarray, g_upper: np.ndarray) -> float:
+    """The angle about Y (radians) of ``g_hips.T @ g_upper`` (0 if either is NaN)."""
+    c = float(g_hips[:, 0] @ g_upper[:, 0])
+    s = float(g_hips[:, 0] @ g_upper[:, 2])
+    return math.atan2(s, c) if np.isfinite(c) and np.isfinite(s) else 0.0
 
 
 def _ry(angle: float) -> np.ndarray:
@@ -137,72 +228,61 @@ def solve_torso(p: np.ndarray, ok_hips: bool) -> tuple[np.ndarray | None, float]
     p: ``(33, 3)`` rig-frame landmarks. ok_hips: whether the hips are visible; without them
     the shoulder line gives the Hips' second axis and the twist is 0.
     """
-    hc = (p[L.LEFT_HIP] + p[L.RIGHT_HIP]) / 2
-    sc = (p[L.LEFT_SHOULDER] + p[L.RIGHT_SHOULDER]) / 2
-    up = sc - hc
-    shoulders = p[L.LEFT_SHOULDER] - p[L.RIGHT_SHOULDER]
-    hips = p[L.LEFT_HIP] - p[L.RIGHT_HIP] if ok_hips else shoulders
-    g_hips = frame_rotation(Y, X, up, hips)
-    g_upper = frame_rotation(Y, X, up, shoulders)
-    if g_hips is None or g_upper is None or not ok_hips:
-        return g_hips, 0.0
-    rel = g_hips.T @ g_upper          # a rotation about Y
-    return g_hips, math.atan2(rel[0, 2], rel[0, 0])
+    p = np.asarray(p, dtype=np.float64)
+    d = _landmark_directions(p)
+    second = d[[_N_FRAMES + _HIPS, _N_FRAMES + _SHOULDER_LINE]]
+    if not ok_hips:
+        second[0] = second[1]
+    g = frame_rotations(_FRAME_REST[:2], d[:2], second)
+    g_hips = None if np.isnan(g[0]).any() else g[0]
+    return g_hips, (_twist(g[0], g[1]) if ok_hips else 0.0)
 
 
-def solve_head(p: np.ndarray) -> np.ndarray | None:
-    """Head global rotation from the ear line (+X) and ear centre -> nose (+Z)."""
-    ec = (p[L.LEFT_EAR] + p[L.RIGHT_EAR]) / 2
-    return frame_rotation(X, Z, p[L.LEFT_EAR] - p[L.RIGHT_EAR], p[L.NOSE] - ec)
+def _bend_weights(upper: np.ndarray, lower: np.ndarray, cfg: SolverConfig) -> np.ndarray:
+    """``(N,)`` in [0, 1]: 0 for a straight limb (bend up to ``straight_deg``), 1 from
+    ``bent_deg`` on (0 where the bend is undefined)."""
+    bend = np.nan_to_num(angles_between(upper, lower), nan=cfg.straight_deg)
+    return np.clip((bend - cfg.straight_deg) / (cfg.bent_deg - cfg.straight_deg), 0.0, 1.0)
 
 
-def solve_hand(p: np.ndarray, side: str, sx: float) -> np.ndarray | None:
-    """Hand global rotation: wrist -> mid(index, pinky) along ``sx * X``, pinky -> index
-    (thumb side) towards +Z. side: ``"LEFT"``/``"RIGHT"``."""
-    wrist, index, pinky = p[L[f"{side}_WRIST"]], p[L[f"{side}_INDEX"]], p[L[f"{side}_PINKY"]]
-    return frame_rotation(sx * X, Z, (index + pinky) / 2 - wrist, index - pinky)
+def solve_limbs(upper_dir: np.ndarray, lower_dir: np.ndarray, lower_global: np.ndarray,
+                parent_global: np.ndarray, rest_dir: np.ndarray, rest_bend: np.ndarray, rest_bases: np.ndarray,
+                cfg: SolverConfig) -> np.ndarray:
+    """Global rotations ``(N, 3, 3)`` of upper limb bones (UpperArm, UpperLeg), NaN where
+    undefined.
 
-
-def solve_foot(p: np.ndarray, side: str) -> np.ndarray | None:
-    """Foot global rotation: heel -> foot index along +Z, heel -> ankle towards +Y."""
-    heel = p[L[f"{side}_HEEL"]]
-    return frame_rotation(Z, Y, p[L[f"{side}_FOOT_INDEX"]] - heel, p[L[f"{side}_ANKLE"]] - heel)
-
-
-def solve_limb(upper_dir: np.ndarray, lower_dir: np.ndarray, rest_dir: np.ndarray, rest_bend: np.ndarray,
-               lower_global: np.ndarray | None, parent_global: np.ndarray, cfg: SolverConfig) -> np.ndarray | None:
-    """Global rotation of an upper limb bone (UpperArm, UpperLeg).
-
-    upper_dir, lower_dir: observed directions of the upper and lower bone (rig frame).
-    rest_dir: the upper bone's rest direction; rest_bend: the direction the lower bone bends
-    towards at rest (+Z for elbows, -Z for knees). lower_global: the lower bone's global
-    rotation if known (used when the limb is straight), parent_global: the parent's final
-    global rotation (used when the limb is straight and ``lower_global`` is unknown).
+    upper_dir, lower_dir: ``(N, 3)`` observed directions of the upper and lower bone (rig
+    frame). lower_global: ``(N, 3, 3)`` the lower bone's global rotation (NaN if unknown; used
+    when the limb is straight). parent_global: ``(N, 3, 3)`` the parent's final global rotation
+    (used when the limb is straight and ``lower_global`` is unknown). rest_dir: ``(N, 3)`` the
+    upper bone's rest direction; rest_bend: ``(N, 3)`` the direction the lower bone bends
+    towards at rest (+Z for elbows, -Z for knees); rest_bases: ``bases(rest_dir, rest_bend)``.
+    The second axis is the bend plane for a bent limb, the lower bone's (else the parent's)
+    frame for a straight one, blended in between (:class:`SolverConfig`).
     """
-    d = unit(upper_dir)
-    if d is None:
-        return None
-    bend = perpendicular(lower_dir, d)
-    if lower_global is not None:
-        fallback = perpendicular(lower_global @ rest_bend, d)
-    else:
-        s = swing(parent_global @ rest_dir, d)
-        fallback = perpendicular(s @ parent_global @ rest_bend, d) if s is not None else None
-    w = _bend_weight(upper_dir, lower_dir, cfg) if bend is not None else 0.0
-    if fallback is None:
-        second = bend
-    elif bend is None or w == 0.0:
-        second = fallback
-    else:
-        second = w * bend + (1.0 - w) * fallback
-    if second is None:
-        return None
-    return frame_rotation(rest_dir, rest_bend, d, second)
+    d = units(upper_dir)
+    bend = perpendiculars(lower_dir, d)
+    twist_ref = perpendiculars(_matvecs(lower_global, rest_bend), d)
+    no_lower = ~_valid(lower_global)
+    if no_lower.any():
+        s = swings(_matvecs(parent_global, rest_dir), d)
+        from_parent = perpendiculars(_matvecs(s @ parent_global, rest_bend), d)
+        twist_ref = np.where(no_lower[:, None], from_parent, twist_ref)
+    bend_ok = ~np.isnan(bend).any(axis=1)
+    w = np.where(bend_ok, _bend_weights(upper_dir, lower_dir, cfg), 0.0)[:, None]
+    ref_ok = ~np.isnan(twist_ref).any(axis=1)[:, None]
+    second = np.where(ref_ok, np.where(bend_ok[:, None] & (w != 0.0), w * bend + (1.0 - w) * twist_ref, twist_ref), bend)
+    return frame_rotations(rest_bases, d, second)
 
 
-def _swing_from(parent_global: np.ndarray, rest_dir: np.ndarray, direction: np.ndarray) -> np.ndarray | None:
-    s = swing(rest_dir, parent_global.T @ direction)
-    return None if s is None else parent_global @ s
+def _choose(observed: np.ndarray, use: np.ndarray, parent_global: np.ndarray, fallback: np.ndarray | None,
+            bones: np.ndarray) -> np.ndarray:
+    """Final globals ``(N, 3, 3)`` of ``bones``: ``observed`` where ``use``, else the parent's
+    global times the fallback local rotation (the parent's global without a fallback)."""
+    if use.all():
+        return observed
+    alt = parent_global if fallback is None else parent_global @ fallback[bones]
+    return np.where(use[:, None, None], observed, alt)
 
 
 def solve(
@@ -224,90 +304,90 @@ def solve(
         ``q`` / ``-q`` flips).
     Returns a :class:`BodyPose` in the frame of ``points``: root_position is the hip centre,
     positions and rotations the forward kinematics of the local rotations with ``offsets``.
+
+    The bones are solved group by group, parents first, each group as one stack of
+    ``(N, 3, 3)`` matrices: Hips and spine; Neck and clavicles; Head; upper limbs; lower
+    limbs; hands and feet; toes.
     """
     p = np.asarray(points, dtype=np.float64)
     if p.shape != (NUM_LANDMARKS, 3):
         raise ValueError(f"points must be ({NUM_LANDMARKS}, 3), got {p.shape}")
-    vis = np.ones(NUM_LANDMARKS) if visibility is None else np.asarray(visibility, dtype=np.float64)
+    vis = np.ones(NUM_LANDMARKS) if visibility is None else visibility_or_zero(visibility)
+    offsets = np.asarray(offsets, dtype=np.float64)
     conf = bone_confidence(vis)
     ok = conf >= config.min_visibility
     fb = None if fallback is None else quats_to_matrices(fallback)
-    b = BONE_INDEX
     joints = joints_from_landmarks(p)
+    d = _landmark_directions(p)
+    b = _B
 
-    # Observed globals that need no parent (None when degenerate).
-    hips_visible = bool(min(np.nan_to_num(vis[[L.LEFT_HIP, L.RIGHT_HIP]], nan=0.0)) >= config.min_visibility)
-    g_hips, twist = solve_torso(p, hips_visible)
-    observed: dict[int, np.ndarray | None] = {b["Hips"]: g_hips, b["Head"]: solve_head(p)}
-    for s, S, sx in SIDES:
-        hand = solve_hand(p, S, sx) if ok[b[f"{s}Hand"]] else None
-        observed[b[f"{s}Hand"]] = hand
-        observed[b[f"{s}LowerArm"]] = _aligned_to(hand, sx * X, joints[b[f"{s}Hand"]] - joints[b[f"{s}LowerArm"]])
-        foot = solve_foot(p, S) if ok[b[f"{s}Foot"]] else None
-        observed[b[f"{s}Foot"]] = foot
-        observed[b[f"{s}LowerLeg"]] = _aligned_to(foot, -Y, joints[b[f"{s}Foot"]] - joints[b[f"{s}LowerLeg"]])
+    # Observed globals that need no parent (NaN rows when degenerate or unseen).
+    hips_visible = bool(min(vis[L.LEFT_HIP], vis[L.RIGHT_HIP]) >= config.min_visibility)
+    second = d[_N_FRAMES:2 * _N_FRAMES]
+    if not hips_visible:
+        second[_HIPS] = second[_SHOULDER_LINE]
+    frames = frame_rotations(_FRAME_REST, d[:_N_FRAMES], second)
+    twist = _twist(frames[_HIPS], frames[_SHOULDER_LINE]) if hips_visible else 0.0
+    ends = frames[3:]                                   # hands and feet, limb order
+    ends[~ok[_END]] = np.nan
+    joint_dirs = joints[_END] - joints[_LOWER]           # lower limb bones' directions
+    aligned = swings(_matvecs(ends, _LIMB_REST_DIR), joint_dirs) @ ends   # lower bones: the end's frame swung on
 
-    # Parent-first pass: each bone's final global from its observation or the fallback.
-    glob = np.zeros((NUM_BONES, 3, 3))
-    local = np.zeros((NUM_BONES, 3, 3))
-    pos = np.zeros((NUM_BONES, 3))
+    glob = np.empty((NUM_BONES, 3, 3))
+    eye = np.eye(3)
+    ok_hips = ok[0] and not np.isnan(frames[_HIPS]).any()
+    glob[0] = frames[_HIPS] if ok_hips else (eye if fb is None else fb[0])
+    ry = _ry(twist / 3.0)
+    for i in _SPINE:   # the hip-to-shoulder twist split evenly
+        pg = glob[PARENTS[i]]
+        glob[i] = pg @ ry if ok[i] else (pg if fb is None else pg @ fb[i])
+
+    # Neck and clavicles: the smallest turn from UpperChest onto the observed direction.
+    uc = b["UpperChest"]
+    pg = glob[uc]
+    pos_uc = joints[0]
+    for i in _SPINE:
+        pos_uc = pos_uc + glob[PARENTS[i]] @ offsets[i]
+    dirs = np.concatenate([(joints[b["Head"]] - joints[b["Neck"]])[None],
+                           p[_CLAVICLE_LMS] - (pos_uc + offsets[_SWUNG[1:]] @ pg.T)])
+    observed = pg @ swings(_SWUNG_REST, dirs @ pg)
+    glob[_SWUNG] = _choose(observed, ok[_SWUNG] & _valid(observed), pg, fb, _SWUNG)
+
+    head = b["Head"]
+    ok_head = ok[head] and not np.isnan(frames[_HEAD]).any()
+    glob[head] = frames[_HEAD] if ok_head else glob[PARENTS[head]] @ (eye if fb is None else fb[head])
+
+    pg = glob[_UPPER_PARENT]
+    observed = solve_limbs(d[2 * _N_FRAMES:2 * _N_FRAMES + 4], d[2 * _N_FRAMES + 4:], aligned, pg,
+                           _LIMB_REST_DIR, _LIMB_REST_BEND, _LIMB_REST, config)
+    glob[_UPPER] = _choose(observed, ok[_UPPER] & _valid(observed), pg, fb, _UPPER)
+
+    pg = glob[_UPPER]
+    observed = aligned
+    unaligned = ~_valid(aligned)
+    if unaligned.any():   # no hand / foot frame: the smallest turn from the upper bone
+        swung = pg @ swings(_LIMB_REST_DIR, np.einsum("nji,nj->ni", pg, joint_dirs))
+        observed = np.where(unaligned[:, None, None], swung, aligned)
+    glob[_LOWER] = _choose(observed, ok[_LOWER] & _valid(observed), pg, fb, _LOWER)
+
+    pg = glob[_LOWER]
+    glob[_END] = _choose(ends, ok[_END] & _valid(ends), pg, fb, _END)
+    pg = glob[PARENTS[_TOES]]
+    glob[_TOES] = _choose(pg, ok[_TOES], pg, fb, _TOES)   # toe flexion is not observed
+
+    parent_glob = np.concatenate([glob, eye[None]])[PARENTS]   # PARENTS[0] = -1: identity
+    local = np.swapaxes(parent_glob, 1, 2) @ glob
+    rel = _matvecs(parent_glob, offsets)
+    pos = np.empty((NUM_BONES, 3))
     pos[0] = joints[0]
-    for i in range(NUM_BONES):
-        parent = PARENTS[i]
-        pg = glob[parent] if parent >= 0 else np.eye(3)
-        if parent >= 0:
-            pos[i] = pos[parent] + pg @ offsets[i]
-        g = _observe(i, p, joints, pos, pg, observed, twist, config) if ok[i] else None
-        if g is None:
-            g = pg if fb is None else pg @ fb[i]
-        glob[i] = g
-        local[i] = pg.T @ g
+    for level in _LEVELS:
+        pos[level] = pos[PARENTS[level]] + rel[level]
     quats = matrices_to_quats(np.concatenate([local, glob]))
     return BodyPose(
         local_rotations=continuous(quats[:NUM_BONES], previous),
         root_position=joints[0],
         positions=pos,
-        offsets=np.asarray(offsets, dtype=np.float64),
+        offsets=offsets,
         bone_confidence=conf,
         rotations=quats[NUM_BONES:],
     )
-
-
-_LOWER = frozenset(("LeftLowerArm", "RightLowerArm", "LeftLowerLeg", "RightLowerLeg"))
-
-
-def _observe(i: int, p: np.ndarray, joints: np.ndarray, pos: np.ndarray, pg: np.ndarray,
-             observed: dict, twist: float, cfg: SolverConfig) -> np.ndarray | None:
-    """The global rotation of bone ``i`` from landmarks, given its parent's final global
-    ``pg`` and the FK joint positions ``pos`` of bones up to ``i``."""
-    name = _NAMES[i]
-    if i in observed and name not in _LOWER:
-        return observed[i]
-    if name in ("Spine", "Chest", "UpperChest"):
-        return pg @ _ry(twist / 3.0)
-    if name == "Neck":
-        return _swing_from(pg, Y, joints[BONE_INDEX["Head"]] - joints[BONE_INDEX["Neck"]])
-    if name.endswith("Toes"):
-        return pg
-    side = "Left" if name.startswith("Left") else "Right"
-    sx = 1.0 if side == "Left" else -1.0
-    S = side.upper()
-    part = name[len(side):]
-    if part == "Shoulder":
-        return _swing_from(pg, sx * X, p[L[f"{S}_SHOULDER"]] - pos[i])
-    if part == "UpperArm":
-        return solve_limb(p[L[f"{S}_ELBOW"]] - p[L[f"{S}_SHOULDER"]], p[L[f"{S}_WRIST"]] - p[L[f"{S}_ELBOW"]],
-                          sx * X, Z, observed.get(BONE_INDEX[f"{side}LowerArm"]), pg, cfg)
-    if part == "UpperLeg":
-        return solve_limb(p[L[f"{S}_KNEE"]] - p[L[f"{S}_HIP"]], p[L[f"{S}_ANKLE"]] - p[L[f"{S}_KNEE"]],
-                          -Y, -Z, observed.get(BONE_INDEX[f"{side}LowerLeg"]), pg, cfg)
-    if part in ("LowerArm", "LowerLeg"):
-        if observed.get(i) is not None:
-            return observed[i]
-        rest = sx * X if part == "LowerArm" else -Y
-        child = BONE_INDEX[f"{side}Hand"] if part == "LowerArm" else BONE_INDEX[f"{side}Foot"]
-        return _swing_from(pg, rest, joints[child] - joints[i])
-    return None
-
-
-_NAMES = tuple(BONE_INDEX)
