@@ -9,12 +9,14 @@ segments that were seen (or 1.0 with nothing seen).
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..landmarks import PoseLandmark as L
 from ..skeleton import BONE_INDEX, END_OFFSETS, REST_OFFSETS, markers_from_pose, rest_pose
+from .solver import visibility_or_zero
 
 #: Measured segments, each a distance between two points derived from landmarks (metres):
 #: ``torso`` hip centre to shoulder centre; ``shoulder_half`` / ``hip_half`` half the
@@ -63,6 +65,15 @@ def _pairs() -> dict[str, list[tuple[np.ndarray, np.ndarray, float]]]:
 
 _PAIRS = _pairs()
 
+#: :data:`_PAIRS` flattened, one row per pair: segment names, weights a and b ``(P, 33)``,
+#: factors ``(P,)`` and the landmarks each pair uses ``(P, k)`` (short rows padded by repeats).
+_PAIR_NAMES = [seg for seg, pairs in _PAIRS.items() for _ in pairs]
+_PAIR_A = np.array([a for pairs in _PAIRS.values() for a, _, _ in pairs])
+_PAIR_B = np.array([b for pairs in _PAIRS.values() for _, b, _ in pairs])
+_PAIR_K = np.array([k for pairs in _PAIRS.values() for _, _, k in pairs])
+_used = [tuple(np.flatnonzero((a != 0) | (b != 0))) for a, b in zip(_PAIR_A, _PAIR_B)]
+_PAIR_USES = np.array([u + (u[0],) * (max(map(len, _used)) - len(u)) for u in _used])
+
 
 def segment_samples(points: np.ndarray, visibility: np.ndarray, min_visibility: float = 0.5
                     ) -> dict[str, list[float]]:
@@ -74,17 +85,21 @@ def segment_samples(points: np.ndarray, visibility: np.ndarray, min_visibility: 
     pooled).
     """
     p = np.asarray(points, dtype=np.float64)
-    vis = np.nan_to_num(np.asarray(visibility, dtype=np.float64), nan=0.0)
+    vis = visibility_or_zero(visibility)
+    diff = _PAIR_A @ p - _PAIR_B @ p
+    d = _PAIR_K * np.sqrt(np.einsum("pi,pi->p", diff, diff))
+    keep = (vis[_PAIR_USES].min(axis=1) >= min_visibility) & np.isfinite(d) & (d > 0)
     out: dict[str, list[float]] = {}
-    for seg, pairs in _PAIRS.items():
-        for a, b, k in pairs:
-            used = (a != 0) | (b != 0)
-            if np.any(vis[used] < min_visibility):
-                continue
-            d = k * float(np.linalg.norm(a @ p - b @ p))
-            if np.isfinite(d) and d > 0:
-                out.setdefault(seg, []).append(d)
+    lengths = d.tolist()
+    for j in np.flatnonzero(keep).tolist():
+        out.setdefault(_PAIR_NAMES[j], []).append(lengths[j])
     return out
+
+
+def _median_of_sorted(a: list[float]) -> float:
+    """``np.median`` of a non-empty list already in ascending order (same arithmetic)."""
+    n = len(a)
+    return a[n // 2] if n % 2 else (a[n // 2 - 1] + a[n // 2]) / 2
 
 
 def _rest_segments() -> dict[str, float]:
@@ -96,6 +111,37 @@ def _rest_segments() -> dict[str, float]:
 
 #: Segment lengths of the default skeleton (metres).
 REST_SEGMENTS: dict[str, float] = _rest_segments()
+_REST_SEGMENT_ARRAY = np.array([REST_SEGMENTS[name] for name in SEGMENTS])
+
+
+def _scale_tables() -> tuple[np.ndarray, np.ndarray]:
+    """``(B, 3)`` index tables: which scale multiplies each component of the rest offsets and
+    end offsets, as indices into ``[k[s] for s in SEGMENTS] + [overall, 1.0]``."""
+    seg = {name: i for i, name in enumerate(SEGMENTS)}
+    overall, one = len(SEGMENTS), len(SEGMENTS) + 1
+    off = np.full((len(REST_OFFSETS), 3), one)
+    end = np.full((len(REST_OFFSETS), 3), one)
+    b = BONE_INDEX
+    off[b["Hips"]] = overall
+    for name in ("Spine", "Chest", "UpperChest", "Neck"):
+        off[b[name]] = seg["torso"]
+    off[b["Head"]] = seg["neck"]
+    end[b["Head"]] = overall
+    for s in ("Left", "Right"):
+        off[b[f"{s}Shoulder"]] = (seg["shoulder_half"], seg["torso"], one)
+        off[b[f"{s}UpperArm"]] = seg["shoulder_half"]
+        off[b[f"{s}LowerArm"]] = seg["upper_arm"]
+        off[b[f"{s}Hand"]] = seg["forearm"]
+        end[b[f"{s}Hand"]] = seg["hand"]
+        off[b[f"{s}UpperLeg"]] = seg["hip_half"]
+        off[b[f"{s}LowerLeg"]] = seg["thigh"]
+        off[b[f"{s}Foot"]] = seg["shin"]
+        off[b[f"{s}Toes"]] = seg["foot"]
+        end[b[f"{s}Toes"]] = seg["toe"]
+    return off, end
+
+
+_OFFSET_SCALE, _END_SCALE = _scale_tables()
 
 
 def offsets_from_segments(segments: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
@@ -105,33 +151,13 @@ def offsets_from_segments(segments: dict[str, float]) -> tuple[np.ndarray, np.nd
     take the median scale of the others. Returns ``(offsets (B, 3), ends (B, 3))``, metres,
     rig frame, same directions as :data:`REST_OFFSETS` / :data:`END_OFFSETS`.
     """
-    k = {}
-    for name in SEGMENTS:
-        v = segments.get(name, float("nan"))
-        k[name] = v / REST_SEGMENTS[name] if v is not None and np.isfinite(v) and v > 0 else np.nan
-    known = [v for v in k.values() if np.isfinite(v)]
-    overall = float(np.median(known)) if known else 1.0
-    k = {n: (v if np.isfinite(v) else overall) for n, v in k.items()}
-    off = REST_OFFSETS.copy()
-    end = END_OFFSETS.copy()
-    b = BONE_INDEX
-    off[b["Hips"]] *= overall
-    for name in ("Spine", "Chest", "UpperChest", "Neck"):
-        off[b[name]] *= k["torso"]
-    off[b["Head"]] *= k["neck"]
-    end[b["Head"]] *= overall
-    for s in ("Left", "Right"):
-        off[b[f"{s}Shoulder"]] *= np.array([k["shoulder_half"], k["torso"], 1.0])
-        off[b[f"{s}UpperArm"]] *= k["shoulder_half"]
-        off[b[f"{s}LowerArm"]] *= k["upper_arm"]
-        off[b[f"{s}Hand"]] *= k["forearm"]
-        end[b[f"{s}Hand"]] *= k["hand"]
-        off[b[f"{s}UpperLeg"]] *= k["hip_half"]
-        off[b[f"{s}LowerLeg"]] *= k["thigh"]
-        off[b[f"{s}Foot"]] *= k["shin"]
-        off[b[f"{s}Toes"]] *= k["foot"]
-        end[b[f"{s}Toes"]] *= k["toe"]
-    return off, end
+    v = np.array([segments.get(name, np.nan) for name in SEGMENTS], dtype=np.float64)
+    measured = np.isfinite(v) & (v > 0)
+    k = v / _REST_SEGMENT_ARRAY
+    known = k[measured]
+    overall = _median_of_sorted(sorted(known.tolist())) if known.size else 1.0
+    scales = np.append(np.where(measured, k, overall), (overall, 1.0))
+    return REST_OFFSETS * scales[_OFFSET_SCALE], END_OFFSETS * scales[_END_SCALE]
 
 
 def standing_height(offsets: np.ndarray, ends: np.ndarray) -> float:
@@ -164,7 +190,7 @@ class BoneCalibrator:
 
     def __init__(self, config: CalibrationConfig = CalibrationConfig()) -> None:
         self.config = config
-        self._samples: dict[str, list[float]] = {}
+        self._samples: dict[str, list[float]] = {}   # segment -> lengths so far, ascending
         self._start: float | None = None
         self.frozen = False
         self.offsets, self.ends = REST_OFFSETS.copy(), END_OFFSETS.copy()
@@ -181,7 +207,9 @@ class BoneCalibrator:
             self.frozen = True
             return
         for seg, vals in segment_samples(points, visibility, self.config.min_visibility).items():
-            self._samples.setdefault(seg, []).extend(vals)
-        self.segments = {s: float(np.median(v)) for s, v in self._samples.items()}
+            kept = self._samples.setdefault(seg, [])    # ascending
+            for v in vals:
+                bisect.insort(kept, v)
+        self.segments = {s: _median_of_sorted(v) for s, v in self._samples.items()}
         self.offsets, self.ends = offsets_from_segments(self.segments)
 

@@ -173,31 +173,46 @@ def continuous(q: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
     return q
 
 
+def _quaternion_map() -> tuple[np.ndarray, np.ndarray]:
+    """The linear map behind :func:`matrices_to_quats`: a matrix's 9 entries (row-major) to
+    ``K`` (4 x 4, flattened; row ``i`` is the unnormalised quaternion of branch ``i``) and the
+    branch decision ``[m00, m11, m22, trace]``, plus a constant: ``m9 @ linear + const``."""
+    linear, const = np.zeros((9, 20)), np.zeros(20)
+    w = ((2, 1, 1, 2), (0, 2, 2, 0), (1, 0, 0, 1))              # w_i = m_ab - m_cd
+    for i in range(3):
+        const[5 * i] = 1.0                                      # K_ii = 1 - trace + 2 m_ii
+        for j in range(3):
+            linear[4 * j, 5 * i] += 1.0 if j == i else -1.0
+            if j != i:                                          # K_ij = m_ij + m_ji
+                linear[3 * i + j, 4 * i + j] += 1.0
+                linear[3 * j + i, 4 * i + j] += 1.0
+        ra, ca, rb, cb = w[i]
+        for col in (4 * i + 3, 12 + i):                         # K_i3 = K_3i = w_i
+            linear[3 * ra + ca, col] += 1.0
+            linear[3 * rb + cb, col] -= 1.0
+        linear[4 * i, 15] = 1.0                                 # K_33 = 1 + trace
+        linear[4 * i, 16 + i] = 1.0                             # decision: the diagonal ...
+        linear[4 * i, 19] = 1.0                                 # ... and the trace
+    const[15] = 1.0
+    return linear, const
+
+
+_QUAT_LINEAR, _QUAT_CONST = _quaternion_map()
+
+
 def matrices_to_quats(m: np.ndarray) -> np.ndarray:
     """``(..., 3, 3)`` rotation matrices to ``(..., 4)`` unit quaternions ``(x, y, z, w)``.
 
-    The branch-wise formula of scipy's ``Rotation.from_matrix`` (Markley 2008: build the
-    quaternion from the largest of the diagonal and the trace, then normalise), on the whole
-    stack at once and without scipy's orthogonality check: for rotation matrices the result
-    equals scipy's to float rounding; other matrices are not projected onto a rotation first.
-    NaN matrices give NaN quaternions.
+    The branch-wise formula of scipy's ``Rotation.from_matrix`` (Markley 2008: the quaternion
+    from the largest of the diagonal and the trace, then normalised; same branch, same sign),
+    as one linear map on the whole stack and without scipy's orthogonality check: for
+    rotation matrices the result equals scipy's to float rounding; other matrices are not
+    projected onto a rotation first. NaN matrices give NaN quaternions.
     """
     m = np.asarray(m, dtype=np.float64)
     shape = m.shape[:-2]
-    m = m.reshape(-1, 3, 3)
-    rows = np.arange(len(m))
-    diag = np.einsum("nii->ni", m)
-    trace = m[:, 0, 0] + m[:, 1, 1] + m[:, 2, 2]
-    choice = np.argmax(np.concatenate([diag, trace[:, None]], axis=1), axis=1)
-    i = np.minimum(choice, 2)                       # branch i < 3: q_i from the diagonal
-    w = np.stack([m[:, 2, 1] - m[:, 1, 2], m[:, 0, 2] - m[:, 2, 0], m[:, 1, 0] - m[:, 0, 1]], axis=1)
-    q = np.empty((len(m), 4))
-    q[:, :3] = (m + np.swapaxes(m, 1, 2))[rows, i]  # q_j = m_ji + m_ij
-    q[rows, i] = 1.0 - trace + 2.0 * diag[rows, i]
-    q[:, 3] = w[rows, i]
-    t = choice == 3                                  # branch 3: from the trace
-    q[t, :3] = w[t]
-    q[t, 3] = 1.0 + trace[t]
+    k = m.reshape(-1, 9) @ _QUAT_LINEAR + _QUAT_CONST
+    q = k[:, :16].reshape(-1, 4, 4)[np.arange(len(k)), np.argmax(k[:, 16:], axis=1)]
     q /= np.sqrt(dots(q, q))[:, None]
     return q.reshape(shape + (4,))
 

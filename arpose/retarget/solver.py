@@ -53,7 +53,7 @@ import numpy as np
 from ..landmarks import NUM_LANDMARKS, PoseLandmark as L
 from ..skeleton import BONE_INDEX, MP_TO_RIG, NUM_BONES, PARENTS, REST_OFFSETS, joints_from_landmarks
 from .body import BodyPose
-from .geometry import (angles_between, bases, continuous, frame_rotations, matrices_to_quats, perpendiculars,
+from .geometry import (bases, continuous, cross, dots, frame_rotations, matrices_to_quats, perpendiculars,
                        quats_to_matrices, swings, units)
 
 X = np.array([1.0, 0.0, 0.0])
@@ -175,11 +175,16 @@ _DIRECTIONS = np.concatenate([_FRAME_PRIMARY, _FRAME_SECOND, _UPPER_DIR, _LOWER_
 _N_FRAMES = len(_FRAME_PRIMARY)
 _SPINE = tuple(_B[n] for n in ("Spine", "Chest", "UpperChest"))
 
-#: Bone indices by depth in the tree (the root first): forward kinematics level by level.
-_DEPTH = np.zeros(NUM_BONES, dtype=np.intp)
-for _i in range(1, NUM_BONES):
-    _DEPTH[_i] = _DEPTH[PARENTS[_i]] + 1
-_LEVELS = tuple(np.flatnonzero(_DEPTH == d) for d in range(1, int(_DEPTH.max()) + 1))
+_ROOT = np.array([0])
+
+#: ``(B, B)``: ``_PATHS[i, j] = 1`` for the bones ``j`` on the way from the root (excluded) to
+#: ``i`` (included): forward kinematics is ``root + _PATHS @ (parent_global @ offset)``.
+_PATHS = np.zeros((NUM_BONES, NUM_BONES))
+for _i in range(NUM_BONES):
+    _j = _i
+    while _j > 0:
+        _PATHS[_i, _j] = 1.0
+        _j = PARENTS[_j]
 
 
 def landmark_combinations(weights: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -238,13 +243,6 @@ def solve_torso(p: np.ndarray, ok_hips: bool) -> tuple[np.ndarray | None, float]
     return g_hips, (_twist(g[0], g[1]) if ok_hips else 0.0)
 
 
-def _bend_weights(upper: np.ndarray, lower: np.ndarray, cfg: SolverConfig) -> np.ndarray:
-    """``(N,)`` in [0, 1]: 0 for a straight limb (bend up to ``straight_deg``), 1 from
-    ``bent_deg`` on (0 where the bend is undefined)."""
-    bend = np.nan_to_num(angles_between(upper, lower), nan=cfg.straight_deg)
-    return np.clip((bend - cfg.straight_deg) / (cfg.bent_deg - cfg.straight_deg), 0.0, 1.0)
-
-
 def solve_limbs(upper_dir: np.ndarray, lower_dir: np.ndarray, lower_global: np.ndarray,
                 parent_global: np.ndarray, rest_dir: np.ndarray, rest_bend: np.ndarray, rest_bases: np.ndarray,
                 cfg: SolverConfig) -> np.ndarray:
@@ -260,29 +258,39 @@ def solve_limbs(upper_dir: np.ndarray, lower_dir: np.ndarray, lower_global: np.n
     The second axis is the bend plane for a bent limb, the lower bone's (else the parent's)
     frame for a straight one, blended in between (:class:`SolverConfig`).
     """
-    d = units(upper_dir)
-    bend = perpendiculars(lower_dir, d)
-    twist_ref = perpendiculars(_matvecs(lower_global, rest_bend), d)
+    n = len(upper_dir)
+    u = units(np.concatenate([upper_dir, lower_dir]))
+    d, lower_unit = u[:n], u[n:]
+    perp = perpendiculars(np.concatenate([lower_dir, _matvecs(lower_global, rest_bend)]), np.concatenate([d, d]))
+    bend, twist_ref = perp[:n], perp[n:]
     no_lower = ~_valid(lower_global)
     if no_lower.any():
         s = swings(_matvecs(parent_global, rest_dir), d)
         from_parent = perpendiculars(_matvecs(s @ parent_global, rest_bend), d)
         twist_ref = np.where(no_lower[:, None], from_parent, twist_ref)
+    c = cross(d, lower_unit)
+    bend_deg = np.degrees(np.arctan2(np.sqrt(dots(c, c)), dots(d, lower_unit)))   # 0 = straight
     bend_ok = ~np.isnan(bend).any(axis=1)
-    w = np.where(bend_ok, _bend_weights(upper_dir, lower_dir, cfg), 0.0)[:, None]
+    w = np.clip((bend_deg - cfg.straight_deg) / (cfg.bent_deg - cfg.straight_deg), 0.0, 1.0)
+    w = np.where(bend_ok, w, 0.0)[:, None]
     ref_ok = ~np.isnan(twist_ref).any(axis=1)[:, None]
     second = np.where(ref_ok, np.where(bend_ok[:, None] & (w != 0.0), w * bend + (1.0 - w) * twist_ref, twist_ref), bend)
     return frame_rotations(rest_bases, d, second)
 
 
+def _fallback_globals(parent_global: np.ndarray, fallback: np.ndarray | None, bones: np.ndarray) -> np.ndarray:
+    """``(N, 3, 3)``: the parents' globals times the fallback local rotations of ``bones``
+    (the parents' globals without a fallback)."""
+    return parent_global if fallback is None else parent_global @ quats_to_matrices(fallback[bones])
+
+
 def _choose(observed: np.ndarray, use: np.ndarray, parent_global: np.ndarray, fallback: np.ndarray | None,
             bones: np.ndarray) -> np.ndarray:
-    """Final globals ``(N, 3, 3)`` of ``bones``: ``observed`` where ``use``, else the parent's
-    global times the fallback local rotation (the parent's global without a fallback)."""
+    """Final globals ``(N, 3, 3)`` of ``bones``: ``observed`` where ``use``, else
+    :func:`_fallback_globals` (fallback: ``(B, 4)`` quaternions or ``None``)."""
     if use.all():
         return observed
-    alt = parent_global if fallback is None else parent_global @ fallback[bones]
-    return np.where(use[:, None, None], observed, alt)
+    return np.where(use[:, None, None], observed, _fallback_globals(parent_global, fallback, bones))
 
 
 def solve(
@@ -316,7 +324,7 @@ def solve(
     offsets = np.asarray(offsets, dtype=np.float64)
     conf = bone_confidence(vis)
     ok = conf >= config.min_visibility
-    fb = None if fallback is None else quats_to_matrices(fallback)
+    fb = None if fallback is None else np.asarray(fallback, dtype=np.float64)
     joints = joints_from_landmarks(p)
     d = _landmark_directions(p)
     b = _B
@@ -330,32 +338,34 @@ def solve(
     twist = _twist(frames[_HIPS], frames[_SHOULDER_LINE]) if hips_visible else 0.0
     ends = frames[3:]                                   # hands and feet, limb order
     ends[~ok[_END]] = np.nan
-    joint_dirs = joints[_END] - joints[_LOWER]           # lower limb bones' directions
-    aligned = swings(_matvecs(ends, _LIMB_REST_DIR), joint_dirs) @ ends   # lower bones: the end's frame swung on
 
+    # Hips and spine (the hip-to-shoulder twist split evenly), with the UpperChest's position.
     glob = np.empty((NUM_BONES, 3, 3))
-    eye = np.eye(3)
-    ok_hips = ok[0] and not np.isnan(frames[_HIPS]).any()
-    glob[0] = frames[_HIPS] if ok_hips else (eye if fb is None else fb[0])
+    use = ok[:4].copy()
+    use[0] &= not np.isnan(frames[_HIPS, 0, 0])
+    glob[0] = frames[_HIPS] if use[0] else _fallback_globals(np.eye(3), fb, _ROOT)[0]
     ry = _ry(twist / 3.0)
-    for i in _SPINE:   # the hip-to-shoulder twist split evenly
-        pg = glob[PARENTS[i]]
-        glob[i] = pg @ ry if ok[i] else (pg if fb is None else pg @ fb[i])
-
-    # Neck and clavicles: the smallest turn from UpperChest onto the observed direction.
-    uc = b["UpperChest"]
-    pg = glob[uc]
     pos_uc = joints[0]
     for i in _SPINE:
-        pos_uc = pos_uc + glob[PARENTS[i]] @ offsets[i]
-    dirs = np.concatenate([(joints[b["Head"]] - joints[b["Neck"]])[None],
-                           p[_CLAVICLE_LMS] - (pos_uc + offsets[_SWUNG[1:]] @ pg.T)])
-    observed = pg @ swings(_SWUNG_REST, dirs @ pg)
+        pg = glob[PARENTS[i]]
+        glob[i] = pg @ ry if use[i] else _fallback_globals(pg, fb, np.array([i]))[0]
+        pos_uc = pos_uc + pg @ offsets[i]
+
+    # One stack of swings: lower arms / legs (the hand's / foot's frame turned onto the bone,
+    # no extra twist), then Neck and clavicles (the smallest turn from UpperChest).
+    pg = glob[_SPINE[-1]]
+    joint_dirs = joints[_END] - joints[_LOWER]           # lower limb bones' directions
+    swung_dirs = np.concatenate([(joints[b["Head"]] - joints[b["Neck"]])[None],
+                                 p[_CLAVICLE_LMS] - (pos_uc + offsets[_SWUNG[1:]] @ pg.T)])
+    sw = swings(np.concatenate([_matvecs(ends, _LIMB_REST_DIR), _SWUNG_REST]),
+                np.concatenate([joint_dirs, swung_dirs @ pg]))
+    aligned = sw[:4] @ ends
+    observed = pg @ sw[4:]
     glob[_SWUNG] = _choose(observed, ok[_SWUNG] & _valid(observed), pg, fb, _SWUNG)
 
     head = b["Head"]
-    ok_head = ok[head] and not np.isnan(frames[_HEAD]).any()
-    glob[head] = frames[_HEAD] if ok_head else glob[PARENTS[head]] @ (eye if fb is None else fb[head])
+    use_head = ok[head] and not np.isnan(frames[_HEAD, 0, 0])
+    glob[head] = frames[_HEAD] if use_head else _fallback_globals(glob[PARENTS[head]], fb, np.array([head]))[0]
 
     pg = glob[_UPPER_PARENT]
     observed = solve_limbs(d[2 * _N_FRAMES:2 * _N_FRAMES + 4], d[2 * _N_FRAMES + 4:], aligned, pg,
@@ -375,13 +385,9 @@ def solve(
     pg = glob[PARENTS[_TOES]]
     glob[_TOES] = _choose(pg, ok[_TOES], pg, fb, _TOES)   # toe flexion is not observed
 
-    parent_glob = np.concatenate([glob, eye[None]])[PARENTS]   # PARENTS[0] = -1: identity
+    parent_glob = np.concatenate([glob, np.eye(3)[None]])[PARENTS]   # PARENTS[0] = -1: identity
     local = np.swapaxes(parent_glob, 1, 2) @ glob
-    rel = _matvecs(parent_glob, offsets)
-    pos = np.empty((NUM_BONES, 3))
-    pos[0] = joints[0]
-    for level in _LEVELS:
-        pos[level] = pos[PARENTS[level]] + rel[level]
+    pos = joints[0] + _PATHS @ _matvecs(parent_glob, offsets)
     quats = matrices_to_quats(np.concatenate([local, glob]))
     return BodyPose(
         local_rotations=continuous(quats[:NUM_BONES], previous),
