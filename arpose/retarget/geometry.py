@@ -217,26 +217,53 @@ def matrices_to_quats(m: np.ndarray) -> np.ndarray:
     return q.reshape(shape + (4,))
 
 
+def _product_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Quaternion algebra as constant tensors, for ``(x, y, z, w)``:
+    ``HAMILTON[i, j, k]``: ``(a * b)_i = sum HAMILTON[i, j, k] a_j b_k``;
+    ``ROTATION[r, c, k, l]``: the matrix of a unit ``q`` is ``sum ROTATION[r, c, k, l] q_k q_l``."""
+    x, y, z, w = range(4)
+    ham = np.zeros((4, 4, 4))
+    for i, terms in enumerate((
+        ((w, x, 1), (x, w, 1), (y, z, 1), (z, y, -1)),
+        ((w, y, 1), (x, z, -1), (y, w, 1), (z, x, 1)),
+        ((w, z, 1), (x, y, 1), (y, x, -1), (z, w, 1)),
+        ((w, w, 1), (x, x, -1), (y, y, -1), (z, z, -1)),
+    )):
+        for j, k, sign in terms:
+            ham[i, j, k] = sign
+    rot = np.zeros((3, 3, 4, 4))
+    for r, c, terms in (
+        (0, 0, ((x, x, 1), (y, y, -1), (z, z, -1), (w, w, 1))), (1, 1, ((x, x, -1), (y, y, 1), (z, z, -1), (w, w, 1))),
+        (2, 2, ((x, x, -1), (y, y, -1), (z, z, 1), (w, w, 1))),
+        (0, 1, ((x, y, 2), (z, w, -2))), (1, 0, ((x, y, 2), (z, w, 2))),
+        (0, 2, ((x, z, 2), (y, w, 2))), (2, 0, ((x, z, 2), (y, w, -2))),
+        (1, 2, ((y, z, 2), (x, w, -2))), (2, 1, ((y, z, 2), (x, w, 2))),
+    ):
+        for k, l, v in terms:
+            rot[r, c, k, l] = v
+    return ham, rot
+
+
+HAMILTON, _ROTATION = _product_tables()
+_ROTATION_16 = _ROTATION.reshape(9, 16).T     # (q_k q_l flattened) @ _ROTATION_16 = matrix (9)
+
+
 def quats_to_matrices(q: np.ndarray) -> np.ndarray:
-    """``(..., 4)`` quaternions ``(x, y, z, w)`` to ``(..., 3, 3)`` rotation matrices."""
+    """``(..., 4)`` quaternions ``(x, y, z, w)`` (any length: divided by ``|q|^2``) to
+    ``(..., 3, 3)`` rotation matrices (the formula of scipy's ``Rotation.from_quat(q).as_matrix()``,
+    as one matrix product on the outer products ``q q^T``). Zero or NaN quaternions give NaN
+    matrices."""
     q = np.asarray(q, dtype=np.float64)
-    return Rotation.from_quat(q.reshape(-1, 4)).as_matrix().reshape(q.shape[:-1] + (3, 3))
+    n2 = dots(q, q)
+    outer = (q[..., :, None] * q[..., None, :]).reshape(q.shape[:-1] + (16,))
+    return (outer @ _ROTATION_16 / np.where(n2 > 0, n2, np.nan)[..., None]).reshape(q.shape[:-1] + (3, 3))
 
 
 def quat_multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Hamilton product ``a * b`` of quaternions ``(..., 4)`` ``(x, y, z, w)`` (broadcasts):
     the rotation ``b`` then ``a``, as scipy's ``Rotation(a) * Rotation(b)`` without its
     per-call overhead."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    ax, ay, az, aw = np.moveaxis(a, -1, 0)
-    bx, by, bz, bw = np.moveaxis(b, -1, 0)
-    return np.stack([
-        aw * bx + ax * bw + ay * bz - az * by,
-        aw * by - ax * bz + ay * bw + az * bx,
-        aw * bz + ax * by - ay * bx + az * bw,
-        aw * bw - ax * bx - ay * by - az * bz,
-    ], axis=-1)
+    return np.einsum("ijk,...j,...k->...i", HAMILTON, np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
 
 
 def geodesic_degrees(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:

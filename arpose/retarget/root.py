@@ -13,6 +13,7 @@ away) and only as good as the field of view given (``--fov``).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,7 @@ import numpy as np
 from .._cv import cv2
 from ..landmarks import NUM_LANDMARKS
 from ..types import Camera
+from .solver import visibility_or_zero
 
 
 @dataclass(frozen=True)
@@ -84,9 +86,10 @@ def fit_root_pose(
     px = np.asarray(pixels, dtype=np.float64)
     if w.shape != (NUM_LANDMARKS, 3) or px.shape != (NUM_LANDMARKS, 2):
         raise ValueError(f"world must be (33, 3) and pixels (33, 2), got {w.shape} and {px.shape}")
-    vis = np.nan_to_num(np.asarray(visibility, dtype=np.float64), nan=0.0)
-    use = (vis >= config.min_visibility) & np.all(np.isfinite(w), axis=1) & np.all(np.isfinite(px), axis=1)
-    if int(use.sum()) < config.min_points:
+    vis = visibility_or_zero(visibility)
+    use = (vis >= config.min_visibility) & np.isfinite(w).all(axis=1) & np.isfinite(px).all(axis=1)
+    n = int(np.count_nonzero(use))
+    if n < config.min_points:
         return None
     obj, img = w[use], px[use]
     if guess is not None and np.all(np.isfinite(guess.translation)):
@@ -110,8 +113,8 @@ def fit_root_pose(
         rot, tvec = np.eye(3), t0.reshape(3, 1)
     t = tvec.reshape(3)
     cam = obj @ rot.T + t
-    if not np.all(np.isfinite(t)) or np.any(cam[:, 2] <= 0):
+    if not np.isfinite(t).all() or (cam[:, 2] <= 0).any():
         return None
     err = camera.project(cam) - img
-    rms = float(np.sqrt(np.mean(np.sum(err**2, axis=1))))
-    return RootFit(rotation=rot, translation=t, rms_px=rms, points=int(use.sum()))
+    rms = math.sqrt(float(np.einsum("ij,ij->", err, err)) / n)
+    return RootFit(rotation=rot, translation=t, rms_px=rms, points=n)

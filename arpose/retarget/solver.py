@@ -173,6 +173,8 @@ _CLAVICLE_LMS = np.array([L.LEFT_SHOULDER, L.RIGHT_SHOULDER])
 #: Every landmark direction of a frame as one matrix product: ``_DIRECTIONS @ points``.
 _DIRECTIONS = np.concatenate([_FRAME_PRIMARY, _FRAME_SECOND, _UPPER_DIR, _LOWER_DIR])
 _N_FRAMES = len(_FRAME_PRIMARY)
+#: Torso only: up (hip centre -> shoulder centre), hip line, shoulder line.
+_TORSO_DIRECTIONS = np.array([_FRAME_PRIMARY[_HIPS], _FRAME_SECOND[_HIPS], _FRAME_SECOND[_SHOULDER_LINE]])
 _SPINE = tuple(_B[n] for n in ("Spine", "Chest", "UpperChest"))
 
 _ROOT = np.array([0])
@@ -233,12 +235,8 @@ def solve_torso(p: np.ndarray, ok_hips: bool) -> tuple[np.ndarray | None, float]
     p: ``(33, 3)`` rig-frame landmarks. ok_hips: whether the hips are visible; without them
     the shoulder line gives the Hips' second axis and the twist is 0.
     """
-    p = np.asarray(p, dtype=np.float64)
-    d = _landmark_directions(p)
-    second = d[[_N_FRAMES + _HIPS, _N_FRAMES + _SHOULDER_LINE]]
-    if not ok_hips:
-        second[0] = second[1]
-    g = frame_rotations(_FRAME_REST[:2], d[:2], second)
+    d = landmark_combinations(_TORSO_DIRECTIONS, np.asarray(p, dtype=np.float64))
+    g = frame_rotations(_FRAME_REST[:2], d[[0, 0]], d[[1, 2]] if ok_hips else d[[2, 2]])
     g_hips = None if np.isnan(g[0]).any() else g[0]
     return g_hips, (_twist(g[0], g[1]) if ok_hips else 0.0)
 

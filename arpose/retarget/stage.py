@@ -31,6 +31,11 @@ from .grounding import FootGrounder, GroundingConfig, GroundingStats
 from .root import RootFit, RootFitConfig, fit_root_pose
 from .solver import SolverConfig, mp_world_to_rig, solve
 
+_REST_QUATS = np.tile(IDENTITY_QUAT, (NUM_BONES, 1))
+_MP_TO_RIG_DIAG = np.diag(MP_TO_RIG).copy()
+_MP_TO_RIG_SIGNS = np.outer(_MP_TO_RIG_DIAG, _MP_TO_RIG_DIAG)
+assert np.array_equal(MP_TO_RIG, np.diag(_MP_TO_RIG_DIAG))   # the sign shortcuts above need a diagonal
+
 
 @dataclass(frozen=True)
 class RetargetConfig:
@@ -80,7 +85,7 @@ class Retargeter:
         vis = np.asarray(person.landmarks[:, VISIBILITY], dtype=np.float64)
         self.calibrator.update(points, vis, timestamp)
 
-        fallback = np.tile(IDENTITY_QUAT, (NUM_BONES, 1))
+        fallback = _REST_QUATS.copy()
         if self._prev_solved is not None:
             hold = (timestamp - self._last_seen) <= cfg.hold_seconds
             fallback[hold] = self._prev_solved[hold]
@@ -113,23 +118,24 @@ class Retargeter:
             z, self._depth_state = one_euro_step(self._depth_state, t_cam[2:], timestamp, self.config.depth_smoothing)
             t_cam = t_cam * (z[0] / t_cam[2])   # along the viewing ray: same pixel, smoothed depth
             self._fit = replace(self._fit, translation=t_cam)
-        r_rig = MP_TO_RIG @ self._fit.rotation @ MP_TO_RIG
-        t_rig = MP_TO_RIG @ t_cam
+        r_rig = self._fit.rotation * _MP_TO_RIG_SIGNS     # MP_TO_RIG @ R @ MP_TO_RIG (a diagonal of signs)
+        t_rig = t_cam * _MP_TO_RIG_DIAG                      # MP_TO_RIG @ t
         rr = matrices_to_quats(r_rig)
+        turned = quat_multiply(rr, np.concatenate([body.local_rotations[:1], body.rotations]))
         local = body.local_rotations.copy()
-        local[0] = quat_multiply(rr, local[0])
+        local[0] = turned[0]
         local = continuous(local, self._prev_local)
-        glob = quat_multiply(rr, body.rotations)
-        k = 1.0
+        root, positions, offsets = r_rig @ body.root_position + t_rig, body.positions @ r_rig.T + t_rig, body.offsets
         if self.config.subject_height is not None:   # scale about the camera: same pixels
             k = self.config.subject_height / standing_height(body.offsets, self.calibrator.ends)
+            root, positions, offsets = k * root, k * positions, k * offsets
         return replace(
             body,
             local_rotations=local,
-            root_position=k * (r_rig @ body.root_position + t_rig),
-            positions=k * (body.positions @ r_rig.T + t_rig),
-            offsets=k * body.offsets,
-            rotations=glob,
+            root_position=root,
+            positions=positions,
+            offsets=offsets,
+            rotations=turned[1:],
             reprojection_error_px=rms,
         )
 
