@@ -23,6 +23,7 @@ spine_twist         shoulder line turned against the hip line about the trunk,  
 from __future__ import annotations
 
 import csv
+import math
 import os
 
 import numpy as np
@@ -30,8 +31,8 @@ import numpy as np
 from ..landmarks import PoseLandmark as L
 from ..record.video import check_writable
 from ..types import PoseFrame
-from .geometry import angles_between
-from .solver import landmark_combinations, solve_torso, visibility_or_zero
+from .geometry import cross, dots, perpendiculars, units
+from .solver import landmark_combinations, visibility_or_zero
 
 #: Column order of :func:`joint_angles` results and the angles CSV.
 ANGLE_NAMES: tuple[str, ...] = (
@@ -66,7 +67,9 @@ def _angle_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 _FIRST, _SECOND, _SEEN = _angle_table()
-_VECTORS = np.concatenate([_FIRST, _SECOND])
+#: Every vector of a pose as landmark weights: the first and second vectors of the angles,
+#: then the hip line and the shoulder line (right -> left) for the twist.
+_VECTORS = np.concatenate([_FIRST, _SECOND, [_EYE[L.LEFT_HIP] - _EYE[L.RIGHT_HIP], _EYE[L.LEFT_SHOULDER] - _EYE[L.RIGHT_SHOULDER]]])
 
 
 def joint_angles(points: np.ndarray, visibility: np.ndarray | None = None, min_visibility: float = 0.5,
@@ -80,12 +83,26 @@ def joint_angles(points: np.ndarray, visibility: np.ndarray | None = None, min_v
     p = np.asarray(points, dtype=np.float64)
     vis = np.ones(len(p)) if visibility is None else visibility_or_zero(visibility)
     v = landmark_combinations(_VECTORS, p)
-    first, second = v[:9], v[9:]
-    second[8] = up                                   # spine_bend: trunk against the vertical
+    v[17] = up                                       # spine_bend: trunk against the vertical
+    u = units(v[:18])
+    first, second = u[:9], u[9:]
+    c = cross(first, second)
     seen = vis[_SEEN].min(axis=1) >= min_visibility
-    deg = np.where(seen, angles_between(first, second), np.nan)
-    twist = float(np.degrees(solve_torso(p, True)[1])) if seen[8] else float("nan")
+    deg = np.where(seen, np.degrees(np.arctan2(np.sqrt(dots(c, c)), dots(first, second))), np.nan)
+    twist = math.degrees(_twist(first[8], v[18:])) if seen[8] else float("nan")
     return dict(zip(ANGLE_NAMES, deg.tolist() + [twist]))
+
+
+def _twist(up: np.ndarray, lines: np.ndarray) -> float:
+    """Hip-to-shoulder twist (radians) about the unit trunk direction ``up`` ``(3,)`` between
+    ``lines`` ``(2, 3)`` = (hip line, shoulder line), both right -> left, positive turning the
+    shoulders towards the subject's left; 0 if degenerate. The twist of
+    :func:`~arpose.retarget.solver.solve_torso` in closed form: its frames' first columns are the
+    lines made perpendicular to ``up`` (``s_h``, ``s_u``), their third columns ``-(up x s)``, so
+    ``atan2(-s_h . (up x s_u), s_h . s_u)``."""
+    s_h, s_u = perpendiculars(lines, up)
+    cos, sin = float(s_h @ s_u), -float(s_h @ cross(up, s_u))
+    return math.atan2(sin, cos) if math.isfinite(cos) and math.isfinite(sin) else 0.0
 
 
 ANGLES_CSV_COLUMNS: tuple[str, ...] = ("frame", "time_s", "person") + ANGLE_NAMES

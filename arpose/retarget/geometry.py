@@ -82,7 +82,9 @@ def bases(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
     (Gram-Schmidt; ``(..., 3)`` inputs). NaN where a pair is degenerate."""
     p = units(primary)
     s = perpendiculars(secondary, p)
-    return np.stack([p, s, cross(p, s)], axis=-1)
+    out = np.empty(p.shape + (3,))
+    out[..., 0], out[..., 1], out[..., 2] = p, s, cross(p, s)
+    return out
 
 
 def frame_rotations(rest_bases: np.ndarray, primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
@@ -168,8 +170,7 @@ def continuous(q: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
     q = np.array(q, dtype=np.float64, copy=True)
     if reference is None:
         return q
-    d = np.sum(q * np.asarray(reference, dtype=np.float64), axis=-1)
-    q[d < 0] *= -1.0      # NaN compares False: left as is
+    q[dots(q, np.asarray(reference, dtype=np.float64)) < 0] *= -1.0      # NaN compares False: left as is
     return q
 
 

@@ -139,7 +139,7 @@ class FootGrounder:
             dt = float("nan")
         soles = sole_points(body, global_rotations)
         low = soles[:, :, 1].min(axis=1)                        # (2,) lowest sole point per foot
-        centre = soles.mean(axis=1)                              # (2, 3)
+        centre = (soles[:, 0] + soles[:, 1]) / 2                 # (2, 3)
         conf = np.asarray(body.bone_confidence)
         seen = np.minimum(conf[list(_FOOT_BONES)], conf[_SHIN_BONES]) >= cfg.min_confidence
         if seen.any():
@@ -188,7 +188,7 @@ class FootGrounder:
             if math.isfinite(dt):   # anchors slowly follow the measurement: no unbounded drift
                 k = 1.0 - math.exp(-dt / cfg.anchor_follow)
                 self._anchor[planted, ::2] += k * (centre[planted, ::2] - self._anchor[planted, ::2])
-            target_xz = (self._anchor[planted, ::2] - centre[planted, ::2]).mean(axis=0)
+            target_xz = (self._anchor[planted, ::2] - centre[planted, ::2]).sum(axis=0) / len(planted)   # the mean
             target_y = self.floor - min(float(low[f]) for f in planted)
             ky = 1.0 - math.exp(-dt / cfg.vertical_smoothing) if math.isfinite(dt) else 1.0
             self._offset[::2] = target_xz

@@ -115,6 +115,6 @@ def fit_root_pose(
     cam = obj @ rot.T + t
     if not np.isfinite(t).all() or (cam[:, 2] <= 0).any():
         return None
-    err = camera.project(cam) - img
+    err = cam[:, :2] * (camera.fx, camera.fy) / cam[:, 2:] + (camera.cx, camera.cy) - img   # Camera.project - img
     rms = math.sqrt(float(np.einsum("ij,ij->", err, err)) / n)
     return RootFit(rotation=rot, translation=t, rms_px=rms, points=n)
