@@ -79,11 +79,16 @@ def perpendiculars(v: np.ndarray, axis: np.ndarray) -> np.ndarray:
 def bases(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
     """``(..., 3, 3)`` orthonormal right-handed bases, columns ``[p, s', p x s']`` with ``p``
     the unit ``primary`` and ``s'`` the unit part of ``secondary`` orthogonal to it
-    (Gram-Schmidt; ``(..., 3)`` inputs). NaN where a pair is degenerate."""
+    (Gram-Schmidt; ``(..., 3)`` inputs). NaN where a pair is degenerate.
+
+    With ``c = p x secondary``, ``c x p`` is the part of ``secondary`` orthogonal to ``p`` and
+    both have the length ``|c|``: one length normalises ``s'`` and ``p x s'``."""
     p = units(primary)
-    s = perpendiculars(secondary, p)
+    c = cross(p, secondary)
+    n = np.sqrt(dots(c, c))
     out = np.empty(p.shape + (3,))
-    out[..., 0], out[..., 1], out[..., 2] = p, s, cross(p, s)
+    out[..., 0], out[..., 1], out[..., 2] = p, cross(c, p), c
+    out[..., 1:] /= np.where(n >= EPS, n, np.nan)[..., None, None]     # degenerate: NaN quietly
     return out
 
 
@@ -108,19 +113,22 @@ def swings(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``(..., 3, 3)`` the smallest rotations taking directions ``a`` to directions ``b``
     (``(..., 3)``): the axis is ``a x b``, so there is no twist about ``a``. Opposite
     directions: a 180 degree turn about an axis perpendicular to ``a``. NaN where either is
-    degenerate."""
+    degenerate.
+
+    Rodrigues' formula with ``v = a x b`` (unit ``a``, ``b``): ``sin = |v|``, ``cos = a . b``,
+    so ``R = I + [v]x + (1 - cos) / |v|^2 [v]x^2`` without trigonometry."""
     ua, ub = units(a), units(b)
-    c = cross(ua, ub)
-    s = np.sqrt(dots(c, c))
+    v = cross(ua, ub)
+    s2 = dots(v, v)
     d = dots(ua, ub)
-    angle = np.arctan2(s, d)
-    small = s < 1e-12
-    axis = c / np.where(small, np.nan, s)[..., None]
-    if np.any(small):   # (anti)parallel: no axis from a x b
+    small = s2 < 1e-24                       # |v| < 1e-12: (anti)parallel, no axis from a x b
+    k = np.einsum("ijk,...j->...ik", LEVI_CIVITA, v)      # k @ x = v x x
+    r = np.eye(3) + k + ((1.0 - d) / np.where(small, np.nan, s2))[..., None, None] * (k @ k)
+    if np.any(small):
         helper = np.where((np.abs(ua[..., 0]) < 0.9)[..., None], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0])
-        axis = np.where(small[..., None], units(cross(ua, helper)), axis)
-        angle = np.where(small, np.where(d > 0, 0.0, math.pi), angle)
-    return axis_angle_matrices(axis, angle)
+        turn = axis_angle_matrices(units(cross(ua, helper)), np.where(d > 0, 0.0, math.pi))
+        r = np.where(small[..., None, None], turn, r)
+    return r
 
 
 def angles_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
