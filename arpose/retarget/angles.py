@@ -31,7 +31,7 @@ import numpy as np
 from ..landmarks import PoseLandmark as L
 from ..record.video import check_writable
 from ..types import PoseFrame
-from .geometry import cross, dots, perpendiculars, units
+from .geometry import EPS, cross, dots, units
 from .solver import landmark_combinations, visibility_or_zero
 
 #: Column order of :func:`joint_angles` results and the angles CSV.
@@ -99,9 +99,19 @@ def _twist(up: np.ndarray, lines: np.ndarray) -> float:
     shoulders towards the subject's left; 0 if degenerate. The twist of
     :func:`~arpose.retarget.solver.solve_torso` in closed form: its frames' first columns are the
     lines made perpendicular to ``up`` (``s_h``, ``s_u``), their third columns ``-(up x s)``, so
-    ``atan2(-s_h . (up x s_u), s_h . s_u)``."""
-    s_h, s_u = perpendiculars(lines, up)
-    cos, sin = float(s_h @ s_u), -float(s_h @ cross(up, s_u))
+    ``atan2(-s_h . (up x s_u), s_h . s_u)`` (plain floats: six 3-vectors)."""
+    ux, uy, uz = up.tolist()
+    perp = []
+    for x, y, z in lines.tolist():
+        k = x * ux + y * uy + z * uz
+        x, y, z = x - k * ux, y - k * uy, z - k * uz
+        n = math.sqrt(x * x + y * y + z * z)
+        if not n >= EPS:            # parallel to the trunk, or NaN
+            return 0.0
+        perp.append((x / n, y / n, z / n))
+    (hx, hy, hz), (sx, sy, sz) = perp
+    cos = hx * sx + hy * sy + hz * sz
+    sin = -(hx * (uy * sz - uz * sy) + hy * (uz * sx - ux * sz) + hz * (ux * sy - uy * sx))
     return math.atan2(sin, cos) if math.isfinite(cos) and math.isfinite(sin) else 0.0
 
 
