@@ -176,6 +176,7 @@ _N_FRAMES = len(_FRAME_PRIMARY)
 #: Torso only: up (hip centre -> shoulder centre), hip line, shoulder line.
 _TORSO_DIRECTIONS = np.array([_FRAME_PRIMARY[_HIPS], _FRAME_SECOND[_HIPS], _FRAME_SECOND[_SHOULDER_LINE]])
 _SPINE = tuple(_B[n] for n in ("Spine", "Chest", "UpperChest"))
+assert _SPINE == (1, 2, 3) and tuple(PARENTS[list(_SPINE)]) == (0, 1, 2)   # a chain from the Hips
 
 _ROOT = np.array([0])
 
@@ -282,13 +283,21 @@ def _fallback_globals(parent_global: np.ndarray, fallback: np.ndarray | None, bo
     return parent_global if fallback is None else parent_global @ quats_to_matrices(fallback[bones])
 
 
-def _choose(observed: np.ndarray, use: np.ndarray, parent_global: np.ndarray, fallback: np.ndarray | None,
-            bones: np.ndarray) -> np.ndarray:
-    """Final globals ``(N, 3, 3)`` of ``bones``: ``observed`` where ``use``, else
+def _choose(observed: np.ndarray, ok: np.ndarray, all_ok: bool, parent_global: np.ndarray,
+            fallback: np.ndarray | None, bones: np.ndarray) -> np.ndarray:
+    """Final globals ``(N, 3, 3)`` of ``bones``: ``observed`` (NaN where undefined) where the
+    bone is seen (``ok``: ``(B,)``; ``all_ok``: ``ok.all()``) and defined, else
     :func:`_fallback_globals` (fallback: ``(B, 4)`` quaternions or ``None``)."""
-    if use.all():
+    if all_ok and not np.isnan(observed).any():
         return observed
+    use = ok[bones] & _valid(observed)
     return np.where(use[:, None, None], observed, _fallback_globals(parent_global, fallback, bones))
+
+
+def _spine_turns(twist: float) -> np.ndarray:
+    """``(3, 3, 3)``: turns about Y by 1/3, 2/3 and all of ``twist`` (radians): the spine
+    bones' globals relative to the Hips when each takes a third of the twist."""
+    return np.array([_ry(k * twist / 3.0) for k in (1, 2, 3)])
 
 
 def solve(
@@ -322,6 +331,7 @@ def solve(
     offsets = np.asarray(offsets, dtype=np.float64)
     conf = bone_confidence(vis)
     ok = conf >= config.min_visibility
+    all_ok = bool(ok.all())
     fb = None if fallback is None else np.asarray(fallback, dtype=np.float64)
     joints = joints_from_landmarks(p)
     d = _landmark_directions(p)
@@ -342,12 +352,14 @@ def solve(
     use = ok[:4].copy()
     use[0] &= not np.isnan(frames[_HIPS, 0, 0])
     glob[0] = frames[_HIPS] if use[0] else _fallback_globals(np.eye(3), fb, _ROOT)[0]
-    ry = _ry(twist / 3.0)
-    pos_uc = joints[0]
-    for i in _SPINE:
-        pg = glob[PARENTS[i]]
-        glob[i] = pg @ ry if use[i] else _fallback_globals(pg, fb, np.array([i]))[0]
-        pos_uc = pos_uc + pg @ offsets[i]
+    if use[1:].all():   # the usual case: the three spine bones in one product
+        glob[1:4] = glob[0] @ _spine_turns(twist)
+    else:
+        ry = _ry(twist / 3.0)
+        for i in _SPINE:
+            pg = glob[PARENTS[i]]
+            glob[i] = pg @ ry if use[i] else _fallback_globals(pg, fb, np.array([i]))[0]
+    pos_uc = joints[0] + _matvecs(glob[:3], offsets[1:4]).sum(axis=0)
 
     # One stack of swings: lower arms / legs (the hand's / foot's frame turned onto the bone,
     # no extra twist), then Neck and clavicles (the smallest turn from UpperChest).
@@ -359,7 +371,7 @@ def solve(
                 np.concatenate([joint_dirs, swung_dirs @ pg]))
     aligned = sw[:4] @ ends
     observed = pg @ sw[4:]
-    glob[_SWUNG] = _choose(observed, ok[_SWUNG] & _valid(observed), pg, fb, _SWUNG)
+    glob[_SWUNG] = _choose(observed, ok, all_ok, pg, fb, _SWUNG)
 
     head = b["Head"]
     use_head = ok[head] and not np.isnan(frames[_HEAD, 0, 0])
@@ -368,7 +380,7 @@ def solve(
     pg = glob[_UPPER_PARENT]
     observed = solve_limbs(d[2 * _N_FRAMES:2 * _N_FRAMES + 4], d[2 * _N_FRAMES + 4:], aligned, pg,
                            _LIMB_REST_DIR, _LIMB_REST_BEND, _LIMB_REST, config)
-    glob[_UPPER] = _choose(observed, ok[_UPPER] & _valid(observed), pg, fb, _UPPER)
+    glob[_UPPER] = _choose(observed, ok, all_ok, pg, fb, _UPPER)
 
     pg = glob[_UPPER]
     observed = aligned
@@ -376,12 +388,12 @@ def solve(
     if unaligned.any():   # no hand / foot frame: the smallest turn from the upper bone
         swung = pg @ swings(_LIMB_REST_DIR, np.einsum("nji,nj->ni", pg, joint_dirs))
         observed = np.where(unaligned[:, None, None], swung, aligned)
-    glob[_LOWER] = _choose(observed, ok[_LOWER] & _valid(observed), pg, fb, _LOWER)
+    glob[_LOWER] = _choose(observed, ok, all_ok, pg, fb, _LOWER)
 
     pg = glob[_LOWER]
-    glob[_END] = _choose(ends, ok[_END] & _valid(ends), pg, fb, _END)
+    glob[_END] = _choose(ends, ok, all_ok, pg, fb, _END)
     pg = glob[PARENTS[_TOES]]
-    glob[_TOES] = _choose(pg, ok[_TOES], pg, fb, _TOES)   # toe flexion is not observed
+    glob[_TOES] = _choose(pg, ok, all_ok, pg, fb, _TOES)   # toe flexion is not observed
 
     parent_glob = np.concatenate([glob, np.eye(3)[None]])[PARENTS]   # PARENTS[0] = -1: identity
     local = np.swapaxes(parent_glob, 1, 2) @ glob
