@@ -83,7 +83,11 @@ def bases(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
 
     With ``c = p x secondary``, ``c x p`` is the part of ``secondary`` orthogonal to ``p`` and
     both have the length ``|c|``: one length normalises ``s'`` and ``p x s'``."""
-    p = units(primary)
+    return unit_bases(units(primary), secondary)
+
+
+def unit_bases(p: np.ndarray, secondary: np.ndarray) -> np.ndarray:
+    """:func:`bases` for primaries ``p`` that are unit vectors already (or NaN)."""
     c = cross(p, secondary)
     n = np.sqrt(dots(c, c))
     out = np.empty(p.shape + (3,))
@@ -117,7 +121,11 @@ def swings(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
     Rodrigues' formula with ``v = a x b`` (unit ``a``, ``b``): ``sin = |v|``, ``cos = a . b``,
     so ``R = I + [v]x + (1 - cos) / |v|^2 [v]x^2`` without trigonometry."""
-    ua, ub = units(a), units(b)
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape == b.shape:
+        ua, ub = units(np.stack([a, b]))     # one call for both
+    else:
+        ua, ub = units(a), units(b)
     v = cross(ua, ub)
     s2 = dots(v, v)
     d = dots(ua, ub)

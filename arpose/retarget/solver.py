@@ -53,7 +53,7 @@ import numpy as np
 from ..landmarks import NUM_LANDMARKS, PoseLandmark as L
 from ..skeleton import BONE_INDEX, MP_TO_RIG, NUM_BONES, PARENTS, REST_OFFSETS, joints_from_landmarks
 from .body import BodyPose
-from .geometry import (bases, continuous, cross, dots, frame_rotations, matrices_to_quats, perpendiculars,
+from .geometry import (unit_bases, bases, continuous, cross, dots, frame_rotations, matrices_to_quats, perpendiculars,
                        quats_to_matrices, swings, units)
 
 X = np.array([1.0, 0.0, 0.0])
@@ -274,7 +274,7 @@ def solve_limbs(upper_dir: np.ndarray, lower_dir: np.ndarray, lower_global: np.n
     w = np.where(bend_ok, w, 0.0)[:, None]
     ref_ok = ~np.isnan(twist_ref).any(axis=1)[:, None]
     second = np.where(ref_ok, np.where(bend_ok[:, None] & (w != 0.0), w * bend + (1.0 - w) * twist_ref, twist_ref), bend)
-    return frame_rotations(rest_bases, d, second)
+    return unit_bases(d, second) @ np.swapaxes(rest_bases, -1, -2)   # frame_rotations, d already unit
 
 
 def _fallback_globals(parent_global: np.ndarray, fallback: np.ndarray | None, bones: np.ndarray) -> np.ndarray:
