@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 #: Vectors shorter than this (metres, or unit-less for directions) count as degenerate.
 EPS = 1e-9

@@ -53,8 +53,8 @@ import numpy as np
 from ..landmarks import NUM_LANDMARKS, PoseLandmark as L
 from ..skeleton import BONE_INDEX, MP_TO_RIG, NUM_BONES, PARENTS, REST_OFFSETS, joints_from_landmarks
 from .body import BodyPose
-from .geometry import (unit_bases, bases, continuous, cross, dots, frame_rotations, matrices_to_quats, perpendiculars,
-                       quats_to_matrices, swings, units)
+from .geometry import (bases, continuous, cross, dots, frame_rotations, matrices_to_quats, perpendiculars,
+                       quats_to_matrices, swings, unit_bases, units)
 
 X = np.array([1.0, 0.0, 0.0])
 Y = np.array([0.0, 1.0, 0.0])
