@@ -1,4 +1,4 @@
-"""Landmarks to bone rotations: one small pure solver per body region, combined by :func:`solve`.
+"""Landmarks to bone rotations: :func:`solve`, one pure function per person and frame.
 
 Conventions
 -----------
@@ -42,6 +42,10 @@ Conventions
   rotations; the stateful wrapper passes the previous frame's, or identity = rest). With the
   hips unseen (upper-body shots) the Hips take their second axis from the shoulder line and
   the spine twist is 0. Synthetic poses inside this model: :mod:`.model_poses`.
+* Computation: every landmark direction is one row of ``weights @ points``; bones are solved
+  group by group, parents first, each group one stack of ``(N, 3, 3)`` matrices with NaN rows
+  where a rotation is undefined (see :func:`solve`). ``tests/retarget/test_fast_paths.py``
+  holds a one-bone-at-a-time reference it is checked against.
 """
 from __future__ import annotations
 
