@@ -122,7 +122,7 @@ def swings(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     so ``R = I + [v]x + (1 - cos) / |v|^2 [v]x^2`` without trigonometry."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape == b.shape:
-        ua, ub = units(np.stack([a, b]))     # one call for both
+        ua, ub = units(np.concatenate([a[None], b[None]]))     # one call for both
     else:
         ua, ub = units(a), units(b)
     v = cross(ua, ub)
@@ -131,7 +131,7 @@ def swings(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     small = s2 < 1e-24                       # |v| < 1e-12: (anti)parallel, no axis from a x b
     k = np.einsum("ijk,...j->...ik", LEVI_CIVITA, v)      # k @ x = v x x
     r = np.eye(3) + k + ((1.0 - d) / np.where(small, np.nan, s2))[..., None, None] * (k @ k)
-    if np.any(small):
+    if small.any():
         helper = np.where((np.abs(ua[..., 0]) < 0.9)[..., None], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0])
         turn = axis_angle_matrices(units(cross(ua, helper)), np.where(d > 0, 0.0, math.pi))
         r = np.where(small[..., None, None], turn, r)

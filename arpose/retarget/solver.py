@@ -55,7 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..landmarks import NUM_LANDMARKS, PoseLandmark as L
-from ..skeleton import BONE_INDEX, MP_TO_RIG, NUM_BONES, PARENTS, REST_OFFSETS, joints_from_landmarks
+from ..skeleton import BONE_INDEX, JOINT_WEIGHTS, MP_TO_RIG, NUM_BONES, PARENTS, REST_OFFSETS
 from .body import BodyPose
 from .geometry import (bases, continuous, cross, dots, frame_rotations, matrices_to_quats, perpendiculars,
                        quats_to_matrices, swings, unit_bases, units)
@@ -301,7 +301,11 @@ def _choose(observed: np.ndarray, ok: np.ndarray, all_ok: bool, parent_global: n
 def _spine_turns(twist: float) -> np.ndarray:
     """``(3, 3, 3)``: turns about Y by 1/3, 2/3 and all of ``twist`` (radians): the spine
     bones' globals relative to the Hips when each takes a third of the twist."""
-    return np.array([_ry(k * twist / 3.0) for k in (1, 2, 3)])
+    turns = []
+    for k in (1, 2, 3):
+        c, s = math.cos(k * twist / 3.0), math.sin(k * twist / 3.0)
+        turns.append([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+    return np.array(turns)
 
 
 def solve(
@@ -333,11 +337,11 @@ def solve(
         raise ValueError(f"points must be ({NUM_LANDMARKS}, 3), got {p.shape}")
     vis = np.ones(NUM_LANDMARKS) if visibility is None else visibility_or_zero(visibility)
     offsets = np.asarray(offsets, dtype=np.float64)
-    conf = bone_confidence(vis)
+    conf = vis[_USES].min(axis=1)                     # bone_confidence (vis has no NaN)
     ok = conf >= config.min_visibility
     all_ok = bool(ok.all())
     fb = None if fallback is None else np.asarray(fallback, dtype=np.float64)
-    joints = joints_from_landmarks(p)
+    joints = JOINT_WEIGHTS @ p                        # joints_from_landmarks (NaN anywhere: NaN joints)
     d = _landmark_directions(p)
     b = _B
 
