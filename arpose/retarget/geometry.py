@@ -279,7 +279,10 @@ def quat_multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Hamilton product ``a * b`` of quaternions ``(..., 4)`` ``(x, y, z, w)`` (broadcasts):
     the rotation ``b`` then ``a``, as scipy's ``Rotation(a) * Rotation(b)`` without its
     per-call overhead."""
-    return np.einsum("ijk,...j,...k->...i", HAMILTON, np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.ndim == 1:   # one rotation for many: its 4 x 4 left-multiplication matrix, once
+        return b @ np.einsum("ijk,j->ki", HAMILTON, a)
+    return np.einsum("ijk,...j,...k->...i", HAMILTON, a, b)
 
 
 def geodesic_degrees(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
