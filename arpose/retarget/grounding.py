@@ -31,7 +31,7 @@ import numpy as np
 from ..skeleton import BONE_INDEX, MARKER_OFFSETS, REST_OFFSETS
 from ..landmarks import PoseLandmark as L
 from .body import BodyPose
-from .geometry import quats_to_matrices
+from .geometry import dots, quats_to_matrices
 
 FEET = ("Left", "Right")
 _FOOT_BONES = tuple(BONE_INDEX[f"{s}Foot"] for s in FEET)
@@ -54,6 +54,7 @@ class GroundingConfig:
     min_confidence: float = 0.5
 
 
+_FOOT_INDEX = np.array(_FOOT_BONES)
 _SHIN_BONES = np.array([BONE_INDEX[f"{s}LowerLeg"] for s in FEET])
 _TOE_BONES = np.array([BONE_INDEX[f"{s}Toes"] for s in FEET])
 _TOE_REST_LENGTH = np.linalg.norm(REST_OFFSETS[_TOE_BONES], axis=1)
@@ -64,9 +65,10 @@ _SOLE_MARKERS = MARKER_OFFSETS[[[L[f"{s.upper()}_HEEL"], L[f"{s.upper()}_FOOT_IN
 def sole_points(body: BodyPose, global_rotations: np.ndarray) -> np.ndarray:
     """``(2, 2, 3)``: (left, right) x (heel, toe tip) positions on the posed skeleton, metres,
     *world*. global_rotations: ``(B, 4)`` global bone rotations ``(x, y, z, w)``."""
-    mats = quats_to_matrices(np.asarray(global_rotations)[list(_FOOT_BONES)])
-    scale = np.linalg.norm(body.offsets[_TOE_BONES], axis=1) / _TOE_REST_LENGTH
-    return body.positions[list(_FOOT_BONES)][:, None] + np.einsum("fij,fkj->fki", mats, _SOLE_MARKERS * scale[:, None, None])
+    mats = quats_to_matrices(np.asarray(global_rotations)[_FOOT_INDEX])
+    toes = np.asarray(body.offsets)[_TOE_BONES]
+    scale = np.sqrt(dots(toes, toes)) / _TOE_REST_LENGTH
+    return body.positions[_FOOT_INDEX][:, None] + np.einsum("fij,fkj->fki", mats, _SOLE_MARKERS * scale[:, None, None])
 
 
 def _percentile_of_sorted(a: list[float], q: float) -> float:
@@ -141,7 +143,7 @@ class FootGrounder:
         low = soles[:, :, 1].min(axis=1)                        # (2,) lowest sole point per foot
         centre = (soles[:, 0] + soles[:, 1]) / 2                 # (2, 3)
         conf = np.asarray(body.bone_confidence)
-        seen = np.minimum(conf[list(_FOOT_BONES)], conf[_SHIN_BONES]) >= cfg.min_confidence
+        seen = np.minimum(conf[_FOOT_INDEX], conf[_SHIN_BONES]) >= cfg.min_confidence
         if seen.any():
             h = float(low[seen].min())
             self._history.append((timestamp, h))
@@ -184,14 +186,18 @@ class FootGrounder:
 
         # The correction (a translation of the whole body).
         planted = [f for f in range(2) if contact[f]]
-        if planted:
+        if planted:   # plain floats: one or two feet, x and z
+            anchor, at = self._anchor.tolist(), centre.tolist()
             if math.isfinite(dt):   # anchors slowly follow the measurement: no unbounded drift
                 k = 1.0 - math.exp(-dt / cfg.anchor_follow)
-                self._anchor[planted, ::2] += k * (centre[planted, ::2] - self._anchor[planted, ::2])
-            target_xz = (self._anchor[planted, ::2] - centre[planted, ::2]).sum(axis=0) / len(planted)   # the mean
+                for f in planted:
+                    for i in (0, 2):
+                        anchor[f][i] += k * (at[f][i] - anchor[f][i])
+                self._anchor = np.array(anchor)
+            target_x, target_z = (sum(anchor[f][i] - at[f][i] for f in planted) / len(planted) for i in (0, 2))
             target_y = self.floor - min(float(low[f]) for f in planted)
             ky = 1.0 - math.exp(-dt / cfg.vertical_smoothing) if math.isfinite(dt) else 1.0
-            self._offset[::2] = target_xz
+            self._offset[::2] = target_x, target_z
             self._offset[1] += ky * (target_y - self._offset[1])
         elif math.isfinite(dt):
             self._offset *= math.exp(-dt / cfg.release_fade)
