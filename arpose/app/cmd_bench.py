@@ -61,6 +61,11 @@ def _stats_ms(xs) -> dict:
     return {"median_ms": float(np.median(a)), "p95_ms": float(np.percentile(a, 95)), "n": int(a.size)}
 
 
+def _stage_table(stages: dict) -> dict:
+    """The pipeline timer's summary reduced to what the report shows: median, p95 (ms), count."""
+    return {k: {"median_ms": v["median_ms"], "p95_ms": v["p95_ms"], "n": v["n"]} for k, v in stages.items()}
+
+
 def arm_bare(video: str) -> dict:
     """(a): decode with OpenCV, BlazePose Full through MediaPipe, nothing else. The first
     frame (graph start-up, and MediaPipe's one-off logging, silenced) is not timed."""
@@ -175,7 +180,7 @@ def arm_full(video: str) -> dict:
         "frames": st.emitted,
         "features": features,
         "fps": st.fps,
-        "stages": {k: {"median_ms": v["median_ms"], "p95_ms": v["p95_ms"], "n": v["n"]} for k, v in stages.items()},
+        "stages": _stage_table(stages),
         "live_fps": lv.fps,
         "live_dropped": lv.dropped,
         "latency_ms": {"median": lv.latency_ms(50), "p95": lv.latency_ms(95)},
@@ -192,7 +197,7 @@ def arm_analysis(video: str) -> dict:
     fast, features, stages = _run_full(video, realtime=False, render=False)
     st = fast["stats"]
     return {"frames": st.emitted, "features": features, "fps": st.fps,
-            "stages": {k: {"median_ms": v["median_ms"], "p95_ms": v["p95_ms"], "n": v["n"]} for k, v in stages.items()},
+            "stages": _stage_table(stages),
             "peak_rss_mb": _peak_mb()}
 
 
