@@ -25,6 +25,10 @@ class Receiver:
         d.set_default_handler(self._record)
         self.server = ThreadingOSCUDPServer(("127.0.0.1", port), d)
         self.server.daemon_threads = True
+        # python-osc reads on a Python thread; on a loaded 2-core CI box it can fall behind a
+        # file run that sends as fast as it analyses, and the kernel would drop datagrams once
+        # the default ~200 kB buffer is full. A real engine reads at the camera's rate.
+        self.server.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
