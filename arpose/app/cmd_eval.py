@@ -52,6 +52,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="only these variants (repeat; default: all registered plus 'pipeline')")
     p.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
     p.add_argument("--plot", metavar="DIR", help="write PNG plots per motion into DIR (created if missing)")
+    p.add_argument("--arrays", metavar="DIR",
+                   help="write each motion's truth and every variant's landmarks as DIR/<motion>.npz "
+                   "(created if missing), to score other settings offline")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_performer_options(p, None, DEFAULT_SECONDS)
     for feature in FEATURES:
@@ -154,15 +157,35 @@ def write_plots(folder: Path, runs: list[harness.MotionRun]) -> list[Path]:
     return written
 
 
+def _folder(path: str | None, what: str) -> Path | None:
+    """``path`` as a created folder (None stays None); :class:`OutputError` if it cannot be made."""
+    if path is None:
+        return None
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create {what} folder {folder} ({exc.strerror})") from None
+    return folder
+
+
+def write_arrays(folder: Path, run: harness.MotionRun) -> Path:
+    """``folder/<motion>.npz`` with :meth:`~arpose.evaluate.harness.MotionRun.arrays`."""
+    import numpy as np
+
+    path = folder / f"{Path(str(run.motion)).stem}.npz"
+    try:
+        np.savez_compressed(path, **run.arrays())
+    except OSError as exc:
+        raise OutputError(f"cannot write {path} ({exc.strerror})") from None
+    return path
+
+
 def run(args: argparse.Namespace) -> int:
     motions = args.motion or list(DEFAULT_MOTIONS)
     variants = select_variants(args)
-    plot_dir = Path(args.plot) if args.plot else None
-    if plot_dir is not None:
-        try:
-            plot_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise OutputError(f"cannot create plot folder {plot_dir} ({exc.strerror})") from None
+    plot_dir = _folder(args.plot, "plot")
+    arrays_dir = _folder(args.arrays, "arrays")
     runs = []
     for motion in motions:
         source = make_performer(args, motion)
@@ -179,12 +202,20 @@ def run(args: argparse.Namespace) -> int:
             source.close()
         runs.append(harness.MotionRun(source.motion.name, source.truth, results,
                                       harness.score(results, source.truth)))
+        if arrays_dir is not None:
+            write_arrays(arrays_dir, runs[-1])
     rows = [row for r in runs for row in r.rows]
     if args.json:
         print(json.dumps([{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
                           for row in rows], indent=1))
     else:
         print(format_table(rows))
+        from ..evaluate import smoothing
+
+        verdict = smoothing.format_targets(smoothing.check_targets(rows))
+        if verdict:
+            print()
+            print(verdict)
     if plot_dir is not None:
         written = write_plots(plot_dir, runs)
         print(f"wrote {len(written)} plots to {plot_dir}/", file=sys.stderr)

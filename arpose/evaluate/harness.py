@@ -220,6 +220,34 @@ class MotionRun:
     results: list[VariantResult]
     rows: list[dict]
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The run as plain arrays, to score other settings offline (e.g. smoothing parameters
+        through :func:`arpose.evaluate.smoothing.smooth_arrays`) without rendering or
+        estimating again.
+
+        ``t`` ``(F,)`` seconds; ``size`` ``(2,)`` ``[width, height]`` pixels;
+        ``truth.world`` ``(F, 33, 3)`` true markers in MediaPipe's world frame (metres,
+        hip-centred, x image-right, y down, z away from the camera); ``truth.px`` ``(F, 33, 2)``
+        their pixels. Per variant ``NAME``: ``NAME.image`` ``(F, 33, 5)`` the first person's
+        normalised image landmarks ``[x, y, z, visibility, presence]`` and ``NAME.world``
+        ``(F, 33, 3)`` world landmarks (metres), NaN where nobody was found.
+        """
+        out: dict[str, np.ndarray] = {
+            "t": np.asarray(self.truth.timestamps, dtype=np.float64),
+            "truth.world": np.asarray(self.truth.markers_mp_world, dtype=np.float64),
+            "truth.px": np.asarray(self.truth.markers_px, dtype=np.float64),
+        }
+        for r in self.results:
+            image = np.full((len(r.pose_frames), NUM_LANDMARKS, 5), np.nan, dtype=np.float32)
+            for i, p in enumerate(r.people()):
+                if p is not None:
+                    image[i] = p.landmarks
+            out[f"{r.variant.name}.image"] = image
+            out[f"{r.variant.name}.world"] = np.asarray(r.world, dtype=np.float32)
+            if r.pose_frames:
+                out["size"] = np.array(r.pose_frames[0].frame.size, dtype=np.int64)
+        return out
+
 
 def evaluate(
     motions: Iterable[str],

@@ -40,8 +40,13 @@ from ..types import Person
 from . import metrics
 from .harness import GroundTruthSequence, Variant, VariantResult, register_metric, register_variant
 
+#: Row names of the peer (MediaPipe's own smoothing) and of ours in ``arpose eval``.
+MEDIAPIPE_VARIANT_NAME = "mediapipe-smoothed"
+OURS_VARIANT_NAME = "one-euro"
+
 __all__ = ["SmoothingScores", "smooth_arrays", "score_sequence", "compare", "plot_wrist", "format_table",
-           "smoothing_metrics", "write_wrist_plots", "RAW_VARIANT", "MEDIAPIPE_VARIANT", "OURS_VARIANT"]
+           "smoothing_metrics", "write_wrist_plots", "RAW_VARIANT", "MEDIAPIPE_VARIANT", "OURS_VARIANT",
+           "TargetCheck", "check_targets", "format_targets", "TARGET_JITTER_CUT", "TARGET_ADDED_LAG"]
 
 
 def smooth_arrays(
@@ -203,17 +208,101 @@ def plot_wrist(path: str | Path, t: np.ndarray, series: dict[str, np.ndarray],
     return path
 
 
+# --- the issue's targets, per motion ---------------------------------------------------------
+
+#: Targets of our smoothing at 30 fps: at least this much less world jitter than raw (percent) ...
+TARGET_JITTER_CUT = 60.0
+#: ... at most this much added lag (frames) ...
+TARGET_ADDED_LAG = 1.0
+#: ... and a lower world MPJPE-PA than MediaPipe's own smoothing on the same frames.
+
+
+@dataclass(frozen=True)
+class TargetCheck:
+    """One motion's smoothing scores against the targets.
+
+    jitter_cut: percent less world jitter than raw; added_lag: frames; error, mediapipe_error:
+    world MPJPE-PA in mm of ours and of MediaPipe's smoothing. The ``*_ok`` flags say whether
+    each target is met (False where a score is NaN).
+    """
+
+    motion: str
+    jitter_cut: float
+    added_lag: float
+    error: float
+    mediapipe_error: float
+
+    @property
+    def jitter_ok(self) -> bool:
+        return self.jitter_cut >= TARGET_JITTER_CUT
+
+    @property
+    def lag_ok(self) -> bool:
+        return self.added_lag <= TARGET_ADDED_LAG
+
+    @property
+    def error_ok(self) -> bool:
+        return self.error < self.mediapipe_error
+
+    @property
+    def all_ok(self) -> bool:
+        return self.jitter_ok and self.lag_ok and self.error_ok
+
+
+def check_targets(rows: list[dict], ours: str = OURS_VARIANT_NAME, peer: str = MEDIAPIPE_VARIANT_NAME) -> list[TargetCheck]:
+    """Per motion, our smoothing's scores against the targets, from ``arpose eval`` rows
+    (:func:`arpose.evaluate.harness.score`: ``motion``, ``variant``, ``jitter_cut_%``,
+    ``added_lag_fr``, ``mpjpe_pa_mm``). Motions without both the ``ours`` and the ``peer`` row
+    are left out. Order follows the rows."""
+    by_motion: dict[str, dict[str, dict]] = {}
+    for r in rows:
+        by_motion.setdefault(r["motion"], {})[r["variant"]] = r
+
+    def num(v) -> float:
+        return float("nan") if v is None else float(v)
+
+    out = []
+    for motion, variants in by_motion.items():
+        if ours in variants and peer in variants:
+            o, m = variants[ours], variants[peer]
+            out.append(TargetCheck(motion, num(o.get("jitter_cut_%")), num(o.get("added_lag_fr")),
+                                   num(o.get("mpjpe_pa_mm")), num(m.get("mpjpe_pa_mm"))))
+    return out
+
+
+def format_targets(checks: list[TargetCheck]) -> str:
+    """A plain-text verdict: one line per motion, then how many motions meet each target and
+    the mean error of ours and MediaPipe's. Empty string when there is nothing to check."""
+    if not checks:
+        return ""
+    mark = {True: "yes", False: "NO"}
+    lines = [f"smoothing targets (ours vs raw and vs MediaPipe's smoothing): jitter cut >= "
+             f"{TARGET_JITTER_CUT:.0f}%, added lag <= {TARGET_ADDED_LAG:g} frame, error below MediaPipe's"]
+    width = max(len(c.motion) for c in checks)
+    for c in checks:
+        lines.append(f"  {c.motion:<{width}}  jitter -{c.jitter_cut:.0f}% {mark[c.jitter_ok]:>3}  "
+                     f"lag {c.added_lag:+.2f} fr {mark[c.lag_ok]:>3}  "
+                     f"error {c.error:.1f} vs {c.mediapipe_error:.1f} mm {mark[c.error_ok]:>3}")
+    n = len(checks)
+    err = np.array([c.error for c in checks])
+    mp = np.array([c.mediapipe_error for c in checks])
+    lines.append(f"  met on: jitter {sum(c.jitter_ok for c in checks)}/{n}, lag {sum(c.lag_ok for c in checks)}/{n}, "
+                 f"error {sum(c.error_ok for c in checks)}/{n}, all three {sum(c.all_ok for c in checks)}/{n}; "
+                 f"mean error {np.nanmean(err):.1f} mm vs MediaPipe's {np.nanmean(mp):.1f} mm")
+    return "\n".join(lines)
+
+
 # --- harness registration -------------------------------------------------------------------
 
 #: Name of the harness's raw row (BlazePose, tracking, no smoothing, no stages).
 RAW_VARIANT = "blazepose"
 
 MEDIAPIPE_VARIANT = register_variant(Variant(
-    "mediapipe-smoothed", EstimatorConfig(tracking=True, mediapipe_smoothing=True), lambda ctx: [],
+    MEDIAPIPE_VARIANT_NAME, EstimatorConfig(tracking=True, mediapipe_smoothing=True), lambda ctx: [],
     "BlazePose with MediaPipe's own One Euro landmark smoothing (the peer)"))
 
 OURS_VARIANT = register_variant(Variant(
-    "one-euro", EstimatorConfig(tracking=True), lambda ctx: [SmoothStage(SmoothConfig())],
+    OURS_VARIANT_NAME, EstimatorConfig(tracking=True), lambda ctx: [SmoothStage(SmoothConfig())],
     "raw BlazePose through arpose's One Euro smoothing stage (default settings)"))
 
 # Raw jitter / lag per ground truth, remembered when the raw row is scored so that variants
