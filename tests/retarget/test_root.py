@@ -4,7 +4,6 @@ from dataclasses import replace
 from scipy.spatial.transform import Rotation
 
 from arpose import skeleton as sk
-from arpose.landmarks import PoseLandmark as L
 from arpose.retarget import RetargetConfig, Retargeter, fit_root_pose
 from arpose.retarget.geometry import geodesic_degrees
 from arpose.retarget.model_poses import random_model_pose

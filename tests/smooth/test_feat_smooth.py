@@ -1,5 +1,4 @@
 """Smoothing options: --no-smooth, --smooth MIN_CUTOFF,BETA, --config FILE.toml; bad values exit 2."""
-import argparse
 
 import pytest
 
