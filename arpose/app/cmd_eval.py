@@ -3,7 +3,10 @@
 Rows are (motion, variant). Variants come from :data:`arpose.evaluate.harness.VARIANTS`
 (``blazepose``: raw estimates, plus whatever other modules register) and ``pipeline``: the
 stages every frame-processing command runs, as configured by this command's feature options
-(e.g. ``--no-smooth``). Columns come from :data:`arpose.evaluate.harness.METRICS`.
+(e.g. ``--no-smooth``). Columns come from :data:`arpose.evaluate.harness.METRICS`. When both
+the ``mediapipe-smoothed`` and ``one-euro`` rows are scored, a per-motion verdict against the
+smoothing targets follows the table. ``--arrays DIR`` saves each motion's truth and every
+variant's landmarks (:meth:`arpose.evaluate.harness.MotionRun.arrays`) for offline scoring.
 """
 from __future__ import annotations
 

@@ -237,6 +237,9 @@ class MotionRun:
             "truth.world": np.asarray(self.truth.markers_mp_world, dtype=np.float64),
             "truth.px": np.asarray(self.truth.markers_px, dtype=np.float64),
         }
+        frames = next((r.pose_frames for r in self.results if r.pose_frames), None)
+        if frames:
+            out["size"] = np.array(frames[0].frame.size, dtype=np.int64)
         for r in self.results:
             image = np.full((len(r.pose_frames), NUM_LANDMARKS, 5), np.nan, dtype=np.float32)
             for i, p in enumerate(r.people()):
@@ -244,8 +247,6 @@ class MotionRun:
                     image[i] = p.landmarks
             out[f"{r.variant.name}.image"] = image
             out[f"{r.variant.name}.world"] = np.asarray(r.world, dtype=np.float32)
-            if r.pose_frames:
-                out["size"] = np.array(r.pose_frames[0].frame.size, dtype=np.int64)
         return out
 
 

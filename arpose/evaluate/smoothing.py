@@ -210,11 +210,11 @@ def plot_wrist(path: str | Path, t: np.ndarray, series: dict[str, np.ndarray],
 
 # --- the targets, per motion ---------------------------------------------------------
 
-#: Targets of our smoothing at 30 fps: at least this much less world jitter than raw (percent) ...
+# The targets of our smoothing at 30 fps: at least TARGET_JITTER_CUT percent less world jitter
+# than raw, at most TARGET_ADDED_LAG frames of added lag, and a lower world MPJPE-PA than
+# MediaPipe's own smoothing on the same frames.
 TARGET_JITTER_CUT = 60.0
-#: ... at most this much added lag (frames) ...
 TARGET_ADDED_LAG = 1.0
-#: ... and a lower world MPJPE-PA than MediaPipe's own smoothing on the same frames.
 
 
 @dataclass(frozen=True)
