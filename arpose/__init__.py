@@ -3,6 +3,7 @@
 The pipeline: ``source -> estimate -> smooth -> retarget -> render / broadcast / record``.
 See :mod:`arpose.types` for the data contract and frames of reference.
 """
+
 from .landmarks import NAMES, PoseLandmark
 from .types import Camera, Frame, Person, PoseFrame
 

@@ -1,5 +1,6 @@
 """Import OpenCV once, with FFmpeg's and OpenCV's own console logging silenced so that
 errors reach users as arpose's one-line messages rather than native log spam."""
+
 from __future__ import annotations
 
 import os

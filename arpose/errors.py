@@ -2,6 +2,7 @@
 
 The app layer turns any :class:`ArposeError` into a one-line message and exit code 2.
 """
+
 from __future__ import annotations
 
 

@@ -11,6 +11,7 @@ rendered, so an avatar engine never waits for the overlay. *Image sinks* declare
 ``needs_image = True`` (e.g. :class:`ImageSink`, the annotated video) and are written by
 :meth:`Pipeline.present` after rendering. :meth:`Pipeline.emit` does both, in that order.
 """
+
 from __future__ import annotations
 
 import time

@@ -17,6 +17,7 @@ real overlap on a multi-core machine. ``stop()`` (from any thread, a key handler
 close or a signal handler) ends the run cleanly: threads exit, the source and every sink are
 closed, and what was recorded is kept.
 """
+
 from __future__ import annotations
 
 import queue
@@ -231,8 +232,10 @@ class LiveRuntime:
             finally:
                 to_emit.close()
 
-        threads = [threading.Thread(target=capture, name="arpose-capture", daemon=True),
-                   threading.Thread(target=analyze, name="arpose-analyze", daemon=True)]
+        threads = [
+            threading.Thread(target=capture, name="arpose-capture", daemon=True),
+            threading.Thread(target=analyze, name="arpose-analyze", daemon=True),
+        ]
         for t in threads:
             t.start()
         try:

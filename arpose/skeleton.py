@@ -27,6 +27,7 @@ centre, Head = ear centre. The synthetic performer places the 33 markers on the 
 skeleton with :data:`MARKER_BONE` / :data:`MARKER_OFFSETS`, consistent with those weights
 at rest.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,7 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from .landmarks import NUM_LANDMARKS, PoseLandmark as L
+from .landmarks import NUM_LANDMARKS
+from .landmarks import PoseLandmark as L
 
 
 @dataclass(frozen=True)
@@ -51,9 +53,9 @@ class Bone:
 
 # Default body: 1.72 m tall. Key heights: hip joints 0.93, shoulders 1.43, ears 1.60.
 _HIP_HALF, _SHOULDER_HALF = 0.09, 0.19
-_TORSO = 0.50                       # hip centre to shoulder centre
+_TORSO = 0.50  # hip centre to shoulder centre
 _SPINE_FRACTIONS = (0.2, 0.45, 0.7)  # Spine, Chest, UpperChest along the torso
-_CLAVICLE_FRACTION = 0.15           # LeftShoulder joint: this far from the shoulder centre to the shoulder
+_CLAVICLE_FRACTION = 0.15  # LeftShoulder joint: this far from the shoulder centre to the shoulder
 
 _bones: list[Bone] = [
     Bone("Hips", None, (0.0, 0.93, 0.0)),
@@ -236,7 +238,7 @@ def markers_from_pose(positions: np.ndarray, rotations: np.ndarray, scale: float
     pos = np.asarray(positions, dtype=np.float64)
     rot = np.asarray(rotations, dtype=np.float64)
     lead = pos.shape[:-2]
-    p = pos.reshape(-1, NUM_BONES, 3)[:, MARKER_BONE]                # (n, 33, 3)
+    p = pos.reshape(-1, NUM_BONES, 3)[:, MARKER_BONE]  # (n, 33, 3)
     r = Rotation.from_quat(rot.reshape(-1, NUM_BONES, 4)[:, MARKER_BONE].reshape(-1, 4))
     off = np.tile(MARKER_OFFSETS * scale, (p.shape[0], 1))
     out = p + r.apply(off).reshape(p.shape)

@@ -19,6 +19,7 @@ Frames of reference
   subject's left (the glTF / VRM 1.0 convention). See :mod:`arpose.skeleton`.
 * Quaternions are always ``(x, y, z, w)`` (scipy's order).
 """
+
 from __future__ import annotations
 
 import math

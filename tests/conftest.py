@@ -1,5 +1,6 @@
 """Shared test fixtures. Real media live beside the repo in ../shared/media (never copied
 into the repo); tests that need them skip with the reason if the folder is absent."""
+
 from __future__ import annotations
 
 import os

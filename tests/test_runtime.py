@@ -1,5 +1,6 @@
 """The pipelined runtime with a generic source and a counting estimator (the runtime is
 independent of what the stages compute)."""
+
 import threading
 import time
 
@@ -82,8 +83,12 @@ def test_realtime_pacing_follows_timestamps():
 
 def test_stop_from_callback_ends_the_run_and_closes_everything():
     src, rec = Frames(10_000), Recorder()
-    stats = LiveRuntime(src, Pipeline(Echo(), sinks=[rec]), on_frame=lambda pf, im: pf.index < 5,
-                        config=RuntimeConfig(drop_frames=False)).run()
+    stats = LiveRuntime(
+        src,
+        Pipeline(Echo(), sinks=[rec]),
+        on_frame=lambda pf, im: pf.index < 5,
+        config=RuntimeConfig(drop_frames=False),
+    ).run()
     assert 5 <= stats.emitted < 100 and src.closed and rec.closed
 
 
@@ -114,8 +119,14 @@ class ThreadLog:
         self.log, self.needs_image, self.closed = log, needs_image, False
 
     def write(self, pf, image):
-        self.log.append(("image sink" if self.needs_image else "data sink", pf.index,
-                         threading.current_thread().name, image is not None))
+        self.log.append(
+            (
+                "image sink" if self.needs_image else "data sink",
+                pf.index,
+                threading.current_thread().name,
+                image is not None,
+            )
+        )
 
     def close(self):
         self.closed = True
@@ -131,8 +142,9 @@ def test_data_outputs_leave_on_the_analysing_thread_before_rendering():
         return np.zeros((8, 8, 3), np.uint8)
 
     data, video = ThreadLog(log), ThreadLog(log, needs_image=True)
-    stats = LiveRuntime(Frames(10), Pipeline(Echo(), renderer=render, sinks=[video, data]),
-                        config=RuntimeConfig(drop_frames=False)).run()
+    stats = LiveRuntime(
+        Frames(10), Pipeline(Echo(), renderer=render, sinks=[video, data]), config=RuntimeConfig(drop_frames=False)
+    ).run()
     assert stats.emitted == 10 and len(stats.latencies) == len(stats.display_latencies) == 10
     for i in range(10):
         events = [e for e in log if e[1] == i]
@@ -151,8 +163,11 @@ def test_a_slow_view_drops_frames_but_the_data_outputs_get_every_analysed_one():
         return np.zeros((8, 8, 3), np.uint8)
 
     data = ThreadLog(log)
-    stats = LiveRuntime(Frames(100, fps=1000.0), Pipeline(Echo(delay=0.002), renderer=slow_render, sinks=[data]),
-                        config=RuntimeConfig(drop_frames=True, realtime=True)).run()
+    stats = LiveRuntime(
+        Frames(100, fps=1000.0),
+        Pipeline(Echo(delay=0.002), renderer=slow_render, sinks=[data]),
+        config=RuntimeConfig(drop_frames=True, realtime=True),
+    ).run()
     sent = [e[1] for e in log]
     assert stats.emitted < stats.analyzed == len(sent) and sent == sorted(set(sent))
     assert len(stats.latencies) == stats.analyzed and len(stats.display_latencies) == stats.emitted
@@ -160,8 +175,11 @@ def test_a_slow_view_drops_frames_but_the_data_outputs_get_every_analysed_one():
 
 def test_emit_publishes_then_presents_on_one_thread():
     log = []
-    pipeline = Pipeline(None, renderer=lambda pf, fps: log.append(("render", pf.index)) or np.zeros((2, 2, 3)),
-                        sinks=[ThreadLog(log, needs_image=True), ThreadLog(log)])
+    pipeline = Pipeline(
+        None,
+        renderer=lambda pf, fps: log.append(("render", pf.index)) or np.zeros((2, 2, 3)),
+        sinks=[ThreadLog(log, needs_image=True), ThreadLog(log)],
+    )
     image = pipeline.emit(PoseFrame(frame=Frame(np.zeros((2, 2, 3), np.uint8), 0.0, 7)))
     assert image.shape == (2, 2, 3)
     assert [e[0] for e in log] == ["data sink", "render", "image sink"]

@@ -4,6 +4,7 @@ Each subcommand lives in its own module with ``add_parser(subparsers)`` and ``ru
 Any :class:`arpose.errors.ArposeError` becomes a one-line ``arpose: error: ...`` on stderr and
 exit code 2; Ctrl-C exits 130. Outputs are closed before exiting, so nothing done is lost.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -9,6 +9,7 @@ non-rendering stages (smoothing, retargeting, every data output) add to the bare
 sum of their median times, and measured directly by (c), the full pipeline without rendering
 run on the same frames (its capture thread overlaps decoding, which the bare loop cannot).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,7 +23,6 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
-
 
 #: Flags that turn on every feature of the full pipeline, used when the run command has them.
 FULL_FEATURES = (
@@ -152,13 +152,17 @@ def _run_full(video: str, realtime: bool, render: bool = True) -> tuple[dict, li
             if prop_stats is not None and pf.people:
                 props_ms.append(prop_stats.ms / 1000.0)
 
-        runtime = LiveRuntime(source, pipeline, on_frame=on_frame,
-                              config=RuntimeConfig(drop_frames=realtime, realtime=realtime))
+        runtime = LiveRuntime(
+            source, pipeline, on_frame=on_frame, config=RuntimeConfig(drop_frames=realtime, realtime=realtime)
+        )
         stats = runtime.run()
         for s in socks:
             s.close()
-        features = [a for a in vars(args) if getattr(args, a) not in (None, False) and a in
-                    ("props", "avatar", "vmc", "osc", "take", "smooth")]
+        features = [
+            a
+            for a in vars(args)
+            if getattr(args, a) not in (None, False) and a in ("props", "avatar", "vmc", "osc", "take", "smooth")
+        ]
         timings = pipeline.timer.summary()
         if props_ms:  # the props' share of "render": posing, rendering and compositing them
             timings["props"] = _stats_ms(props_ms)
@@ -175,7 +179,7 @@ def arm_full(video: str) -> dict:
     # Growth after warm-up (renderer buffers, caches): the last tenth of the run against the
     # sixth tenth. A leak shows as growth that goes on; run --seconds 30 or more to see it.
     k = max(1, len(rss) // 10)
-    growth = float(np.mean(rss[-k:]) - np.mean(rss[5 * k:6 * k])) if len(rss) >= 20 else float("nan")
+    growth = float(np.mean(rss[-k:]) - np.mean(rss[5 * k : 6 * k])) if len(rss) >= 20 else float("nan")
     return {
         "frames": st.emitted,
         "features": features,
@@ -196,9 +200,13 @@ def arm_analysis(video: str) -> dict:
     non-rendering stages really add, contention and thread hand-offs included."""
     fast, features, stages = _run_full(video, realtime=False, render=False)
     st = fast["stats"]
-    return {"frames": st.emitted, "features": features, "fps": st.fps,
-            "stages": _stage_table(stages),
-            "peak_rss_mb": _peak_mb()}
+    return {
+        "frames": st.emitted,
+        "features": features,
+        "fps": st.fps,
+        "stages": _stage_table(stages),
+        "peak_rss_mb": _peak_mb(),
+    }
 
 
 def _performer_video(path: Path, seconds: float, motion: str) -> None:
@@ -221,8 +229,9 @@ def bench(video: str) -> dict:
             results[name] = pool.submit(fn, video).result()
     bare, full = results["bare"], results["full"]
     bare_ms = bare["frame_ms"]["median_ms"]
-    non_render = sum(v["median_ms"] for k, v in full["stages"].items()
-                     if k not in ("estimate", "render", "props", "video"))
+    non_render = sum(
+        v["median_ms"] for k, v in full["stages"].items() if k not in ("estimate", "render", "props", "video")
+    )
     results["ratio_fps_full_over_bare"] = full["fps"] / bare["fps"]
     results["non_rendering_overhead_pct"] = 100.0 * non_render / bare_ms
     # Measured directly: the no-render arm's frame time (1 / fps) against the bare loop's.
@@ -233,8 +242,12 @@ def bench(video: str) -> dict:
 
 def format_table(res: dict) -> str:
     bare, full = res["bare"], res["full"]
-    lines = [f"input: {res['input']} ({bare['frames']} frames)", f"full pipeline features: {', '.join(full['features']) or 'none'}",
-             "", f"{'stage':<12}{'median ms':>11}{'p95 ms':>9}"]
+    lines = [
+        f"input: {res['input']} ({bare['frames']} frames)",
+        f"full pipeline features: {', '.join(full['features']) or 'none'}",
+        "",
+        f"{'stage':<12}{'median ms':>11}{'p95 ms':>9}",
+    ]
     for arm in ("bare", "analysis", "full"):
         lines.append(f"[{arm}]")
         for k, v in res[arm]["stages"].items():

@@ -1,6 +1,7 @@
 """``arpose blender-addon --out FILE.py``: write the Blender add-on (one file) that receives
 arpose's VMC or raw OSC stream and drives an armature live (install it in Blender with
 Edit > Preferences > Add-ons > Install...). Without ``--out`` prints where the packaged file is."""
+
 from __future__ import annotations
 
 import argparse

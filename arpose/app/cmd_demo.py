@@ -5,6 +5,7 @@ stages and sinks on it (smoothing, retargeting, OSC, takes ... as registered in
 :data:`arpose.app.runner.FEATURES`) and writes every output into one folder, plus the ground
 truth, then prints how close the landmarks came to it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,11 +30,11 @@ DEFAULT_SECONDS = 4.0
 MARKER = ".arpose-demo"
 #: Output options filled in with a file in the demo folder when the option exists and is unset.
 DEMO_FILES = (
-    ("out", "demo.mp4"),          # annotated video
-    ("csv", "landmarks.csv"),     # long-form landmark CSV
-    ("angles", "angles.csv"),     # joint angles (retargeting)
-    ("take", "demo.take"),        # crash-safe take (takes)
-    ("bvh", "demo.bvh"),          # retargeted body as BVH (takes)
+    ("out", "demo.mp4"),  # annotated video
+    ("csv", "landmarks.csv"),  # long-form landmark CSV
+    ("angles", "angles.csv"),  # joint angles (retargeting)
+    ("take", "demo.take"),  # crash-safe take (takes)
+    ("bvh", "demo.bvh"),  # retargeted body as BVH (takes)
 )
 TRUTH_FILE = "truth.csv"
 TRUTH_COLUMNS = ("frame", "timestamp", "landmark", "name", "x_px", "y_px", "x_cam", "y_cam", "z_cam")
@@ -55,19 +56,35 @@ def add_performer_options(p: argparse.ArgumentParser, default_motion: str | None
     names = ", ".join(PROCEDURAL)
     g = p.add_argument_group("performer")
     if default_motion is not None:
-        g.add_argument("--motion", default=default_motion, metavar="NAME|FILE.bvh",
-                       help=f"built-in motion ({names}) or a BVH file (default {default_motion})")
-    g.add_argument("--seconds", type=float, default=seconds, metavar="S",
-                   help=f"length in seconds (default {seconds:g}; a BVH take's own length with 0)" if seconds
-                   else "length in seconds (default: a BVH take's own length, 4 s for built-in motions)")
+        g.add_argument(
+            "--motion",
+            default=default_motion,
+            metavar="NAME|FILE.bvh",
+            help=f"built-in motion ({names}) or a BVH file (default {default_motion})",
+        )
+    g.add_argument(
+        "--seconds",
+        type=float,
+        default=seconds,
+        metavar="S",
+        help=f"length in seconds (default {seconds:g}; a BVH take's own length with 0)"
+        if seconds
+        else "length in seconds (default: a BVH take's own length, 4 s for built-in motions)",
+    )
     g.add_argument("--fps", type=float, default=30.0, help="frame rate (default 30)")
     g.add_argument("--size", default="640x480", metavar="WxH", help="image size (default 640x480)")
-    g.add_argument("--fov", type=float, default=60.0, metavar="DEG",
-                   help="camera horizontal field of view in degrees (default 60)")
+    g.add_argument(
+        "--fov", type=float, default=60.0, metavar="DEG", help="camera horizontal field of view in degrees (default 60)"
+    )
     g.add_argument("--height", type=float, default=1.72, metavar="M", help="performer height in metres (default 1.72)")
     g.add_argument("--background", metavar="IMAGE", help="background image instead of the plain wall")
-    g.add_argument("--noise", type=float, default=0.0, metavar="LEVELS",
-                   help="Gaussian sensor noise, standard deviation in 8-bit levels (default 0)")
+    g.add_argument(
+        "--noise",
+        type=float,
+        default=0.0,
+        metavar="LEVELS",
+        help="Gaussian sensor noise, standard deviation in 8-bit levels (default 0)",
+    )
     g.add_argument("--seed", type=int, default=0, help="seed of the sensor noise (default 0)")
 
 
@@ -80,9 +97,16 @@ def make_performer(args: argparse.Namespace, motion: str) -> PerformerSource:
 
         background = _read_image(Path(args.background))
     seconds = args.seconds if args.seconds else None
-    return PerformerSource(motion, seconds=seconds, fps=args.fps, camera=Camera.from_fov(w, h, args.fov),
-                           mannequin=MannequinConfig(height=args.height), background=background,
-                           noise=args.noise, seed=args.seed)
+    return PerformerSource(
+        motion,
+        seconds=seconds,
+        fps=args.fps,
+        camera=Camera.from_fov(w, h, args.fov),
+        mannequin=MannequinConfig(height=args.height),
+        background=background,
+        noise=args.noise,
+        seed=args.seed,
+    )
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -93,8 +117,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "run the whole pipeline on it and write every output into one folder: annotated video, "
         "landmark CSV, the outputs of every feature, and the ground truth.",
     )
-    p.add_argument("--out", dest="out_dir", default=DEFAULT_DIR, metavar="DIR",
-                   help=f"output folder (default {DEFAULT_DIR}/; created if missing)")
+    p.add_argument(
+        "--out",
+        dest="out_dir",
+        default=DEFAULT_DIR,
+        metavar="DIR",
+        help=f"output folder (default {DEFAULT_DIR}/; created if missing)",
+    )
     p.add_argument("--force", action="store_true", help="write into a folder that holds other files")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_performer_options(p, DEFAULT_MOTION, DEFAULT_SECONDS)
@@ -126,8 +155,19 @@ def write_truth(path: Path, source: PerformerSource) -> None:
         for i in range(len(gt)):
             for j in range(NUM_LANDMARKS):
                 px, cam = gt.markers_px[i, j], gt.markers_camera[i, j]
-                w.writerow((i, f"{gt.timestamps[i]:.6f}", j, NAMES[j], f"{px[0]:.3f}", f"{px[1]:.3f}",
-                            f"{cam[0]:.5f}", f"{cam[1]:.5f}", f"{cam[2]:.5f}"))
+                w.writerow(
+                    (
+                        i,
+                        f"{gt.timestamps[i]:.6f}",
+                        j,
+                        NAMES[j],
+                        f"{px[0]:.3f}",
+                        f"{px[1]:.3f}",
+                        f"{cam[0]:.5f}",
+                        f"{cam[1]:.5f}",
+                        f"{cam[2]:.5f}",
+                    )
+                )
 
 
 def run(args: argparse.Namespace) -> int:

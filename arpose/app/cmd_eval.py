@@ -8,6 +8,7 @@ the ``mediapipe-smoothed`` and ``one-euro`` rows are scored, a per-motion verdic
 smoothing targets follows the table. ``--arrays DIR`` saves each motion's truth and every
 variant's landmarks (:meth:`arpose.evaluate.harness.MotionRun.arrays`) for offline scoring.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,15 +50,26 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "and print detection rate, 2D error (median px, PCK@0.2 of torso size), 3D world error (MPJPE after "
         "Procrustes, mm), jitter (mean |acceleration| of world landmarks, estimate vs truth) and lag (frames).",
     )
-    p.add_argument("--motion", action="append", metavar="NAME|FILE.bvh",
-                   help=f"motion to score (repeat for several; default: {', '.join(DEFAULT_MOTIONS)})")
-    p.add_argument("--variant", action="append", metavar="NAME",
-                   help="only these variants (repeat; default: all registered plus 'pipeline')")
+    p.add_argument(
+        "--motion",
+        action="append",
+        metavar="NAME|FILE.bvh",
+        help=f"motion to score (repeat for several; default: {', '.join(DEFAULT_MOTIONS)})",
+    )
+    p.add_argument(
+        "--variant",
+        action="append",
+        metavar="NAME",
+        help="only these variants (repeat; default: all registered plus 'pipeline')",
+    )
     p.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
     p.add_argument("--plot", metavar="DIR", help="write PNG plots per motion into DIR (created if missing)")
-    p.add_argument("--arrays", metavar="DIR",
-                   help="write each motion's truth and every variant's landmarks as DIR/<motion>.npz "
-                   "(created if missing), to score other settings offline")
+    p.add_argument(
+        "--arrays",
+        metavar="DIR",
+        help="write each motion's truth and every variant's landmarks as DIR/<motion>.npz "
+        "(created if missing), to score other settings offline",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_performer_options(p, None, DEFAULT_SECONDS)
     for feature in FEATURES:
@@ -76,8 +88,12 @@ def pipeline_variant(args: argparse.Namespace) -> harness.Variant:
             out += feature.stages(args, rc)
         return out
 
-    return harness.Variant("pipeline", EstimatorConfig(tracking=True), stages,
-                           "every feature's stages as run/demo apply them (smoothing, retargeting, ...)")
+    return harness.Variant(
+        "pipeline",
+        EstimatorConfig(tracking=True),
+        stages,
+        "every feature's stages as run/demo apply them (smoothing, retargeting, ...)",
+    )
 
 
 def load_plugins() -> None:
@@ -136,7 +152,6 @@ def write_plots(folder: Path, runs: list[harness.MotionRun]) -> list[Path]:
     import matplotlib.pyplot as plt
     import numpy as np
 
-
     written = []
     for run in runs:
         gt = run.truth
@@ -192,8 +207,14 @@ def run(args: argparse.Namespace) -> int:
     runs = []
     for motion in motions:
         source = make_performer(args, motion)
-        bar = tqdm(total=source.frame_count * len({v.estimator for v in variants}), unit="frame",
-                   desc=f"eval {source.motion.name}", disable=args.no_progress, file=sys.stderr, leave=False)
+        bar = tqdm(
+            total=source.frame_count * len({v.estimator for v in variants}),
+            unit="frame",
+            desc=f"eval {source.motion.name}",
+            disable=args.no_progress,
+            file=sys.stderr,
+            leave=False,
+        )
 
         def progress(label: str, done: int, total: int) -> None:
             bar.update(1)
@@ -203,14 +224,17 @@ def run(args: argparse.Namespace) -> int:
         finally:
             bar.close()
             source.close()
-        runs.append(harness.MotionRun(source.motion.name, source.truth, results,
-                                      harness.score(results, source.truth)))
+        runs.append(harness.MotionRun(source.motion.name, source.truth, results, harness.score(results, source.truth)))
         if arrays_dir is not None:
             write_arrays(arrays_dir, runs[-1])
     rows = [row for r in runs for row in r.rows]
     if args.json:
-        print(json.dumps([{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-                          for row in rows], indent=1))
+        print(
+            json.dumps(
+                [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()} for row in rows],
+                indent=1,
+            )
+        )
     else:
         print(format_table(rows))
         from ..evaluate import smoothing

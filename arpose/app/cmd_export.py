@@ -1,4 +1,5 @@
 """``arpose export TAKE``: a recorded take to BVH and/or the landmark CSV of ``arpose run --csv``."""
+
 from __future__ import annotations
 
 import argparse
@@ -24,13 +25,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     add_take_input(p)
     p.add_argument("--bvh", metavar="OUT.bvh", help="BVH file to write")
-    p.add_argument("--csv", metavar="OUT.csv", help="landmark CSV to write (plus OUT.angles.csv if angles were recorded)")
-    p.add_argument("--person", type=int, metavar="N", help="person id (default: BVH the most tracked person, CSV everyone)")
-    p.add_argument("--fps", type=float, metavar="F",
-                   help="BVH frame rate (default: the take's; uneven takes are resampled to a constant rate)")
-    p.add_argument("--origin", choices=ORIGINS, default="camera",
-                   help="BVH origin: 'camera' keeps the take's camera-attached frame (default); 'floor' puts "
-                   "the floor at Y=0 and the first frame's hips at X=Z=0")
+    p.add_argument(
+        "--csv", metavar="OUT.csv", help="landmark CSV to write (plus OUT.angles.csv if angles were recorded)"
+    )
+    p.add_argument(
+        "--person", type=int, metavar="N", help="person id (default: BVH the most tracked person, CSV everyone)"
+    )
+    p.add_argument(
+        "--fps",
+        type=float,
+        metavar="F",
+        help="BVH frame rate (default: the take's; uneven takes are resampled to a constant rate)",
+    )
+    p.add_argument(
+        "--origin",
+        choices=ORIGINS,
+        default="camera",
+        help="BVH origin: 'camera' keeps the take's camera-attached frame (default); 'floor' puts "
+        "the floor at Y=0 and the first frame's hips at X=Z=0",
+    )
     p.set_defaults(func=run)
 
 
@@ -70,8 +83,9 @@ def run(args: argparse.Namespace) -> int:
         path, rows, apath = export_csv(take, args.csv, person=args.person, force=args.force)
         print(f"wrote {path} ({rows} rows)" + (f" and {apath}" if apath else ""), file=sys.stderr)
     if args.bvh:
-        path, out, rate = export_bvh(track, args.bvh, fps=args.fps, nominal_fps=take.fps, force=args.force,
-                                     origin=args.origin)
+        path, out, rate = export_bvh(
+            track, args.bvh, fps=args.fps, nominal_fps=take.fps, force=args.force, origin=args.origin
+        )
         resampled = len(out) != len(track) or not np.array_equal(out.times, track.times)
         note = f", resampled from {len(track)} poses" if resampled else ""
         print(f"wrote {path} (person {pid}, {len(out)} frames at {rate:.4g} fps{note})", file=sys.stderr)

@@ -18,6 +18,7 @@ Without a display (tests, servers) ``--headless`` runs the same loop with no win
 ``--input VIDEO`` instead of a camera and ``--out OUT.mp4`` it writes what the window would
 show, and ``--keys 30:p,60:a`` presses keys at given frame numbers.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -145,9 +146,14 @@ class LiveView:
                 draw_skeleton(image, person, DrawConfig(show_hud=False))
         if st.mirror:
             image = np.ascontiguousarray(image[:, ::-1])
-        lines = [f"{fps:5.1f} fps  latency {self.latency_ms:4.0f} ms  props {self.renderer.stats.ms:4.1f} ms"
-                 if np.isfinite(fps) else "starting"]
-        lines.append("props: " + (", ".join(st.props) if st.props else "none") + (f"  avatar: {st.avatar}" if st.avatar else ""))
+        lines = [
+            f"{fps:5.1f} fps  latency {self.latency_ms:4.0f} ms  props {self.renderer.stats.ms:4.1f} ms"
+            if np.isfinite(fps)
+            else "starting"
+        ]
+        lines.append(
+            "props: " + (", ".join(st.props) if st.props else "none") + (f"  avatar: {st.avatar}" if st.avatar else "")
+        )
         if self.status:
             lines.append(self.status)
         lines += list(HELP) if st.help else ["h: help"]
@@ -201,7 +207,9 @@ def run(args: argparse.Namespace) -> int:
     view = LiveView(state, camera, available, feat_props.overlay_config(args))
     pipeline = build_pipeline(args, ctx, estimator, renderer=view)
     live = source.kind == "camera"
-    runtime = LiveRuntime(source, pipeline, config=RuntimeConfig(drop_frames=live, realtime=not live and not args.headless))
+    runtime = LiveRuntime(
+        source, pipeline, config=RuntimeConfig(drop_frames=live, realtime=not live and not args.headless)
+    )
     shown = {"n": 0}
 
     def on_frame(pf: PoseFrame, image: np.ndarray | None) -> bool:
@@ -240,8 +248,12 @@ def run(args: argparse.Namespace) -> int:
     if rec is not None and rec.finished:
         print("takes: " + ", ".join(str(p) for p in rec.finished), file=sys.stderr)
     seconds = time.perf_counter() - t0
-    print(f"{stats.emitted} frames in {seconds:.1f} s ({stats.fps:.1f} fps), latency median "
-          f"{stats.latency_ms(50):.0f} ms to outputs, {stats.display_latency_ms(50):.0f} ms to the view" + (f"; wrote {args.out}" if args.out else ""), file=sys.stderr)
+    print(
+        f"{stats.emitted} frames in {seconds:.1f} s ({stats.fps:.1f} fps), latency median "
+        f"{stats.latency_ms(50):.0f} ms to outputs, {stats.display_latency_ms(50):.0f} ms to the view"
+        + (f"; wrote {args.out}" if args.out else ""),
+        file=sys.stderr,
+    )
     if stats.error is not None:
         raise stats.error
     return 0

@@ -1,5 +1,6 @@
 """``arpose replay TAKE``: stream a recorded take as if it were live, through the same sinks
 as ``arpose live`` (VMC / raw OSC) and optionally an overlay video."""
+
 from __future__ import annotations
 
 import argparse
@@ -31,12 +32,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     add_take_input(p)
     pace = p.add_mutually_exclusive_group()
-    pace.add_argument("--realtime", dest="realtime", action="store_true", default=True,
-                      help="send frames at their recorded times (default)")
+    pace.add_argument(
+        "--realtime",
+        dest="realtime",
+        action="store_true",
+        default=True,
+        help="send frames at their recorded times (default)",
+    )
     pace.add_argument("--fast", dest="realtime", action="store_false", help="send frames as fast as possible")
     p.add_argument("--out", metavar="OVERLAY.mp4", help="overlay video (or image) to write")
-    p.add_argument("--video", metavar="SOURCE", help="the take's source video to draw the overlay on "
-                   "(frames are matched by index; default: black frames)")
+    p.add_argument(
+        "--video",
+        metavar="SOURCE",
+        help="the take's source video to draw the overlay on (frames are matched by index; default: black frames)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no summary line")
     feat_osc.add_options(p, "replay")
     feat_props.add_options(p, "replay")
@@ -80,8 +89,13 @@ class ReplayStats:
     late_ms_max: float = 0.0
 
 
-def paced(frames: Iterable[PoseFrame], realtime: bool, clock: Callable[[], float] = time.monotonic,
-          sleep: Callable[[float], None] = time.sleep, stats: ReplayStats | None = None) -> Iterator[PoseFrame]:
+def paced(
+    frames: Iterable[PoseFrame],
+    realtime: bool,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    stats: ReplayStats | None = None,
+) -> Iterator[PoseFrame]:
     """Yield frames; with ``realtime`` each one no earlier than its recorded time after the
     first (relative to ``clock`` at the first frame). Late frames are not skipped."""
     start = t0 = None
@@ -98,8 +112,14 @@ def paced(frames: Iterable[PoseFrame], realtime: bool, clock: Callable[[], float
         yield pf
 
 
-def replay(take: Take, pipeline: Pipeline, realtime: bool = True, images: Iterable[np.ndarray] | None = None,
-           clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> ReplayStats:
+def replay(
+    take: Take,
+    pipeline: Pipeline,
+    realtime: bool = True,
+    images: Iterable[np.ndarray] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ReplayStats:
     """Push every frame of ``take`` through ``pipeline.emit`` (renderer and sinks), paced by
     the recorded timestamps unless ``realtime`` is False. Closes the pipeline's sinks."""
     stats = ReplayStats()
@@ -137,8 +157,9 @@ def run(args: argparse.Namespace) -> int:
                     images = matched_images(video, (f.index for f in take.frames))
                 sinks.append(ImageSink(VideoWriter(args.out, take.fps, size)))
             if not sinks:
-                raise ConfigError("nothing to replay to: give --vmc HOST:PORT, --osc HOST:PORT and/or "
-                                  "--out OVERLAY.mp4")
+                raise ConfigError(
+                    "nothing to replay to: give --vmc HOST:PORT, --osc HOST:PORT and/or --out OVERLAY.mp4"
+                )
         except BaseException:
             for sink in sinks:
                 sink.close()
@@ -152,6 +173,9 @@ def run(args: argparse.Namespace) -> int:
         if close is not None:
             close()
     if not args.no_progress:
-        print(f"replayed {stats.frames} of {len(take.frames)} frames in {stats.seconds:.2f} s"
-              + (f"; wrote {args.out}" if args.out else ""), file=sys.stderr)
+        print(
+            f"replayed {stats.frames} of {len(take.frames)} frames in {stats.seconds:.2f} s"
+            + (f"; wrote {args.out}" if args.out else ""),
+            file=sys.stderr,
+        )
     return 0

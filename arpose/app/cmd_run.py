@@ -1,4 +1,5 @@
 """``arpose run INPUT``: process a video, image, folder of images or webcam headless."""
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("input", metavar="INPUT", help="video file, image, folder of images, or webcam index (0, 1, ...)")
     add_output_options(p, "run")
     p.add_argument("--fps", type=float, default=30.0, help="frame rate for image folders (default 30)")
-    p.add_argument("--sequence", action="store_true",
-                   help="a folder holds consecutive frames of one shot: track between them")
+    p.add_argument(
+        "--sequence", action="store_true", help="a folder holds consecutive frames of one shot: track between them"
+    )
     p.set_defaults(func=run)
 
 

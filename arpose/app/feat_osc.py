@@ -13,6 +13,7 @@ Options
 Bad addresses (malformed, port out of range, a host name that does not resolve) are a
 :class:`ConfigError` at start-up; once running, sending never blocks or fails the run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,11 +26,14 @@ from ..errors import ConfigError
 
 def add_options(parser: argparse.ArgumentParser, command: str) -> None:
     group = parser.add_argument_group("OSC broadcast")
-    group.add_argument("--vmc", metavar="HOST[:PORT]",
-                       help=f"send the avatar over the VMC protocol (default port {VMC_DEFAULT_PORT}; "
-                       "person N to PORT+N)")
-    group.add_argument("--osc", metavar="HOST[:PORT]",
-                       help=f"send the raw landmark stream over OSC (default port {RAW_DEFAULT_PORT})")
+    group.add_argument(
+        "--vmc",
+        metavar="HOST[:PORT]",
+        help=f"send the avatar over the VMC protocol (default port {VMC_DEFAULT_PORT}; person N to PORT+N)",
+    )
+    group.add_argument(
+        "--osc", metavar="HOST[:PORT]", help=f"send the raw landmark stream over OSC (default port {RAW_DEFAULT_PORT})"
+    )
     group.add_argument("--osc-rate", type=float, metavar="HZ", help="cap OSC/VMC sends to HZ frames per second")
 
 

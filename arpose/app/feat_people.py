@@ -14,6 +14,7 @@ Options
 The run / demo / live commands call :func:`make_estimator`; stages keyed by ``Person.id``
 (smoothing, retargeting, takes, VMC port + id, raw OSC id) then follow each person.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,16 +29,34 @@ MAX_PEOPLE_LIMIT = 16
 
 def add_options(parser: argparse.ArgumentParser, command: str) -> None:
     group = parser.add_argument_group("several people")
-    group.add_argument("--max-people", type=int, default=1, metavar="N",
-                       help="track up to N people with stable ids (default 1: the single-person path)")
-    group.add_argument("--model", metavar="PATH",
-                       help="pose_landmarker_{lite,full,heavy}.task to use (default: the wheel's Full model, "
-                       "bundled on first use into ~/.cache/arpose)")
-    group.add_argument("--track-gap", type=float, default=1.5, metavar="SECONDS",
-                       help="seconds a person may be unseen and keep their id (default 1.5)")
-    group.add_argument("--tiles", type=int, default=1, metavar="N",
-                       help="with --max-people > 1: also search an N x N grid of overlapping tiles for people "
-                       "too small for the detector (under ~100 px tall); about N*N times slower (default 1)")
+    group.add_argument(
+        "--max-people",
+        type=int,
+        default=1,
+        metavar="N",
+        help="track up to N people with stable ids (default 1: the single-person path)",
+    )
+    group.add_argument(
+        "--model",
+        metavar="PATH",
+        help="pose_landmarker_{lite,full,heavy}.task to use (default: the wheel's Full model, "
+        "bundled on first use into ~/.cache/arpose)",
+    )
+    group.add_argument(
+        "--track-gap",
+        type=float,
+        default=1.5,
+        metavar="SECONDS",
+        help="seconds a person may be unseen and keep their id (default 1.5)",
+    )
+    group.add_argument(
+        "--tiles",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with --max-people > 1: also search an N x N grid of overlapping tiles for people "
+        "too small for the detector (under ~100 px tall); about N*N times slower (default 1)",
+    )
 
 
 def max_people(args: argparse.Namespace) -> int:
@@ -99,11 +118,16 @@ def make_estimator(args: argparse.Namespace, source, segmentation: bool | None =
     from ..estimate.tasks import MultiPoseConfig, MultiPoseEstimator
     from ..track import TrackingEstimator
 
-    estimator = MultiPoseEstimator(MultiPoseConfig(
-        max_people=n, model=model, tracking=tracking,
-        min_detection_confidence=classic.min_detection_confidence,
-        segmentation=classic.segmentation, tiles=grid,
-    ))
+    estimator = MultiPoseEstimator(
+        MultiPoseConfig(
+            max_people=n,
+            model=model,
+            tracking=tracking,
+            min_detection_confidence=classic.min_detection_confidence,
+            segmentation=classic.segmentation,
+            tiles=grid,
+        )
+    )
     if n == 1:
         return estimator  # one person: id 0, as on the classic path
     return TrackingEstimator(estimator, track, sequence=tracking)

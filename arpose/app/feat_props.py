@@ -14,6 +14,7 @@ Options
 Props turn MediaPipe's segmentation on (the mask trims the body proxy to the silhouette); the
 overlay is drawn under the skeleton and HUD of whatever renderer the command uses.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,18 +31,34 @@ SELF_DRAWN = ("live",)
 
 def add_options(parser: argparse.ArgumentParser, command: str) -> None:
     group = parser.add_argument_group("AR overlays")
-    group.add_argument("--props", metavar="LIST",
-                       help="props to wear, comma-separated (e.g. crown,glasses) or 'all'; built in: crown, glasses, "
-                       "helmet, shoulders, sword, wand, cape, wings")
-    group.add_argument("--props-manifest", metavar="FILE.json",
-                       help="your own props (GLB/OBJ + bone, offset, rotation, scale), see docs/overlays.md")
-    group.add_argument("--avatar", nargs="?", const="beside", choices=("beside", "over"),
-                       help="draw a rigid-segment avatar driven by the retargeted bones, beside (default) or over the person")
-    group.add_argument("--no-occlusion", action="store_true",
-                       help="draw props whole, even where the body is in front of them")
-    group.add_argument("--prop-lighting", choices=("baked", "dynamic"), default="baked",
-                       help="baked: shading fixed to each prop, cheap (default); dynamic: physically based "
-                       "shading lit from the camera, costlier per pixel")
+    group.add_argument(
+        "--props",
+        metavar="LIST",
+        help="props to wear, comma-separated (e.g. crown,glasses) or 'all'; built in: crown, glasses, "
+        "helmet, shoulders, sword, wand, cape, wings",
+    )
+    group.add_argument(
+        "--props-manifest",
+        metavar="FILE.json",
+        help="your own props (GLB/OBJ + bone, offset, rotation, scale), see docs/overlays.md",
+    )
+    group.add_argument(
+        "--avatar",
+        nargs="?",
+        const="beside",
+        choices=("beside", "over"),
+        help="draw a rigid-segment avatar driven by the retargeted bones, beside (default) or over the person",
+    )
+    group.add_argument(
+        "--no-occlusion", action="store_true", help="draw props whole, even where the body is in front of them"
+    )
+    group.add_argument(
+        "--prop-lighting",
+        choices=("baked", "dynamic"),
+        default="baked",
+        help="baked: shading fixed to each prop, cheap (default); dynamic: physically based "
+        "shading lit from the camera, costlier per pixel",
+    )
 
 
 def stages(args: argparse.Namespace, ctx) -> list:
@@ -85,8 +102,11 @@ def estimator_config(args: argparse.Namespace, config):
 def overlay_config(args: argparse.Namespace):
     from ..render.overlay import OverlayConfig
 
-    return OverlayConfig(occlusion=not getattr(args, "no_occlusion", False), avatar=getattr(args, "avatar", None),
-                         lighting=getattr(args, "prop_lighting", "baked"))
+    return OverlayConfig(
+        occlusion=not getattr(args, "no_occlusion", False),
+        avatar=getattr(args, "avatar", None),
+        lighting=getattr(args, "prop_lighting", "baked"),
+    )
 
 
 class OverlayRenderer:

@@ -18,6 +18,7 @@ Options
 For unrelated stills (an image, or a folder without ``--sequence``) every frame is solved on
 its own: no calibration, hold or grounding across different photos.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,16 +32,28 @@ from ..retarget import AnglesCsvWriter, RetargetConfig, RetargetStage
 
 def add_options(parser: argparse.ArgumentParser, command: str) -> None:
     group = parser.add_argument_group("retargeting")
-    group.add_argument("--no-retarget", action="store_true",
-                       help="skip retargeting to the humanoid rig (no bone rotations, root pose or joint angles)")
-    group.add_argument("--no-grounding", action="store_true",
-                       help="do not pin planted feet to the estimated floor")
-    group.add_argument("--angles", metavar="FILE.csv",
-                       help="write joint angles in degrees per frame and person (elbows, knees, hips, shoulders, spine)")
-    group.add_argument("--subject-height", type=float, metavar="M",
-                       help="the person's standing height in metres, for metric depth (default: MediaPipe's average body)")
-    group.add_argument("--retarget-stats", action="store_true",
-                       help="print the root fit's reprojection error and the foot grounding before/after at the end")
+    group.add_argument(
+        "--no-retarget",
+        action="store_true",
+        help="skip retargeting to the humanoid rig (no bone rotations, root pose or joint angles)",
+    )
+    group.add_argument("--no-grounding", action="store_true", help="do not pin planted feet to the estimated floor")
+    group.add_argument(
+        "--angles",
+        metavar="FILE.csv",
+        help="write joint angles in degrees per frame and person (elbows, knees, hips, shoulders, spine)",
+    )
+    group.add_argument(
+        "--subject-height",
+        type=float,
+        metavar="M",
+        help="the person's standing height in metres, for metric depth (default: MediaPipe's average body)",
+    )
+    group.add_argument(
+        "--retarget-stats",
+        action="store_true",
+        help="print the root fit's reprojection error and the foot grounding before/after at the end",
+    )
 
 
 def config_from_args(args: argparse.Namespace, independent: bool = False) -> RetargetConfig | None:
@@ -66,7 +79,7 @@ def stages(args: argparse.Namespace, ctx) -> list:
     if cfg is None:
         return []
     stage = RetargetStage(cfg, ctx.camera, independent_frames=independent)
-    args.retarget_stage = stage   # for the --retarget-stats sink below
+    args.retarget_stage = stage  # for the --retarget-stats sink below
     return [stage]
 
 
@@ -87,9 +100,11 @@ def format_stats(s: dict[str, float]) -> str:
     head = f"retarget: root fit {s['reprojection_px_median']:.1f} px RMS (median); "
     if not s["contact_samples"]:
         return head + "no planted feet"
-    return (head + f"planted feet ({int(s['contact_samples'])} samples): speed {s['speed_before_median']:.3f} -> "
-            f"{s['speed_after_median']:.3f} m/s median, height above floor {1000 * s['height_before_median']:.1f} -> "
-            f"{1000 * s['height_after_median']:.1f} mm median")
+    return (
+        head + f"planted feet ({int(s['contact_samples'])} samples): speed {s['speed_before_median']:.3f} -> "
+        f"{s['speed_after_median']:.3f} m/s median, height above floor {1000 * s['height_before_median']:.1f} -> "
+        f"{1000 * s['height_after_median']:.1f} mm median"
+    )
 
 
 class _StatsReport:

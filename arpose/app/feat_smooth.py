@@ -14,6 +14,7 @@ For ``arpose eval`` the options also register the smoothing evidence
 (:mod:`arpose.evaluate.smoothing`): the ``mediapipe-smoothed`` and ``one-euro`` variants and
 the jitter-cut / added-lag columns.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,14 +51,19 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
         # registers the MediaPipe-smoothed peer, our ``one-euro`` row and their metric columns.
         from ..evaluate import smoothing  # noqa: F401
     group = parser.add_argument_group("smoothing")
-    group.add_argument("--no-smooth", action="store_true",
-                       help="raw landmarks: no smoothing at all (neither ours nor MediaPipe's)")
-    group.add_argument("--smooth", metavar="MIN_CUTOFF,BETA",
-                       help="One Euro parameters for world landmarks across the image (x, y), e.g. 6,10 "
-                       "(Hz when still, Hz per m/s); depth and image landmarks: --config")
+    group.add_argument(
+        "--no-smooth", action="store_true", help="raw landmarks: no smoothing at all (neither ours nor MediaPipe's)"
+    )
+    group.add_argument(
+        "--smooth",
+        metavar="MIN_CUTOFF,BETA",
+        help="One Euro parameters for world landmarks across the image (x, y), e.g. 6,10 "
+        "(Hz when still, Hz per m/s); depth and image landmarks: --config",
+    )
     try:
-        group.add_argument("--config", metavar="FILE.toml",
-                           help="TOML settings file; its [smooth] table sets smoothing parameters")
+        group.add_argument(
+            "--config", metavar="FILE.toml", help="TOML settings file; its [smooth] table sets smoothing parameters"
+        )
     except argparse.ArgumentError:
         pass  # another feature already offers the shared --config option
 
@@ -103,8 +109,9 @@ def load_toml_table(path: str | Path, table: str) -> dict[str, Any]:
     return section
 
 
-def config_from_table(table: dict[str, Any], base: SmoothConfig = SmoothConfig(), where: str = "[smooth]"
-                      ) -> tuple[bool, SmoothConfig]:
+def config_from_table(
+    table: dict[str, Any], base: SmoothConfig = SmoothConfig(), where: str = "[smooth]"
+) -> tuple[bool, SmoothConfig]:
     """``(enabled, config)`` from a ``[smooth]`` table; unknown keys or bad values -> ConfigError."""
     unknown = sorted(set(table) - set(TOML_KEYS))
     if unknown:
@@ -116,16 +123,25 @@ def config_from_table(table: dict[str, Any], base: SmoothConfig = SmoothConfig()
         elif isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{where}: {key} must be a number, got {value!r}")
     try:
-        world = OneEuroParams(table.get("min_cutoff", base.world.min_cutoff), table.get("beta", base.world.beta),
-                              table.get("d_cutoff", base.world.d_cutoff))
-        image = OneEuroParams(table.get("image_min_cutoff", base.image.min_cutoff),
-                              table.get("image_beta", base.image.beta),
-                              table.get("image_d_cutoff", base.image.d_cutoff))
-        depth = OneEuroParams(table.get("depth_min_cutoff", base.world_depth.min_cutoff),
-                              table.get("depth_beta", base.world_depth.beta),
-                              table.get("depth_d_cutoff", base.world_depth.d_cutoff))
+        world = OneEuroParams(
+            table.get("min_cutoff", base.world.min_cutoff),
+            table.get("beta", base.world.beta),
+            table.get("d_cutoff", base.world.d_cutoff),
+        )
+        image = OneEuroParams(
+            table.get("image_min_cutoff", base.image.min_cutoff),
+            table.get("image_beta", base.image.beta),
+            table.get("image_d_cutoff", base.image.d_cutoff),
+        )
+        depth = OneEuroParams(
+            table.get("depth_min_cutoff", base.world_depth.min_cutoff),
+            table.get("depth_beta", base.world_depth.beta),
+            table.get("depth_d_cutoff", base.world_depth.d_cutoff),
+        )
         cfg = SmoothConfig(
-            world=world, world_depth=depth, image=image,
+            world=world,
+            world_depth=depth,
+            image=image,
             visibility_threshold=table.get("visibility_threshold", base.visibility_threshold),
             hidden_cutoff=table.get("hidden_cutoff", base.hidden_cutoff),
             visibility_cutoff=table.get("visibility_cutoff", base.visibility_cutoff),

@@ -14,6 +14,7 @@ In ``arpose live`` the take sink is a :class:`~arpose.record.take.TakeRecorder` 
 present (idle unless ``--take`` is given); the live window toggles it with
 :func:`toggle_take` (automatic names ``take-YYYYMMDD-HHMMSS.take``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,16 +35,26 @@ RECORDER_COMMANDS = ("live",)
 
 def add_options(parser: argparse.ArgumentParser, command: str) -> None:
     group = parser.add_argument_group("takes and BVH")
-    group.add_argument("--take", metavar="FILE",
-                       help="record a crash-safe take of every frame (see docs/takes.md); "
-                       "export it later with 'arpose export'")
+    group.add_argument(
+        "--take",
+        metavar="FILE",
+        help="record a crash-safe take of every frame (see docs/takes.md); export it later with 'arpose export'",
+    )
     group.add_argument("--bvh", metavar="FILE", help="write the retargeted body as BVH at the end (needs retargeting)")
     group.add_argument("--bvh-person", type=int, metavar="N", help="person id for --bvh (default: the most tracked)")
-    group.add_argument("--bvh-origin", choices=ORIGINS, default="camera",
-                       help="--bvh origin: 'camera' frame (default) or 'floor' (floor at Y=0, first hips at X=Z=0)")
+    group.add_argument(
+        "--bvh-origin",
+        choices=ORIGINS,
+        default="camera",
+        help="--bvh origin: 'camera' frame (default) or 'floor' (floor at Y=0, first hips at X=Z=0)",
+    )
     if command in RECORDER_COMMANDS:
-        group.add_argument("--take-dir", metavar="DIR", default=".",
-                           help="folder for takes started with the record key (default: current folder)")
+        group.add_argument(
+            "--take-dir",
+            metavar="DIR",
+            default=".",
+            help="folder for takes started with the record key (default: current folder)",
+        )
 
 
 def stages(args: argparse.Namespace, ctx) -> list:
@@ -105,8 +116,9 @@ class BvhSink:
     Closing raises :class:`~arpose.errors.InputError` if no body pose was seen.
     """
 
-    def __init__(self, path: str, fps: float | None, person: int | None = None, force: bool = False,
-                 origin: str = "camera") -> None:
+    def __init__(
+        self, path: str, fps: float | None, person: int | None = None, force: bool = False, origin: str = "camera"
+    ) -> None:
         self.path = check_writable(path, force=force)
         self.origin = origin
         self.fps = fps
@@ -151,8 +163,11 @@ def sinks(args: argparse.Namespace, ctx) -> list:
     elif take:
         out.append(_TakeReport(TakeWriter(take, header_for(args, ctx), force=force)))
     if bvh:
-        out.append(BvhSink(bvh, getattr(ctx.source, "fps", None), person, force=force,
-                           origin=getattr(args, "bvh_origin", "camera")))
+        out.append(
+            BvhSink(
+                bvh, getattr(ctx.source, "fps", None), person, force=force, origin=getattr(args, "bvh_origin", "camera")
+            )
+        )
     return out
 
 

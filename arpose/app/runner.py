@@ -1,5 +1,6 @@
 """Shared wiring for commands that process frames (run, demo, live, replay): builds the
 pipeline from parsed options and drives it over a source with a progress bar."""
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,13 @@ def add_output_options(parser: argparse.ArgumentParser, command: str = "run") ->
     parser.add_argument("--csv", metavar="CSV", help="long-form landmark CSV to write")
     parser.add_argument("--force", action="store_true", help="overwrite existing output files")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--fov", type=float, default=60.0, metavar="DEG",
-                        help="camera horizontal field of view in degrees, for metric 3D (default 60)")
+    parser.add_argument(
+        "--fov",
+        type=float,
+        default=60.0,
+        metavar="DEG",
+        help="camera horizontal field of view in degrees, for metric 3D (default 60)",
+    )
     for feature in FEATURES:
         feature.add_options(parser, command)
 
@@ -85,8 +91,7 @@ def skeleton_renderer(pose_frame: PoseFrame, fps: float):
     return draw_pose_frame(pose_frame.frame.image.copy(), pose_frame, fps)
 
 
-def drive(pipeline: Pipeline, source: Source, progress: bool = True, desc: str = "arpose",
-          on_frame=None) -> RunSummary:
+def drive(pipeline: Pipeline, source: Source, progress: bool = True, desc: str = "arpose", on_frame=None) -> RunSummary:
     """Run ``source`` through ``pipeline`` on the pipelined runtime; always closes both.
 
     Files are processed losslessly (every frame, capture/inference/rendering overlapped);
@@ -96,8 +101,15 @@ def drive(pipeline: Pipeline, source: Source, progress: bool = True, desc: str =
     """
     summary = RunSummary()
     live = source.kind == "camera"
-    bar = tqdm(total=source.frame_count, unit="frame", desc=desc, disable=not progress, file=sys.stderr,
-               dynamic_ncols=True, leave=False)
+    bar = tqdm(
+        total=source.frame_count,
+        unit="frame",
+        desc=desc,
+        disable=not progress,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        leave=False,
+    )
 
     def tick(pf: PoseFrame, image) -> bool | None:
         summary.frames += 1

@@ -11,6 +11,7 @@ Datagram sizes: a frame's messages are packed into as few bundles as fit in
 Ethernet MTU minus IP/UDP headers, so a datagram is never IP-fragmented and one lost
 fragment never drops a whole frame). No datagram ever exceeds :data:`UDP_MAX_PAYLOAD`.
 """
+
 from __future__ import annotations
 
 import errno
@@ -169,7 +170,9 @@ def resolve(host: str, port: int, option: str = "address") -> tuple[int, tuple]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
     except (socket.gaierror, UnicodeError, OSError) as exc:
-        raise ConfigError(f"{option}: cannot resolve host {host!r} ({exc}); check the name or use an IP address") from None
+        raise ConfigError(
+            f"{option}: cannot resolve host {host!r} ({exc}); check the name or use an IP address"
+        ) from None
     # Prefer IPv4 (most receivers listen on 0.0.0.0), else the first answer.
     infos.sort(key=lambda i: i[0] != socket.AF_INET)
     family, _, _, _, sockaddr = infos[0]

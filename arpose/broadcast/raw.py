@@ -27,6 +27,7 @@ Rig frame: metres, right-handed, +Y up, +Z the subject's forward, +X the subject
 (:mod:`arpose.skeleton`); *world* is camera-attached (:mod:`arpose.retarget.body`). Every
 bundle's time tag is "immediately"; the frame's own time is in ``/arpose/frame``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -61,11 +62,18 @@ def person_messages(person: Person) -> list[bytes]:
         msgs.append(encode_message("/arpose/person/angles", pid, *pairs))
     body = person.body
     if body is not None:
-        msgs.append(encode_message("/arpose/person/root", pid, np.asarray(body.root_position, dtype=np.float64),
-                                   np.asarray(body.local_rotations[0], dtype=np.float64)))
+        msgs.append(
+            encode_message(
+                "/arpose/person/root",
+                pid,
+                np.asarray(body.root_position, dtype=np.float64),
+                np.asarray(body.local_rotations[0], dtype=np.float64),
+            )
+        )
         for i, name in enumerate(BONE_NAMES):
-            msgs.append(encode_message("/arpose/person/bone", pid, name,
-                                       np.asarray(body.local_rotations[i], dtype=np.float64)))
+            msgs.append(
+                encode_message("/arpose/person/bone", pid, name, np.asarray(body.local_rotations[i], dtype=np.float64))
+            )
     return msgs
 
 
@@ -85,8 +93,14 @@ class RawOscSink:
     second (``None``: every frame). Sending never blocks or raises; drops are counted in
     ``sender.stats``."""
 
-    def __init__(self, host: str, port: int = RAW_DEFAULT_PORT, rate_hz: float | None = None,
-                 max_datagram: int = DEFAULT_MAX_DATAGRAM, option: str = "--osc") -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int = RAW_DEFAULT_PORT,
+        rate_hz: float | None = None,
+        max_datagram: int = DEFAULT_MAX_DATAGRAM,
+        option: str = "--osc",
+    ) -> None:
         self.host, self.port = host, port
         self.family, self.sockaddr = resolve(host, port, option)
         self.max_datagram = max_datagram

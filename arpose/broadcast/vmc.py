@@ -33,6 +33,7 @@ Translations are in *standard body* units: world metres times
 avatar's feet stay where the person's do. The hip height is ``root_y - floor_height`` when
 the floor is known, else the standard rest hip height plus the hips' rise since calibration.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -56,8 +57,14 @@ _HIPS = BONE_INDEX["Hips"]
 def _leg_length(offsets: np.ndarray) -> float:
     """Mean hip-to-ankle length (metres) over both legs from ``(B, 3)`` rest offsets."""
     o = np.asarray(offsets, dtype=np.float64)
-    return float(np.mean([np.linalg.norm(o[BONE_INDEX[f"{s}LowerLeg"]]) + np.linalg.norm(o[BONE_INDEX[f"{s}Foot"]])
-                          for s in ("Left", "Right")]))
+    return float(
+        np.mean(
+            [
+                np.linalg.norm(o[BONE_INDEX[f"{s}LowerLeg"]]) + np.linalg.norm(o[BONE_INDEX[f"{s}Foot"]])
+                for s in ("Left", "Right")
+            ]
+        )
+    )
 
 
 STANDARD_LEG = _leg_length(REST_OFFSETS)
@@ -182,8 +189,13 @@ class VmcEncoder:
             if self.origin is None:
                 self.origin = root.copy()
             origin = self.origin
-        pose = vmc_pose(rot, root, origin, body_scale(getattr(body, "offsets", None)),
-                        float(getattr(body, "floor_height", float("nan"))))
+        pose = vmc_pose(
+            rot,
+            root,
+            origin,
+            body_scale(getattr(body, "offsets", None)),
+            float(getattr(body, "floor_height", float("nan"))),
+        )
         return encode_pose(pose) + encode_status(timestamp, self.calibrated, tracking=True)
 
 
@@ -227,11 +239,19 @@ class VmcSink:
     Sending never blocks or raises; drops are counted in ``sender.stats``.
     """
 
-    def __init__(self, host: str, port: int = VMC_DEFAULT_PORT, rate_hz: float | None = None,
-                 max_people: int = 4, max_datagram: int = DEFAULT_MAX_DATAGRAM, option: str = "--vmc") -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int = VMC_DEFAULT_PORT,
+        rate_hz: float | None = None,
+        max_people: int = 4,
+        max_datagram: int = DEFAULT_MAX_DATAGRAM,
+        option: str = "--vmc",
+    ) -> None:
         if not (1 <= port and port + max_people - 1 <= 65535):
-            raise ConfigError(f"{option}: ports {port}..{port + max_people - 1} (one per person) exceed 65535; "
-                              "choose a lower port")
+            raise ConfigError(
+                f"{option}: ports {port}..{port + max_people - 1} (one per person) exceed 65535; choose a lower port"
+            )
         self.host, self.port = host, port
         self.family, sockaddr = resolve(host, port, option)
         self._addr = [(sockaddr[0], port + n, *sockaddr[2:]) for n in range(max_people)]

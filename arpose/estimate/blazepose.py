@@ -5,6 +5,7 @@ and the region of interest follows the person. MediaPipe's own landmark smoothin
 default (smoothing is :mod:`arpose.smooth`'s job); it can be switched on only to serve as a
 peer in evaluation.
 """
+
 from __future__ import annotations
 
 import contextlib

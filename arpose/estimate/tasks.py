@@ -15,6 +15,7 @@ graph refines them from the heatmap with a 7-pixel kernel, while the shipped cla
 behaves as with MediaPipe's default of 9 although its graph config declares 7 (rebuilt from
 that config it matches this estimator within 0.1 px; see ``docs/multi_person.md``).
 """
+
 from __future__ import annotations
 
 import os
@@ -85,8 +86,10 @@ def bundle_contents() -> dict[str, bytes]:
         try:
             model = path.read_bytes()
         except OSError as exc:
-            raise InputError(f"mediapipe's model {path} is missing ({exc}); install mediapipe==0.10.21 or pass "
-                             "--model pose_landmarker_full.task") from None
+            raise InputError(
+                f"mediapipe's model {path} is missing ({exc}); install mediapipe==0.10.21 or pass "
+                "--model pose_landmarker_full.task"
+            ) from None
         out[name] = _with_metadata(model, Path(name).stem, mean, std)
     return out
 
@@ -106,8 +109,9 @@ def build_bundle(path: str | os.PathLike[str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise OutputError(f"cannot write the model bundle into {path.parent}: {exc}; set XDG_CACHE_HOME to a "
-                          "writable folder") from None
+        raise OutputError(
+            f"cannot write the model bundle into {path.parent}: {exc}; set XDG_CACHE_HOME to a writable folder"
+        ) from None
     os.close(fd)
     try:
         model_asset_bundle_utils.create_model_asset_bundle(contents, tmp)
@@ -131,8 +135,10 @@ def check_bundle(path: str | os.PathLike[str]) -> Path:
             names = set(zf.namelist())
             bad = zf.testzip()
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise InputError(f"model {p} is not a MediaPipe .task bundle (not a readable zip: {exc}); download "
-                         "pose_landmarker_full.task again or leave out --model") from None
+        raise InputError(
+            f"model {p} is not a MediaPipe .task bundle (not a readable zip: {exc}); download "
+            "pose_landmarker_full.task again or leave out --model"
+        ) from None
     missing = [n for n in BUNDLE_FILES if n not in names]
     if missing:
         raise InputError(f"model {p} is not a pose landmarker bundle: it lacks {', '.join(missing)}")
@@ -197,8 +203,9 @@ class MultiPoseConfig:
                 raise ConfigError(f"{name} must be in [0, 1], got {value!r}")
 
 
-def arrays_from_tasks(image_landmarks: Sequence[Any], world_landmarks: Sequence[Any] | None
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def arrays_from_tasks(
+    image_landmarks: Sequence[Any], world_landmarks: Sequence[Any] | None
+) -> tuple[np.ndarray, np.ndarray]:
     """One Tasks pose to arrays.
 
     image_landmarks: 33 ``NormalizedLandmark`` (x, y normalised to the image, z relative depth,
@@ -210,9 +217,13 @@ def arrays_from_tasks(image_landmarks: Sequence[Any], world_landmarks: Sequence[
     world = np.full((NUM_LANDMARKS, 3), np.nan, dtype=np.float32)
     nan = float("nan")
     for i, lm in enumerate(image_landmarks[:NUM_LANDMARKS]):
-        image[i] = (lm.x, lm.y, lm.z,
-                    nan if lm.visibility is None else lm.visibility,
-                    nan if lm.presence is None else lm.presence)
+        image[i] = (
+            lm.x,
+            lm.y,
+            lm.z,
+            nan if lm.visibility is None else lm.visibility,
+            nan if lm.presence is None else lm.presence,
+        )
     for i, lm in enumerate((world_landmarks or [])[:NUM_LANDMARKS]):
         world[i] = (lm.x, lm.y, lm.z)
     return image, world
@@ -222,6 +233,7 @@ def tile_boxes(width: int, height: int, n: int) -> list[tuple[int, int, int, int
     """``n * n`` half-overlapping tiles covering a ``width x height`` image, as pixel boxes
     ``(x0, y0, x1, y1)`` (x1, y1 exclusive), row by row. Each tile is ``2 / (n + 1)`` of the image
     in each direction, so anything smaller than half a tile lies wholly inside some tile."""
+
     def spans(size: int) -> list[tuple[int, int]]:
         if n == 1:
             return [(0, size)]
@@ -243,8 +255,13 @@ def landmarks_to_frame(landmarks: np.ndarray, box: tuple[int, int, int, int], si
     return out
 
 
-def merge_duplicates(people: Sequence[Person], size: tuple[int, int], min_iou: float = 0.3,
-                     max_distance: float = 0.25, min_visibility: float = 0.5) -> list[Person]:
+def merge_duplicates(
+    people: Sequence[Person],
+    size: tuple[int, int],
+    min_iou: float = 0.3,
+    max_distance: float = 0.25,
+    min_visibility: float = 0.5,
+) -> list[Person]:
     """People in score order with those found twice dropped (a tracked pose and a fresh
     detection of the same person, or one person seen in two tiles).
 
@@ -261,8 +278,10 @@ def merge_duplicates(people: Sequence[Person], size: tuple[int, int], min_iou: f
     for p in sorted(people, key=lambda q: -q.score):
         pts = visible_points(p.landmarks, size, min_visibility)
         box = box_of(pts)
-        if not any(iou(box, b) > min_iou and min(landmark_distance(pts, q), landmark_distance(q, pts)) < max_distance
-                   for q, b in seen):
+        if not any(
+            iou(box, b) > min_iou and min(landmark_distance(pts, q), landmark_distance(q, pts)) < max_distance
+            for q, b in seen
+        ):
             kept.append(p)
             seen.append((pts, box))
     return kept
@@ -308,8 +327,10 @@ class MultiPoseEstimator:
                     options.running_mode = vision.RunningMode.IMAGE
                     self._tiler = vision.PoseLandmarker.create_from_options(options)
         except (RuntimeError, ValueError) as exc:
-            raise InputError(f"MediaPipe cannot load the pose model {model}: {exc}".splitlines()[0]
-                             + "; pass a pose_landmarker_{lite,full,heavy}.task file") from None
+            raise InputError(
+                f"MediaPipe cannot load the pose model {model}: {exc}".splitlines()[0]
+                + "; pass a pose_landmarker_{lite,full,heavy}.task file"
+            ) from None
         self._last_ms: int | None = None
         self._quiet = True
 

@@ -14,6 +14,7 @@ Frames: image landmarks are compared in pixels with the ground-truth markers; wo
 (MediaPipe world frame, hip-centred metres) with the markers in the same frame
 (:attr:`~arpose.performer.GroundTruthSequence.markers_mp_world`), after per-frame Procrustes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -85,8 +86,12 @@ MetricFn = Callable[[VariantResult, GroundTruthSequence], dict[str, float]]
 
 
 def _raw_variant() -> Variant:
-    return Variant("blazepose", EstimatorConfig(tracking=True), lambda ctx: [],
-                   "BlazePose Full, tracking, no smoothing, no later stages")
+    return Variant(
+        "blazepose",
+        EstimatorConfig(tracking=True),
+        lambda ctx: [],
+        "BlazePose Full, tracking, no smoothing, no later stages",
+    )
 
 
 #: Variants scored by ``arpose eval`` in order (other modules append here).
@@ -130,8 +135,9 @@ def _light(frame: Frame) -> Frame:
     """The frame with its image replaced by a zero-stride black view of the same shape (keeps
     ``size`` and timestamps for stages; no memory held)."""
     h, w = frame.image.shape[:2]
-    return Frame(image=np.broadcast_to(np.zeros((1, 1, 3), np.uint8), (h, w, 3)), timestamp=frame.timestamp,
-                 index=frame.index)
+    return Frame(
+        image=np.broadcast_to(np.zeros((1, 1, 3), np.uint8), (h, w, 3)), timestamp=frame.timestamp, index=frame.index
+    )
 
 
 def arrays_from_pose_frames(pose_frames: list[PoseFrame], size: tuple[int, int]) -> tuple[np.ndarray, ...]:
@@ -198,14 +204,15 @@ def run_variants(
     return results
 
 
-def score(results: Iterable[VariantResult], truth: GroundTruthSequence,
-          metrics: Iterable[MetricFn] | None = None) -> list[dict]:
+def score(
+    results: Iterable[VariantResult], truth: GroundTruthSequence, metrics: Iterable[MetricFn] | None = None
+) -> list[dict]:
     """One row per result: ``{"motion", "variant", <metric columns>...}`` (NaN where a
     metric has nothing to score, e.g. no detection)."""
     rows = []
     for r in results:
         row: dict = {"motion": r.motion, "variant": r.variant.name}
-        for fn in (METRICS if metrics is None else metrics):
+        for fn in METRICS if metrics is None else metrics:
             row.update({k: float(v) for k, v in fn(r, truth).items()})
         rows.append(row)
     return rows

@@ -9,11 +9,13 @@ Conventions shared by every function here
   (metres) as long as prediction and ground truth share scale conventions per function.
 * Every function returns a Python ``float``; NaN when there is nothing to score.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from ..landmarks import NUM_LANDMARKS, PoseLandmark as L
+from ..landmarks import NUM_LANDMARKS
+from ..landmarks import PoseLandmark as L
 
 __all__ = [
     "torso_sizes",
@@ -118,7 +120,7 @@ def procrustes_align(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     a, b = p[ok], g[ok]
     ma, mb = a.mean(axis=0), b.mean(axis=0)
     a0, b0 = a - ma, b - mb
-    var_a = (a0 ** 2).sum()
+    var_a = (a0**2).sum()
     if var_a <= 0.0:
         return out
     u, s, vt = np.linalg.svd(b0.T @ a0)
@@ -215,7 +217,7 @@ def lag_frames(est: np.ndarray, ref: np.ndarray, max_lag: int | None = None) -> 
         if not ok.any():
             continue
         a0, b0 = np.where(ok, a, 0.0), np.where(ok, b, 0.0)
-        den = np.sqrt((a0 ** 2).sum() * (b0 ** 2).sum())
+        den = np.sqrt((a0**2).sum() * (b0**2).sum())
         if den > 0:
             corr[i] = (a0 * b0).sum() / den
     if not np.isfinite(corr).any():

@@ -10,6 +10,7 @@ Frames: *world* is the camera-attached rig frame shared by :class:`BodyPose` and
 performer's ground truth (+X image right, +Y camera up, +Z towards the camera, metres).
 Quaternions ``(x, y, z, w)``. Joint angles as in :mod:`arpose.retarget.angles` (degrees).
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -24,6 +24,7 @@ pixels ``(F, 33, 2)`` (x right, y down); world ``(F, 33, 3)`` metres in MediaPip
 (hip-centred, x image-right, y down, z away from the camera); ``t`` ``(F,)`` seconds. Frames
 where the person was not found are all NaN.
 """
+
 from __future__ import annotations
 
 import math
@@ -44,9 +45,24 @@ from .harness import GroundTruthSequence, Variant, VariantResult, register_metri
 MEDIAPIPE_VARIANT_NAME = "mediapipe-smoothed"
 OURS_VARIANT_NAME = "one-euro"
 
-__all__ = ["SmoothingScores", "smooth_arrays", "score_sequence", "compare", "plot_wrist", "format_table",
-           "smoothing_metrics", "write_wrist_plots", "RAW_VARIANT", "MEDIAPIPE_VARIANT", "OURS_VARIANT",
-           "TargetCheck", "check_targets", "format_targets", "TARGET_JITTER_CUT", "TARGET_ADDED_LAG"]
+__all__ = [
+    "SmoothingScores",
+    "smooth_arrays",
+    "score_sequence",
+    "compare",
+    "plot_wrist",
+    "format_table",
+    "smoothing_metrics",
+    "write_wrist_plots",
+    "RAW_VARIANT",
+    "MEDIAPIPE_VARIANT",
+    "OURS_VARIANT",
+    "TargetCheck",
+    "check_targets",
+    "format_targets",
+    "TARGET_JITTER_CUT",
+    "TARGET_ADDED_LAG",
+]
 
 
 def smooth_arrays(
@@ -67,10 +83,14 @@ def smooth_arrays(
     image = np.asarray(image, dtype=np.float32)
     world = np.asarray(world, dtype=np.float32)
     t = np.asarray(t, dtype=np.float64)
-    if image.shape[1:] != (NUM_LANDMARKS, 5) or world.shape != image.shape[:1] + (NUM_LANDMARKS, 3) \
-            or t.shape != image.shape[:1]:
-        raise ValueError(f"expected image (F, 33, 5), world (F, 33, 3), t (F,); got {image.shape}, "
-                         f"{world.shape}, {t.shape}")
+    if (
+        image.shape[1:] != (NUM_LANDMARKS, 5)
+        or world.shape != image.shape[:1] + (NUM_LANDMARKS, 3)
+        or t.shape != image.shape[:1]
+    ):
+        raise ValueError(
+            f"expected image (F, 33, 5), world (F, 33, 3), t (F,); got {image.shape}, {world.shape}, {t.shape}"
+        )
     out_i = np.full_like(image, np.nan)
     out_w = np.full_like(world, np.nan)
     state: PersonSmoothState | None = None
@@ -111,8 +131,9 @@ class SmoothingScores:
         return asdict(self)
 
 
-def score_sequence(name: str, world: np.ndarray, px: np.ndarray, t: np.ndarray,
-                   gt_world: np.ndarray, gt_px: np.ndarray) -> SmoothingScores:
+def score_sequence(
+    name: str, world: np.ndarray, px: np.ndarray, t: np.ndarray, gt_world: np.ndarray, gt_px: np.ndarray
+) -> SmoothingScores:
     """Score one variant.
 
     world: ``(F, 33, 3)`` estimated world landmarks (metres, MediaPipe world frame);
@@ -130,8 +151,13 @@ def score_sequence(name: str, world: np.ndarray, px: np.ndarray, t: np.ndarray,
     )
 
 
-def compare(variants: dict[str, tuple[np.ndarray, np.ndarray]], t: np.ndarray, gt_world: np.ndarray,
-            gt_px: np.ndarray, raw: str = "raw") -> list[SmoothingScores]:
+def compare(
+    variants: dict[str, tuple[np.ndarray, np.ndarray]],
+    t: np.ndarray,
+    gt_world: np.ndarray,
+    gt_px: np.ndarray,
+    raw: str = "raw",
+) -> list[SmoothingScores]:
     """Score every variant ``name -> (world (F, 33, 3), px (F, 33, 2))`` and fill in jitter
     reduction and added lag relative to the variant named ``raw``. A ``ground truth`` row
     (jitter of the true motion itself) comes last for reference."""
@@ -141,18 +167,22 @@ def compare(variants: dict[str, tuple[np.ndarray, np.ndarray]], t: np.ndarray, g
     for r in rows:
         if base is not None:
             red = 1.0 - r.jitter_world / base.jitter_world if base.jitter_world > 0 else float("nan")
-            r = SmoothingScores(**{**r.as_dict(), "jitter_reduction": red,
-                                   "added_lag_frames": r.lag_frames - base.lag_frames})
+            r = SmoothingScores(
+                **{**r.as_dict(), "jitter_reduction": red, "added_lag_frames": r.lag_frames - base.lag_frames}
+            )
         out.append(r)
-    out.append(SmoothingScores("ground truth", metrics.jitter(gt_world, t), metrics.jitter(gt_px, t),
-                               0.0, 0.0, 0.0, 1.0))
+    out.append(
+        SmoothingScores("ground truth", metrics.jitter(gt_world, t), metrics.jitter(gt_px, t), 0.0, 0.0, 0.0, 1.0)
+    )
     return out
 
 
 def format_table(rows: list[SmoothingScores]) -> str:
     """A plain-text table of :func:`compare`'s rows."""
-    head = (f"{'variant':<16}{'jitter m/s2':>12}{'vs raw':>8}{'jitter px/s2':>14}{'lag fr':>8}"
-            f"{'+lag fr':>8}{'MPJPE mm':>10}{'med px':>8}")
+    head = (
+        f"{'variant':<16}{'jitter m/s2':>12}{'vs raw':>8}{'jitter px/s2':>14}{'lag fr':>8}"
+        f"{'+lag fr':>8}{'MPJPE mm':>10}{'med px':>8}"
+    )
     lines = [head, "-" * len(head)]
 
     def f(v, spec):
@@ -160,15 +190,22 @@ def format_table(rows: list[SmoothingScores]) -> str:
 
     for r in rows:
         red = f(-100.0 * r.jitter_reduction, "+.0f") + ("%" if math.isfinite(r.jitter_reduction) else "")
-        lines.append(f"{r.name:<16}{f(r.jitter_world, '.2f'):>12}{red:>8}{f(r.jitter_px, '.0f'):>14}"
-                     f"{f(r.lag_frames, '.2f'):>8}{f(r.added_lag_frames, '+.2f'):>8}{f(r.mpjpe_mm, '.1f'):>10}"
-                     f"{f(r.median_px, '.2f'):>8}")
+        lines.append(
+            f"{r.name:<16}{f(r.jitter_world, '.2f'):>12}{red:>8}{f(r.jitter_px, '.0f'):>14}"
+            f"{f(r.lag_frames, '.2f'):>8}{f(r.added_lag_frames, '+.2f'):>8}{f(r.mpjpe_mm, '.1f'):>10}"
+            f"{f(r.median_px, '.2f'):>8}"
+        )
     return "\n".join(lines)
 
 
-def plot_wrist(path: str | Path, t: np.ndarray, series: dict[str, np.ndarray],
-               landmark: PoseLandmark = PoseLandmark.RIGHT_WRIST, title: str = "",
-               world: dict[str, np.ndarray] | None = None) -> Path:
+def plot_wrist(
+    path: str | Path,
+    t: np.ndarray,
+    series: dict[str, np.ndarray],
+    landmark: PoseLandmark = PoseLandmark.RIGHT_WRIST,
+    title: str = "",
+    world: dict[str, np.ndarray] | None = None,
+) -> Path:
     """Write a PNG of one landmark's trajectory against time, one line per series.
 
     series: name -> ``(F, 33, 2)`` pixels (include the ground truth as ``"ground truth"``):
@@ -184,8 +221,11 @@ def plot_wrist(path: str | Path, t: np.ndarray, series: dict[str, np.ndarray],
     path = Path(path)
     rows = 3 if world else 2
     fig, axes = plt.subplots(rows, 1, figsize=(10, 2.6 * rows + 0.6), sharex=True)
-    styles = {"ground truth": dict(color="black", lw=2.0, ls="--"),
-              RAW_VARIANT: dict(color="0.55", lw=1.0), "raw": dict(color="0.55", lw=1.0)}
+    styles = {
+        "ground truth": dict(color="black", lw=2.0, ls="--"),
+        RAW_VARIANT: dict(color="0.55", lw=1.0),
+        "raw": dict(color="0.55", lw=1.0),
+    }
     i = int(landmark)
     for name, px in series.items():
         p = np.asarray(px, dtype=np.float64)[:, i]
@@ -249,7 +289,9 @@ class TargetCheck:
         return self.jitter_ok and self.lag_ok and self.error_ok
 
 
-def check_targets(rows: list[dict], ours: str = OURS_VARIANT_NAME, peer: str = MEDIAPIPE_VARIANT_NAME) -> list[TargetCheck]:
+def check_targets(
+    rows: list[dict], ours: str = OURS_VARIANT_NAME, peer: str = MEDIAPIPE_VARIANT_NAME
+) -> list[TargetCheck]:
     """Per motion, our smoothing's scores against the targets, from ``arpose eval`` rows
     (:func:`arpose.evaluate.harness.score`: ``motion``, ``variant``, ``jitter_cut_%``,
     ``added_lag_fr``, ``mpjpe_pa_mm``). Motions without both the ``ours`` and the ``peer`` row
@@ -265,8 +307,15 @@ def check_targets(rows: list[dict], ours: str = OURS_VARIANT_NAME, peer: str = M
     for motion, variants in by_motion.items():
         if ours in variants and peer in variants:
             o, m = variants[ours], variants[peer]
-            out.append(TargetCheck(motion, num(o.get("jitter_cut_%")), num(o.get("added_lag_fr")),
-                                   num(o.get("mpjpe_pa_mm")), num(m.get("mpjpe_pa_mm"))))
+            out.append(
+                TargetCheck(
+                    motion,
+                    num(o.get("jitter_cut_%")),
+                    num(o.get("added_lag_fr")),
+                    num(o.get("mpjpe_pa_mm")),
+                    num(m.get("mpjpe_pa_mm")),
+                )
+            )
     return out
 
 
@@ -276,19 +325,25 @@ def format_targets(checks: list[TargetCheck]) -> str:
     if not checks:
         return ""
     mark = {True: "yes", False: "NO"}
-    lines = [f"smoothing targets (ours vs raw and vs MediaPipe's smoothing): jitter cut >= "
-             f"{TARGET_JITTER_CUT:.0f}%, added lag <= {TARGET_ADDED_LAG:g} frame, error below MediaPipe's"]
+    lines = [
+        f"smoothing targets (ours vs raw and vs MediaPipe's smoothing): jitter cut >= "
+        f"{TARGET_JITTER_CUT:.0f}%, added lag <= {TARGET_ADDED_LAG:g} frame, error below MediaPipe's"
+    ]
     width = max(len(c.motion) for c in checks)
     for c in checks:
-        lines.append(f"  {c.motion:<{width}}  jitter -{c.jitter_cut:.0f}% {mark[c.jitter_ok]:>3}  "
-                     f"lag {c.added_lag:+.2f} fr {mark[c.lag_ok]:>3}  "
-                     f"error {c.error:.1f} vs {c.mediapipe_error:.1f} mm {mark[c.error_ok]:>3}")
+        lines.append(
+            f"  {c.motion:<{width}}  jitter -{c.jitter_cut:.0f}% {mark[c.jitter_ok]:>3}  "
+            f"lag {c.added_lag:+.2f} fr {mark[c.lag_ok]:>3}  "
+            f"error {c.error:.1f} vs {c.mediapipe_error:.1f} mm {mark[c.error_ok]:>3}"
+        )
     n = len(checks)
     err = np.array([c.error for c in checks])
     mp = np.array([c.mediapipe_error for c in checks])
-    lines.append(f"  met on: jitter {sum(c.jitter_ok for c in checks)}/{n}, lag {sum(c.lag_ok for c in checks)}/{n}, "
-                 f"error {sum(c.error_ok for c in checks)}/{n}, all three {sum(c.all_ok for c in checks)}/{n}; "
-                 f"mean error {np.nanmean(err):.1f} mm vs MediaPipe's {np.nanmean(mp):.1f} mm")
+    lines.append(
+        f"  met on: jitter {sum(c.jitter_ok for c in checks)}/{n}, lag {sum(c.lag_ok for c in checks)}/{n}, "
+        f"error {sum(c.error_ok for c in checks)}/{n}, all three {sum(c.all_ok for c in checks)}/{n}; "
+        f"mean error {np.nanmean(err):.1f} mm vs MediaPipe's {np.nanmean(mp):.1f} mm"
+    )
     return "\n".join(lines)
 
 
@@ -297,13 +352,23 @@ def format_targets(checks: list[TargetCheck]) -> str:
 #: Name of the harness's raw row (BlazePose, tracking, no smoothing, no stages).
 RAW_VARIANT = "blazepose"
 
-MEDIAPIPE_VARIANT = register_variant(Variant(
-    MEDIAPIPE_VARIANT_NAME, EstimatorConfig(tracking=True, mediapipe_smoothing=True), lambda ctx: [],
-    "BlazePose with MediaPipe's own One Euro landmark smoothing (the peer)"))
+MEDIAPIPE_VARIANT = register_variant(
+    Variant(
+        MEDIAPIPE_VARIANT_NAME,
+        EstimatorConfig(tracking=True, mediapipe_smoothing=True),
+        lambda ctx: [],
+        "BlazePose with MediaPipe's own One Euro landmark smoothing (the peer)",
+    )
+)
 
-OURS_VARIANT = register_variant(Variant(
-    OURS_VARIANT_NAME, EstimatorConfig(tracking=True), lambda ctx: [SmoothStage(SmoothConfig())],
-    "raw BlazePose through arpose's One Euro smoothing stage (default settings)"))
+OURS_VARIANT = register_variant(
+    Variant(
+        OURS_VARIANT_NAME,
+        EstimatorConfig(tracking=True),
+        lambda ctx: [SmoothStage(SmoothConfig())],
+        "raw BlazePose through arpose's One Euro smoothing stage (default settings)",
+    )
+)
 
 # Raw jitter / lag per ground truth, remembered when the raw row is scored so that variants
 # without raw arrays of their own (MediaPipe's) can be compared with it.
@@ -378,6 +443,14 @@ def write_wrist_plots(folder: str | Path, runs, landmark: PoseLandmark = PoseLan
         world = {r.variant.name: r.world for r in run.results}
         world["ground truth"] = run.truth.markers_mp_world
         name = f"{Path(str(run.motion)).stem}_smoothing_{landmark.label}.png"
-        written.append(plot_wrist(folder / name, run.truth.timestamps, series, landmark,
-                                  title=f"{run.motion}: {landmark.label}, raw vs smoothed vs truth", world=world))
+        written.append(
+            plot_wrist(
+                folder / name,
+                run.truth.timestamps,
+                series,
+                landmark,
+                title=f"{run.motion}: {landmark.label}, raw vs smoothed vs truth",
+                world=world,
+            )
+        )
     return written

@@ -2,6 +2,7 @@
 by built-in motions or BVH takes, rendered offscreen (pyrender, EGL) through a known camera,
 with exact ground truth per frame. The demo input and the reference for ``arpose eval``.
 """
+
 from .mannequin import MannequinConfig, build_parts
 from .motions import PROCEDURAL, Motion, MotionSample, ProceduralMotion, get_motion
 from .performer import GroundTruth, GroundTruthSequence, PerformerSource, Placement, pose_sequence

@@ -22,6 +22,7 @@ segments points exactly along its BVH segment in every frame, and twist follows 
 joint. Local rotations are ``G_parent^-1 G_b``. Lengths are ours (the mannequin's body), the
 root's travel is scaled by the ratio of leg lengths (file units to metres).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -51,26 +52,70 @@ def _sided(table: dict[str, str], left: str, right: str) -> dict[str, str]:
 #: Our bone -> BVH joint, per naming scheme.
 JOINT_MAPS: dict[str, dict[str, str]] = {
     "cmu_motionbuilder": {
-        "Hips": "Hips", "Spine": "LowerBack", "Chest": "Spine", "UpperChest": "Spine1", "Neck": "Neck",
+        "Hips": "Hips",
+        "Spine": "LowerBack",
+        "Chest": "Spine",
+        "UpperChest": "Spine1",
+        "Neck": "Neck",
         "Head": "Head",
-        **_sided({"{s}Shoulder": "{s}Shoulder", "{s}UpperArm": "{s}Arm", "{s}LowerArm": "{s}ForeArm",
-                  "{s}Hand": "{s}Hand", "{s}UpperLeg": "{s}UpLeg", "{s}LowerLeg": "{s}Leg",
-                  "{s}Foot": "{s}Foot", "{s}Toes": "{s}ToeBase"}, "Left", "Right"),
+        **_sided(
+            {
+                "{s}Shoulder": "{s}Shoulder",
+                "{s}UpperArm": "{s}Arm",
+                "{s}LowerArm": "{s}ForeArm",
+                "{s}Hand": "{s}Hand",
+                "{s}UpperLeg": "{s}UpLeg",
+                "{s}LowerLeg": "{s}Leg",
+                "{s}Foot": "{s}Foot",
+                "{s}Toes": "{s}ToeBase",
+            },
+            "Left",
+            "Right",
+        ),
     },
     "cmu_3dsmax": {
-        "Hips": "Hips", "Spine": "lowerback", "Chest": "Chest", "UpperChest": "Chest2", "Neck": "lowerneck",
+        "Hips": "Hips",
+        "Spine": "lowerback",
+        "Chest": "Chest",
+        "UpperChest": "Chest2",
+        "Neck": "lowerneck",
         "Head": "Head",
-        **_sided({"{s}Shoulder": "{s}Collar", "{s}UpperArm": "{s}Shoulder", "{s}LowerArm": "{s}Elbow",
-                  "{s}Hand": "{s}Wrist", "{s}UpperLeg": "{s}Hip", "{s}LowerLeg": "{s}Knee",
-                  "{s}Foot": "{s}Ankle", "{s}Toes": "{s}Toe"}, "Left", "Right"),
+        **_sided(
+            {
+                "{s}Shoulder": "{s}Collar",
+                "{s}UpperArm": "{s}Shoulder",
+                "{s}LowerArm": "{s}Elbow",
+                "{s}Hand": "{s}Wrist",
+                "{s}UpperLeg": "{s}Hip",
+                "{s}LowerLeg": "{s}Knee",
+                "{s}Foot": "{s}Ankle",
+                "{s}Toes": "{s}Toe",
+            },
+            "Left",
+            "Right",
+        ),
     },
     "cc_base": {
-        "Hips": "CC_Base_Hip", "Spine": "CC_Base_Waist", "Chest": "CC_Base_Spine01", "UpperChest": "CC_Base_Spine02",
-        "Neck": "CC_Base_NeckTwist01", "Head": "CC_Base_Head",
-        **_sided({"{s}Shoulder": "CC_Base_{s}_Clavicle", "{s}UpperArm": "CC_Base_{s}_Upperarm",
-                  "{s}LowerArm": "CC_Base_{s}_Forearm", "{s}Hand": "CC_Base_{s}_Hand",
-                  "{s}UpperLeg": "CC_Base_{s}_Thigh", "{s}LowerLeg": "CC_Base_{s}_Calf",
-                  "{s}Foot": "CC_Base_{s}_Foot", "{s}Toes": "CC_Base_{s}_ToeBase"}, "L", "R"),
+        "Hips": "CC_Base_Hip",
+        "Spine": "CC_Base_Waist",
+        "Chest": "CC_Base_Spine01",
+        "UpperChest": "CC_Base_Spine02",
+        "Neck": "CC_Base_NeckTwist01",
+        "Head": "CC_Base_Head",
+        **_sided(
+            {
+                "{s}Shoulder": "CC_Base_{s}_Clavicle",
+                "{s}UpperArm": "CC_Base_{s}_Upperarm",
+                "{s}LowerArm": "CC_Base_{s}_Forearm",
+                "{s}Hand": "CC_Base_{s}_Hand",
+                "{s}UpperLeg": "CC_Base_{s}_Thigh",
+                "{s}LowerLeg": "CC_Base_{s}_Calf",
+                "{s}Foot": "CC_Base_{s}_Foot",
+                "{s}Toes": "CC_Base_{s}_ToeBase",
+            },
+            "L",
+            "R",
+        ),
     },
 }
 
@@ -80,9 +125,22 @@ REFERENCE_POSE = {"cmu_motionbuilder": "rest", "cmu_3dsmax": "rest", "cc_base": 
 
 # The bone whose segment defines our bone's direction (leaves: their end site).
 _CHAIN_CHILD = {
-    "Spine": "Chest", "Chest": "UpperChest", "UpperChest": "Neck", "Neck": "Head",
-    **_sided({"{s}Shoulder": "{s}UpperArm", "{s}UpperArm": "{s}LowerArm", "{s}LowerArm": "{s}Hand",
-              "{s}UpperLeg": "{s}LowerLeg", "{s}LowerLeg": "{s}Foot", "{s}Foot": "{s}Toes"}, "Left", "Right"),
+    "Spine": "Chest",
+    "Chest": "UpperChest",
+    "UpperChest": "Neck",
+    "Neck": "Head",
+    **_sided(
+        {
+            "{s}Shoulder": "{s}UpperArm",
+            "{s}UpperArm": "{s}LowerArm",
+            "{s}LowerArm": "{s}Hand",
+            "{s}UpperLeg": "{s}LowerLeg",
+            "{s}LowerLeg": "{s}Foot",
+            "{s}Foot": "{s}Toes",
+        },
+        "Left",
+        "Right",
+    ),
 }
 
 
@@ -121,8 +179,11 @@ def _tip(data: BvhData, joint: int, positions: np.ndarray, ends: dict[int, np.nd
         desc += kids
         stack += kids
     for k in desc:
-        if np.linalg.norm(positions[0, k] - base[0]) > 1e-6 and "Twist" not in data.joints[k].name \
-                and "Share" not in data.joints[k].name:
+        if (
+            np.linalg.norm(positions[0, k] - base[0]) > 1e-6
+            and "Twist" not in data.joints[k].name
+            and "Share" not in data.joints[k].name
+        ):
             return positions[:, k]
     for k in [joint] + desc:
         if k in ends and np.linalg.norm(ends[k][0] - base[0]) > 1e-6:
@@ -165,7 +226,7 @@ class BvhMotion:
         data = self.data
         table = JOINT_MAPS[self.scheme]
         jidx = {ours: data.index(theirs) for ours, theirs in table.items()}
-        pos, rot = bvh_fk(data)                                          # (F, J, 3), (F, J, 4)
+        pos, rot = bvh_fk(data)  # (F, J, 3), (F, J, 4)
         if REFERENCE_POSE[self.scheme] == "rest":
             zero = dataclasses.replace(data, motion=np.zeros((1, data.motion.shape[1])))
             rpos, rrot = bvh_fk(zero)
@@ -179,7 +240,7 @@ class BvhMotion:
         up = _unit(up)
         left = _unit(left - up * (left @ up))
         fwd = np.cross(left, up)
-        c = Rotation.from_matrix(np.stack([left, up, fwd]))             # rows: file vectors -> rig axes
+        c = Rotation.from_matrix(np.stack([left, up, fwd]))  # rows: file vectors -> rig axes
         ref_dir = {b: c.apply(self._segment_tip(b, ref_p, rpos, rends) - ref_p[b]) for b in _CHAIN_CHILD}
         # Leaves: end sites and finger/face/toe joints differ between rigs, so assume the
         # reference pose holds the head upright, the hands in line with the forearms and the
@@ -211,8 +272,10 @@ class BvhMotion:
         for i in range(1, NUM_BONES):
             local[:, i] = (Rotation.from_quat(glob[:, PARENTS[i]]).inv() * Rotation.from_quat(glob[:, i])).as_quat()
         # Root: metres by the ratio of leg lengths; y becomes the lift above the take's lowest foot.
-        leg_file = sum(np.linalg.norm(ref_p[a] - ref_p[b]) for a, b in
-                       (("LeftUpperLeg", "LeftLowerLeg"), ("LeftLowerLeg", "LeftFoot")))
+        leg_file = sum(
+            np.linalg.norm(ref_p[a] - ref_p[b])
+            for a, b in (("LeftUpperLeg", "LeftLowerLeg"), ("LeftLowerLeg", "LeftFoot"))
+        )
         leg_ours = -(REST_OFFSETS[BONE_INDEX["LeftLowerLeg"], 1] + REST_OFFSETS[BONE_INDEX["LeftFoot"], 1])
         self.metres_per_unit = leg_ours / leg_file
         hips = yaw.apply(c.apply(pos[:, jidx["Hips"]])) * self.metres_per_unit
@@ -223,7 +286,7 @@ class BvhMotion:
         root[:, 1] = low - low.min()
         if self.root_motion == "full":
             root[:, [0, 2]] = hips[:, [0, 2]] - hips[0, [0, 2]]
-        self.bvh_positions = pos                 # file units and axes, for checks
+        self.bvh_positions = pos  # file units and axes, for checks
         self.file_to_rig = yaw * c
         self.joint_map = jidx
         return local, root

@@ -7,6 +7,7 @@ part at its bone's global transform from :func:`arpose.skeleton.forward_kinemati
 Shapes are tapered capsules (convex hulls of two spheres) and ellipsoids, sized for the default
 1.72 m body and scaled with :class:`MannequinConfig`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -140,17 +141,32 @@ def build_parts(config: MannequinConfig = MannequinConfig()) -> list[Part]:
     flat = (1.0, 1.0, 0.68)
     add("belly", "Spine", _hull([((0, 0, 0), 0.145 * g), ((0, sp, 0), 0.15 * g)], squash=flat), c.shirt)
     add("chest", "Chest", _hull([((0, 0, 0), 0.15 * g), ((0, ch, 0), 0.16 * g)], squash=flat), c.shirt)
-    add("upper_chest", "UpperChest",
-        _hull([((0, 0, 0), 0.16 * g), ((shoulder[0] - 0.06 * g, shoulder[1] - 0.02 * k, 0), 0.07 * g),
-               ((-shoulder[0] + 0.06 * g, shoulder[1] - 0.02 * k, 0), 0.07 * g), ((0, uc, 0), 0.08 * g)],
-              squash=flat), c.shirt)
+    add(
+        "upper_chest",
+        "UpperChest",
+        _hull(
+            [
+                ((0, 0, 0), 0.16 * g),
+                ((shoulder[0] - 0.06 * g, shoulder[1] - 0.02 * k, 0), 0.07 * g),
+                ((-shoulder[0] + 0.06 * g, shoulder[1] - 0.02 * k, 0), 0.07 * g),
+                ((0, uc, 0), 0.08 * g),
+            ],
+            squash=flat,
+        ),
+        c.shirt,
+    )
     # Neck and head (cranium, jaw, hair, eyes, nose, mouth) in the Head frame (ear centre).
     add("neck", "Neck", _segment((0, 0, 0), o("Head"), 0.052 * g, 0.048 * g), c.skin)
     add("cranium", "Head", _sphere((0, 0.015 * k, 0.01 * k), 0, radii=(0.08 * k, 0.12 * k, 0.1 * k)), c.skin)
     add("jaw", "Head", _sphere((0, -0.04 * k, 0.03 * k), 0, radii=(0.065 * k, 0.06 * k, 0.075 * k)), c.skin)
     add("hair", "Head", _sphere((0, 0.045 * k, -0.018 * k), 0, radii=(0.084 * k, 0.108 * k, 0.1 * k)), c.hair)
     add("nose", "Head", _sphere((0, 0.0, 0.1 * k), 0.02 * k), c.skin)
-    add("mouth", "Head", _sphere((0, -0.045 * k, 0.085 * k), 0, radii=(0.026 * k, 0.008 * k, 0.012 * k)), (0.55, 0.15, 0.15))
+    add(
+        "mouth",
+        "Head",
+        _sphere((0, -0.045 * k, 0.085 * k), 0, radii=(0.026 * k, 0.008 * k, 0.012 * k)),
+        (0.55, 0.15, 0.15),
+    )
     for sx in (1.0, -1.0):
         add("eye", "Head", _sphere((sx * 0.032 * k, 0.035 * k, 0.092 * k), 0.013 * k), (0.05, 0.05, 0.06))
         add("ear", "Head", _sphere((sx * 0.075 * k, 0.0, 0.0), 0, radii=(0.015 * k, 0.03 * k, 0.02 * k)), c.skin)
@@ -159,21 +175,38 @@ def build_parts(config: MannequinConfig = MannequinConfig()) -> list[Part]:
         add("clavicle", f"{side}Shoulder", _segment((0, 0, 0), o(f"{side}UpperArm"), 0.055 * g, 0.06 * g), c.shirt)
         add("upper_arm", f"{side}UpperArm", _segment((0, 0, 0), o(f"{side}LowerArm"), 0.052 * g, 0.043 * g), c.shirt)
         add("forearm", f"{side}LowerArm", _segment((0, 0, 0), o(f"{side}Hand"), 0.04 * g, 0.031 * g), c.skin)
-        hand = _hull([((sx * 0.01 * k, 0, 0), 0.03 * k), ((sx * 0.085 * k, 0, 0.028 * k), 0.015 * k),
-                      ((sx * 0.078 * k, 0, -0.028 * k), 0.014 * k), ((sx * 0.06 * k, 0, 0.035 * k), 0.015 * k)],
-                     squash=(1.0, 0.6, 1.0))
+        hand = _hull(
+            [
+                ((sx * 0.01 * k, 0, 0), 0.03 * k),
+                ((sx * 0.085 * k, 0, 0.028 * k), 0.015 * k),
+                ((sx * 0.078 * k, 0, -0.028 * k), 0.014 * k),
+                ((sx * 0.06 * k, 0, 0.035 * k), 0.015 * k),
+            ],
+            squash=(1.0, 0.6, 1.0),
+        )
         add("hand", f"{side}Hand", hand, c.skin)
-        add("thumb", f"{side}Hand", _segment((sx * 0.015 * k, 0, 0.025 * k), (sx * 0.045 * k, -0.01 * k, 0.05 * k),
-                                             0.014 * k, 0.012 * k), c.skin)
+        add(
+            "thumb",
+            f"{side}Hand",
+            _segment((sx * 0.015 * k, 0, 0.025 * k), (sx * 0.045 * k, -0.01 * k, 0.05 * k), 0.014 * k, 0.012 * k),
+            c.skin,
+        )
         add("thigh", f"{side}UpperLeg", _segment((0, 0, 0), o(f"{side}LowerLeg"), 0.08 * g, 0.056 * g), c.trousers)
         add("shin", f"{side}LowerLeg", _segment((0, 0, 0), o(f"{side}Foot"), 0.054 * g, 0.042 * g), c.trousers)
         toe = o(f"{side}Toes")
-        foot = _hull([((0, -0.005 * k, 0), 0.042 * k), ((0, -0.05 * k, -0.05 * k), 0.03 * k),
-                      ((0, toe[1] + 0.004 * k, toe[2]), 0.024 * k),
-                      ((sx * 0.02 * k, toe[1] + 0.004 * k, toe[2] - 0.01 * k), 0.024 * k)])
+        foot = _hull(
+            [
+                ((0, -0.005 * k, 0), 0.042 * k),
+                ((0, -0.05 * k, -0.05 * k), 0.03 * k),
+                ((0, toe[1] + 0.004 * k, toe[2]), 0.024 * k),
+                ((sx * 0.02 * k, toe[1] + 0.004 * k, toe[2] - 0.01 * k), 0.024 * k),
+            ]
+        )
         add("shoe", f"{side}Foot", foot, c.shoes)
         end = np.array([0.0, 0.0, 0.055 * k])
-        add("toecap", f"{side}Toes", _segment((0, 0.004 * k, 0), end + (0, 0.004 * k, 0), 0.023 * k, 0.019 * k), c.shoes)
+        add(
+            "toecap", f"{side}Toes", _segment((0, 0.004 * k, 0), end + (0, 0.004 * k, 0), 0.023 * k, 0.019 * k), c.shoes
+        )
     return parts
 
 

@@ -7,6 +7,7 @@ floor at y = 0 and the subject starting at the origin, facing +Z (towards the ca
 placed). Procedural motions are smooth closed-form functions of time, so they can be sampled
 at any frame rate and are exactly periodic.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -100,7 +101,7 @@ def _wave(t: np.ndarray) -> tuple[_Pose, np.ndarray]:
     p = _Pose(t.size)
     _relaxed_arms(p)
     raise_ = np.clip(t / 0.6, 0.0, 1.0)
-    raise_ = raise_ * raise_ * (3 - 2 * raise_)          # smoothstep from arms down to the wave
+    raise_ = raise_ * raise_ * (3 - 2 * raise_)  # smoothstep from arms down to the wave
     swing = 25.0 * np.sin(2.0 * np.pi * 1.5 * t) * raise_
     # Right arm points -X at rest; raising it towards +Y is a negative turn about Z.
     p.set("RightUpperArm", _rz(78.0 - 98.0 * raise_))
@@ -115,13 +116,13 @@ def _squat(t: np.ndarray, period: float = 2.5) -> tuple[_Pose, np.ndarray]:
     d = _phase(t, period)
     p = _Pose(t.size)
     lean, thigh, shank = 30.0 * d, 95.0 * d, 30.0 * d
-    p.set("Hips", _rx(lean))                              # +X turn tips +Y (up) towards +Z (forward)
+    p.set("Hips", _rx(lean))  # +X turn tips +Y (up) towards +Z (forward)
     p.set("Spine", _rx(-0.3 * lean))
     for side in ("Left", "Right"):
         # thigh global = Rx(lean - local); a negative Rx swings the leg (-Y) forward (+Z).
         p.set(f"{side}UpperLeg", _rx(-(thigh + lean)))
-        p.set(f"{side}LowerLeg", _rx(thigh + shank))      # knee bends: shank tilts back
-        p.set(f"{side}Foot", _rx(-shank))                 # foot stays flat on the floor
+        p.set(f"{side}LowerLeg", _rx(thigh + shank))  # knee bends: shank tilts back
+        p.set(f"{side}Foot", _rx(-shank))  # foot stays flat on the floor
     p.set("LeftUpperArm", _ry(-85.0 * d) * _rz(-78.0 * (1 - d)))
     p.set("RightUpperArm", _ry(85.0 * d) * _rz(78.0 * (1 - d)))
     p.set("LeftLowerArm", _ry(-12.0 * (1 - d)))

@@ -11,6 +11,7 @@ Frames (see :mod:`arpose.retarget.body` and :mod:`arpose.types`)
   ``distance`` metres in front of it on a floor ``camera_height`` metres below it.
 * *camera*: OpenCV (x right, y down, z forward), ``camera = MP_TO_RIG @ world``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,7 +21,8 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from ..errors import ConfigError
-from ..landmarks import NUM_LANDMARKS, PoseLandmark as L
+from ..landmarks import NUM_LANDMARKS
+from ..landmarks import PoseLandmark as L
 from ..skeleton import BONE_INDEX, MP_TO_RIG, forward_kinematics, markers_from_pose
 from ..source import Source
 from ..types import Camera, Frame
@@ -124,10 +126,16 @@ class GroundTruthSequence:
             raise IndexError(f"frame {i} out of range (0..{n - 1})")
         i = i % n
         return GroundTruth(
-            index=i, timestamp=float(self.timestamps[i]), markers_camera=self.markers_camera[i],
-            markers_px=self.markers_px[i], markers_world=self.markers_world[i],
-            joint_positions=self.joint_positions[i], joint_rotations=self.joint_rotations[i],
-            local_rotations=self.local_rotations[i], root_position=self.root_position[i], offsets=self.offsets,
+            index=i,
+            timestamp=float(self.timestamps[i]),
+            markers_camera=self.markers_camera[i],
+            markers_px=self.markers_px[i],
+            markers_world=self.markers_world[i],
+            joint_positions=self.joint_positions[i],
+            joint_rotations=self.joint_rotations[i],
+            local_rotations=self.local_rotations[i],
+            root_position=self.root_position[i],
+            offsets=self.offsets,
         )
 
     @property
@@ -181,7 +189,7 @@ def pose_sequence(
     k = mannequin.scale
     local = np.array(s.local_rotations, dtype=np.float64, copy=True)
     zero = np.zeros((t.size, 3))
-    pos0, rot0 = forward_kinematics(local, zero, offsets)       # stage frame, Hips at the origin
+    pos0, rot0 = forward_kinematics(local, zero, offsets)  # stage frame, Hips at the origin
     root_stage = np.array(s.root_position, dtype=np.float64, copy=True)
     root_stage[:, 1] = s.root_position[:, 1] - _lowest_sole(pos0, rot0, offsets, k)
     place = placement.rotation
@@ -192,9 +200,16 @@ def pose_sequence(
     markers_camera = markers_world @ MP_TO_RIG.T
     px = camera.project(markers_camera.reshape(-1, 3)).reshape(t.size, NUM_LANDMARKS, 2)
     return GroundTruthSequence(
-        timestamps=t, markers_camera=markers_camera, markers_px=px, markers_world=markers_world,
-        joint_positions=pos, joint_rotations=rot, local_rotations=local, root_position=root_world,
-        offsets=offsets, camera=camera,
+        timestamps=t,
+        markers_camera=markers_camera,
+        markers_px=px,
+        markers_world=markers_world,
+        joint_positions=pos,
+        joint_rotations=rot,
+        local_rotations=local,
+        root_position=root_world,
+        offsets=offsets,
+        camera=camera,
     )
 
 
@@ -244,8 +259,9 @@ class PerformerSource(Source):
         self.mannequin = mannequin
         self.placement = placement
         self._render_args = dict(background=background, noise=noise, seed=seed)
-        self.truth = pose_sequence(self.motion, np.arange(self.frame_count) / self.fps, self.camera,
-                                   mannequin, placement)
+        self.truth = pose_sequence(
+            self.motion, np.arange(self.frame_count) / self.fps, self.camera, mannequin, placement
+        )
         self._renderer = None
 
     def ground_truth(self, index: int) -> GroundTruth:

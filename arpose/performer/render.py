@@ -7,10 +7,8 @@ pose, and the OpenCV intrinsics of :class:`arpose.types.Camera` map 1:1 onto
 ``pyrender.IntrinsicsCamera`` (principal point measured from the image's top-left).
 One scene and one offscreen renderer are kept; each frame only moves the part nodes.
 """
+
 from __future__ import annotations
-
-
-from ..render import gl  # noqa: F401  (headless EGL set-up, before pyrender)
 
 import numpy as np  # noqa: E402
 import trimesh  # noqa: E402
@@ -18,6 +16,7 @@ from scipy.spatial.transform import Rotation  # noqa: E402
 
 from .._cv import cv2  # noqa: E402
 from ..errors import ConfigError, RenderError  # noqa: E402
+from ..render import gl  # noqa: F401  (headless EGL set-up, before pyrender)
 from ..types import Camera  # noqa: E402
 from .mannequin import MannequinConfig, build_parts  # noqa: E402
 
@@ -80,8 +79,10 @@ class MannequinRenderer:
         try:
             import pyrender
         except Exception as exc:  # pragma: no cover - depends on the machine's GL
-            raise RenderError(f"cannot import pyrender for offscreen rendering ({exc}); "
-                              "install pyrender and an EGL or OSMesa driver (PYOPENGL_PLATFORM=egl)") from exc
+            raise RenderError(
+                f"cannot import pyrender for offscreen rendering ({exc}); "
+                "install pyrender and an EGL or OSMesa driver (PYOPENGL_PLATFORM=egl)"
+            ) from exc
         if noise < 0:
             raise ConfigError(f"noise must be >= 0 (8-bit levels), got {noise}")
         self.camera = camera
@@ -91,20 +92,25 @@ class MannequinRenderer:
         self._background = self._make_background(background)
         self.parts = build_parts(config)
         scene = pyrender.Scene(bg_color=[0.0, 0.0, 0.0, 0.0], ambient_light=[0.38, 0.38, 0.38])
-        material = pyrender.MetallicRoughnessMaterial(baseColorFactor=[1.0, 1.0, 1.0, 1.0], metallicFactor=0.0,
-                                                      roughnessFactor=0.8)
+        material = pyrender.MetallicRoughnessMaterial(
+            baseColorFactor=[1.0, 1.0, 1.0, 1.0], metallicFactor=0.0, roughnessFactor=0.8
+        )
         # One node (one draw call) per bone: its parts merged, colours carried per vertex.
         self._nodes: list[tuple[int, object]] = []
         for bone in sorted({p.bone for p in self.parts}):
             meshes = [p.mesh for p in self.parts if p.bone == bone]
             colors = [np.tile(np.r_[p.color, 1.0], (len(p.mesh.vertices), 1)) for p in self.parts if p.bone == bone]
             merged = trimesh.util.concatenate(meshes)
-            prim = pyrender.Primitive(positions=merged.vertices, normals=merged.vertex_normals, indices=merged.faces,
-                                      color_0=np.concatenate(colors).astype(np.float32), material=material)
+            prim = pyrender.Primitive(
+                positions=merged.vertices,
+                normals=merged.vertex_normals,
+                indices=merged.faces,
+                color_0=np.concatenate(colors).astype(np.float32),
+                material=material,
+            )
             mesh = pyrender.Mesh([prim])
             self._nodes.append((bone, scene.add(mesh, pose=np.eye(4))))
-        cam = pyrender.IntrinsicsCamera(fx=camera.fx, fy=camera.fy, cx=camera.cx, cy=camera.cy,
-                                        znear=0.05, zfar=100.0)
+        cam = pyrender.IntrinsicsCamera(fx=camera.fx, fy=camera.fy, cx=camera.cx, cy=camera.cy, znear=0.05, zfar=100.0)
         scene.add(cam, pose=np.eye(4))
         key = np.eye(4)
         key[:3, :3] = Rotation.from_euler("xy", [-35.0, 25.0], degrees=True).as_matrix()
@@ -117,15 +123,19 @@ class MannequinRenderer:
         try:
             self._renderer = pyrender.OffscreenRenderer(camera.width, camera.height)
         except Exception as exc:  # pragma: no cover - depends on the machine's GL
-            raise RenderError(f"cannot create an offscreen OpenGL context ({type(exc).__name__}: {exc}); "
-                              "headless machines need EGL (libEGL, PYOPENGL_PLATFORM=egl) or OSMesa "
-                              "(PYOPENGL_PLATFORM=osmesa)") from exc
+            raise RenderError(
+                f"cannot create an offscreen OpenGL context ({type(exc).__name__}: {exc}); "
+                "headless machines need EGL (libEGL, PYOPENGL_PLATFORM=egl) or OSMesa "
+                "(PYOPENGL_PLATFORM=osmesa)"
+            ) from exc
 
     def _make_background(self, background) -> np.ndarray:
         w, h = self.camera.width, self.camera.height
         if isinstance(background, np.ndarray):
             if background.ndim != 3 or background.shape[2] != 3 or background.dtype != np.uint8:
-                raise ConfigError(f"background image must be (H, W, 3) uint8 BGR, got {background.shape} {background.dtype}")
+                raise ConfigError(
+                    f"background image must be (H, W, 3) uint8 BGR, got {background.shape} {background.dtype}"
+                )
             if background.shape[:2] != (h, w):
                 background = cv2.resize(background, (w, h), interpolation=cv2.INTER_AREA)
             return np.ascontiguousarray(background)

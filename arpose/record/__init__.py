@@ -1,4 +1,5 @@
 """Recording: landmark CSV, annotated video, takes, BVH."""
+
 from .csv_landmarks import CSV_COLUMNS, CsvWriter, read_landmark_csv
 from .video import VideoWriter, check_writable
 

@@ -16,6 +16,7 @@ Conventions (both directions)
   metres in the rig frame of :mod:`arpose.skeleton`: right-handed, +Y up, +Z the subject's
   forward, +X the subject's left).
 """
+
 from __future__ import annotations
 
 import math
@@ -114,9 +115,9 @@ def parse_bvh(text: str, source: str = "<string>") -> BvhData:
     split = re.search(r"^\s*MOTION\s*$", body, flags=re.MULTILINE)
     if split is None:
         raise _fail(source, "no MOTION section (the file is truncated or not a BVH file)")
-    tokens = _TOKEN.findall(body[len("HIERARCHY"):split.start()])
+    tokens = _TOKEN.findall(body[len("HIERARCHY") : split.start()])
     joints = _parse_hierarchy(tokens, source)
-    _, frame_time, motion = _parse_motion(body[split.end():], sum(len(j.channels) for j in joints), source)
+    _, frame_time, motion = _parse_motion(body[split.end() :], sum(len(j.channels) for j in joints), source)
     return BvhData(joints=tuple(joints), frame_time=frame_time, motion=motion)
 
 
@@ -135,9 +136,9 @@ def _parse_hierarchy(tokens: list[str], source: str) -> list[BvhJoint]:
     def numbers(k: int, what: str) -> np.ndarray:
         nonlocal pos
         try:
-            vals = np.array([float(t) for t in tokens[pos:pos + k]], dtype=np.float64)
+            vals = np.array([float(t) for t in tokens[pos : pos + k]], dtype=np.float64)
         except ValueError:
-            raise _fail(source, f"{what} needs {k} numbers, got {' '.join(tokens[pos:pos + k])!r}") from None
+            raise _fail(source, f"{what} needs {k} numbers, got {' '.join(tokens[pos : pos + k])!r}") from None
         if vals.size != k or not np.all(np.isfinite(vals)):
             raise _fail(source, f"{what} needs {k} finite numbers")
         pos += k
@@ -164,11 +165,14 @@ def _parse_hierarchy(tokens: list[str], source: str) -> list[BvhJoint]:
             except (IndexError, ValueError):
                 raise _fail(source, f"CHANNELS of {name} needs a count") from None
             pos += 1
-            channels = tuple(tokens[pos:pos + k])
+            channels = tuple(tokens[pos : pos + k])
             bad = [c for c in channels if c not in _VALID_CHANNELS]
             if len(channels) != k or bad or len(set(channels)) != k:
-                raise _fail(source, f"CHANNELS of {name} must list {k} distinct names from "
-                                    f"{', '.join(sorted(_VALID_CHANNELS))}, got {' '.join(channels)!r}")
+                raise _fail(
+                    source,
+                    f"CHANNELS of {name} must list {k} distinct names from "
+                    f"{', '.join(sorted(_VALID_CHANNELS))}, got {' '.join(channels)!r}",
+                )
             pos += k
             n_channels += k
         index = len(joints)
@@ -430,8 +434,9 @@ def skeleton_bvh_text(
     q = np.asarray(local_rotations, dtype=np.float64)
     root = np.asarray(root_positions, dtype=np.float64)
     if q.ndim != 3 or q.shape[1:] != (NUM_BONES, 4) or root.shape != (q.shape[0], 3):
-        raise ValueError(f"expected (F, {NUM_BONES}, 4) rotations and (F, 3) root positions, "
-                         f"got {q.shape} and {root.shape}")
+        raise ValueError(
+            f"expected (F, {NUM_BONES}, 4) rotations and (F, 3) root positions, got {q.shape} and {root.shape}"
+        )
     if not (np.all(np.isfinite(q)) and np.all(np.isfinite(root))):
         raise ValueError("rotations and root positions must be finite (fill missing frames first)")
     if not (math.isfinite(frame_time) and frame_time > 0):
@@ -447,7 +452,8 @@ def skeleton_bvh_text(
     return (
         skeleton_hierarchy(off, np.asarray(end_offsets, dtype=np.float64))
         + f"MOTION\nFrames: {q.shape[0]}\nFrame Time: {frame_time:.8f}\n"
-        + rows + ("\n" if rows else "")
+        + rows
+        + ("\n" if rows else "")
     )
 
 

@@ -6,6 +6,7 @@ top-left), ``z`` MediaPipe's relative depth, world in metres (MediaPipe world fr
 between the hips, x image-right, y down, z away from the camera). NaN is written as an empty
 field. A frame with no person writes no rows. Rows are flushed every frame.
 """
+
 from __future__ import annotations
 
 import csv
@@ -19,8 +20,19 @@ from ..types import PoseFrame
 from .video import check_writable
 
 CSV_COLUMNS = (
-    "frame", "time_s", "person", "landmark", "name", "x", "y", "z", "visibility", "presence",
-    "world_x", "world_y", "world_z",
+    "frame",
+    "time_s",
+    "person",
+    "landmark",
+    "name",
+    "x",
+    "y",
+    "z",
+    "visibility",
+    "presence",
+    "world_x",
+    "world_y",
+    "world_z",
 )
 
 
@@ -44,11 +56,23 @@ class CsvWriter:
         for person in pose_frame.people:
             lm, w = person.landmarks, person.world
             for i in range(NUM_LANDMARKS):
-                self._csv.writerow((
-                    f.index, f"{f.timestamp:.6f}", person.id, i, NAMES[i],
-                    _fmt(lm[i, 0]), _fmt(lm[i, 1]), _fmt(lm[i, 2]), _fmt(lm[i, 3]), _fmt(lm[i, 4]),
-                    _fmt(w[i, 0]), _fmt(w[i, 1]), _fmt(w[i, 2]),
-                ))
+                self._csv.writerow(
+                    (
+                        f.index,
+                        f"{f.timestamp:.6f}",
+                        person.id,
+                        i,
+                        NAMES[i],
+                        _fmt(lm[i, 0]),
+                        _fmt(lm[i, 1]),
+                        _fmt(lm[i, 2]),
+                        _fmt(lm[i, 3]),
+                        _fmt(lm[i, 4]),
+                        _fmt(w[i, 0]),
+                        _fmt(w[i, 1]),
+                        _fmt(w[i, 2]),
+                    )
+                )
                 self.rows += 1
         self._file.flush()
 
@@ -75,11 +99,14 @@ def read_landmark_csv(path: str | os.PathLike[str]) -> dict[tuple[int, int], dic
         reader = csv.DictReader(fh)
         for row in reader:
             key = (int(row["frame"]), int(row["person"]))
-            rec = out.setdefault(key, {
-                "time_s": float(row["time_s"]),
-                "landmarks": np.full((NUM_LANDMARKS, 5), np.nan, np.float32),
-                "world": np.full((NUM_LANDMARKS, 3), np.nan, np.float32),
-            })
+            rec = out.setdefault(
+                key,
+                {
+                    "time_s": float(row["time_s"]),
+                    "landmarks": np.full((NUM_LANDMARKS, 5), np.nan, np.float32),
+                    "world": np.full((NUM_LANDMARKS, 3), np.nan, np.float32),
+                },
+            )
             i = int(row["landmark"])
             rec["landmarks"][i] = [num(row[c]) for c in ("x", "y", "z", "visibility", "presence")]
             rec["world"][i] = [num(row[c]) for c in ("world_x", "world_y", "world_z")]

@@ -3,6 +3,7 @@ frame rate), and takes to the landmark CSV of ``arpose run --csv`` plus a joint-
 
 The same functions serve ``arpose export TAKE`` and ``arpose run INPUT --bvh OUT.bvh``.
 """
+
 from __future__ import annotations
 
 import csv
@@ -126,8 +127,14 @@ def _toe_rest_height(offsets: np.ndarray) -> float:
 def translated(track: BodyTrack, shift: np.ndarray) -> BodyTrack:
     """The track moved by ``-shift`` (metres): root and joint positions and the floor."""
     shift = np.asarray(shift, dtype=np.float64)
-    return BodyTrack(track.times, track.local_rotations, track.root_positions - shift,
-                     track.positions - shift, track.offsets, track.floor_height - shift[1])
+    return BodyTrack(
+        track.times,
+        track.local_rotations,
+        track.root_positions - shift,
+        track.positions - shift,
+        track.offsets,
+        track.floor_height - shift[1],
+    )
 
 
 def take_body_track(take: Take, person: int | None = None) -> tuple[int, BodyTrack]:
@@ -173,8 +180,9 @@ def resample(track: BodyTrack, fps: float) -> BodyTrack:
     return BodyTrack(out_t, rots, root, positions, track.offsets, track.floor_height)
 
 
-def bvh_for_track(track: BodyTrack, fps: float | None = None,
-                  nominal_fps: float | None = None) -> tuple[str, BodyTrack, float]:
+def bvh_for_track(
+    track: BodyTrack, fps: float | None = None, nominal_fps: float | None = None
+) -> tuple[str, BodyTrack, float]:
     """BVH text for a track, the (possibly resampled) track it holds, and its frame rate.
 
     fps: the output rate (always resamples to it unless the track is already on that grid).
@@ -192,9 +200,14 @@ def bvh_for_track(track: BodyTrack, fps: float | None = None,
     return skeleton_bvh_text(out.local_rotations, out.root_positions, 1.0 / fps, out.offsets), out, fps
 
 
-def export_bvh(track: BodyTrack, path: str | os.PathLike[str], fps: float | None = None,
-               nominal_fps: float | None = None, force: bool = False,
-               origin: str = "camera") -> tuple[Path, BodyTrack, float]:
+def export_bvh(
+    track: BodyTrack,
+    path: str | os.PathLike[str],
+    fps: float | None = None,
+    nominal_fps: float | None = None,
+    force: bool = False,
+    origin: str = "camera",
+) -> tuple[Path, BodyTrack, float]:
     """Write the track as BVH (see :func:`bvh_for_track`) in ``origin`` (:data:`ORIGINS`).
     Returns ``(path, written track, fps)``; the written track is in the BVH's frame.
     Raises :class:`OutputError` if ``path`` exists without ``force`` or cannot be written."""
@@ -214,17 +227,19 @@ def angles_path(csv_path: str | os.PathLike[str]) -> Path:
     return p.with_name(p.stem + ".angles.csv")
 
 
-def export_csv(take: Take, path: str | os.PathLike[str], person: int | None = None,
-               force: bool = False) -> tuple[Path, int, Path | None]:
+def export_csv(
+    take: Take, path: str | os.PathLike[str], person: int | None = None, force: bool = False
+) -> tuple[Path, int, Path | None]:
     """Write the take's landmarks as the CSV of ``arpose run --csv`` (same columns,
     :data:`arpose.record.CSV_COLUMNS`), only ``person`` if given; and, if any person has joint
     angles, a second long-form CSV ``OUT.angles.csv`` with :data:`ANGLE_COLUMNS`
     (``degrees`` empty for NaN). Returns ``(csv path, rows, angles path or None)``."""
     if person is not None and person not in take.person_ids:
-        raise InputError(f"take {take.path} has no person {person} "
-                         f"(people in it: {', '.join(map(str, sorted(take.person_ids))) or 'none'})")
-    has_angles = any(p.angles is not None for f in take.frames for p in f.people
-                     if person is None or p.id == person)
+        raise InputError(
+            f"take {take.path} has no person {person} "
+            f"(people in it: {', '.join(map(str, sorted(take.person_ids))) or 'none'})"
+        )
+    has_angles = any(p.angles is not None for f in take.frames for p in f.people if person is None or p.id == person)
     apath = angles_path(path) if has_angles else None
     check_writable(path, force=force)
     if apath is not None:
@@ -244,8 +259,9 @@ def export_csv(take: Take, path: str | os.PathLike[str], person: int | None = No
                     if p.angles is None or (person is not None and p.id != person):
                         continue
                     for name, deg in p.angles.items():
-                        out.writerow((f.index, f"{f.timestamp:.6f}", p.id, name,
-                                      "" if not math.isfinite(deg) else f"{deg:.4f}"))
+                        out.writerow(
+                            (f.index, f"{f.timestamp:.6f}", p.id, name, "" if not math.isfinite(deg) else f"{deg:.4f}")
+                        )
     return Path(path), rows, apath
 
 
@@ -257,8 +273,10 @@ def track_from_pose_frames(frames: Sequence, person: int | None = None, what: st
             if p.body is not None:
                 counts[p.id] = counts.get(p.id, 0) + 1
     if not counts:
-        raise InputError(f"{what} produced no retargeted body pose to write as BVH "
-                         f"(turn retargeting on, and check that a person was found)")
+        raise InputError(
+            f"{what} produced no retargeted body pose to write as BVH "
+            f"(turn retargeting on, and check that a person was found)"
+        )
     pid = max(sorted(counts), key=lambda i: counts[i]) if person is None else int(person)
     samples = ((t, next((p.body for p in people if p.id == pid), None)) for t, people in frames)
     return pid, body_track(samples, what=f"{what} (person {pid})")

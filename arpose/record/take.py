@@ -27,6 +27,7 @@ Frames of reference are the data contract's (:mod:`arpose.types`): image landmar
 normalised, world landmarks in MediaPipe's world frame (metres), ``body`` in the
 camera-attached rig frame of :class:`arpose.retarget.BodyPose`, quaternions ``(x, y, z, w)``.
 """
+
 from __future__ import annotations
 
 import base64
@@ -73,7 +74,11 @@ def encode_array(a: np.ndarray) -> dict:
     if arr.dtype == object:
         raise TypeError("object arrays cannot be stored in a take")
     le = arr.astype(arr.dtype.newbyteorder("<"), copy=False)
-    return {"dtype": le.dtype.str, "shape": list(arr.shape), "b64": base64.b64encode(np.ascontiguousarray(le).tobytes()).decode("ascii")}
+    return {
+        "dtype": le.dtype.str,
+        "shape": list(arr.shape),
+        "b64": base64.b64encode(np.ascontiguousarray(le).tobytes()).decode("ascii"),
+    }
 
 
 def decode_array(d: Mapping[str, Any]) -> np.ndarray:
@@ -142,7 +147,10 @@ def encode_person(person: Person) -> dict:
 
 
 def decode_person(d: Mapping[str, Any]) -> Person:
-    kwargs: dict[str, Any] = {"id": int(d["id"]), "score": float("nan") if d.get("score") is None else float(d["score"])}
+    kwargs: dict[str, Any] = {
+        "id": int(d["id"]),
+        "score": float("nan") if d.get("score") is None else float(d["score"]),
+    }
     for name in _PERSON_ARRAYS:
         if name in d:
             kwargs[name] = decode_array(d[name])
@@ -229,8 +237,9 @@ class TakeWriter:
     Raises :class:`OutputError` if the file cannot be created or exists without ``force``.
     """
 
-    def __init__(self, path: str | os.PathLike[str], header: Mapping[str, Any], force: bool = False,
-                 sync_interval: float = 0.5):
+    def __init__(
+        self, path: str | os.PathLike[str], header: Mapping[str, Any], force: bool = False, sync_interval: float = 0.5
+    ):
         self.path = check_writable(path, force=force)
         self.sync_interval = float(sync_interval)
         self.frames = 0
@@ -311,8 +320,7 @@ class TakeWriter:
         self.close()
 
 
-def auto_take_name(folder: str | os.PathLike[str] = ".", prefix: str = "take",
-                   now: _dt.datetime | None = None) -> Path:
+def auto_take_name(folder: str | os.PathLike[str] = ".", prefix: str = "take", now: _dt.datetime | None = None) -> Path:
     """A new, unused take path in ``folder``: ``take-YYYYMMDD-HHMMSS.take`` (local time),
     with ``-2``, ``-3`` ... appended if that name exists."""
     now = now or _dt.datetime.now()
@@ -510,8 +518,9 @@ def read_take(path: str | os.PathLike[str], salvage: bool = False, warn: bool = 
     except ValueError:
         raise _bad_take(p, f"bad format version {magic[1][:20]!r}") from None
     if version > FORMAT_VERSION:
-        raise InputError(f"take format version {version} is newer than this arpose reads "
-                         f"({FORMAT_VERSION}): {p} (upgrade arpose)")
+        raise InputError(
+            f"take format version {version} is newer than this arpose reads ({FORMAT_VERSION}): {p} (upgrade arpose)"
+        )
     lines = rest.split(b"\n")
     # A complete file ends with "\n": the last split element is empty. Anything else is torn.
     torn_tail = lines.pop() != b""
@@ -544,8 +553,9 @@ def read_take(path: str | os.PathLike[str], salvage: bool = False, warn: bool = 
             if salvage:
                 skipped += 1
                 continue
-            raise InputError(f"take is corrupt: {p}: record on line {n} is damaged ({exc}); "
-                             f"use --salvage to skip damaged records") from None
+            raise InputError(
+                f"take is corrupt: {p}: record on line {n} is damaged ({exc}); use --salvage to skip damaged records"
+            ) from None
     if torn_tail:
         problems.append("its last record is torn")
     if not ended:

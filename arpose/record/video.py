@@ -1,5 +1,6 @@
 """Annotated video output. The file is finalised on close (also on errors, via the
 context manager), so a run that stops part-way leaves a playable video of the frames done."""
+
 from __future__ import annotations
 
 import os

@@ -9,6 +9,7 @@ rotations (VMC, BVH) would do. Placement: ``"over"`` puts its root on the person
 ``"beside"`` shifts it sideways towards the image centre. Frame: *world* of
 :mod:`arpose.render.frames`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -112,8 +113,13 @@ class Avatar:
                 col.append(colours)
                 bone.append(np.full(len(tri), i))
                 corners.append(box_corners([m]))
-            self._meshes = (np.concatenate(pos), np.concatenate(nrm), np.concatenate(col).astype(np.uint8),
-                            np.concatenate(bone), np.stack(corners))
+            self._meshes = (
+                np.concatenate(pos),
+                np.concatenate(nrm),
+                np.concatenate(col).astype(np.uint8),
+                np.concatenate(bone),
+                np.stack(corners),
+            )
         return self._meshes
 
     def root_shift(self, frames: BodyFrames, camera: Camera, person_id: int = 0) -> np.ndarray:
@@ -140,7 +146,9 @@ class Avatar:
         root = hips + self.root_shift(frames, camera, person_id)
         return forward_kinematics(frames.local_rotations, root, REST_OFFSETS * frames.scale)
 
-    def items(self, frames: BodyFrames, camera: Camera, person_id: int = 0) -> list[tuple[object, np.ndarray, np.ndarray]]:
+    def items(
+        self, frames: BodyFrames, camera: Camera, person_id: int = 0
+    ) -> list[tuple[object, np.ndarray, np.ndarray]]:
         """``[(pyrender mesh, points (N, 3), identity (4, 4))]`` for the renderer: the whole
         avatar posed into one mesh in *world* (one draw call; the points bound it)."""
         posed = self.pose(frames, camera, person_id)
@@ -153,9 +161,15 @@ class Avatar:
         v, n, c, bone, corners = self._geometry()
         world = np.einsum("nij,nj->ni", mats[bone], v) + pos[bone]
         normals = np.einsum("nij,nj->ni", mats[bone], n) / frames.scale
-        material = pyrender.MetallicRoughnessMaterial(baseColorFactor=[1.0, 1.0, 1.0, 1.0], metallicFactor=0.1,
-                                                     roughnessFactor=0.7)
-        prim = pyrender.Primitive(positions=world.astype(np.float32), normals=normals.astype(np.float32),
-                                  color_0=c, material=material, mode=pyrender.constants.GLTF.TRIANGLES)
+        material = pyrender.MetallicRoughnessMaterial(
+            baseColorFactor=[1.0, 1.0, 1.0, 1.0], metallicFactor=0.1, roughnessFactor=0.7
+        )
+        prim = pyrender.Primitive(
+            positions=world.astype(np.float32),
+            normals=normals.astype(np.float32),
+            color_0=c,
+            material=material,
+            mode=pyrender.constants.GLTF.TRIANGLES,
+        )
         bounds = np.einsum("bij,bkj->bki", mats, corners) + pos[:, None, :]
         return [(pyrender.Mesh([prim]), bounds.reshape(-1, 3), np.eye(4))]

@@ -1,4 +1,5 @@
 """2D drawing of skeletons and a heads-up display onto BGR frames (OpenCV, no window)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -20,6 +20,7 @@ Two sources:
   :data:`arpose.skeleton.JOINT_WEIGHTS` and each bone's rotation from the direction to its
   child joint plus a reference direction for its twist (see :data:`_BONE_RULES`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,15 +28,16 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
 
-from ..landmarks import VISIBILITY, PoseLandmark as L
+from ..landmarks import VISIBILITY
+from ..landmarks import PoseLandmark as L
 from ..skeleton import (
     BONE_INDEX,
     BONE_NAMES,
     JOINT_WEIGHTS,
+    MP_TO_RIG,
     NUM_BONES,
     PARENTS,
     REST_OFFSETS,
-    MP_TO_RIG,
     joints_from_landmarks,
 )
 from ..types import Camera, Person

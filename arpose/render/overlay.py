@@ -24,6 +24,7 @@ The renderer is created lazily on the first frame, in the thread that renders (a
 belongs to one thread). ``PYOPENGL_PLATFORM`` defaults to ``egl`` (headless, no GPU or
 display); set it to ``osmesa`` before importing arpose to use OSMesa instead.
 """
+
 from __future__ import annotations
 
 import threading
@@ -32,14 +33,13 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Sequence
 
-from . import gl  # noqa: F401  (headless EGL set-up, before pyrender)
-
 import numpy as np  # noqa: E402
 
 from .._cv import cv2  # noqa: E402
 from ..errors import RenderError  # noqa: E402
 from ..skeleton import BONE_INDEX, NUM_BONES, forward_kinematics  # noqa: E402
 from ..types import Camera, Person  # noqa: E402
+from . import gl  # noqa: F401  (headless EGL set-up, before pyrender)
 from .avatar import Avatar, AvatarConfig  # noqa: E402
 from .frames import BodyFrames  # noqa: E402
 from .props import MeshCache, Prop, part_pose  # noqa: E402
@@ -120,8 +120,9 @@ def project_world(points: np.ndarray, camera: Camera) -> tuple[np.ndarray, np.nd
     return np.stack([u, v], axis=1), depth
 
 
-def viewport_for(corners: np.ndarray, camera: Camera, pad: int, quantum: int, near: float = 0.05
-                 ) -> tuple[int, int, int, int] | None:
+def viewport_for(
+    corners: np.ndarray, camera: Camera, pad: int, quantum: int, near: float = 0.05
+) -> tuple[int, int, int, int] | None:
     """The pixel box ``(x, y, w, h)`` that holds the projection of ``(N, 3)`` *world* points,
     padded, with w and h rounded up to ``quantum`` and clipped to the image. The whole image
     if a point is behind the near plane; None if the box misses the image."""
@@ -172,9 +173,9 @@ class _Scene:
                 self.scene.remove_node(node)
             del nodes[i:]
             nodes.append(self.scene.add(mesh, pose=m))
-        for node in nodes[len(items):]:
+        for node in nodes[len(items) :]:
             self.scene.remove_node(node)
-        del nodes[len(items):]
+        del nodes[len(items) :]
 
     def show(self, layer: str) -> None:
         """Make only ``layer``'s meshes visible (a mesh in two layers follows the last)."""
@@ -195,8 +196,13 @@ class PropRenderer:
     call :meth:`close` (or use it as a context manager) to free them.
     """
 
-    def __init__(self, camera: Camera, props: Sequence[Prop] = (), config: OverlayConfig = OverlayConfig(),
-                 meshes: MeshCache | None = None) -> None:
+    def __init__(
+        self,
+        camera: Camera,
+        props: Sequence[Prop] = (),
+        config: OverlayConfig = OverlayConfig(),
+        meshes: MeshCache | None = None,
+    ) -> None:
         self.camera = camera
         self.config = config
         self.meshes = meshes or MeshCache(config.lighting)
@@ -276,8 +282,11 @@ class PropRenderer:
             faces.append((unit.faces[None] + (base + n * np.arange(len(mats)))[:, None, None]).reshape(-1, 3))
             verts.append(v.reshape(-1, 3))
             base += n * len(mats)
-        prim = pr.Primitive(positions=np.concatenate(verts).astype(np.float32),
-                            indices=np.concatenate(faces).astype(np.uint32), mode=pr.constants.GLTF.TRIANGLES)
+        prim = pr.Primitive(
+            positions=np.concatenate(verts).astype(np.float32),
+            indices=np.concatenate(faces).astype(np.uint32),
+            mode=pr.constants.GLTF.TRIANGLES,
+        )
         return pr.Mesh([prim])
 
     def close(self) -> None:
@@ -294,8 +303,9 @@ class PropRenderer:
         self.close()
 
     # -- drawing -----------------------------------------------------------------------
-    def render(self, image: np.ndarray, people: Sequence[Person],
-               frames: Sequence[BodyFrames] | None = None) -> np.ndarray:
+    def render(
+        self, image: np.ndarray, people: Sequence[Person], frames: Sequence[BodyFrames] | None = None
+    ) -> np.ndarray:
         """``image`` (BGR uint8 ``(H, W, 3)``, not modified) with the props and avatar drawn on
         ``people``. Returns ``image`` itself when there is nothing to draw, else a new array.
         frames: each person's bones if already known (e.g. a ground truth); default
@@ -420,7 +430,7 @@ class PropRenderer:
                 passes += 1
                 hidden = (depth_p > 0) & (depth_o > 0) & (depth_p < depth_o - self.config.depth_margin_m)
                 if masks:
-                    crops = [mk[y0:y0 + vh, x0:x0 + vw] for mk in masks]
+                    crops = [mk[y0 : y0 + vh, x0 : x0 + vw] for mk in masks]
                     mask = crops[0] if len(crops) == 1 else np.max(crops, axis=0)
                     if scaled:
                         mask = cv2.resize(mask, (rw, rh), interpolation=cv2.INTER_AREA)
@@ -435,11 +445,15 @@ class PropRenderer:
             passes += 1
         if scaled:  # occlusion was decided at render resolution; colour scales linearly
             up = (vw, vh)
-            color_o, color_t = (None if c is None else cv2.resize(c, up, interpolation=cv2.INTER_LINEAR)
-                                for c in (color_o, color_t))
-            depth_o, depth_t = (None if d is None else cv2.resize(d, up, interpolation=cv2.INTER_NEAREST)
-                                for d in (depth_o, depth_t))
-        out[y0:y0 + vh, x0:x0 + vw] = composite(image[y0:y0 + vh, x0:x0 + vw], color_o, depth_o, color_t, depth_t)
+            color_o, color_t = (
+                None if c is None else cv2.resize(c, up, interpolation=cv2.INTER_LINEAR) for c in (color_o, color_t)
+            )
+            depth_o, depth_t = (
+                None if d is None else cv2.resize(d, up, interpolation=cv2.INTER_NEAREST) for d in (depth_o, depth_t)
+            )
+        out[y0 : y0 + vh, x0 : x0 + vw] = composite(
+            image[y0 : y0 + vh, x0 : x0 + vw], color_o, depth_o, color_t, depth_t
+        )
         return passes, rw * rh
 
     def _record(self, t0: float) -> None:
@@ -469,8 +483,9 @@ def _far_depth(items) -> float:
     return float(max((-((m[:3, :3] @ c.T).T + m[:3, 3])[:, 2]).max() for _, c, m in items))
 
 
-def cull_shapes(shapes: dict, viewport: tuple[int, int, int, int], camera: Camera, far_depth: float,
-                near: float = 0.05) -> dict:
+def cull_shapes(
+    shapes: dict, viewport: tuple[int, int, int, int], camera: Camera, far_depth: float, near: float = 0.05
+) -> dict:
     """The proxy shapes (``{kind: (K, 4, 4)}`` of :func:`arpose.render.proxy.proxy_shapes`) that
     can hide something: their projection meets ``viewport`` and their nearest point is nearer
     than ``far_depth`` (the props' farthest point, metres). Fewer shapes, less to draw."""
@@ -505,8 +520,13 @@ def _blas_limit():
     return _BLAS.limit(limits=1, user_api="blas")
 
 
-def composite(crop: np.ndarray, color_a: np.ndarray | None, depth_a: np.ndarray | None,
-              color_b: np.ndarray | None = None, depth_b: np.ndarray | None = None) -> np.ndarray:
+def composite(
+    crop: np.ndarray,
+    color_a: np.ndarray | None,
+    depth_a: np.ndarray | None,
+    color_b: np.ndarray | None = None,
+    depth_b: np.ndarray | None = None,
+) -> np.ndarray:
     """Composite up to two rendered RGBA layers onto a BGR uint8 crop ``(h, w, 3)``.
 
     color_*: ``(h, w, 4)`` uint8 RGBA from pyrender over a transparent black background, so
@@ -538,17 +558,29 @@ def demo_body(t: float = 0.0, distance: float = 2.6) -> BodyFrames:
 
     local = np.tile([0.0, 0.0, 0.0, 1.0], (NUM_BONES, 1))
     for side, sgn in (("Left", -1.0), ("Right", 1.0)):
-        local[BONE_INDEX[f"{side}UpperArm"]] = Rotation.from_euler("z", sgn * (60 + 20 * np.sin(t)), degrees=True).as_quat()
-        local[BONE_INDEX[f"{side}LowerArm"]] = Rotation.from_euler("y", -sgn * 30 * (1 + np.sin(t)), degrees=True).as_quat()
+        local[BONE_INDEX[f"{side}UpperArm"]] = Rotation.from_euler(
+            "z", sgn * (60 + 20 * np.sin(t)), degrees=True
+        ).as_quat()
+        local[BONE_INDEX[f"{side}LowerArm"]] = Rotation.from_euler(
+            "y", -sgn * 30 * (1 + np.sin(t)), degrees=True
+        ).as_quat()
     local[BONE_INDEX["Head"]] = Rotation.from_euler("y", 15 * np.sin(0.5 * t), degrees=True).as_quat()
     root = np.array([0.0, -0.05, -distance])
     pos, rot = forward_kinematics(local, root)
     return BodyFrames(pos, rot, local, 1.0, None, "body")
 
 
-def measure_overlay(props: Sequence[str] = ("crown", "glasses", "cape"), frames: int = 60, width: int = 640,
-                    height: int = 480, occlusion: bool = True, crop_viewport: bool = True,
-                    avatar: str | None = None, lighting: str = "baked", max_render_px: int | None = None) -> dict:
+def measure_overlay(
+    props: Sequence[str] = ("crown", "glasses", "cape"),
+    frames: int = 60,
+    width: int = 640,
+    height: int = 480,
+    occlusion: bool = True,
+    crop_viewport: bool = True,
+    avatar: str | None = None,
+    lighting: str = "baked",
+    max_render_px: int | None = None,
+) -> dict:
     """Time prop rendering + compositing per frame on a synthetic body (for ``arpose bench``).
 
     A person 2.6 m away with waving arms and a full-frame segmentation mask of ones is drawn
@@ -579,18 +611,33 @@ def measure_overlay(props: Sequence[str] = ("crown", "glasses", "cape"), frames:
                 times.append(renderer.stats.ms)
                 areas.append(renderer.stats.rendered_px)
     a = np.asarray(times)
-    return {"median_ms": float(np.median(a)), "p95_ms": float(np.percentile(a, 95)), "mean_ms": float(a.mean()),
-            "cpu_median_ms": float(np.median(cpu)), "n": int(a.size), "rendered_px": int(np.median(areas)),
-            "full_px": width * height, "props": list(props), "occlusion": occlusion, "crop_viewport": crop_viewport,
-            "lighting": lighting, "max_render_px": config.max_render_px}
+    return {
+        "median_ms": float(np.median(a)),
+        "p95_ms": float(np.percentile(a, 95)),
+        "mean_ms": float(a.mean()),
+        "cpu_median_ms": float(np.median(cpu)),
+        "n": int(a.size),
+        "rendered_px": int(np.median(areas)),
+        "full_px": width * height,
+        "props": list(props),
+        "occlusion": occlusion,
+        "crop_viewport": crop_viewport,
+        "lighting": lighting,
+        "max_render_px": config.max_render_px,
+    }
 
 
 def _body_pose(frames: BodyFrames):
     from ..retarget.body import BodyPose
     from ..skeleton import REST_OFFSETS
 
-    return BodyPose(local_rotations=frames.local_rotations, root_position=frames.positions[0],
-                    positions=frames.positions, offsets=REST_OFFSETS, bone_confidence=np.ones(NUM_BONES))
+    return BodyPose(
+        local_rotations=frames.local_rotations,
+        root_position=frames.positions[0],
+        positions=frames.positions,
+        offsets=REST_OFFSETS,
+        bone_confidence=np.ones(NUM_BONES),
+    )
 
 
 def _person_for(body, camera: Camera, mask: np.ndarray | None) -> Person:

@@ -26,6 +26,7 @@ their mean instead of the bone's joint (the offset and rotation still use the bo
 Meshes are modelled in the bone's rest frame with their origin at the attachment point
 (see ``assets/make_props.py``). The built-in manifest is ``assets/props.json``.
 """
+
 from __future__ import annotations
 
 import json
@@ -48,9 +49,9 @@ MESH_EXTENSIONS = frozenset({".glb", ".gltf", ".obj", ".ply", ".stl", ".off"})
 
 def assets_dir() -> Path:
     """Folder of the built-in props: the repository's ``assets/`` (a checkout or an editable
-    install), else ``<prefix>/share/arpose/assets`` where a wheel installs them (prefix: the
-environment's, or the user base for ``pip install --user``).
-    Raises :class:`InputError` if neither holds the manifest (a broken install)."""
+        install), else ``<prefix>/share/arpose/assets`` where a wheel installs them (prefix: the
+    environment's, or the user base for ``pip install --user``).
+        Raises :class:`InputError` if neither holds the manifest (a broken install)."""
     import site
 
     share = [Path(base) / "share" / "arpose" / "assets" for base in (sys.prefix, site.getuserbase())]
@@ -139,8 +140,11 @@ def _part(raw: Mapping, base: Path, where: str) -> PropPart:
             raise ConfigError(f"{where}: rotation_quat must be 4 numbers (x, y, z, w), got {raw['rotation_quat']!r}")
         rotation = tuple(Rotation.from_quat(q).as_quat())
     else:
-        rotation = tuple(Rotation.from_euler("xyz", _vec3(raw.get("rotation_deg"), f"{where}: rotation_deg",
-                                                           (0.0, 0.0, 0.0)), degrees=True).as_quat())
+        rotation = tuple(
+            Rotation.from_euler(
+                "xyz", _vec3(raw.get("rotation_deg"), f"{where}: rotation_deg", (0.0, 0.0, 0.0)), degrees=True
+            ).as_quat()
+        )
     scale = _vec3(raw.get("scale"), f"{where}: scale", (1.0, 1.0, 1.0))
     if min(scale) <= 0:
         raise ConfigError(f"{where}: scale must be positive, got {raw.get('scale')!r}")
@@ -153,8 +157,15 @@ def _part(raw: Mapping, base: Path, where: str) -> PropPart:
             lms.append(int(PoseLandmark[str(name).upper()]))
         except KeyError:
             raise ConfigError(f"{where}: unknown landmark {name!r}; use BlazePose names such as 'left_ear'") from None
-    return PropPart(str(mesh), bone, _vec3(raw.get("offset"), f"{where}: offset", (0.0, 0.0, 0.0)),
-                    rotation, scale, occludable, tuple(lms))  # type: ignore[arg-type]
+    return PropPart(
+        str(mesh),
+        bone,
+        _vec3(raw.get("offset"), f"{where}: offset", (0.0, 0.0, 0.0)),
+        rotation,
+        scale,
+        occludable,
+        tuple(lms),
+    )  # type: ignore[arg-type]
 
 
 def parse_manifest(data: Mapping, base: Path, source: str = "manifest") -> dict[str, Prop]:
@@ -267,8 +278,11 @@ def _material_of(mesh) -> tuple[float, float, bool]:
     mat = getattr(mesh.visual, "material", None)
     metallic = getattr(mat, "metallicFactor", None)
     roughness = getattr(mat, "roughnessFactor", None)
-    return (float(metallic) if metallic is not None else 0.0, float(roughness) if roughness is not None else 0.6,
-            bool(getattr(mat, "doubleSided", False)))
+    return (
+        float(metallic) if metallic is not None else 0.0,
+        float(roughness) if roughness is not None else 0.6,
+        bool(getattr(mat, "doubleSided", False)),
+    )
 
 
 def bake_lighting(mesh):
@@ -281,8 +295,11 @@ def bake_lighting(mesh):
     metallic, roughness, double = _material_of(mesh)
     base = None
     mat = getattr(mesh.visual, "material", None)
-    if getattr(mesh.visual, "kind", None) == "texture" and getattr(mat, "baseColorTexture", None) is None \
-            and getattr(mat, "baseColorFactor", None) is not None:
+    if (
+        getattr(mesh.visual, "kind", None) == "texture"
+        and getattr(mat, "baseColorTexture", None) is None
+        and getattr(mat, "baseColorFactor", None) is not None
+    ):
         base = np.tile(np.asarray(mat.baseColorFactor, dtype=np.float64), (len(mesh.faces), 1))
     else:
         try:
@@ -290,16 +307,17 @@ def bake_lighting(mesh):
             base = np.asarray(colours, dtype=np.float64)
         except Exception:  # an unusual visual: fall back to grey
             base = np.full((len(mesh.faces), 4), 200.0)
-    flat = trimesh.Trimesh(mesh.vertices[mesh.faces].reshape(-1, 3), np.arange(3 * len(mesh.faces)).reshape(-1, 3),
-                           process=False)
+    flat = trimesh.Trimesh(
+        mesh.vertices[mesh.faces].reshape(-1, 3), np.arange(3 * len(mesh.faces)).reshape(-1, 3), process=False
+    )
     n = mesh.face_normals
     ndl = n @ BAKE_LIGHT
     ndl = np.abs(ndl) if double else np.clip(ndl, 0.0, None)
     half = BAKE_LIGHT + np.array([0.0, 0.0, 1.0])
     half /= np.linalg.norm(half)
-    shininess = float(np.clip(2.0 / (roughness ** 2 + 1e-3) - 2.0, 4.0, 128.0))
+    shininess = float(np.clip(2.0 / (roughness**2 + 1e-3) - 2.0, 4.0, 128.0))
     ndh = np.abs(n @ half) if double else np.clip(n @ half, 0.0, None)
-    spec = metallic * 0.8 * ndh ** shininess * 255.0
+    spec = metallic * 0.8 * ndh**shininess * 255.0
     rgb = base[:, :3] * (BAKE_AMBIENT + BAKE_DIFFUSE * ndl)[:, None] + spec[:, None]
     rgba = np.concatenate([np.clip(rgb, 0, 255), base[:, 3:4]], axis=1).round().astype(np.uint8)
     flat.visual = trimesh.visual.ColorVisuals(flat, vertex_colors=np.repeat(rgba, 3, axis=0))
@@ -309,8 +327,9 @@ def bake_lighting(mesh):
 def render_mesh(meshes: list, lighting: str = "baked"):
     """A pyrender mesh from trimesh meshes: materials kept (``"dynamic"``) or lighting baked
     into vertex colours for unlit drawing (``"baked"``, see :func:`bake_lighting`)."""
-    from . import gl  # noqa: F401  (headless EGL set-up, before pyrender)
     import pyrender
+
+    from . import gl  # noqa: F401  (headless EGL set-up, before pyrender)
 
     if lighting == "dynamic":
         return pyrender.Mesh.from_trimesh(meshes, smooth=False)

@@ -8,6 +8,7 @@ camera-attached rig frame: +X image right, +Y up, +Z towards the camera). Sizes 
 the body. The segmentation mask, when present, trims the proxy to the true silhouette, so the
 radii are generous rather than tight.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

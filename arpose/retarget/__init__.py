@@ -16,6 +16,7 @@ Modules: :mod:`.solver` (pure per-region solvers, :func:`solve`), :mod:`.calibra
 lengths), :mod:`.root` (PnP root pose), :mod:`.angles` (joint angles + CSV), :mod:`.grounding`
 (floor, contacts), :mod:`.stage` (per-person state, the pipeline stage).
 """
+
 from .angles import ANGLE_NAMES, AnglesCsvWriter, joint_angles
 from .body import BodyPose
 from .calibrate import BoneCalibrator, CalibrationConfig
@@ -25,7 +26,21 @@ from .solver import SolverConfig, mp_world_to_rig, solve
 from .stage import RetargetConfig, Retargeter, RetargetStage
 
 __all__ = [
-    "ANGLE_NAMES", "AnglesCsvWriter", "BodyPose", "BoneCalibrator", "CalibrationConfig", "FootGrounder",
-    "GroundingConfig", "RetargetConfig", "RetargetStage", "Retargeter", "RootFit", "RootFitConfig",
-    "SolverConfig", "fit_root_pose", "joint_angles", "mp_world_to_rig", "solve",
+    "ANGLE_NAMES",
+    "AnglesCsvWriter",
+    "BodyPose",
+    "BoneCalibrator",
+    "CalibrationConfig",
+    "FootGrounder",
+    "GroundingConfig",
+    "RetargetConfig",
+    "RetargetStage",
+    "Retargeter",
+    "RootFit",
+    "RootFitConfig",
+    "SolverConfig",
+    "fit_root_pose",
+    "joint_angles",
+    "mp_world_to_rig",
+    "solve",
 ]

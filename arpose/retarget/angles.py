@@ -20,6 +20,7 @@ spine_twist         shoulder line turned against the hip line about the trunk,  
 
 ``spine_bend`` uses the camera's vertical: tilt the camera and the reading shifts by the tilt.
 """
+
 from __future__ import annotations
 
 import csv
@@ -36,8 +37,16 @@ from .solver import landmark_combinations, visibility_or_zero
 
 #: Column order of :func:`joint_angles` results and the angles CSV.
 ANGLE_NAMES: tuple[str, ...] = (
-    "left_elbow", "right_elbow", "left_knee", "right_knee", "left_hip", "right_hip",
-    "left_shoulder", "right_shoulder", "spine_bend", "spine_twist",
+    "left_elbow",
+    "right_elbow",
+    "left_knee",
+    "right_knee",
+    "left_hip",
+    "right_hip",
+    "left_shoulder",
+    "right_shoulder",
+    "spine_bend",
+    "spine_twist",
 )
 
 _EYE = np.eye(33)
@@ -62,18 +71,27 @@ def _angle_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rows["spine_bend"] = (_TRUNK, np.zeros(33), _TORSO)
     names = ANGLE_NAMES[:9]
     seen = [tuple(int(i) for i in rows[n][2]) for n in names]
-    return (np.array([rows[n][0] for n in names]), np.array([rows[n][1] for n in names]),
-            np.array([t + (t[0],) * (5 - len(t)) for t in seen]))
+    return (
+        np.array([rows[n][0] for n in names]),
+        np.array([rows[n][1] for n in names]),
+        np.array([t + (t[0],) * (5 - len(t)) for t in seen]),
+    )
 
 
 _FIRST, _SECOND, _SEEN = _angle_table()
 #: Every vector of a pose as landmark weights: the first and second vectors of the angles,
 #: then the hip line and the shoulder line (right -> left) for the twist.
-_VECTORS = np.concatenate([_FIRST, _SECOND, [_EYE[L.LEFT_HIP] - _EYE[L.RIGHT_HIP], _EYE[L.LEFT_SHOULDER] - _EYE[L.RIGHT_SHOULDER]]])
+_VECTORS = np.concatenate(
+    [_FIRST, _SECOND, [_EYE[L.LEFT_HIP] - _EYE[L.RIGHT_HIP], _EYE[L.LEFT_SHOULDER] - _EYE[L.RIGHT_SHOULDER]]]
+)
 
 
-def joint_angles(points: np.ndarray, visibility: np.ndarray | None = None, min_visibility: float = 0.5,
-                 up: np.ndarray = np.array([0.0, 1.0, 0.0])) -> dict[str, float]:
+def joint_angles(
+    points: np.ndarray,
+    visibility: np.ndarray | None = None,
+    min_visibility: float = 0.5,
+    up: np.ndarray = np.array([0.0, 1.0, 0.0]),
+) -> dict[str, float]:
     """Joint angles of one pose (module table).
 
     points: ``(33, 3)`` landmarks, metres, rig frame (+Y up). visibility: ``(33,)`` in [0, 1]
@@ -83,7 +101,7 @@ def joint_angles(points: np.ndarray, visibility: np.ndarray | None = None, min_v
     p = np.asarray(points, dtype=np.float64)
     vis = np.ones(len(p)) if visibility is None else visibility_or_zero(visibility)
     v = landmark_combinations(_VECTORS, p)
-    v[17] = up                                       # spine_bend: trunk against the vertical
+    v[17] = up  # spine_bend: trunk against the vertical
     u = units(v[:18])
     first, second = u[:9], u[9:]
     c = cross(first, second)
@@ -106,7 +124,7 @@ def _twist(up: np.ndarray, lines: np.ndarray) -> float:
         k = x * ux + y * uy + z * uz
         x, y, z = x - k * ux, y - k * uy, z - k * uz
         n = math.sqrt(x * x + y * y + z * z)
-        if not n >= EPS:            # parallel to the trunk, or NaN
+        if not n >= EPS:  # parallel to the trunk, or NaN
             return 0.0
         perp.append((x / n, y / n, z / n))
     (hx, hy, hz), (sx, sy, sz) = perp
@@ -133,8 +151,10 @@ class AnglesCsvWriter:
         for person in pose_frame.people:
             a = person.angles or {}
             vals = [a.get(n, float("nan")) for n in ANGLE_NAMES]
-            self._csv.writerow([pose_frame.index, f"{pose_frame.timestamp:.6f}", person.id]
-                               + ["" if not np.isfinite(v) else f"{v:.3f}" for v in vals])
+            self._csv.writerow(
+                [pose_frame.index, f"{pose_frame.timestamp:.6f}", person.id]
+                + ["" if not np.isfinite(v) else f"{v:.3f}" for v in vals]
+            )
             self.rows += 1
         self._file.flush()
 

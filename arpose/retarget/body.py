@@ -6,6 +6,7 @@ up, +Z towards the camera (out of the screen), +X the image's right, i.e.
 camera has root rotation identity (the avatar faces +Z, towards the viewer), with their left
 (+X rig) on the image's right. Quaternions ``(x, y, z, w)``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

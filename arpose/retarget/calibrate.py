@@ -7,6 +7,7 @@ segment length (:data:`SEGMENTS`). Left and right are pooled (a body is symmetri
 halves the noise). Segments never seen with enough visibility take the median scale of the
 segments that were seen (or 1.0 with nothing seen).
 """
+
 from __future__ import annotations
 
 import bisect
@@ -24,8 +25,19 @@ from .solver import visibility_or_zero
 #: to the middle of index and pinky; ``thigh`` hip-knee; ``shin`` knee-ankle; ``neck``
 #: shoulder centre to ear centre; ``foot`` ankle to the toe joint (heel/foot-index mix);
 #: ``toe`` toe joint to foot index.
-SEGMENTS = ("torso", "shoulder_half", "hip_half", "upper_arm", "forearm", "hand", "thigh", "shin",
-            "neck", "foot", "toe")
+SEGMENTS = (
+    "torso",
+    "shoulder_half",
+    "hip_half",
+    "upper_arm",
+    "forearm",
+    "hand",
+    "thigh",
+    "shin",
+    "neck",
+    "foot",
+    "toe",
+)
 
 
 def _w(*terms: tuple[int, float]) -> np.ndarray:
@@ -49,14 +61,19 @@ def _pairs() -> dict[str, list[tuple[np.ndarray, np.ndarray, float]]]:
         "neck": [(_SC, _EC, 1.0)],
     }
     for s in ("LEFT", "RIGHT"):
+
         def lm(name: str) -> np.ndarray:
             return _w((L[f"{s}_{name}"], 1.0))
+
         toe_joint = _w((L[f"{s}_HEEL"], 0.25), (L[f"{s}_FOOT_INDEX"], 0.75))
         hand_end = _w((L[f"{s}_INDEX"], 0.5), (L[f"{s}_PINKY"], 0.5))
         for seg, a, b in (
-            ("upper_arm", lm("SHOULDER"), lm("ELBOW")), ("forearm", lm("ELBOW"), lm("WRIST")),
-            ("hand", lm("WRIST"), hand_end), ("thigh", lm("HIP"), lm("KNEE")),
-            ("shin", lm("KNEE"), lm("ANKLE")), ("foot", lm("ANKLE"), toe_joint),
+            ("upper_arm", lm("SHOULDER"), lm("ELBOW")),
+            ("forearm", lm("ELBOW"), lm("WRIST")),
+            ("hand", lm("WRIST"), hand_end),
+            ("thigh", lm("HIP"), lm("KNEE")),
+            ("shin", lm("KNEE"), lm("ANKLE")),
+            ("foot", lm("ANKLE"), toe_joint),
             ("toe", toe_joint, lm("FOOT_INDEX")),
         ):
             out.setdefault(seg, []).append((a, b, 1.0))
@@ -75,8 +92,7 @@ _used = [tuple(np.flatnonzero((a != 0) | (b != 0))) for a, b in zip(_PAIR_A, _PA
 _PAIR_USES = np.array([u + (u[0],) * (max(map(len, _used)) - len(u)) for u in _used])
 
 
-def segment_samples(points: np.ndarray, visibility: np.ndarray, min_visibility: float = 0.5
-                    ) -> dict[str, list[float]]:
+def segment_samples(points: np.ndarray, visibility: np.ndarray, min_visibility: float = 0.5) -> dict[str, list[float]]:
     """Segment lengths measured in one frame.
 
     points: ``(33, 3)`` landmark positions, metres, any frame. visibility: ``(33,)`` in
@@ -169,7 +185,7 @@ def standing_height(offsets: np.ndarray, ends: np.ndarray) -> float:
         up = sum(off[b[n], 1] for n in ("Spine", "Chest", "UpperChest", "Neck", "Head")) + end[b["Head"], 1]
         leg = -(off[b["LeftLowerLeg"], 1] + off[b["LeftFoot"], 1])
         foot = np.linalg.norm(off[b["LeftToes"]]) / np.linalg.norm(REST_OFFSETS[b["LeftToes"]])
-        return float(up + leg + 0.06 * foot)   # the sole is 6 cm below the ankle at rest
+        return float(up + leg + 0.06 * foot)  # the sole is 6 cm below the ankle at rest
 
     return 1.72 * raw(offsets, ends) / raw(REST_OFFSETS, END_OFFSETS)
 
@@ -190,7 +206,7 @@ class BoneCalibrator:
 
     def __init__(self, config: CalibrationConfig = CalibrationConfig()) -> None:
         self.config = config
-        self._samples: dict[str, list[float]] = {}   # segment -> lengths so far, ascending
+        self._samples: dict[str, list[float]] = {}  # segment -> lengths so far, ascending
         self._start: float | None = None
         self.frozen = False
         self.offsets, self.ends = REST_OFFSETS.copy(), END_OFFSETS.copy()
@@ -207,9 +223,8 @@ class BoneCalibrator:
             self.frozen = True
             return
         for seg, vals in segment_samples(points, visibility, self.config.min_visibility).items():
-            kept = self._samples.setdefault(seg, [])    # ascending
+            kept = self._samples.setdefault(seg, [])  # ascending
             for v in vals:
                 bisect.insort(kept, v)
         self.segments = {s: _median_of_sorted(v) for s, v in self._samples.items()}
         self.offsets, self.ends = offsets_from_segments(self.segments)
-

@@ -14,6 +14,7 @@ Every vector here is float64 in one right-handed frame chosen by the caller.
 Functions are pure and never raise when a direction is degenerate, so the solver can fall
 back.
 """
+
 from __future__ import annotations
 
 import math
@@ -66,7 +67,7 @@ def units(v: np.ndarray) -> np.ndarray:
     :data:`EPS`."""
     v = np.asarray(v, dtype=np.float64)
     n = np.sqrt(dots(v, v))
-    return v / np.where(n >= EPS, n, np.nan)[..., None]    # NaN quietly: no 0/0
+    return v / np.where(n >= EPS, n, np.nan)[..., None]  # NaN quietly: no 0/0
 
 
 def perpendiculars(v: np.ndarray, axis: np.ndarray) -> np.ndarray:
@@ -91,7 +92,7 @@ def unit_bases(p: np.ndarray, secondary: np.ndarray) -> np.ndarray:
     n = np.sqrt(dots(c, c))
     out = np.empty(p.shape + (3,))
     out[..., 0], out[..., 1], out[..., 2] = p, cross(c, p), c
-    out[..., 1:] /= np.where(n >= EPS, n, np.nan)[..., None, None]     # degenerate: NaN quietly
+    out[..., 1:] /= np.where(n >= EPS, n, np.nan)[..., None, None]  # degenerate: NaN quietly
     return out
 
 
@@ -107,7 +108,7 @@ def axis_angle_matrices(axis: np.ndarray, angle: np.ndarray | float) -> np.ndarr
     """``(..., 3, 3)`` rotation matrices of ``angle`` radians ``(...)`` about the unit vectors
     ``axis`` ``(..., 3)`` (right hand; Rodrigues' formula)."""
     axis = np.asarray(axis, dtype=np.float64)
-    k = np.einsum("ijk,...j->...ik", LEVI_CIVITA, axis)      # k @ v = axis x v
+    k = np.einsum("ijk,...j->...ik", LEVI_CIVITA, axis)  # k @ v = axis x v
     angle = np.asarray(angle, dtype=np.float64)[..., None, None]
     return np.eye(3) + np.sin(angle) * k + (1.0 - np.cos(angle)) * (k @ k)
 
@@ -122,14 +123,14 @@ def swings(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     so ``R = I + [v]x + (1 - cos) / |v|^2 [v]x^2`` without trigonometry."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape == b.shape:
-        ua, ub = units(np.concatenate([a[None], b[None]]))     # one call for both
+        ua, ub = units(np.concatenate([a[None], b[None]]))  # one call for both
     else:
         ua, ub = units(a), units(b)
     v = cross(ua, ub)
     s2 = dots(v, v)
     d = dots(ua, ub)
-    small = s2 < 1e-24                       # |v| < 1e-12: (anti)parallel, no axis from a x b
-    k = np.einsum("ijk,...j->...ik", LEVI_CIVITA, v)      # k @ x = v x x
+    small = s2 < 1e-24  # |v| < 1e-12: (anti)parallel, no axis from a x b
+    k = np.einsum("ijk,...j->...ik", LEVI_CIVITA, v)  # k @ x = v x x
     r = np.eye(3) + k + ((1.0 - d) / np.where(small, np.nan, s2))[..., None, None] * (k @ k)
     if small.any():
         helper = np.where((np.abs(ua[..., 0]) < 0.9)[..., None], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0])
@@ -155,8 +156,9 @@ def basis(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray | None:
     return _none_if_nan(bases(primary, secondary))
 
 
-def frame_rotation(rest_primary: np.ndarray, rest_secondary: np.ndarray,
-                   primary: np.ndarray, secondary: np.ndarray) -> np.ndarray | None:
+def frame_rotation(
+    rest_primary: np.ndarray, rest_secondary: np.ndarray, primary: np.ndarray, secondary: np.ndarray
+) -> np.ndarray | None:
     """:func:`frame_rotations` of one rest pair and one observed pair (``(3,)`` each):
     ``(3, 3)`` or ``None`` if either pair is degenerate."""
     return _none_if_nan(frame_rotations(bases(rest_primary, rest_secondary), primary, secondary))
@@ -185,7 +187,7 @@ def continuous(q: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
     q = np.array(q, dtype=np.float64, copy=True)
     if reference is None:
         return q
-    q[dots(q, np.asarray(reference, dtype=np.float64)) < 0] *= -1.0      # NaN compares False: left as is
+    q[dots(q, np.asarray(reference, dtype=np.float64)) < 0] *= -1.0  # NaN compares False: left as is
     return q
 
 
@@ -194,21 +196,21 @@ def _quaternion_map() -> tuple[np.ndarray, np.ndarray]:
     ``K`` (4 x 4, flattened; row ``i`` is the unnormalised quaternion of branch ``i``) and the
     branch decision ``[m00, m11, m22, trace]``, plus a constant: ``m9 @ linear + const``."""
     linear, const = np.zeros((9, 20)), np.zeros(20)
-    w = ((2, 1, 1, 2), (0, 2, 2, 0), (1, 0, 0, 1))              # w_i = m_ab - m_cd
+    w = ((2, 1, 1, 2), (0, 2, 2, 0), (1, 0, 0, 1))  # w_i = m_ab - m_cd
     for i in range(3):
-        const[5 * i] = 1.0                                      # K_ii = 1 - trace + 2 m_ii
+        const[5 * i] = 1.0  # K_ii = 1 - trace + 2 m_ii
         for j in range(3):
             linear[4 * j, 5 * i] += 1.0 if j == i else -1.0
-            if j != i:                                          # K_ij = m_ij + m_ji
+            if j != i:  # K_ij = m_ij + m_ji
                 linear[3 * i + j, 4 * i + j] += 1.0
                 linear[3 * j + i, 4 * i + j] += 1.0
         ra, ca, rb, cb = w[i]
-        for col in (4 * i + 3, 12 + i):                         # K_i3 = K_3i = w_i
+        for col in (4 * i + 3, 12 + i):  # K_i3 = K_3i = w_i
             linear[3 * ra + ca, col] += 1.0
             linear[3 * rb + cb, col] -= 1.0
-        linear[4 * i, 15] = 1.0                                 # K_33 = 1 + trace
-        linear[4 * i, 16 + i] = 1.0                             # decision: the diagonal ...
-        linear[4 * i, 19] = 1.0                                 # ... and the trace
+        linear[4 * i, 15] = 1.0  # K_33 = 1 + trace
+        linear[4 * i, 16 + i] = 1.0  # decision: the diagonal ...
+        linear[4 * i, 19] = 1.0  # ... and the trace
     const[15] = 1.0
     return linear, const
 
@@ -239,21 +241,27 @@ def _product_tables() -> tuple[np.ndarray, np.ndarray]:
     ``ROTATION[r, c, k, l]``: the matrix of a unit ``q`` is ``sum ROTATION[r, c, k, l] q_k q_l``."""
     x, y, z, w = range(4)
     ham = np.zeros((4, 4, 4))
-    for i, terms in enumerate((
-        ((w, x, 1), (x, w, 1), (y, z, 1), (z, y, -1)),
-        ((w, y, 1), (x, z, -1), (y, w, 1), (z, x, 1)),
-        ((w, z, 1), (x, y, 1), (y, x, -1), (z, w, 1)),
-        ((w, w, 1), (x, x, -1), (y, y, -1), (z, z, -1)),
-    )):
+    for i, terms in enumerate(
+        (
+            ((w, x, 1), (x, w, 1), (y, z, 1), (z, y, -1)),
+            ((w, y, 1), (x, z, -1), (y, w, 1), (z, x, 1)),
+            ((w, z, 1), (x, y, 1), (y, x, -1), (z, w, 1)),
+            ((w, w, 1), (x, x, -1), (y, y, -1), (z, z, -1)),
+        )
+    ):
         for j, k, sign in terms:
             ham[i, j, k] = sign
     rot = np.zeros((3, 3, 4, 4))
     for r, c, terms in (
-        (0, 0, ((x, x, 1), (y, y, -1), (z, z, -1), (w, w, 1))), (1, 1, ((x, x, -1), (y, y, 1), (z, z, -1), (w, w, 1))),
+        (0, 0, ((x, x, 1), (y, y, -1), (z, z, -1), (w, w, 1))),
+        (1, 1, ((x, x, -1), (y, y, 1), (z, z, -1), (w, w, 1))),
         (2, 2, ((x, x, -1), (y, y, -1), (z, z, 1), (w, w, 1))),
-        (0, 1, ((x, y, 2), (z, w, -2))), (1, 0, ((x, y, 2), (z, w, 2))),
-        (0, 2, ((x, z, 2), (y, w, 2))), (2, 0, ((x, z, 2), (y, w, -2))),
-        (1, 2, ((y, z, 2), (x, w, -2))), (2, 1, ((y, z, 2), (x, w, 2))),
+        (0, 1, ((x, y, 2), (z, w, -2))),
+        (1, 0, ((x, y, 2), (z, w, 2))),
+        (0, 2, ((x, z, 2), (y, w, 2))),
+        (2, 0, ((x, z, 2), (y, w, -2))),
+        (1, 2, ((y, z, 2), (x, w, -2))),
+        (2, 1, ((y, z, 2), (x, w, 2))),
     ):
         for k, l, v in terms:
             rot[r, c, k, l] = v
@@ -261,7 +269,7 @@ def _product_tables() -> tuple[np.ndarray, np.ndarray]:
 
 
 HAMILTON, _ROTATION = _product_tables()
-_ROTATION_16 = _ROTATION.reshape(9, 16).T     # (q_k q_l flattened) @ _ROTATION_16 = matrix (9)
+_ROTATION_16 = _ROTATION.reshape(9, 16).T  # (q_k q_l flattened) @ _ROTATION_16 = matrix (9)
 
 
 def quats_to_matrices(q: np.ndarray) -> np.ndarray:
@@ -280,7 +288,7 @@ def quat_multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     the rotation ``b`` then ``a``, as scipy's ``Rotation(a) * Rotation(b)`` without its
     per-call overhead."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if a.ndim == 1:   # one rotation for many: its 4 x 4 left-multiplication matrix, once
+    if a.ndim == 1:  # one rotation for many: its 4 x 4 left-multiplication matrix, once
         return b @ np.einsum("ijk,j->ki", HAMILTON, a)
     return np.einsum("ijk,...j,...k->...i", HAMILTON, a, b)
 

@@ -19,6 +19,7 @@ Per frame and foot (sole points: heel and toe tip on the posed skeleton):
   point is put on the floor. With no foot planted the correction fades out with time constant
   ``release_fade``. Rotations are never changed.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -28,8 +29,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..skeleton import BONE_INDEX, MARKER_OFFSETS, REST_OFFSETS
 from ..landmarks import PoseLandmark as L
+from ..skeleton import BONE_INDEX, MARKER_OFFSETS, REST_OFFSETS
 from .body import BodyPose
 from .geometry import dots, quats_to_matrices
 
@@ -75,7 +76,7 @@ def _percentile_of_sorted(a: list[float], q: float) -> float:
     """``np.percentile(a, q)`` (its default linear method, same arithmetic) of a non-empty
     list already in ascending order."""
     n, f = len(a), q / 100
-    v = n * f + (1 + f * (1 - 1 - 1)) - 1      # numpy's virtual index (alpha = beta = 1)
+    v = n * f + (1 + f * (1 - 1 - 1)) - 1  # numpy's virtual index (alpha = beta = 1)
     if v >= n - 1:
         return a[-1]
     if v < 0:
@@ -117,13 +118,13 @@ class FootGrounder:
 
     def __init__(self, config: GroundingConfig = GroundingConfig()) -> None:
         self.config = config
-        self._history: deque[tuple[float, float]] = deque()   # (time, lowest sole point)
-        self._sorted: list[float] = []                        # the history's heights, ascending
-        self._nans = 0                                         # NaN heights in the history
+        self._history: deque[tuple[float, float]] = deque()  # (time, lowest sole point)
+        self._sorted: list[float] = []  # the history's heights, ascending
+        self._nans = 0  # NaN heights in the history
         self._last_t: float | None = None
-        self._last_raw: np.ndarray | None = None      # (2, 3) raw foot centres
-        self._last_after: np.ndarray | None = None    # (2, 3) corrected foot centres
-        self._speed = np.full(2, np.nan)               # low-passed horizontal foot speed, m/s
+        self._last_raw: np.ndarray | None = None  # (2, 3) raw foot centres
+        self._last_after: np.ndarray | None = None  # (2, 3) corrected foot centres
+        self._speed = np.full(2, np.nan)  # low-passed horizontal foot speed, m/s
         self._contact = np.zeros(2, dtype=bool)
         self._anchor = np.full((2, 3), np.nan)
         self._offset = np.zeros(3)
@@ -140,8 +141,8 @@ class FootGrounder:
         if not (dt > 0):
             dt = float("nan")
         soles = sole_points(body, global_rotations)
-        low = soles[:, :, 1].min(axis=1)                        # (2,) lowest sole point per foot
-        centre = (soles[:, 0] + soles[:, 1]) / 2                 # (2, 3)
+        low = soles[:, :, 1].min(axis=1)  # (2,) lowest sole point per foot
+        centre = (soles[:, 0] + soles[:, 1]) / 2  # (2, 3)
         conf = np.asarray(body.bone_confidence)
         seen = np.minimum(conf[_FOOT_INDEX], conf[_SHIN_BONES]) >= cfg.min_confidence
         if seen.any():
@@ -162,7 +163,7 @@ class FootGrounder:
         height = low - self.floor
         raw_speed = [float("nan")] * 2
         if self._last_raw is not None and math.isfinite(dt):
-            step = (centre - self._last_raw)[:, ::2]             # horizontal (x, z)
+            step = (centre - self._last_raw)[:, ::2]  # horizontal (x, z)
             raw = np.sqrt(np.einsum("fi,fi->f", step, step)) / dt
             a = 1.0 - math.exp(-dt / cfg.speed_smoothing)
             self._speed = np.where(np.isfinite(self._speed), self._speed + a * (raw - self._speed), raw)
@@ -186,9 +187,9 @@ class FootGrounder:
 
         # The correction (a translation of the whole body).
         planted = [f for f in range(2) if contact[f]]
-        if planted:   # plain floats: one or two feet, x and z
+        if planted:  # plain floats: one or two feet, x and z
             anchor, at = self._anchor.tolist(), centre.tolist()
-            if math.isfinite(dt):   # anchors slowly follow the measurement: no unbounded drift
+            if math.isfinite(dt):  # anchors slowly follow the measurement: no unbounded drift
                 k = 1.0 - math.exp(-dt / cfg.anchor_follow)
                 for f in planted:
                     for i in (0, 2):

@@ -15,6 +15,7 @@ The 33 landmarks cannot observe every degree of freedom of the skeleton, so the 
 
 Quaternions ``(x, y, z, w)``, local (relative to the parent), rig frame.
 """
+
 from __future__ import annotations
 
 import numpy as np

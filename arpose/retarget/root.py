@@ -11,6 +11,7 @@ Depth caveat: MediaPipe's world landmarks follow an *average* body size, so the 
 ``t_z`` is only right for an average-sized adult (a child 20 % smaller appears 20 % farther
 away) and only as good as the field of view given (``--fov``).
 """
+
 from __future__ import annotations
 
 import math
@@ -101,8 +102,9 @@ def fit_root_pose(
             return None
         rvec, tvec = np.zeros((3, 1)), t0.reshape(3, 1)
     if config.rotation:
-        ok, rvec, tvec = cv2.solvePnP(obj, img, camera.K, None, rvec=rvec, tvec=tvec,
-                                      useExtrinsicGuess=True, flags=cv2.SOLVEPNP_ITERATIVE)
+        ok, rvec, tvec = cv2.solvePnP(
+            obj, img, camera.K, None, rvec=rvec, tvec=tvec, useExtrinsicGuess=True, flags=cv2.SOLVEPNP_ITERATIVE
+        )
         if not ok:
             return None
         rot = cv2.Rodrigues(rvec)[0]
@@ -115,6 +117,6 @@ def fit_root_pose(
     cam = obj @ rot.T + t
     if not np.isfinite(t).all() or (cam[:, 2] <= 0).any():
         return None
-    err = cam[:, :2] * (camera.fx, camera.fy) / cam[:, 2:] + (camera.cx, camera.cy) - img   # Camera.project - img
+    err = cam[:, :2] * (camera.fx, camera.fy) / cam[:, 2:] + (camera.cx, camera.cy) - img  # Camera.project - img
     rms = math.sqrt(float(np.einsum("ij,ij->", err, err)) / n)
     return RootFit(rotation=rot, translation=t, rms_px=rms, points=n)

@@ -47,6 +47,7 @@ Conventions
   where a rotation is undefined (see :func:`solve`). ``tests/retarget/test_fast_paths.py``
   holds a one-bone-at-a-time reference it is checked against.
 """
+
 from __future__ import annotations
 
 import math
@@ -54,11 +55,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..landmarks import NUM_LANDMARKS, PoseLandmark as L
+from ..landmarks import NUM_LANDMARKS
+from ..landmarks import PoseLandmark as L
 from ..skeleton import BONE_INDEX, JOINT_WEIGHTS, MP_TO_RIG, NUM_BONES, PARENTS, REST_OFFSETS
 from .body import BodyPose
-from .geometry import (bases, continuous, cross, dots, frame_rotations, matrices_to_quats, perpendiculars,
-                       quats_to_matrices, swings, unit_bases, units)
+from .geometry import (
+    bases,
+    continuous,
+    cross,
+    dots,
+    frame_rotations,
+    matrices_to_quats,
+    perpendiculars,
+    quats_to_matrices,
+    swings,
+    unit_bases,
+    units,
+)
 
 X = np.array([1.0, 0.0, 0.0])
 Y = np.array([0.0, 1.0, 0.0])
@@ -88,8 +101,12 @@ def _uses() -> list[tuple[int, ...]]:
     """Landmarks whose visibility gates each bone's rotation."""
     torso = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
     u: dict[str, tuple] = {
-        "Hips": torso, "Spine": torso, "Chest": torso, "UpperChest": torso,
-        "Neck": torso + (L.LEFT_EAR, L.RIGHT_EAR), "Head": (L.LEFT_EAR, L.RIGHT_EAR, L.NOSE),
+        "Hips": torso,
+        "Spine": torso,
+        "Chest": torso,
+        "UpperChest": torso,
+        "Neck": torso + (L.LEFT_EAR, L.RIGHT_EAR),
+        "Head": (L.LEFT_EAR, L.RIGHT_EAR, L.NOSE),
     }
     for s, S, _ in SIDES:
         u[f"{s}Shoulder"] = torso
@@ -137,7 +154,11 @@ def _mid(a: str, b: str) -> np.ndarray:
     return (_lm(a) + _lm(b)) / 2
 
 
-_HIP_C, _SHOULDER_C, _EAR_C = _mid("LEFT_HIP", "RIGHT_HIP"), _mid("LEFT_SHOULDER", "RIGHT_SHOULDER"), _mid("LEFT_EAR", "RIGHT_EAR")
+_HIP_C, _SHOULDER_C, _EAR_C = (
+    _mid("LEFT_HIP", "RIGHT_HIP"),
+    _mid("LEFT_SHOULDER", "RIGHT_SHOULDER"),
+    _mid("LEFT_EAR", "RIGHT_EAR"),
+)
 
 #: Parent-free frames (rows): Hips, the shoulder line (for the spine twist), Head, then the
 #: hands and feet in limb order. Rest pair (primary, second axis) and the landmark weights of
@@ -146,11 +167,13 @@ _FRAME_REST = bases(np.array([Y, Y, X, X, -X, Z, Z]), np.array([X, X, Z, Z, Z, Y
 _FRAME_PRIMARY = np.array(
     [_SHOULDER_C - _HIP_C, _SHOULDER_C - _HIP_C, _lm("LEFT_EAR") - _lm("RIGHT_EAR")]
     + [_mid(f"{S}_INDEX", f"{S}_PINKY") - _lm(f"{S}_WRIST") for S in ("LEFT", "RIGHT")]
-    + [_lm(f"{S}_FOOT_INDEX") - _lm(f"{S}_HEEL") for S in ("LEFT", "RIGHT")])
+    + [_lm(f"{S}_FOOT_INDEX") - _lm(f"{S}_HEEL") for S in ("LEFT", "RIGHT")]
+)
 _FRAME_SECOND = np.array(
     [_lm("LEFT_HIP") - _lm("RIGHT_HIP"), _lm("LEFT_SHOULDER") - _lm("RIGHT_SHOULDER"), _lm("NOSE") - _EAR_C]
     + [_lm(f"{S}_INDEX") - _lm(f"{S}_PINKY") for S in ("LEFT", "RIGHT")]
-    + [_lm(f"{S}_ANKLE") - _lm(f"{S}_HEEL") for S in ("LEFT", "RIGHT")])
+    + [_lm(f"{S}_ANKLE") - _lm(f"{S}_HEEL") for S in ("LEFT", "RIGHT")]
+)
 _HIPS, _SHOULDER_LINE, _HEAD = 0, 1, 2
 
 #: The four limbs (rows): left arm, right arm, left leg, right leg. Bones, the upper bone's
@@ -165,8 +188,12 @@ _LIMB_REST_DIR = np.array([X, -X, -Y, -Y])
 _LIMB_REST_BEND = np.array([Z, Z, -Z, -Z])
 _LIMB_REST = bases(_LIMB_REST_DIR, _LIMB_REST_BEND)
 _LIMB_LMS = [("SHOULDER", "ELBOW", "WRIST") if k == "Arm" else ("HIP", "KNEE", "ANKLE") for _, k in _LIMBS]
-_UPPER_DIR = np.array([_lm(f"{s.upper()}_{m}") - _lm(f"{s.upper()}_{a}") for (s, _), (a, m, _e) in zip(_LIMBS, _LIMB_LMS)])
-_LOWER_DIR = np.array([_lm(f"{s.upper()}_{e}") - _lm(f"{s.upper()}_{m}") for (s, _), (_a, m, e) in zip(_LIMBS, _LIMB_LMS)])
+_UPPER_DIR = np.array(
+    [_lm(f"{s.upper()}_{m}") - _lm(f"{s.upper()}_{a}") for (s, _), (a, m, _e) in zip(_LIMBS, _LIMB_LMS)]
+)
+_LOWER_DIR = np.array(
+    [_lm(f"{s.upper()}_{e}") - _lm(f"{s.upper()}_{m}") for (s, _), (_a, m, e) in zip(_LIMBS, _LIMB_LMS)]
+)
 _TOES = np.array([_B["LeftToes"], _B["RightToes"]])
 
 #: Neck and clavicles: swings from UpperChest (rest directions).
@@ -180,7 +207,7 @@ _N_FRAMES = len(_FRAME_PRIMARY)
 #: Torso only: up (hip centre -> shoulder centre), hip line, shoulder line.
 _TORSO_DIRECTIONS = np.array([_FRAME_PRIMARY[_HIPS], _FRAME_SECOND[_HIPS], _FRAME_SECOND[_SHOULDER_LINE]])
 _SPINE = tuple(_B[n] for n in ("Spine", "Chest", "UpperChest"))
-assert _SPINE == (1, 2, 3) and tuple(PARENTS[list(_SPINE)]) == (0, 1, 2)   # a chain from the Hips
+assert _SPINE == (1, 2, 3) and tuple(PARENTS[list(_SPINE)]) == (0, 1, 2)  # a chain from the Hips
 
 _ROOT = np.array([0])
 
@@ -246,9 +273,16 @@ def solve_torso(p: np.ndarray, ok_hips: bool) -> tuple[np.ndarray | None, float]
     return g_hips, (_twist(g[0], g[1]) if ok_hips else 0.0)
 
 
-def solve_limbs(upper_dir: np.ndarray, lower_dir: np.ndarray, lower_global: np.ndarray,
-                parent_global: np.ndarray, rest_dir: np.ndarray, rest_bend: np.ndarray, rest_bases: np.ndarray,
-                cfg: SolverConfig) -> np.ndarray:
+def solve_limbs(
+    upper_dir: np.ndarray,
+    lower_dir: np.ndarray,
+    lower_global: np.ndarray,
+    parent_global: np.ndarray,
+    rest_dir: np.ndarray,
+    rest_bend: np.ndarray,
+    rest_bases: np.ndarray,
+    cfg: SolverConfig,
+) -> np.ndarray:
     """Global rotations ``(N, 3, 3)`` of upper limb bones (UpperArm, UpperLeg), NaN where
     undefined.
 
@@ -272,13 +306,15 @@ def solve_limbs(upper_dir: np.ndarray, lower_dir: np.ndarray, lower_global: np.n
         from_parent = perpendiculars(_matvecs(s @ parent_global, rest_bend), d)
         twist_ref = np.where(no_lower[:, None], from_parent, twist_ref)
     c = cross(d, lower_unit)
-    bend_deg = np.degrees(np.arctan2(np.sqrt(dots(c, c)), dots(d, lower_unit)))   # 0 = straight
+    bend_deg = np.degrees(np.arctan2(np.sqrt(dots(c, c)), dots(d, lower_unit)))  # 0 = straight
     bend_ok = ~np.isnan(bend).any(axis=1)
     w = np.clip((bend_deg - cfg.straight_deg) / (cfg.bent_deg - cfg.straight_deg), 0.0, 1.0)
     w = np.where(bend_ok, w, 0.0)[:, None]
     ref_ok = ~np.isnan(twist_ref).any(axis=1)[:, None]
-    second = np.where(ref_ok, np.where(bend_ok[:, None] & (w != 0.0), w * bend + (1.0 - w) * twist_ref, twist_ref), bend)
-    return unit_bases(d, second) @ np.swapaxes(rest_bases, -1, -2)   # frame_rotations, d already unit
+    second = np.where(
+        ref_ok, np.where(bend_ok[:, None] & (w != 0.0), w * bend + (1.0 - w) * twist_ref, twist_ref), bend
+    )
+    return unit_bases(d, second) @ np.swapaxes(rest_bases, -1, -2)  # frame_rotations, d already unit
 
 
 def _fallback_globals(parent_global: np.ndarray, fallback: np.ndarray | None, bones: np.ndarray) -> np.ndarray:
@@ -287,8 +323,14 @@ def _fallback_globals(parent_global: np.ndarray, fallback: np.ndarray | None, bo
     return parent_global if fallback is None else parent_global @ quats_to_matrices(fallback[bones])
 
 
-def _choose(observed: np.ndarray, ok: np.ndarray, all_ok: bool, parent_global: np.ndarray,
-            fallback: np.ndarray | None, bones: np.ndarray) -> np.ndarray:
+def _choose(
+    observed: np.ndarray,
+    ok: np.ndarray,
+    all_ok: bool,
+    parent_global: np.ndarray,
+    fallback: np.ndarray | None,
+    bones: np.ndarray,
+) -> np.ndarray:
     """Final globals ``(N, 3, 3)`` of ``bones``: ``observed`` (NaN where undefined) where the
     bone is seen (``ok``: ``(B,)``; ``all_ok``: ``ok.all()``) and defined, else
     :func:`_fallback_globals` (fallback: ``(B, 4)`` quaternions or ``None``)."""
@@ -337,22 +379,22 @@ def solve(
         raise ValueError(f"points must be ({NUM_LANDMARKS}, 3), got {p.shape}")
     vis = np.ones(NUM_LANDMARKS) if visibility is None else visibility_or_zero(visibility)
     offsets = np.asarray(offsets, dtype=np.float64)
-    conf = vis[_USES].min(axis=1)                     # bone_confidence (vis has no NaN)
+    conf = vis[_USES].min(axis=1)  # bone_confidence (vis has no NaN)
     ok = conf >= config.min_visibility
     all_ok = bool(ok.all())
     fb = None if fallback is None else np.asarray(fallback, dtype=np.float64)
-    joints = JOINT_WEIGHTS @ p                        # joints_from_landmarks (NaN anywhere: NaN joints)
+    joints = JOINT_WEIGHTS @ p  # joints_from_landmarks (NaN anywhere: NaN joints)
     d = _landmark_directions(p)
     b = _B
 
     # Observed globals that need no parent (NaN rows when degenerate or unseen).
     hips_visible = bool(min(vis[L.LEFT_HIP], vis[L.RIGHT_HIP]) >= config.min_visibility)
-    second = d[_N_FRAMES:2 * _N_FRAMES]
+    second = d[_N_FRAMES : 2 * _N_FRAMES]
     if not hips_visible:
         second[_HIPS] = second[_SHOULDER_LINE]
     frames = frame_rotations(_FRAME_REST, d[:_N_FRAMES], second)
     twist = _twist(frames[_HIPS], frames[_SHOULDER_LINE]) if hips_visible else 0.0
-    ends = frames[3:]                                   # hands and feet, limb order
+    ends = frames[3:]  # hands and feet, limb order
     ends[~ok[_END]] = np.nan
 
     # Hips and spine (the hip-to-shoulder twist split evenly), with the UpperChest's position.
@@ -360,7 +402,7 @@ def solve(
     use = ok[:4].copy()
     use[0] &= not np.isnan(frames[_HIPS, 0, 0])
     glob[0] = frames[_HIPS] if use[0] else _fallback_globals(np.eye(3), fb, _ROOT)[0]
-    if use[1:].all():   # the usual case: the three spine bones in one product
+    if use[1:].all():  # the usual case: the three spine bones in one product
         glob[1:4] = glob[0] @ _spine_turns(twist)
     else:
         ry = _ry(twist / 3.0)
@@ -372,11 +414,13 @@ def solve(
     # One stack of swings: lower arms / legs (the hand's / foot's frame turned onto the bone,
     # no extra twist), then Neck and clavicles (the smallest turn from UpperChest).
     pg = glob[_SPINE[-1]]
-    joint_dirs = joints[_END] - joints[_LOWER]           # lower limb bones' directions
-    swung_dirs = np.concatenate([(joints[b["Head"]] - joints[b["Neck"]])[None],
-                                 p[_CLAVICLE_LMS] - (pos_uc + offsets[_SWUNG[1:]] @ pg.T)])
-    sw = swings(np.concatenate([_matvecs(ends, _LIMB_REST_DIR), _SWUNG_REST]),
-                np.concatenate([joint_dirs, swung_dirs @ pg]))
+    joint_dirs = joints[_END] - joints[_LOWER]  # lower limb bones' directions
+    swung_dirs = np.concatenate(
+        [(joints[b["Head"]] - joints[b["Neck"]])[None], p[_CLAVICLE_LMS] - (pos_uc + offsets[_SWUNG[1:]] @ pg.T)]
+    )
+    sw = swings(
+        np.concatenate([_matvecs(ends, _LIMB_REST_DIR), _SWUNG_REST]), np.concatenate([joint_dirs, swung_dirs @ pg])
+    )
     aligned = sw[:4] @ ends
     observed = pg @ sw[4:]
     glob[_SWUNG] = _choose(observed, ok, all_ok, pg, fb, _SWUNG)
@@ -386,14 +430,22 @@ def solve(
     glob[head] = frames[_HEAD] if use_head else _fallback_globals(glob[PARENTS[head]], fb, np.array([head]))[0]
 
     pg = glob[_UPPER_PARENT]
-    observed = solve_limbs(d[2 * _N_FRAMES:2 * _N_FRAMES + 4], d[2 * _N_FRAMES + 4:], aligned, pg,
-                           _LIMB_REST_DIR, _LIMB_REST_BEND, _LIMB_REST, config)
+    observed = solve_limbs(
+        d[2 * _N_FRAMES : 2 * _N_FRAMES + 4],
+        d[2 * _N_FRAMES + 4 :],
+        aligned,
+        pg,
+        _LIMB_REST_DIR,
+        _LIMB_REST_BEND,
+        _LIMB_REST,
+        config,
+    )
     glob[_UPPER] = _choose(observed, ok, all_ok, pg, fb, _UPPER)
 
     pg = glob[_UPPER]
     observed = aligned
     unaligned = ~_valid(aligned)
-    if unaligned.any():   # no hand / foot frame: the smallest turn from the upper bone
+    if unaligned.any():  # no hand / foot frame: the smallest turn from the upper bone
         swung = pg @ swings(_LIMB_REST_DIR, np.einsum("nji,nj->ni", pg, joint_dirs))
         observed = np.where(unaligned[:, None, None], swung, aligned)
     glob[_LOWER] = _choose(observed, ok, all_ok, pg, fb, _LOWER)
@@ -401,9 +453,9 @@ def solve(
     pg = glob[_LOWER]
     glob[_END] = _choose(ends, ok, all_ok, pg, fb, _END)
     pg = glob[PARENTS[_TOES]]
-    glob[_TOES] = _choose(pg, ok, all_ok, pg, fb, _TOES)   # toe flexion is not observed
+    glob[_TOES] = _choose(pg, ok, all_ok, pg, fb, _TOES)  # toe flexion is not observed
 
-    parent_glob = np.concatenate([glob, np.eye(3)[None]])[PARENTS]   # PARENTS[0] = -1: identity
+    parent_glob = np.concatenate([glob, np.eye(3)[None]])[PARENTS]  # PARENTS[0] = -1: identity
     local = np.swapaxes(parent_glob, 1, 2) @ glob
     pos = joints[0] + _PATHS @ _matvecs(parent_glob, offsets)
     quats = matrices_to_quats(np.concatenate([local, glob]))

@@ -13,6 +13,7 @@ For each person (keyed by :attr:`Person.id`) and frame:
 5. foot grounding (:mod:`.grounding`);
 6. joint angles (:mod:`.angles`) into :attr:`Person.angles`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -21,10 +22,10 @@ import numpy as np
 
 from ..landmarks import VISIBILITY
 from ..skeleton import MP_TO_RIG, NUM_BONES
+from ..smooth.one_euro import OneEuroParams, OneEuroState, one_euro_step
 from ..types import Camera, Person, PoseFrame
 from .angles import joint_angles
 from .body import BodyPose
-from ..smooth.one_euro import OneEuroParams, OneEuroState, one_euro_step
 from .calibrate import BoneCalibrator, CalibrationConfig, standing_height
 from .geometry import IDENTITY_QUAT, continuous, matrices_to_quats, quat_multiply
 from .grounding import FootGrounder, GroundingConfig, GroundingStats
@@ -34,7 +35,7 @@ from .solver import SolverConfig, mp_world_to_rig, solve
 _REST_QUATS = np.tile(IDENTITY_QUAT, (NUM_BONES, 1))
 _MP_TO_RIG_DIAG = np.diag(MP_TO_RIG).copy()
 _MP_TO_RIG_SIGNS = np.outer(_MP_TO_RIG_DIAG, _MP_TO_RIG_DIAG)
-assert np.array_equal(MP_TO_RIG, np.diag(_MP_TO_RIG_DIAG))   # the sign shortcuts above need a diagonal
+assert np.array_equal(MP_TO_RIG, np.diag(_MP_TO_RIG_DIAG))  # the sign shortcuts above need a diagonal
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,8 @@ class Retargeter:
         self.camera = camera
         self.calibrator = BoneCalibrator(config.calibration)
         self.grounder = FootGrounder(config.grounding)
-        self._prev_local: np.ndarray | None = None     # last output (after the root pose)
-        self._prev_solved: np.ndarray | None = None    # last solver output (hip-centred)
+        self._prev_local: np.ndarray | None = None  # last output (after the root pose)
+        self._prev_solved: np.ndarray | None = None  # last solver output (hip-centred)
         self._last_seen = np.full(NUM_BONES, -np.inf)
         self._fit: RootFit | None = None
         self._fit_time = -np.inf
@@ -116,17 +117,17 @@ class Retargeter:
         t_cam = self._fit.translation
         if self.config.depth_smoothing is not None and fit is not None:
             z, self._depth_state = one_euro_step(self._depth_state, t_cam[2:], timestamp, self.config.depth_smoothing)
-            t_cam = t_cam * (z[0] / t_cam[2])   # along the viewing ray: same pixel, smoothed depth
+            t_cam = t_cam * (z[0] / t_cam[2])  # along the viewing ray: same pixel, smoothed depth
             self._fit = replace(self._fit, translation=t_cam)
-        r_rig = self._fit.rotation * _MP_TO_RIG_SIGNS     # MP_TO_RIG @ R @ MP_TO_RIG (a diagonal of signs)
-        t_rig = t_cam * _MP_TO_RIG_DIAG                      # MP_TO_RIG @ t
+        r_rig = self._fit.rotation * _MP_TO_RIG_SIGNS  # MP_TO_RIG @ R @ MP_TO_RIG (a diagonal of signs)
+        t_rig = t_cam * _MP_TO_RIG_DIAG  # MP_TO_RIG @ t
         rr = matrices_to_quats(r_rig)
         turned = quat_multiply(rr, np.concatenate([body.local_rotations[:1], body.rotations]))
         local = body.local_rotations.copy()
         local[0] = turned[0]
         local = continuous(local, self._prev_local)
         root, positions, offsets = r_rig @ body.root_position + t_rig, body.positions @ r_rig.T + t_rig, body.offsets
-        if self.config.subject_height is not None:   # scale about the camera: same pixels
+        if self.config.subject_height is not None:  # scale about the camera: same pixels
             k = self.config.subject_height / standing_height(body.offsets, self.calibrator.ends)
             root, positions, offsets = k * root, k * positions, k * offsets
         return replace(
@@ -152,8 +153,9 @@ class RetargetStage:
 
     name = "retarget"
 
-    def __init__(self, config: RetargetConfig = RetargetConfig(), camera: Camera | None = None,
-                 independent_frames: bool = False) -> None:
+    def __init__(
+        self, config: RetargetConfig = RetargetConfig(), camera: Camera | None = None, independent_frames: bool = False
+    ) -> None:
         self.config = config
         self.camera = camera
         self.independent_frames = independent_frames

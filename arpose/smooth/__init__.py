@@ -4,6 +4,7 @@
 * :mod:`.person`: one person's image + world landmarks, visibility-aware, reset after a gap.
 * :mod:`.stage`: :class:`SmoothStage`, the pipeline stage ``smooth`` (one state per person id).
 """
+
 from .one_euro import OneEuroFilter, OneEuroParams, OneEuroState, one_euro_step, smoothing_factor
 from .person import (
     MEDIAPIPE_IMAGE,

@@ -26,6 +26,7 @@ element that reappears after a gap is updated with the real elapsed time.
 :func:`one_euro_step` is pure (returns a new :class:`OneEuroState`, never mutates its inputs);
 :class:`OneEuroFilter` is a thin stateful wrapper.
 """
+
 from __future__ import annotations
 
 import math
@@ -136,8 +137,10 @@ def one_euro_step(
     if state is None:
         state = OneEuroState.empty(x.shape)
     elif state.y.shape != x.shape:
-        raise InputError(f"one_euro_step: input shape {x.shape} differs from the filter's {state.y.shape}; "
-                         "start a new filter for a new shape")
+        raise InputError(
+            f"one_euro_step: input shape {x.shape} differs from the filter's {state.y.shape}; "
+            "start a new filter for a new shape"
+        )
     t = float(t)
     if not math.isfinite(t):
         raise InputError(f"one_euro_step: timestamp must be finite, got {t}")
@@ -149,8 +152,10 @@ def one_euro_step(
         te = t - state.t
         bad = update & ~(te > 0.0)
     if bad.any():
-        raise InputError(f"one_euro_step: timestamp {t:.6f} s is not after the previous one "
-                         f"({float(np.nanmax(state.t)):.6f} s); timestamps must strictly increase")
+        raise InputError(
+            f"one_euro_step: timestamp {t:.6f} s is not after the previous one "
+            f"({float(np.nanmax(state.t)):.6f} s); timestamps must strictly increase"
+        )
     te = np.where(update, te, 1.0)  # placeholder where not updated (result discarded)
     diff = np.where(update, x - state.y, 0.0)
     dy = state.dy + smoothing_factor(te, params.d_cutoff) * (diff / te - state.dy)
@@ -181,10 +186,12 @@ class OneEuroFilter:
         self.speed_axis = speed_axis
         self.state: OneEuroState | None = None
 
-    def __call__(self, x: np.ndarray, t: float, *, scale: float | np.ndarray = 1.0,
-                 max_cutoff: np.ndarray | None = None) -> np.ndarray:
-        y, self.state = one_euro_step(self.state, x, t, self.params, scale=scale,
-                                      speed_axis=self.speed_axis, max_cutoff=max_cutoff)
+    def __call__(
+        self, x: np.ndarray, t: float, *, scale: float | np.ndarray = 1.0, max_cutoff: np.ndarray | None = None
+    ) -> np.ndarray:
+        y, self.state = one_euro_step(
+            self.state, x, t, self.params, scale=scale, speed_axis=self.speed_axis, max_cutoff=max_cutoff
+        )
         return y
 
     def reset(self) -> None:

@@ -27,6 +27,7 @@ Per person and frame (:func:`smooth_person`, pure):
 
 Timestamps are the frames' real times in seconds; they must strictly increase.
 """
+
 from __future__ import annotations
 
 import math
@@ -39,8 +40,17 @@ from ..landmarks import NUM_LANDMARKS, PRESENCE, VISIBILITY, torso_size
 from ..types import Person
 from .one_euro import OneEuroParams, OneEuroState, _check_rate, one_euro_step
 
-__all__ = ["SmoothConfig", "PersonSmoothState", "smooth_person", "PersonSmoother", "MEDIAPIPE_WORLD",
-           "MEDIAPIPE_IMAGE", "DEFAULT_WORLD", "DEFAULT_WORLD_DEPTH", "DEFAULT_IMAGE"]
+__all__ = [
+    "SmoothConfig",
+    "PersonSmoothState",
+    "smooth_person",
+    "PersonSmoother",
+    "MEDIAPIPE_WORLD",
+    "MEDIAPIPE_IMAGE",
+    "DEFAULT_WORLD",
+    "DEFAULT_WORLD_DEPTH",
+    "DEFAULT_IMAGE",
+]
 
 #: MediaPipe's pose_landmark_filtering graph: world landmarks (m/s, unscaled).
 MEDIAPIPE_WORLD = OneEuroParams(min_cutoff=0.1, beta=40.0, d_cutoff=1.0)
@@ -154,8 +164,9 @@ def smooth_person(
     lm = np.asarray(person.landmarks, dtype=np.float64)
     world = np.asarray(person.world, dtype=np.float64)
     if lm.shape != (NUM_LANDMARKS, 5) or world.shape != (NUM_LANDMARKS, 3):
-        raise ConfigError(f"smooth_person: expected landmarks (33, 5) and world (33, 3), "
-                          f"got {lm.shape} and {world.shape}")
+        raise ConfigError(
+            f"smooth_person: expected landmarks (33, 5) and world (33, 3), got {lm.shape} and {world.shape}"
+        )
     if state is not None and t - state.t > config.reset_gap:
         state = None
     to_px = np.array([w, h, w], dtype=np.float64)
@@ -167,14 +178,21 @@ def smooth_person(
         hidden = vis < config.visibility_threshold  # NaN visibility: not gated
     cap = np.where(hidden, config.hidden_cutoff, np.nan)[:, None]
 
-    px_s, st_img = one_euro_step(None if state is None else state.image, px, t, config.image,
-                                 scale=scale, speed_axis=-1, max_cutoff=cap)
-    xy_s, st_world = one_euro_step(None if state is None else state.world, world[:, :2], t, config.world,
-                                   speed_axis=-1, max_cutoff=cap)
-    z_s, st_depth = one_euro_step(None if state is None else state.world_depth, world[:, 2:], t,
-                                  config.world_depth, speed_axis=-1, max_cutoff=cap)
-    vp_s, st_vis = one_euro_step(None if state is None else state.visibility, lm[:, [VISIBILITY, PRESENCE]], t,
-                                 OneEuroParams(config.visibility_cutoff, 0.0, 1.0))
+    px_s, st_img = one_euro_step(
+        None if state is None else state.image, px, t, config.image, scale=scale, speed_axis=-1, max_cutoff=cap
+    )
+    xy_s, st_world = one_euro_step(
+        None if state is None else state.world, world[:, :2], t, config.world, speed_axis=-1, max_cutoff=cap
+    )
+    z_s, st_depth = one_euro_step(
+        None if state is None else state.world_depth, world[:, 2:], t, config.world_depth, speed_axis=-1, max_cutoff=cap
+    )
+    vp_s, st_vis = one_euro_step(
+        None if state is None else state.visibility,
+        lm[:, [VISIBILITY, PRESENCE]],
+        t,
+        OneEuroParams(config.visibility_cutoff, 0.0, 1.0),
+    )
 
     out = np.empty((NUM_LANDMARKS, 5), dtype=np.float32)
     out[:, :3] = px_s / to_px

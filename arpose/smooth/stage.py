@@ -1,4 +1,5 @@
 """The ``smooth`` pipeline stage: one independent filter state per tracked person id."""
+
 from __future__ import annotations
 
 from ..errors import InputError
@@ -35,8 +36,10 @@ class SmoothStage:
         people = []
         for person in pose_frame.people:
             if person.id in states:
-                raise InputError(f"frame {pose_frame.index}: two people share id {person.id}; "
-                                 "person ids must be unique within a frame (check the tracker)")
+                raise InputError(
+                    f"frame {pose_frame.index}: two people share id {person.id}; "
+                    "person ids must be unique within a frame (check the tracker)"
+                )
             smoothed, states[person.id] = smooth_person(self._states.get(person.id), person, t, size, self.config)
             people.append(smoothed)
         for pid, st in self._states.items():

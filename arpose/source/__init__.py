@@ -2,6 +2,7 @@
 performer, :mod:`arpose.performer`). Every source yields :class:`arpose.types.Frame` objects
 with strictly increasing timestamps.
 """
+
 from .sources import (
     IMAGE_EXTENSIONS,
     CameraSource,

@@ -1,4 +1,5 @@
 """Sources of frames. See :mod:`arpose.source`."""
+
 from __future__ import annotations
 
 import os

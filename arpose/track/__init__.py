@@ -4,10 +4,20 @@
 :mod:`.tracker` the thin stateful :class:`Tracker`, the :class:`TrackStage` and the
 :class:`TrackingEstimator` wrapper.
 """
+
 from .assign import assign, box_of, cost_matrix, iou, landmark_distance, visible_points
-from .tracker import TrackerConfig, Tracker, TrackingEstimator, TrackStage, ids_left_to_right
+from .tracker import Tracker, TrackerConfig, TrackingEstimator, TrackStage, ids_left_to_right
 
 __all__ = [
-    "TrackStage", "Tracker", "TrackerConfig", "TrackingEstimator", "assign", "box_of", "cost_matrix",
-    "ids_left_to_right", "iou", "landmark_distance", "visible_points",
+    "TrackStage",
+    "Tracker",
+    "TrackerConfig",
+    "TrackingEstimator",
+    "assign",
+    "box_of",
+    "cost_matrix",
+    "ids_left_to_right",
+    "iou",
+    "landmark_distance",
+    "visible_points",
 ]

@@ -3,6 +3,7 @@
 Points are image landmarks in **pixels** (x right, y down) so distances are isotropic;
 a landmark counts only where its visibility is at least ``min_visibility``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -56,8 +57,13 @@ def landmark_distance(a: np.ndarray, b: np.ndarray, min_common: int = 4) -> floa
     return float(np.linalg.norm(a[both] - b[both], axis=1).mean() / diag)
 
 
-def cost_matrix(tracks: list[np.ndarray], detections: list[np.ndarray], landmark_weight: float = 1.0,
-                box_weight: float = 1.0, min_common: int = 4) -> np.ndarray:
+def cost_matrix(
+    tracks: list[np.ndarray],
+    detections: list[np.ndarray],
+    landmark_weight: float = 1.0,
+    box_weight: float = 1.0,
+    min_common: int = 4,
+) -> np.ndarray:
     """``(T, D)`` matching costs between tracked and detected ``(33, 2)`` pixel landmark arrays.
 
     cost = ``landmark_weight * landmark_distance + box_weight * (1 - IoU)``; ``inf`` where the two
@@ -94,5 +100,8 @@ def assign(cost: np.ndarray, max_cost: float) -> tuple[list[tuple[int, int]], li
     pairs = [(int(r), int(c)) for r, c in zip(rows, cols) if cost[r, c] <= max_cost]
     matched_r = {r for r, _ in pairs}
     matched_c = {c for _, c in pairs}
-    return (sorted(pairs), [r for r in range(n_rows) if r not in matched_r],
-            [c for c in range(n_cols) if c not in matched_c])
+    return (
+        sorted(pairs),
+        [r for r in range(n_rows) if r not in matched_r],
+        [c for c in range(n_cols) if c not in matched_c],
+    )

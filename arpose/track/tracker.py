@@ -6,6 +6,7 @@ by landmark and box distance (Hungarian). Matched detections take the track's id
 ones start new ids (never reused); tracks unseen for more than ``max_gap`` seconds end, so a
 person occluded for less than that keeps their id when they reappear.
 """
+
 from __future__ import annotations
 
 import math
@@ -101,8 +102,7 @@ class Tracker:
         self._tracks = [tr for tr in self._tracks if t - tr.last_seen <= cfg.max_gap]
         size = pose_frame.frame.size
         points = [visible_points(p.landmarks, size, cfg.min_visibility) for p in pose_frame.people]
-        cost = cost_matrix([tr.predicted(t) for tr in self._tracks], points,
-                           cfg.landmark_weight, cfg.box_weight)
+        cost = cost_matrix([tr.predicted(t) for tr in self._tracks], points, cfg.landmark_weight, cfg.box_weight)
         pairs, _, new = assign(cost, cfg.max_cost)
         ids: dict[int, int] = {}
         for ti, di in pairs:
@@ -140,6 +140,7 @@ class Tracker:
 def ids_left_to_right(pose_frame: PoseFrame) -> PoseFrame:
     """People of an unrelated still numbered 0, 1, ... from the image's left (by the centre of
     their landmarks' box), for images where tracking across frames means nothing."""
+
     def key(p: Person) -> float:
         x = p.landmarks[:, 0]
         x = x[np.isfinite(x)]

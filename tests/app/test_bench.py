@@ -1,6 +1,7 @@
 """`arpose bench` end to end on a short real clip: both arms see every frame, the full arm
 runs every feature, and the report has the numbers the README quotes (no speed asserts:
 speed goals live in the benchmark itself)."""
+
 import json
 import subprocess
 import sys
@@ -8,8 +9,12 @@ import sys
 
 def test_bench_reports_both_arms_on_a_real_clip(media):
     clip = media / "videos" / "single_dance_woman.mp4"  # 42 frames at 10 fps
-    proc = subprocess.run([sys.executable, "-m", "arpose", "bench", "--video", str(clip), "--json"],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "arpose", "bench", "--video", str(clip), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     res = json.loads(proc.stdout)
     bare, full, analysis = res["bare"], res["full"], res["analysis"]
@@ -18,7 +23,9 @@ def test_bench_reports_both_arms_on_a_real_clip(media):
     assert {"estimate", "smooth", "retarget", "render", "props", "output"} <= set(full["stages"])
     assert {"decode", "estimate"} <= set(bare["stages"])
     assert set(analysis["features"]) >= {"vmc", "osc", "take"} and "props" not in analysis["features"]
-    assert {"estimate", "smooth", "retarget", "output"} <= set(analysis["stages"]) and "render" not in analysis["stages"]
+    assert {"estimate", "smooth", "retarget", "output"} <= set(analysis["stages"]) and "render" not in analysis[
+        "stages"
+    ]
     for arm in (bare, full):
         assert arm["fps"] > 0 and arm["peak_rss_mb"] > 50
     assert 0 < full["latency_ms"]["median"] <= full["latency_ms"]["p95"]
@@ -30,6 +37,10 @@ def test_bench_reports_both_arms_on_a_real_clip(media):
 
 
 def test_bench_missing_video_is_a_one_line_error(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "arpose", "bench", "--video", str(tmp_path / "nope.mp4")],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "arpose", "bench", "--video", str(tmp_path / "nope.mp4")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and proc.stderr.strip().startswith("arpose: error: input not found")

@@ -1,4 +1,5 @@
 """`arpose demo` and `arpose eval` end to end (short runs; the defaults are exercised by CI's README check)."""
+
 from __future__ import annotations
 
 import csv
@@ -13,8 +14,7 @@ from arpose.record import read_landmark_csv
 
 def test_demo_writes_every_output_into_its_folder(tmp_path, capsys):
     out = tmp_path / "demo"
-    assert main(["demo", "--out", str(out), "--motion", "squat", "--seconds", "1", "--fps", "15",
-                 "--no-progress"]) == 0
+    assert main(["demo", "--out", str(out), "--motion", "squat", "--seconds", "1", "--fps", "15", "--no-progress"]) == 0
     names = {p.name for p in out.iterdir()}
     assert {"demo.mp4", "landmarks.csv", "truth.csv"} <= names
     cap = cv2.VideoCapture(str(out / "demo.mp4"))
@@ -23,7 +23,7 @@ def test_demo_writes_every_output_into_its_folder(tmp_path, capsys):
         n += 1
     assert n == 15
     rows = read_landmark_csv(out / "landmarks.csv")
-    assert len(rows) >= 14                    # a person in (nearly) every frame
+    assert len(rows) >= 14  # a person in (nearly) every frame
     with open(out / "truth.csv", newline="") as f:
         truth = list(csv.DictReader(f))
     assert len(truth) == 15 * 33 and truth[0]["name"] == "nose"
@@ -49,22 +49,59 @@ def test_demo_bad_options_exit_2(tmp_path, capsys):
 
 def test_eval_json_scores_the_tpose(tmp_path, capsys):
     plots = tmp_path / "plots"
-    assert main(["eval", "--motion", "tpose", "--seconds", "1", "--fps", "15", "--variant", "blazepose",
-                 "--json", "--plot", str(plots), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "--motion",
+                "tpose",
+                "--seconds",
+                "1",
+                "--fps",
+                "15",
+                "--variant",
+                "blazepose",
+                "--json",
+                "--plot",
+                str(plots),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     rows = json.loads(capsys.readouterr().out)
     assert [r["variant"] for r in rows] == ["blazepose"]
     r = rows[0]
     assert r["motion"] == "tpose" and r["detected"] == 1.0 and r["pck@0.2"] >= 0.9
     assert 0 < r["median_px"] < 10 and 0 < r["mpjpe_pa_mm"] < 150
-    assert r["jitter_gt"] == 0.0 and r["lag_frames"] is None   # nothing moves: no lag to measure
+    assert r["jitter_gt"] == 0.0 and r["lag_frames"] is None  # nothing moves: no lag to measure
     assert sorted(p.suffix for p in plots.iterdir()) == [".png", ".png"]
     assert main(["eval", "--variant", "nope"]) == 2
 
 
 def test_eval_table_from_the_command_line():
-    proc = subprocess.run([sys.executable, "-m", "arpose", "eval", "--motion", "wave", "--seconds", "1",
-                           "--fps", "10", "--variant", "blazepose", "--variant", "pipeline", "--no-progress"],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "arpose",
+            "eval",
+            "--motion",
+            "wave",
+            "--seconds",
+            "1",
+            "--fps",
+            "10",
+            "--variant",
+            "blazepose",
+            "--variant",
+            "pipeline",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].split()[:4] == ["motion", "variant", "detected", "median"]
@@ -77,9 +114,29 @@ def test_eval_saves_arrays_that_reproduce_our_smoothing_offline_and_prints_the_v
     from arpose.evaluate.smoothing import smooth_arrays
 
     folder = tmp_path / "arrays"
-    assert main(["eval", "--motion", "wave", "--seconds", "1", "--fps", "15", "--variant", "blazepose",
-                 "--variant", "mediapipe-smoothed", "--variant", "one-euro", "--arrays", str(folder),
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "--motion",
+                "wave",
+                "--seconds",
+                "1",
+                "--fps",
+                "15",
+                "--variant",
+                "blazepose",
+                "--variant",
+                "mediapipe-smoothed",
+                "--variant",
+                "one-euro",
+                "--arrays",
+                str(folder),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "smoothing targets" in out and "met on: jitter" in out and "  wave " in out
     (npz,) = folder.iterdir()
@@ -100,6 +157,21 @@ def test_eval_saves_arrays_that_reproduce_our_smoothing_offline_and_prints_the_v
 def test_eval_arrays_folder_that_cannot_be_made_exits_2(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    assert main(["eval", "--motion", "tpose", "--seconds", "0.2", "--variant", "blazepose",
-                 "--arrays", str(blocker / "sub"), "--no-progress"]) == 2
+    assert (
+        main(
+            [
+                "eval",
+                "--motion",
+                "tpose",
+                "--seconds",
+                "0.2",
+                "--variant",
+                "blazepose",
+                "--arrays",
+                str(blocker / "sub"),
+                "--no-progress",
+            ]
+        )
+        == 2
+    )
     assert "cannot create arrays folder" in capsys.readouterr().err

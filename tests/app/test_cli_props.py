@@ -1,4 +1,5 @@
 """``arpose run VIDEO --props ... --avatar --out`` end to end on a real clip."""
+
 from __future__ import annotations
 
 from arpose._cv import cv2

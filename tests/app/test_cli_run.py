@@ -1,4 +1,5 @@
 """`arpose run` end to end on real media, and every bad input the foundation issue names."""
+
 import subprocess
 import sys
 
@@ -53,13 +54,16 @@ def test_run_folder_and_image(media, tmp_path):
     assert sorted(rows) == [(1, 0)]
     assert _count_frames(tmp_path / "f.mp4")[0] == 2
     png = tmp_path / "one.png"
-    assert main(["run", str(media / "images" / "person_yoga_tree_pixabay.jpg"), "--out", str(png), "--no-progress"]) == 0
+    assert (
+        main(["run", str(media / "images" / "person_yoga_tree_pixabay.jpg"), "--out", str(png), "--no-progress"]) == 0
+    )
     assert cv2.imread(str(png)).shape == (640, 426, 3)
 
 
 def _arpose(*args):
-    return subprocess.run([sys.executable, "-m", "arpose", *map(str, args)], capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "arpose", *map(str, args)], capture_output=True, text=True, timeout=120
+    )
 
 
 def _assert_one_line_error(proc, fragment):

@@ -1,4 +1,5 @@
 """`arpose run --angles` and the retargeting options, end to end on real media."""
+
 import csv
 import subprocess
 import sys
@@ -12,12 +13,12 @@ from arpose.retarget import ANGLE_NAMES
 
 def test_run_writes_joint_angles_for_a_real_arms_up_image(media, tmp_path, capsys):
     path = tmp_path / "angles.csv"
-    img = media / "images" / "person_arms_up_frame045.png"   # arms raised overhead, standing on one leg
+    img = media / "images" / "person_arms_up_frame045.png"  # arms raised overhead, standing on one leg
     assert main(["run", str(img), "--angles", str(path), "--retarget-stats", "--no-progress"]) == 0
     rows = list(csv.DictReader(path.open()))
     assert list(rows[0]) == ["frame", "time_s", "person", *ANGLE_NAMES] and len(rows) == 1
     a = {k: float(v) for k, v in rows[0].items() if k in ANGLE_NAMES and v != ""}
-    assert a["left_shoulder"] > 120 and a["right_shoulder"] > 120      # arms overhead
+    assert a["left_shoulder"] > 120 and a["right_shoulder"] > 120  # arms overhead
     assert a["spine_bend"] < 30
     assert "retarget: root fit" in capsys.readouterr().err
 
@@ -28,19 +29,23 @@ def test_angles_over_a_squat_video_follow_the_squats(media, tmp_path):
     rows = list(csv.DictReader(path.open()))
     assert len(rows) == 65
     knee = np.array([float(r["left_knee"]) for r in rows if r["left_knee"]])
-    assert knee.max() > 150 and knee.min() < 100       # standing straight and squatting deep
+    assert knee.max() > 150 and knee.min() < 100  # standing straight and squatting deep
     assert np.all(np.diff([float(r["time_s"]) for r in rows]) > 0)
 
 
 def _arpose(*args):
-    return subprocess.run([sys.executable, "-m", "arpose", *map(str, args)], capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "arpose", *map(str, args)], capture_output=True, text=True, timeout=120
+    )
 
 
-@pytest.mark.parametrize("extra, fragment", [
-    (("--no-retarget",), "--angles needs retargeting"),
-    (("--angles", "/nonexistent-folder/a.csv"), "output folder does not exist"),
-])
+@pytest.mark.parametrize(
+    "extra, fragment",
+    [
+        (("--no-retarget",), "--angles needs retargeting"),
+        (("--angles", "/nonexistent-folder/a.csv"), "output folder does not exist"),
+    ],
+)
 def test_bad_retarget_options_are_one_line_errors(media, tmp_path, extra, fragment):
     args = ["run", media / "images" / "person_arms_up_frame045.png", "--no-progress"]
     if extra[0] == "--no-retarget":

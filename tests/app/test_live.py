@@ -1,4 +1,5 @@
 """``arpose live``: the key state machine, and the live loop headless on a real video."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,7 +17,12 @@ def _state(**kw):
 
 def test_prop_cycle_starts_with_the_request_then_each_prop_then_none():
     assert prop_cycle(["crown", "glasses"], ["crown", "glasses", "cape"]) == (
-        ("crown", "glasses"), ("crown",), ("glasses",), ("cape",), ())
+        ("crown", "glasses"),
+        ("crown",),
+        ("glasses",),
+        ("cape",),
+        (),
+    )
     assert prop_cycle(["cape"], ["crown", "cape"]) == (("cape",), ("crown",), ())
     assert prop_cycle([], ["crown"]) == ((), ("crown",))
 
@@ -66,8 +72,23 @@ def test_live_headless_on_a_video_cycles_records_and_mirrors(media, tmp_path, ca
     out = tmp_path / "live.mp4"
     takes = tmp_path / "takes"
     takes.mkdir()
-    code = main(["live", "--input", str(video), "--headless", "--out", str(out), "--props", "crown",
-                 "--keys", "2:r,5:a,8:r,12:q", "--take-dir", str(takes), "--no-progress"])
+    code = main(
+        [
+            "live",
+            "--input",
+            str(video),
+            "--headless",
+            "--out",
+            str(out),
+            "--props",
+            "crown",
+            "--keys",
+            "2:r,5:a,8:r,12:q",
+            "--take-dir",
+            str(takes),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     err = capsys.readouterr().err
     assert "recording" in err and "saved" in err
@@ -88,8 +109,10 @@ def test_live_headless_on_a_video_cycles_records_and_mirrors(media, tmp_path, ca
     band = (slice(520, 570), slice(0, 100))
     flipped = first[:, ::-1][band].astype(int)
     assert np.abs(frames[0][band].astype(int) - flipped).mean() < 6
-    assert np.abs(frames[0][band].astype(int) - first[band].astype(int)).mean() > 2 * np.abs(
-        frames[0][band].astype(int) - flipped).mean()
+    assert (
+        np.abs(frames[0][band].astype(int) - first[band].astype(int)).mean()
+        > 2 * np.abs(frames[0][band].astype(int) - flipped).mean()
+    )
 
 
 def test_live_without_a_display_says_what_to_do(monkeypatch, capsys):

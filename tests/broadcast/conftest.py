@@ -1,4 +1,5 @@
 """Loopback OSC receivers built on python-osc's own server (an independent parser)."""
+
 from __future__ import annotations
 
 import socket

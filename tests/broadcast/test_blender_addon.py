@@ -1,5 +1,6 @@
 """The Blender add-on's pure part, imported without bpy: its OSC parser against python-osc, the
 VMC / raw -> Blender axis conversion with analytic poses, and the pose-bone maths."""
+
 import importlib.util
 import socket
 import sys
@@ -17,7 +18,15 @@ from arpose.broadcast.osc import encode_bundle, encode_message
 from arpose.broadcast.raw import RawOscSink
 from arpose.broadcast.vmc import VmcSink
 from arpose.retarget.body import BodyPose
-from arpose.skeleton import BONE_INDEX, BONES, NUM_BONES, REST_OFFSETS, forward_kinematics, rig_to_unity_position, rig_to_unity_quaternion
+from arpose.skeleton import (
+    BONE_INDEX,
+    BONES,
+    NUM_BONES,
+    REST_OFFSETS,
+    forward_kinematics,
+    rig_to_unity_position,
+    rig_to_unity_quaternion,
+)
 from arpose.types import Frame, Person, PoseFrame
 
 ADDON = Path(broadcast.__file__).parent / "blender_addon" / "arpose_vmc_receiver.py"
@@ -67,11 +76,22 @@ def test_skeleton_copy_matches_arpose(addon):
 
 def test_parser_reads_python_osc_messages_and_bundles(addon):
     mb = OscMessageBuilder("/x/y")
-    for v, t in [(7, "i"), (1.5, "f"), ("héllo", "s"), (2.25, "d"), (True, "T"), (False, "F"), (b"\x01\x02\x03", "b"),
-                 (2**40, "h"), (None, "N")]:
+    for v, t in [
+        (7, "i"),
+        (1.5, "f"),
+        ("héllo", "s"),
+        (2.25, "d"),
+        (True, "T"),
+        (False, "F"),
+        (b"\x01\x02\x03", "b"),
+        (2**40, "h"),
+        (None, "N"),
+    ]:
         mb.add_arg(v, t)
     msg = mb.build()
-    assert addon.parse_packet(msg.dgram) == [("/x/y", (7, 1.5, "héllo", 2.25, True, False, b"\x01\x02\x03", 2**40, None))]
+    assert addon.parse_packet(msg.dgram) == [
+        ("/x/y", (7, 1.5, "héllo", 2.25, True, False, b"\x01\x02\x03", 2**40, None))
+    ]
     inner = OscBundleBuilder(IMMEDIATELY)
     inner.add_content(OscMessageBuilder("/b").build())
     outer = OscBundleBuilder(IMMEDIATELY)
@@ -81,7 +101,12 @@ def test_parser_reads_python_osc_messages_and_bundles(addon):
     assert [a for a, _ in got] == ["/x/y", "/b"]
     ours = encode_bundle([encode_message("/VMC/Ext/Bone/Pos", "Hips", np.arange(7.0))])
     assert addon.parse_packet(ours) == [("/VMC/Ext/Bone/Pos", ("Hips", 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0))]
-    for bad in (b"", b"nope\x00\x00\x00\x00", b"/a\x00\x00,i\x00\x00\x00", b"#bundle\x00" + b"\x00" * 8 + b"\x00\x00\x01\x00"):
+    for bad in (
+        b"",
+        b"nope\x00\x00\x00\x00",
+        b"/a\x00\x00,i\x00\x00\x00",
+        b"#bundle\x00" + b"\x00" * 8 + b"\x00\x00\x01\x00",
+    ):
         with pytest.raises(addon.OscError):
             addon.parse_packet(bad)
 
@@ -90,19 +115,21 @@ def test_axis_conversions_agree(addon):
     """Rig -> Blender directly equals rig -> Unity (arpose) -> Blender (add-on); axes map as named."""
     rng = np.random.default_rng(0)
     for v in rng.normal(size=(20, 3)):
-        np.testing.assert_allclose(addon.unity_to_blender_vec(rig_to_unity_position(v)), addon.rig_to_blender_vec(v),
-                                   atol=1e-12)
+        np.testing.assert_allclose(
+            addon.unity_to_blender_vec(rig_to_unity_position(v)), addon.rig_to_blender_vec(v), atol=1e-12
+        )
     for q in R.random(20, random_state=1).as_quat():
         a = addon.unity_to_blender_quat(rig_to_unity_quaternion(q))
         b = addon.rig_to_blender_quat(q)
         np.testing.assert_allclose(a, b, atol=1e-12)
         # The quaternion rotates Blender vectors like the rig rotation rotates rig vectors.
         v = rng.normal(size=3)
-        np.testing.assert_allclose(addon.qrotate(b, addon.rig_to_blender_vec(v)),
-                                   addon.rig_to_blender_vec(R.from_quat(q).apply(v)), atol=1e-9)
-    assert addon.rig_to_blender_vec((0, 1, 0)) == (0, -0, 1)     # up -> Blender +Z
-    assert addon.rig_to_blender_vec((0, 0, 1)) == (0, -1, 0)     # subject's forward -> -Y (Blender front)
-    assert addon.rig_to_blender_vec((1, 0, 0)) == (1, -0, 0)     # subject's left -> +X
+        np.testing.assert_allclose(
+            addon.qrotate(b, addon.rig_to_blender_vec(v)), addon.rig_to_blender_vec(R.from_quat(q).apply(v)), atol=1e-9
+        )
+    assert addon.rig_to_blender_vec((0, 1, 0)) == (0, -0, 1)  # up -> Blender +Z
+    assert addon.rig_to_blender_vec((0, 0, 1)) == (0, -1, 0)  # subject's forward -> -Y (Blender front)
+    assert addon.rig_to_blender_vec((1, 0, 0)) == (1, -0, 0)  # subject's left -> +X
     assert addon.unity_to_blender_vec((1, 0, 0)) == (-1, -0, 0)  # avatar's right (Unity +X) -> Blender -X
 
 
@@ -144,7 +171,10 @@ def _receive(addon, sink_cls, frames, person=0):
 
 POSES = {
     "arm_forward": ({"LeftUpperArm": R.from_euler("y", -90, degrees=True)}, [("LeftUpperArm", "LeftHand", (0, -1, 0))]),
-    "arm_side_up": ({"RightUpperArm": R.from_euler("z", -90, degrees=True)}, [("RightUpperArm", "RightHand", (0, 0, 1))]),
+    "arm_side_up": (
+        {"RightUpperArm": R.from_euler("z", -90, degrees=True)},
+        [("RightUpperArm", "RightHand", (0, 0, 1))],
+    ),
     "t_pose": ({}, [("LeftUpperArm", "LeftHand", (1, 0, 0)), ("RightUpperArm", "RightHand", (-1, 0, 0))]),
     "knee_bent": ({"LeftLowerLeg": R.from_euler("x", 90, degrees=True)}, [("LeftLowerLeg", "LeftFoot", (0, 1, 0))]),
     "turned": ({"Hips": R.from_euler("y", 180, degrees=True)}, [("LeftUpperArm", "LeftHand", (-1, 0, 0))]),
@@ -262,8 +292,9 @@ def test_real_blender_poses_the_armature(addon):
     state = _receive(addon, VmcSink, frames)
     want, _ = _blender_fk(addon, state)
     payload = json.dumps({"local": state.local, "hips": state.hips_target})
-    proc = subprocess.run([sys.executable, "-c", _IN_BLENDER, str(ADDON)], input=payload, capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", _IN_BLENDER, str(ADDON)], input=payload, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["driven"] == NUM_BONES
@@ -280,5 +311,5 @@ def test_timestamps_and_record_frames(addon):
     st.handle("/arpose/frame/end", (3,))
     assert st.timestamp == 13.0 and st.frames == 2
     assert addon.record_frame(None, 5.0, 30.0, 1) == 1
-    assert addon.record_frame(12.5, 13.0, 30.0, 1) == 16   # 0.5 s at 30 fps after the start frame
+    assert addon.record_frame(12.5, 13.0, 30.0, 1) == 16  # 0.5 s at 30 fps after the start frame
     assert addon.record_frame(12.5, 12.5 + 1 / 24, 24.0, 10) == 11

@@ -1,5 +1,6 @@
 """`arpose run --osc/--vmc` end to end on real media: the stream received on loopback matches the
 run's landmark CSV; a receiver that is down changes nothing; bad addresses exit 2."""
+
 import subprocess
 import sys
 
@@ -16,8 +17,22 @@ def test_stream_matches_take_and_receiver_down_changes_nothing(media, tmp_path, 
     src = media.joinpath(*CLIP)
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     # Run A: raw stream to a live receiver and VMC to a port nobody listens on.
-    assert main(["run", str(src), "--csv", str(a), "--no-progress",
-                 "--osc", f"127.0.0.1:{receiver.port}", "--vmc", f"127.0.0.1:{free_port}"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(src),
+                "--csv",
+                str(a),
+                "--no-progress",
+                "--osc",
+                f"127.0.0.1:{receiver.port}",
+                "--vmc",
+                f"127.0.0.1:{free_port}",
+            ]
+        )
+        == 0
+    )
     err = capsys.readouterr().err
     assert f"--osc 127.0.0.1:{receiver.port}: 42 frames" in err and f"--vmc 127.0.0.1:{free_port}: 42 frames" in err
     # Run B: no broadcast at all. Same landmarks, byte for byte.
@@ -47,12 +62,15 @@ def test_stream_matches_take_and_receiver_down_changes_nothing(media, tmp_path, 
         np.testing.assert_allclose(fr["vis"][pid], rec["landmarks"][:, 3], rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("option, value, fragment", [
-    ("--vmc", "127.0.0.1:99999", "--vmc: port 99999 in '127.0.0.1:99999' is out of range"),
-    ("--osc", "127.0.0.1:abc", "--osc: port 'abc' in '127.0.0.1:abc' is not a number"),
-    ("--osc", "no-such-host.invalid:9000", "--osc: cannot resolve host 'no-such-host.invalid'"),
-    ("--osc-rate", "0", "--osc-rate must be a positive number"),
-])
+@pytest.mark.parametrize(
+    "option, value, fragment",
+    [
+        ("--vmc", "127.0.0.1:99999", "--vmc: port 99999 in '127.0.0.1:99999' is out of range"),
+        ("--osc", "127.0.0.1:abc", "--osc: port 'abc' in '127.0.0.1:abc' is not a number"),
+        ("--osc", "no-such-host.invalid:9000", "--osc: cannot resolve host 'no-such-host.invalid'"),
+        ("--osc-rate", "0", "--osc-rate must be a positive number"),
+    ],
+)
 def test_bad_address_exits_2(media, capsys, option, value, fragment):
     src = media / "images" / "person_yoga_tree_pixabay.jpg"
     extra = ["--osc", "127.0.0.1:9000"] if option == "--osc-rate" else []
@@ -62,8 +80,21 @@ def test_bad_address_exits_2(media, capsys, option, value, fragment):
 
 
 def test_bad_address_one_line_error_from_the_shell(media):
-    proc = subprocess.run([sys.executable, "-m", "arpose", "run", str(media / "images" / "person_yoga_tree_pixabay.jpg"),
-                           "--no-progress", "--vmc", "localhost:"], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "arpose",
+            "run",
+            str(media / "images" / "person_yoga_tree_pixabay.jpg"),
+            "--no-progress",
+            "--vmc",
+            "localhost:",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert lines == ["arpose: error: --vmc: missing port in 'localhost:'; give HOST:PORT, e.g. 127.0.0.1:9000"]
@@ -96,10 +127,12 @@ def test_vmc_from_real_video_raises_the_avatars_arms(media, receiver, capsys, vm
 
     def upper_arm_dirs(frame):
         gp, _ = vmc_tools.unity_fk(frame)
-        return [(gp[f"{s}LowerArm"] - gp[f"{s}UpperArm"]) / np.linalg.norm(gp[f"{s}LowerArm"] - gp[f"{s}UpperArm"])
-                for s in ("Left", "Right")]
+        return [
+            (gp[f"{s}LowerArm"] - gp[f"{s}UpperArm"]) / np.linalg.norm(gp[f"{s}LowerArm"] - gp[f"{s}UpperArm"])
+            for s in ("Left", "Right")
+        ]
 
-    down = np.array([upper_arm_dirs(f) for f in frames[0:20]])   # (20, 2, 3)
+    down = np.array([upper_arm_dirs(f) for f in frames[0:20]])  # (20, 2, 3)
     up = np.array([upper_arm_dirs(f) for f in frames[45:70]])
     assert np.median(down[:, :, 1]) < -0.7 and np.median(up[:, :, 1]) > 0.6
     assert np.median(down[:, 0, 0]) < -0.2 and np.median(down[:, 1, 0]) > 0.2  # left arm on the avatar's left
@@ -112,13 +145,31 @@ def test_vmc_from_demo_performer_matches_ground_truth(tmp_path, receiver, vmc_to
     from arpose.performer import PerformerSource
     from arpose.skeleton import BONE_INDEX
 
-    assert main(["demo", "--motion", "jumping_jack", "--seconds", "1", "--out", str(tmp_path / "demo"),
-                 "--no-progress", "--vmc", f"127.0.0.1:{receiver.port}"]) == 0
+    assert (
+        main(
+            [
+                "demo",
+                "--motion",
+                "jumping_jack",
+                "--seconds",
+                "1",
+                "--out",
+                str(tmp_path / "demo"),
+                "--no-progress",
+                "--vmc",
+                f"127.0.0.1:{receiver.port}",
+            ]
+        )
+        == 0
+    )
     frames = vmc_tools.frames_of(receiver.wait_for(30 * 25))
     truth = PerformerSource("jumping_jack", seconds=1).truth
     assert len(frames) == len(truth) == 30
-    segments = [(f"{s}{a}", f"{s}{b}") for s in ("Left", "Right")
-                for a, b in (("UpperArm", "LowerArm"), ("LowerArm", "Hand"), ("UpperLeg", "LowerLeg"), ("LowerLeg", "Foot"))]
+    segments = [
+        (f"{s}{a}", f"{s}{b}")
+        for s in ("Left", "Right")
+        for a, b in (("UpperArm", "LowerArm"), ("LowerArm", "Hand"), ("UpperLeg", "LowerLeg"), ("LowerLeg", "Foot"))
+    ]
     errors = {seg: [] for seg in segments}
     for k, frame in enumerate(frames):
         gp, _ = vmc_tools.unity_fk(frame)

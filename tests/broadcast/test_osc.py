@@ -1,5 +1,6 @@
 """Pure OSC encoding checked by python-osc's parser; packing within UDP limits; addresses;
 the sender never raises or blocks on network trouble; the rate cap."""
+
 import errno
 import math
 import socket
@@ -10,8 +11,17 @@ import pytest
 from pythonosc.osc_bundle import OscBundle
 from pythonosc.osc_message import OscMessage
 
-from arpose.broadcast.osc import (DEFAULT_MAX_DATAGRAM, UDP_MAX_PAYLOAD, RateLimiter, UdpSender, encode_bundle,
-                                  encode_message, pack_bundles, parse_host_port, resolve)
+from arpose.broadcast.osc import (
+    DEFAULT_MAX_DATAGRAM,
+    UDP_MAX_PAYLOAD,
+    RateLimiter,
+    UdpSender,
+    encode_bundle,
+    encode_message,
+    pack_bundles,
+    parse_host_port,
+    resolve,
+)
 from arpose.errors import ConfigError
 
 
@@ -75,28 +85,34 @@ def test_pack_bundles_oversize_message():
         pack_bundles([encode_message("/huge", np.zeros(UDP_MAX_PAYLOAD // 4))])
 
 
-@pytest.mark.parametrize("text, default, expected", [
-    ("127.0.0.1:39539", None, ("127.0.0.1", 39539)),
-    ("localhost", 39539, ("localhost", 39539)),
-    ("host.example:9000", 1, ("host.example", 9000)),
-    ("[::1]:9001", None, ("::1", 9001)),
-    ("[::1]", 5, ("::1", 5)),
-])
+@pytest.mark.parametrize(
+    "text, default, expected",
+    [
+        ("127.0.0.1:39539", None, ("127.0.0.1", 39539)),
+        ("localhost", 39539, ("localhost", 39539)),
+        ("host.example:9000", 1, ("host.example", 9000)),
+        ("[::1]:9001", None, ("::1", 9001)),
+        ("[::1]", 5, ("::1", 5)),
+    ],
+)
 def test_parse_host_port_good(text, default, expected):
     assert parse_host_port(text, default) == expected
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("", "empty address"),
-    ("127.0.0.1:", "missing port"),
-    (":9000", "missing host"),
-    ("127.0.0.1:abc", "not a number"),
-    ("127.0.0.1:0", "out of range"),
-    ("127.0.0.1:70000", "out of range"),
-    ("::1:9000", "ambiguous"),
-    ("[::1:9000", "malformed IPv6"),
-    ("39539", "looks like a port without a host"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("", "empty address"),
+        ("127.0.0.1:", "missing port"),
+        (":9000", "missing host"),
+        ("127.0.0.1:abc", "not a number"),
+        ("127.0.0.1:0", "out of range"),
+        ("127.0.0.1:70000", "out of range"),
+        ("::1:9000", "ambiguous"),
+        ("[::1:9000", "malformed IPv6"),
+        ("39539", "looks like a port without a host"),
+    ],
+)
 def test_parse_host_port_bad(text, fragment):
     with pytest.raises(ConfigError, match=fragment):
         parse_host_port(text, None, "--osc")
@@ -121,11 +137,14 @@ class _FailingSocket:
         pass
 
 
-@pytest.mark.parametrize("exc, name", [
-    (BlockingIOError(errno.EAGAIN, "full"), "EAGAIN"),            # socket buffer full
-    (ConnectionRefusedError(errno.ECONNREFUSED, "refused"), "ECONNREFUSED"),  # receiver down
-    (OSError(errno.ENETUNREACH, "unreachable"), "ENETUNREACH"),   # network gone
-])
+@pytest.mark.parametrize(
+    "exc, name",
+    [
+        (BlockingIOError(errno.EAGAIN, "full"), "EAGAIN"),  # socket buffer full
+        (ConnectionRefusedError(errno.ECONNREFUSED, "refused"), "ECONNREFUSED"),  # receiver down
+        (OSError(errno.ENETUNREACH, "unreachable"), "ENETUNREACH"),  # network gone
+    ],
+)
 def test_sender_counts_drops_and_never_raises(exc, name):
     s = UdpSender()
     fake = _FailingSocket(exc)

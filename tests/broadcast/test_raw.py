@@ -1,4 +1,5 @@
 """The raw OSC stream over loopback: every documented address with its types and values."""
+
 import math
 
 import numpy as np
@@ -48,7 +49,9 @@ def test_every_address_type_and_value(receiver):
     sink.close()
     got = receiver.wait_for(1 + 5 + 1 + 4 + 1 + NUM_BONES + 1 + 2)
     # Datagram headers repeat /arpose/frame; collapse consecutive repeats to read the frame.
-    msgs = [m for k, m in enumerate(got) if not (m[0] == "/arpose/frame" and k and got[k - 1][0] != "/arpose/frame/end")]
+    msgs = [
+        m for k, m in enumerate(got) if not (m[0] == "/arpose/frame" and k and got[k - 1][0] != "/arpose/frame/end")
+    ]
     seq = iter(msgs)
     assert next(seq) == ("/arpose/frame", (37, pytest.approx(1.25), 2))
     for p in people:

@@ -1,5 +1,6 @@
 """VMC over loopback: every address, type and value a python-osc server receives, and the rig
 world -> Unity conversion checked with analytic poses (forward kinematics on what arrived)."""
+
 import math
 
 import numpy as np
@@ -21,8 +22,7 @@ def body(rots=None, root=(0.0, 0.1, -3.0), offsets=REST_OFFSETS, floor=float("na
     for name, r in (rots or {}).items():
         q[BONE_INDEX[name]] = r.as_quat()
     pos, _ = forward_kinematics(q, np.asarray(root, float), offsets)
-    return BodyPose(q, np.asarray(root, float), pos, np.asarray(offsets, float), np.ones(NUM_BONES),
-                    floor_height=floor)
+    return BodyPose(q, np.asarray(root, float), pos, np.asarray(offsets, float), np.ones(NUM_BONES), floor_height=floor)
 
 
 def person(b, pid=0):
@@ -56,8 +56,10 @@ def send_and_receive(receiver, frames, expect=None, **kw):
 
 def test_every_address_type_and_value(receiver):
     rng = np.random.default_rng(7)
-    bodies = [body({n: R.from_quat(rng.normal(size=4)) for n in BONE_NAMES}, root=(0.3 + 0.1 * k, 0.05, -3.0 + 0.2 * k))
-              for k in range(4)]
+    bodies = [
+        body({n: R.from_quat(rng.normal(size=4)) for n in BONE_NAMES}, root=(0.3 + 0.1 * k, 0.05, -3.0 + 0.2 * k))
+        for k in range(4)
+    ]
     frames = [pf([person(b)], 0.5 + k / 30, k) for k, b in enumerate(bodies)]
     sink, got = send_and_receive(receiver, frames)
     assert len(got) == 4 and sink.sender.stats.dropped == 0
@@ -70,7 +72,7 @@ def test_every_address_type_and_value(receiver):
         d = b.root_position - origin
         np.testing.assert_allclose(root[1:4], [-d[0], 0.0, d[2]], atol=1e-6)  # X mirrored, on the floor
         np.testing.assert_allclose(root[4:8], [0, 0, 0, 1], atol=1e-7)
-        for i, (address, args) in enumerate(frame[1:1 + NUM_BONES]):
+        for i, (address, args) in enumerate(frame[1 : 1 + NUM_BONES]):
             assert args[0] == BONE_NAMES[i] and len(args) == 8 and all(type(v) is float for v in args[1:])
             o = REST_OFFSETS[i]
             want_p = [0.0, STANDARD_HIP_HEIGHT + d[1], 0.0] if i == 0 else [-o[0], o[1], o[2]]
@@ -99,25 +101,46 @@ UNITY_LEFT, UNITY_RIGHT = np.array([-1.0, 0, 0]), np.array([1.0, 0, 0])
 UP, DOWN, FORWARD, BACK = np.array([0, 1.0, 0]), np.array([0, -1.0, 0]), np.array([0, 0, 1.0]), np.array([0, 0, -1.0])
 
 
-@pytest.mark.parametrize("pose, checks", [
-    # T-pose: the avatar's left arm along Unity -X (its left), right along +X, spine up.
-    ({}, [("LeftUpperArm", "LeftLowerArm", UNITY_LEFT), ("RightLowerArm", "RightHand", UNITY_RIGHT),
-          ("Hips", "Head", UP), ("LeftLowerLeg", "LeftFoot", DOWN)]),
-    # Left arm raised forward (rig: rotate +X about Y by -90 deg -> +Z, the subject's forward).
-    ({"LeftUpperArm": R.from_euler("y", -90, degrees=True)},
-     [("LeftUpperArm", "LeftLowerArm", FORWARD), ("LeftLowerArm", "LeftHand", FORWARD)]),
-    # Right arm out to the side raised overhead; left arm down at the side (both about Z by -90 deg).
-    ({"RightUpperArm": R.from_euler("z", -90, degrees=True), "LeftUpperArm": R.from_euler("z", -90, degrees=True)},
-     [("RightUpperArm", "RightLowerArm", UP), ("LeftUpperArm", "LeftLowerArm", DOWN)]),
-    # Sitting: thigh forward, knee bent 90 deg so the shin hangs down.
-    ({"LeftUpperLeg": R.from_euler("x", -90, degrees=True), "LeftLowerLeg": R.from_euler("x", 90, degrees=True)},
-     [("LeftUpperLeg", "LeftLowerLeg", FORWARD), ("LeftLowerLeg", "LeftFoot", DOWN)]),
-    # Kneeling: knee bent 90 deg with the thigh straight: the shin points backwards.
-    ({"RightLowerLeg": R.from_euler("x", 90, degrees=True)},
-     [("RightUpperLeg", "RightLowerLeg", DOWN), ("RightLowerLeg", "RightFoot", BACK)]),
-    # Turned around (Hips 180 deg about Y): the avatar's left arm now along Unity +X.
-    ({"Hips": R.from_euler("y", 180, degrees=True)}, [("LeftUpperArm", "LeftLowerArm", UNITY_RIGHT)]),
-])
+@pytest.mark.parametrize(
+    "pose, checks",
+    [
+        # T-pose: the avatar's left arm along Unity -X (its left), right along +X, spine up.
+        (
+            {},
+            [
+                ("LeftUpperArm", "LeftLowerArm", UNITY_LEFT),
+                ("RightLowerArm", "RightHand", UNITY_RIGHT),
+                ("Hips", "Head", UP),
+                ("LeftLowerLeg", "LeftFoot", DOWN),
+            ],
+        ),
+        # Left arm raised forward (rig: rotate +X about Y by -90 deg -> +Z, the subject's forward).
+        (
+            {"LeftUpperArm": R.from_euler("y", -90, degrees=True)},
+            [("LeftUpperArm", "LeftLowerArm", FORWARD), ("LeftLowerArm", "LeftHand", FORWARD)],
+        ),
+        # Right arm out to the side raised overhead; left arm down at the side (both about Z by -90 deg).
+        (
+            {
+                "RightUpperArm": R.from_euler("z", -90, degrees=True),
+                "LeftUpperArm": R.from_euler("z", -90, degrees=True),
+            },
+            [("RightUpperArm", "RightLowerArm", UP), ("LeftUpperArm", "LeftLowerArm", DOWN)],
+        ),
+        # Sitting: thigh forward, knee bent 90 deg so the shin hangs down.
+        (
+            {"LeftUpperLeg": R.from_euler("x", -90, degrees=True), "LeftLowerLeg": R.from_euler("x", 90, degrees=True)},
+            [("LeftUpperLeg", "LeftLowerLeg", FORWARD), ("LeftLowerLeg", "LeftFoot", DOWN)],
+        ),
+        # Kneeling: knee bent 90 deg with the thigh straight: the shin points backwards.
+        (
+            {"RightLowerLeg": R.from_euler("x", 90, degrees=True)},
+            [("RightUpperLeg", "RightLowerLeg", DOWN), ("RightLowerLeg", "RightFoot", BACK)],
+        ),
+        # Turned around (Hips 180 deg about Y): the avatar's left arm now along Unity +X.
+        ({"Hips": R.from_euler("y", 180, degrees=True)}, [("LeftUpperArm", "LeftLowerArm", UNITY_RIGHT)]),
+    ],
+)
 def test_analytic_poses_in_unity(receiver, pose, checks):
     _, got = send_and_receive(receiver, [pf([person(body(pose))], 0.0)])
     gp, _ = unity_fk(got[0])
@@ -128,8 +151,10 @@ def test_analytic_poses_in_unity(receiver, pose, checks):
 def test_head_turned_to_subjects_left(receiver):
     """Head yaw 90 deg to the subject's left (rig +Y rotation): the face looks along Unity -X, the
     avatar's own left, and a tilt of the head forward (nod) looks down."""
-    frames = [pf([person(body({"Head": R.from_euler("y", 90, degrees=True)}))], 0.0, 0),
-              pf([person(body({"Head": R.from_euler("x", 30, degrees=True)}))], 0.1, 1)]
+    frames = [
+        pf([person(body({"Head": R.from_euler("y", 90, degrees=True)}))], 0.0, 0),
+        pf([person(body({"Head": R.from_euler("x", 30, degrees=True)}))], 0.1, 1),
+    ]
     _, got = send_and_receive(receiver, frames)
     _, gr = unity_fk(got[0])
     np.testing.assert_allclose(gr["Head"].apply(FORWARD), UNITY_LEFT, atol=1e-6)
@@ -141,9 +166,9 @@ def test_head_turned_to_subjects_left(receiver):
 def test_translation_scale_and_floor(receiver):
     tall = scaled_offsets(1.72 * 1.25)  # a person 25 % taller than the standard body
     frames = [
-        pf([person(body(root=(0.2, 0.3, -3.0), offsets=tall))], 0.0, 0),            # calibrates the origin
-        pf([person(body(root=(1.45, 0.3, -1.75), offsets=tall))], 0.1, 1),          # 1.25 m right, 1.25 m closer
-        pf([person(body(root=(1.45, 0.3 - 0.25, -1.75), offsets=tall))], 0.2, 2),   # crouch 0.25 m
+        pf([person(body(root=(0.2, 0.3, -3.0), offsets=tall))], 0.0, 0),  # calibrates the origin
+        pf([person(body(root=(1.45, 0.3, -1.75), offsets=tall))], 0.1, 1),  # 1.25 m right, 1.25 m closer
+        pf([person(body(root=(1.45, 0.3 - 0.25, -1.75), offsets=tall))], 0.2, 2),  # crouch 0.25 m
         pf([person(body(root=(1.45, 0.3, -1.75), offsets=tall, floor=0.3 - 1.25 * 0.9))], 0.3, 3),  # floor known
     ]
     assert body_scale(tall) == pytest.approx(0.8)
@@ -166,8 +191,8 @@ def test_lost_person_nan_values_and_missing_body(receiver):
     sink, got = send_and_receive(receiver, frames, expect=2 * N_MSG + 4)
     assert [len(f) for f in got] == [N_MSG, N_MSG, 2, 2]
     i = 1 + BONE_INDEX["LeftLowerArm"]
-    assert got[1][i][1] == got[0][i][1]          # NaN rotation holds the previous frame's
-    assert got[1][0][1] == got[0][0][1]          # NaN root holds the previous root
+    assert got[1][i][1] == got[0][i][1]  # NaN rotation holds the previous frame's
+    assert got[1][0][1] == got[0][0][1]  # NaN root holds the previous root
     assert got[2][0] == ("/VMC/Ext/OK", (1, 3, 0, 0))  # nobody: tracking lost, pose held
     assert got[3][0] == ("/VMC/Ext/OK", (1, 3, 0, 0))  # no retargeted body: status only
     assert sink.people_without_body == 1
@@ -195,10 +220,10 @@ def test_person_n_goes_to_port_plus_n(receiver_pair):
 def test_slot_allocator():
     s = SlotAllocator(max_slots=2, release_after_s=1.0)
     assert s.assign([0], 0.0) == {0: 0}
-    assert s.assign([5, 0], 0.1) == {5: 1, 0: 0}       # id 5 takes the lowest free slot
-    assert s.assign([7, 0, 5], 0.2) == {0: 0, 5: 1}     # no slot left for id 7
-    assert s.assign([0], 0.5) == {0: 0}                 # id 5 absent, slot still held
-    assert s.assign([7, 0], 1.5) == {7: 1, 0: 0}        # released after 1 s; id 7 gets it
+    assert s.assign([5, 0], 0.1) == {5: 1, 0: 0}  # id 5 takes the lowest free slot
+    assert s.assign([7, 0, 5], 0.2) == {0: 0, 5: 1}  # no slot left for id 7
+    assert s.assign([0], 0.5) == {0: 0}  # id 5 absent, slot still held
+    assert s.assign([7, 0], 1.5) == {7: 1, 0: 0}  # released after 1 s; id 7 gets it
 
 
 def test_rate_cap_thins_frames(receiver):
@@ -219,8 +244,9 @@ def test_datagrams_stay_mtu_sized(monkeypatch):
 
 
 def test_recalibrate_and_slot_reuse_with_unknown_root():
-    from arpose.broadcast.vmc import VmcEncoder
     from pythonosc.osc_message import OscMessage
+
+    from arpose.broadcast.vmc import VmcEncoder
 
     def root_of(msgs):
         return OscMessage(msgs[0]).params[1:4]
@@ -230,8 +256,9 @@ def test_recalibrate_and_slot_reuse_with_unknown_root():
     assert root_of(enc.encode(body(root=(0.5, 0.0, -3.0)), 0.1)) == pytest.approx([-0.5, 0, 0])
     enc.recalibrate()
     unknown = body(root=(0.5, 0.0, -3.0))
-    unknown = BodyPose(unknown.local_rotations, np.full(3, np.nan), unknown.positions, unknown.offsets,
-                       unknown.bone_confidence)
+    unknown = BodyPose(
+        unknown.local_rotations, np.full(3, np.nan), unknown.positions, unknown.offsets, unknown.bone_confidence
+    )
     assert root_of(enc.encode(unknown, 0.2)) == pytest.approx([0, 0, 0])  # the held root is the new origin
     # Slot 0 released after 2 s and taken by someone else whose root is not known yet.
     sink = VmcSink("127.0.0.1", 39539)

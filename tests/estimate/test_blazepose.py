@@ -1,9 +1,11 @@
 """BlazePose on real media (../shared/media, see SOURCES.md)."""
+
 import numpy as np
 import pytest
 
 from arpose.estimate import BlazePoseEstimator, EstimatorConfig
-from arpose.landmarks import VISIBILITY, PoseLandmark as L
+from arpose.landmarks import VISIBILITY
+from arpose.landmarks import PoseLandmark as L
 from arpose.source import open_source
 
 PERSON_IMAGES = [
@@ -16,8 +18,12 @@ PERSON_IMAGES = [
     "person_yoga_tree_pixabay.jpg",
     "person_yoga_warrior2_beach.jpg",
 ]
-STANDING = {"person_arms_up_frame045.png", "person_standing_businessman_pixabay.jpg",
-            "person_yoga_tree_pixabay.jpg", "person_yoga_warrior2_beach.jpg"}
+STANDING = {
+    "person_arms_up_frame045.png",
+    "person_standing_businessman_pixabay.jpg",
+    "person_yoga_tree_pixabay.jpg",
+    "person_yoga_warrior2_beach.jpg",
+}
 NEGATIVES = ["neg_cat_chelsea.png", "neg_coffee.png", "neg_rocket_launch.jpg"]
 VIDEOS = ["single_armsup_oneleg.mp4", "single_dance_man.mp4", "single_dance_woman.mp4", "single_squats_5fps.mp4"]
 

@@ -1,4 +1,5 @@
 """``--max-people`` / ``--model`` / ``--track-gap`` / ``--tiles`` (arpose.app.feat_people)."""
+
 import argparse
 
 import numpy as np
@@ -68,14 +69,17 @@ def test_several_people_in_a_video_are_tracked_with_stable_ids(media, bundle):
     assert ids == {0}  # one dancer, one id throughout
 
 
-@pytest.mark.parametrize("argv,match", [
-    (["--max-people", "0"], "--max-people"),
-    (["--max-people", "99"], "--max-people"),
-    (["--track-gap", "-1"], "--track-gap"),
-    (["--track-gap", "nan"], "--track-gap"),
-    (["--tiles", "3"], "--tiles needs --max-people"),
-    (["--max-people", "2", "--tiles", "0"], "--tiles must be"),
-])
+@pytest.mark.parametrize(
+    "argv,match",
+    [
+        (["--max-people", "0"], "--max-people"),
+        (["--max-people", "99"], "--max-people"),
+        (["--track-gap", "-1"], "--track-gap"),
+        (["--track-gap", "nan"], "--track-gap"),
+        (["--tiles", "3"], "--tiles needs --max-people"),
+        (["--max-people", "2", "--tiles", "0"], "--tiles must be"),
+    ],
+)
 def test_bad_values_are_config_errors_before_any_work(argv, match):
     with pytest.raises(ConfigError, match=match):
         feat_people.stages(_args(*argv), None)

@@ -2,6 +2,7 @@
 
 The bundle is built once per test session into a temporary folder (never the user's cache).
 """
+
 import zipfile
 from collections import Counter
 
@@ -11,17 +12,29 @@ import pytest
 from arpose.errors import ConfigError, InputError
 from arpose.estimate import BlazePoseEstimator, EstimatorConfig
 from arpose.estimate.tasks import (
-    BUNDLE_FILES, MultiPoseConfig, MultiPoseEstimator, build_bundle, cache_dir, check_bundle, default_bundle_path,
+    BUNDLE_FILES,
+    MultiPoseConfig,
+    MultiPoseEstimator,
+    build_bundle,
+    cache_dir,
+    check_bundle,
+    default_bundle_path,
     ensure_bundle,
 )
-from arpose.landmarks import PRESENCE, VISIBILITY, PoseLandmark as L
+from arpose.landmarks import PRESENCE, VISIBILITY
+from arpose.landmarks import PoseLandmark as L
 from arpose.source import open_source
 from arpose.types import Frame
 
 PERSON_IMAGES = [
-    "person_arms_up_frame045.png", "person_sitting_street.jpg", "person_skier_coco000785.jpg",
-    "person_squat_pexels4384679.png", "person_standing_businessman_pixabay.jpg", "person_upper_body_astronaut.png",
-    "person_yoga_tree_pixabay.jpg", "person_yoga_warrior2_beach.jpg",
+    "person_arms_up_frame045.png",
+    "person_sitting_street.jpg",
+    "person_skier_coco000785.jpg",
+    "person_squat_pexels4384679.png",
+    "person_standing_businessman_pixabay.jpg",
+    "person_upper_body_astronaut.png",
+    "person_yoga_tree_pixabay.jpg",
+    "person_yoga_warrior2_beach.jpg",
 ]
 
 
@@ -88,8 +101,9 @@ def test_bad_model_paths_are_input_errors(tmp_path):
         MultiPoseEstimator(MultiPoseConfig(model=str(fake)))
 
 
-@pytest.mark.parametrize("kw", [{"max_people": 0}, {"max_people": 1.5}, {"min_detection_confidence": 1.5},
-                                {"min_tracking_confidence": -0.1}])
+@pytest.mark.parametrize(
+    "kw", [{"max_people": 0}, {"max_people": 1.5}, {"min_detection_confidence": 1.5}, {"min_tracking_confidence": -0.1}]
+)
 def test_bad_config_values_are_config_errors(kw):
     with pytest.raises(ConfigError):
         MultiPoseConfig(**kw)
@@ -139,8 +153,7 @@ def test_negative_images_have_nobody(media, still_multi, name):
 def test_masks_are_image_sized_and_cover_each_person(media, bundle):
     frame = _still(media, "multi_couple_walking_dog.jpg")
     w, h = frame.size
-    with MultiPoseEstimator(MultiPoseConfig(max_people=2, model=str(bundle), tracking=False,
-                                            segmentation=True)) as est:
+    with MultiPoseEstimator(MultiPoseConfig(max_people=2, model=str(bundle), tracking=False, segmentation=True)) as est:
         pf = est.process(frame)
     assert len(pf.people) == 2
     for p in pf.people:
@@ -151,12 +164,15 @@ def test_masks_are_image_sized_and_cover_each_person(media, bundle):
 
 # ---- single person: Tasks vs the classic solution --------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def single_pairs(media, bundle):
     """``{image: (classic Person, Tasks Person, (w, h))}`` for every person_* image."""
     out = {}
-    with BlazePoseEstimator(EstimatorConfig(tracking=False)) as classic, \
-            MultiPoseEstimator(MultiPoseConfig(max_people=1, model=str(bundle), tracking=False)) as tasks:
+    with (
+        BlazePoseEstimator(EstimatorConfig(tracking=False)) as classic,
+        MultiPoseEstimator(MultiPoseConfig(max_people=1, model=str(bundle), tracking=False)) as tasks,
+    ):
         for name in PERSON_IMAGES:
             frame = _still(media, name)
             (a,) = classic.process(frame).people
@@ -210,9 +226,17 @@ def _classic_graph(kernel_size=None):
             declared.append(ext.kernel_size)
             if kernel_size is not None:
                 ext.kernel_size = kernel_size
-    graph = SolutionBase(graph_config=config, outputs=["pose_landmarks"], side_inputs={
-        "model_complexity": 1, "smooth_landmarks": False, "enable_segmentation": False,
-        "smooth_segmentation": False, "use_prev_landmarks": False})
+    graph = SolutionBase(
+        graph_config=config,
+        outputs=["pose_landmarks"],
+        side_inputs={
+            "model_complexity": 1,
+            "smooth_landmarks": False,
+            "enable_segmentation": False,
+            "smooth_segmentation": False,
+            "use_prev_landmarks": False,
+        },
+    )
     return graph, declared
 
 
@@ -238,6 +262,7 @@ def test_the_difference_is_the_heatmap_kernel(media, single_pairs, kernel, which
 
 
 # ---- sequences ------------------------------------------------------------------------------
+
 
 def test_video_mode_timestamps_strictly_increase(bundle, media):
     frames = list(open_source(str(media / "videos" / "single_dance_woman.mp4")))[:12]

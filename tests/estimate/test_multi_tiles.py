@@ -1,5 +1,6 @@
 """Tiles for small people: pure geometry (tiles, coordinates, duplicates) and the real
 pedestrians clip (../shared/media)."""
+
 from collections import Counter
 
 import numpy as np
@@ -7,7 +8,12 @@ import pytest
 
 from arpose.errors import ConfigError
 from arpose.estimate.tasks import (
-    MultiPoseConfig, MultiPoseEstimator, build_bundle, landmarks_to_frame, merge_duplicates, tile_boxes,
+    MultiPoseConfig,
+    MultiPoseEstimator,
+    build_bundle,
+    landmarks_to_frame,
+    merge_duplicates,
+    tile_boxes,
 )
 from arpose.landmarks import VISIBILITY
 from arpose.source import open_source

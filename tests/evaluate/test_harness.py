@@ -1,4 +1,5 @@
 """The evaluation harness with an exact stand-in estimator: known answers for every metric."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -61,7 +62,7 @@ def test_perfect_estimates_score_perfectly_and_estimation_is_shared(source):
         harness.Variant("other", EstimatorConfig(tracking=False)),
     ]
     res = harness.run_variants(source, variants, make_estimator=lambda c: TruthEstimator(source))
-    assert TruthEstimator.runs == 2          # one estimation per distinct estimator config
+    assert TruthEstimator.runs == 2  # one estimation per distinct estimator config
     rows = harness.score(res, source.truth)
     exact, late, other = rows
     assert exact["detected"] == 1.0 and exact["pck@0.2"] == 1.0
@@ -79,8 +80,9 @@ def test_perfect_estimates_score_perfectly_and_estimation_is_shared(source):
 
 def test_missed_frames_count_against_detection_and_pck(source):
     miss = range(0, source.frame_count, 4)
-    res = harness.run_variants(source, [harness.Variant("gappy")],
-                               make_estimator=lambda c: TruthEstimator(source, missing=miss))
+    res = harness.run_variants(
+        source, [harness.Variant("gappy")], make_estimator=lambda c: TruthEstimator(source, missing=miss)
+    )
     row = harness.score(res, source.truth)[0]
     assert row["detected"] == pytest.approx(1 - len(miss) / source.frame_count)
     assert row["pck@0.2"] == pytest.approx(row["detected"])
@@ -98,8 +100,7 @@ def test_registries_take_variants_and_metrics(source):
         def frames(result, truth):
             return {"frames": float(len(result.pose_frames)), "gt_frames": float(len(truth))}
 
-        res = harness.run_variants(source, [harness.Variant("x")],
-                                   make_estimator=lambda c: TruthEstimator(source))
+        res = harness.run_variants(source, [harness.Variant("x")], make_estimator=lambda c: TruthEstimator(source))
         row = harness.score(res, source.truth)[0]
         assert row["frames"] == row["gt_frames"] == source.frame_count
         assert "pck@0.2" in row

@@ -1,4 +1,5 @@
 """Metrics against analytic signals whose answers are known."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,11 +18,11 @@ def test_pck_counts_threshold_and_nan_as_miss():
     gt = np.zeros((2, 33, 2))
     pred = gt.copy()
     torso = np.array([100.0, 100.0])
-    pred[0, 0] = (19.9, 0.0)   # within 0.2 * 100
-    pred[0, 1] = (20.1, 0.0)   # just outside
-    pred[1, 2] = np.nan        # missed point
+    pred[0, 0] = (19.9, 0.0)  # within 0.2 * 100
+    pred[0, 1] = (20.1, 0.0)  # just outside
+    pred[1, 2] = np.nan  # missed point
     assert M.pck(pred, gt, torso) == pytest.approx((66 - 2) / 66)
-    pred[1] = np.nan           # a missed frame: 33 more misses
+    pred[1] = np.nan  # a missed frame: 33 more misses
     assert M.pck(pred, gt, torso) == pytest.approx(32 / 66)
     # unscored: NaN ground truth or torso
     torso[1] = np.nan
@@ -55,11 +56,11 @@ def test_procrustes_removes_similarity_exactly():
 def test_procrustes_error_of_known_offset_and_no_reflection():
     gt = _points(f=1)
     pred = gt.copy()
-    pred[0, 0] += (0.01, 0.0, 0.0)   # a 10 mm error at one point
+    pred[0, 0] += (0.01, 0.0, 0.0)  # a 10 mm error at one point
     err = M.mpjpe_procrustes(pred, gt)
     # least squares can only lower the RMS error (10 mm / sqrt(33)); the mean is at most the RMS
     assert 0.0 < err <= 10.0 / np.sqrt(33) + 1e-9
-    mirrored = gt * np.array([-1.0, 1.0, 1.0])   # a reflection cannot be undone by a rotation
+    mirrored = gt * np.array([-1.0, 1.0, 1.0])  # a reflection cannot be undone by a rotation
     assert M.mpjpe_procrustes(mirrored, gt) > 100.0
 
 
@@ -79,7 +80,7 @@ def test_jitter_constant_is_zero_and_parabola_is_known():
     linear = np.ones((t.size, 33, 3)) * t[:, None, None] * 3.0
     assert M.jitter(linear, t) == pytest.approx(0.0, abs=1e-9)
     par = np.zeros((t.size, 2, 3))
-    par[:, :, 1] = 0.5 * 9.81 * t[:, None] ** 2   # constant acceleration g
+    par[:, :, 1] = 0.5 * 9.81 * t[:, None] ** 2  # constant acceleration g
     assert M.jitter(par, t) == pytest.approx(9.81, rel=1e-9)
 
 

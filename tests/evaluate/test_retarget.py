@@ -1,5 +1,6 @@
 """Retargeting scores on the synthetic performer, fed perfect landmarks (the truth's own
 markers) so the known answer is ~0 error; no rendering or BlazePose needed."""
+
 import numpy as np
 import pytest
 

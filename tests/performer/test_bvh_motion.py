@@ -1,4 +1,5 @@
 """BVH takes drive the performer: every mapped segment points along its BVH segment."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -55,6 +56,7 @@ def test_first_frame_faces_the_camera_and_the_root_travels(media):
     assert np.allclose(s0.local_rotations, s1.local_rotations)
     # the hips' forward axis at frame 0 points at +Z (towards the camera once placed)
     from scipy.spatial.transform import Rotation
+
     fwd = Rotation.from_quat(s0.local_rotations[0, 0]).apply([0.0, 0.0, 1.0])
     assert abs(np.arctan2(fwd[0], fwd[2])) < 1e-6
     # feet stay on or above the floor; the lift is zero somewhere

@@ -1,11 +1,12 @@
 """The synthetic performer: rendering, ground truth, placement, and BlazePose on its frames."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from arpose._cv import cv2
 from scipy.spatial.transform import Rotation
 
+from arpose._cv import cv2
 from arpose.errors import ConfigError, InputError
 from arpose.landmarks import PoseLandmark as L
 from arpose.performer import PROCEDURAL, MannequinConfig, PerformerSource, Placement, build_parts, get_motion
@@ -34,7 +35,7 @@ def test_rendering_is_deterministic_for_a_seed():
         ic, _ = c.render(5)
         assert ia.dtype == np.uint8 and ia.shape == (480, 640, 3)
         assert np.array_equal(ia, ib) and np.array_equal(da, db)
-        assert not np.array_equal(ia, ic)          # another seed, other noise
+        assert not np.array_equal(ia, ic)  # another seed, other noise
         assert np.array_equal(a.render(5)[0], ia)  # re-rendering the same frame is identical
     finally:
         for s in (a, b, c):
@@ -114,10 +115,10 @@ def test_procedural_motions_stand_on_the_floor(sources, motion):
 def test_squat_reaches_its_known_depth():
     squat = get_motion("squat").sample(np.array([0.0, 1.25]))
     assert squat.local_rotations.shape == (2, NUM_BONES, 4)
-    gt = PerformerSource("squat", seconds=2.5, fps=4.0).truth   # frame 5 is t = 1.25 s, the deepest
+    gt = PerformerSource("squat", seconds=2.5, fps=4.0).truth  # frame 5 is t = 1.25 s, the deepest
     deep = 5
     hip_drop = gt.root_position[0, 1] - gt.root_position[deep, 1]
-    assert 0.25 < hip_drop < 0.6                 # a deep squat lowers the hips by a few decimetres
+    assert 0.25 < hip_drop < 0.6  # a deep squat lowers the hips by a few decimetres
     knee = gt.joint_positions[deep, BONE_INDEX["LeftLowerLeg"]]
     hip = gt.joint_positions[deep, BONE_INDEX["LeftUpperLeg"]]
     angle = np.degrees(np.arctan2(knee[2] - hip[2], hip[1] - knee[1]))
@@ -130,8 +131,9 @@ def test_body_size_follows_the_config():
         off = cfg.offsets()
         pos, rot = forward_kinematics(np.tile([0.0, 0, 0, 1], (len(off), 1)), off[0], off)
         mats = bone_matrices(pos, rot)
-        ys = np.concatenate([(p.mesh.vertices @ mats[p.bone][:3, :3].T + mats[p.bone][:3, 3])[:, 1]
-                             for p in build_parts(cfg)])
+        ys = np.concatenate(
+            [(p.mesh.vertices @ mats[p.bone][:3, :3].T + mats[p.bone][:3, 3])[:, 1] for p in build_parts(cfg)]
+        )
         assert ys.min() == pytest.approx(0.0, abs=0.01 * height)
         assert ys.max() - ys.min() == pytest.approx(height, rel=0.03)
     long_legs = MannequinConfig(leg_length=1.2).offsets()
@@ -155,7 +157,7 @@ def test_yaw_turns_the_subject():
     src = PerformerSource("tpose", seconds=0.1, placement=Placement(yaw_deg=90.0))
     gt = src.truth
     fwd = Rotation.from_quat(gt.root_rotation[0]).apply([0, 0, 1])
-    assert np.allclose(fwd, [1, 0, 0], atol=1e-9)            # facing the image's right
+    assert np.allclose(fwd, [1, 0, 0], atol=1e-9)  # facing the image's right
     assert gt.markers_camera[0, L.LEFT_WRIST, 2] > gt.markers_camera[0, L.RIGHT_WRIST, 2]  # left arm away
 
 

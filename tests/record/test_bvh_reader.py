@@ -1,4 +1,5 @@
 """BVH reader: real CMU files (two rigs, ZYX and ZXY channel orders), analytic FK, bad files."""
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """BVH writer: hierarchy conventions, round trip through the reader (FK within 1 mm of the
 take's joint positions), resampling of uneven frame rates, and Blender's own importer."""
+
 from __future__ import annotations
 
 import sys
@@ -53,6 +54,7 @@ def test_round_trip_fk_matches_take_positions(tmp_path):
     times = np.arange(60) / 30.0
     take = _take(tmp_path, times, people=(0, 1))
     from arpose.record.export import take_body_track
+
     pid, track = take_body_track(take, person=1)
     assert pid == 1 and len(track) == 60 - 9  # frames 3, 10, 17 ... have nobody
     path, written, _ = export_bvh(track, tmp_path / "p1.bvh", nominal_fps=take.fps)
@@ -112,7 +114,6 @@ def test_nan_input_is_refused():
 
 def test_euler_channels_do_not_wrap():
     """A root spinning through 540 degrees about Y: the written channels stay continuous."""
-    t = np.arange(90) / 30.0
     q = np.tile([0, 0, 0, 1.0], (90, sk.NUM_BONES, 1))
     q[:, 0] = Rotation.from_euler("Y", np.linspace(0, 3 * np.pi, 90)[:, None]).as_quat()
     data = read_bvh_text(skeleton_bvh_text(q, np.zeros((90, 3)), 1 / 30))
@@ -124,6 +125,7 @@ def test_euler_channels_do_not_wrap():
 
 def read_bvh_text(text):
     from arpose.record.bvh import parse_bvh
+
     return parse_bvh(text)
 
 
@@ -134,8 +136,9 @@ BVH_TO_BLENDER = np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]])
 
 
 def test_blender_imports_the_motion_intact(tmp_path):
-    bpy = pytest.importorskip("bpy", reason="bpy (Blender as a Python module) is not installed: "
-                                            "pip install 'arpose[test]' on Python 3.11")
+    bpy = pytest.importorskip(
+        "bpy", reason="bpy (Blender as a Python module) is not installed: pip install 'arpose[test]' on Python 3.11"
+    )
     times = np.arange(40) / 30.0
     track = body_track((t, body_at(t, scale=1.1)) for t in times)
     path, written, _ = export_bvh(track, tmp_path / "blender.bvh")
@@ -166,7 +169,7 @@ def test_floor_origin_puts_feet_on_y0(tmp_path, floor_known):
     """A T-pose standing on a floor at Y = -1.2, 3 m in front of the camera: with
     ``origin="floor"`` the hips land at (0, rest hip height, 0) and the toes at rest height,
     whether the floor comes from the poses or from the lowest toes."""
-    from arpose.record.export import BodyTrack, floor_origin
+    from arpose.record.export import floor_origin
     from arpose.retarget.body import BodyPose
 
     q = np.tile([0, 0, 0, 1.0], (sk.NUM_BONES, 1))
@@ -174,8 +177,19 @@ def test_floor_origin_puts_feet_on_y0(tmp_path, floor_known):
     for t in np.arange(10) / 30.0:
         root = np.array([0.5 + t, sk.REST_OFFSETS[0, 1] - 1.2, -3.0])
         pos, _ = sk.forward_kinematics(q, root)
-        bodies.append((t, BodyPose(q, root, pos, sk.REST_OFFSETS, np.ones(sk.NUM_BONES),
-                                   floor_height=-1.2 if floor_known else float("nan"))))
+        bodies.append(
+            (
+                t,
+                BodyPose(
+                    q,
+                    root,
+                    pos,
+                    sk.REST_OFFSETS,
+                    np.ones(sk.NUM_BONES),
+                    floor_height=-1.2 if floor_known else float("nan"),
+                ),
+            )
+        )
     track = body_track(bodies)
     np.testing.assert_allclose(floor_origin(track), [0.5, -1.2, -3.0], atol=1e-9)
     path, written, _ = export_bvh(track, tmp_path / "floor.bvh", origin="floor")

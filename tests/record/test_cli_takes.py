@@ -1,5 +1,6 @@
 """`arpose run --take/--bvh`, `arpose export`, `arpose replay` end to end on real media, and
 their bad inputs (exit 2 with a one-line message; nothing overwritten without --force)."""
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,19 @@ VIDEO = "videos/single_dance_woman.mp4"  # 42 frames, 10 fps, one person
 def recorded(media, tmp_path_factory):
     """One real run writing a take, a BVH and a CSV at once."""
     d = tmp_path_factory.mktemp("run")
-    code = main(["run", str(media / VIDEO), "--take", str(d / "a.take"), "--bvh", str(d / "run.bvh"),
-                 "--csv", str(d / "run.csv"), "--no-progress"])
+    code = main(
+        [
+            "run",
+            str(media / VIDEO),
+            "--take",
+            str(d / "a.take"),
+            "--bvh",
+            str(d / "run.bvh"),
+            "--csv",
+            str(d / "run.csv"),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     return d
 
@@ -109,8 +121,20 @@ def test_replay_osc_and_vmc_reach_a_receiver(recorded):
         threads[-1].start()
     osc_port, vmc_port = socks[0].getsockname()[1], socks[1].getsockname()[1]
     try:
-        assert main(["replay", str(recorded / "a.take"), "--fast", "--osc", f"127.0.0.1:{osc_port}",
-                     "--vmc", f"127.0.0.1:{vmc_port}"]) == 0
+        assert (
+            main(
+                [
+                    "replay",
+                    str(recorded / "a.take"),
+                    "--fast",
+                    "--osc",
+                    f"127.0.0.1:{osc_port}",
+                    "--vmc",
+                    f"127.0.0.1:{vmc_port}",
+                ]
+            )
+            == 0
+        )
         done.set()
         for t in threads:
             t.join(timeout=10)
@@ -137,8 +161,21 @@ def test_replay_overlay_on_the_source_video(recorded, media):
     assert np.mean(np.abs(first.astype(int) - src.astype(int))) < 20  # drawn over the video, not black
     # The AR overlay options work on a replay too (the take keeps the camera intrinsics).
     props = recorded / "props.mp4"
-    assert main(["replay", str(recorded / "a.take"), "--fast", "--out", str(props), "--video", str(media / VIDEO),
-                 "--avatar"]) == 0
+    assert (
+        main(
+            [
+                "replay",
+                str(recorded / "a.take"),
+                "--fast",
+                "--out",
+                str(props),
+                "--video",
+                str(media / VIDEO),
+                "--avatar",
+            ]
+        )
+        == 0
+    )
     with_avatar = cv2.VideoCapture(str(props)).read()[1]
     assert np.mean(np.any(np.abs(with_avatar.astype(int) - first.astype(int)) > 40, axis=2)) > 0.01
 
@@ -198,8 +235,10 @@ def test_nothing_is_overwritten_without_force(recorded, tmp_path, media, capsys)
         assert target.read_text() != "keep me"
     existing = tmp_path / "k.take"
     existing.write_text("keep me")
-    assert main(["run", str(media / "images" / "person_yoga_tree_pixabay.jpg"), "--take", str(existing),
-                 "--no-progress"]) == 2
+    assert (
+        main(["run", str(media / "images" / "person_yoga_tree_pixabay.jpg"), "--take", str(existing), "--no-progress"])
+        == 2
+    )
     assert "--force" in _err(capsys) and existing.read_text() == "keep me"
     overlay = tmp_path / "k.mp4"
     overlay.write_text("keep me")
@@ -255,8 +294,9 @@ def test_live_recorder_toggles_takes(tmp_path):
 def test_blender_imports_a_real_run(recorded):
     """The BVH of a real run in Blender's own importer: bone heads at the take's joint
     positions (frames after the calibration settled), Y-up mapped to Blender's Z-up."""
-    bpy = pytest.importorskip("bpy", reason="bpy (Blender as a Python module) is not installed: "
-                                            "pip install 'arpose[test]' on Python 3.11")
+    bpy = pytest.importorskip(
+        "bpy", reason="bpy (Blender as a Python module) is not installed: pip install 'arpose[test]' on Python 3.11"
+    )
     from arpose import skeleton as sk
 
     take = read_take(recorded / "a.take")
@@ -287,9 +327,23 @@ def test_kill_9_during_arpose_demo_take(tmp_path):
     repo = Path(__file__).resolve().parents[2]
     env = dict(os.environ, PYTHONPATH=str(repo) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "arpose", "demo", "--out", str(tmp_path / "demo"), "--seconds", "120",
-         "--take", str(take), "--no-progress"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        [
+            sys.executable,
+            "-m",
+            "arpose",
+            "demo",
+            "--out",
+            str(tmp_path / "demo"),
+            "--seconds",
+            "120",
+            "--take",
+            str(take),
+            "--no-progress",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
 
     def complete_frames() -> int:
         data = take.read_bytes() if take.exists() else b""

@@ -1,4 +1,5 @@
 """Take files: exact round trip, absent fields, truncation, kill -9, corrupt and foreign files."""
+
 from __future__ import annotations
 
 import os
@@ -15,7 +16,12 @@ import pytest
 
 from arpose.errors import InputError, OutputError
 from arpose.record.take import (
-    TakeRecorder, TakeWriter, TruncatedTakeWarning, auto_take_name, read_take, take_header,
+    TakeRecorder,
+    TakeWriter,
+    TruncatedTakeWarning,
+    auto_take_name,
+    read_take,
+    take_header,
 )
 
 sys.path.insert(0, str(Path(__file__).parent))  # the shared synthetic-take helper beside this file
@@ -25,8 +31,15 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _header():
-    return take_header(source="synthetic", source_kind="video", resolution=(320, 240), fps=30.0,
-                       camera=CAMERA, command="test", settings={"smooth": {"min_cutoff": 1.0}})
+    return take_header(
+        source="synthetic",
+        source_kind="video",
+        resolution=(320, 240),
+        fps=30.0,
+        camera=CAMERA,
+        command="test",
+        settings={"smooth": {"min_cutoff": 1.0}},
+    )
 
 
 def _eq(a, b):
@@ -59,8 +72,7 @@ def test_round_trip_is_exact(tmp_path):
             assert a.id == b.id and a.score == pytest.approx(b.score)
             for name in ("landmarks", "world", "raw_landmarks", "raw_world"):
                 _eq(getattr(a, name), getattr(b, name))
-            for name in ("local_rotations", "root_position", "positions", "offsets", "bone_confidence",
-                         "foot_contact"):
+            for name in ("local_rotations", "root_position", "positions", "offsets", "bone_confidence", "foot_contact"):
                 _eq(np.asarray(getattr(a.body, name)), np.asarray(getattr(b.body, name)))
             assert b.body.reprojection_error_px == 1.5 and np.isnan(b.body.floor_height)
             assert b.angles["left_elbow"] == a.angles["left_elbow"] and np.isnan(b.angles["right_knee"])
@@ -73,7 +85,9 @@ def test_round_trip_is_exact(tmp_path):
 def test_unavailable_fields_are_absent_not_zero(tmp_path):
     path = tmp_path / "b.take"
     from takegen import person_at
+
     from arpose.types import Frame, PoseFrame
+
     img = np.zeros((2, 2, 3), np.uint8)
     with TakeWriter(path, _header()) as w:
         w.write(PoseFrame(Frame(img, 0.0, 0), (person_at(0.0, body=False, raw=False).with_(angles=None),)))
@@ -145,15 +159,18 @@ def test_corrupt_record_is_an_error_unless_salvaged(tmp_path):
     assert take.skipped == 1 and len(take.frames) == 9 and not take.truncated
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "empty"),
-    (b"HIERARCHY\nROOT Hips\n", "BVH"),
-    (b"frame,time_s,person\n", "landmark CSV"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00", "does not start with 'ARPOSE-TAKE'"),
-    (b"ARPOSE-TAKE 7\n", "newer than this arpose reads"),
-    (b"ARPOSE-TAKE 1\n", "header is missing"),
-    (b"ARPOSE-TAKE 1\n00000000 {\"type\": \"header\"}\n", "header is corrupt"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "empty"),
+        (b"HIERARCHY\nROOT Hips\n", "BVH"),
+        (b"frame,time_s,person\n", "landmark CSV"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "does not start with 'ARPOSE-TAKE'"),
+        (b"ARPOSE-TAKE 7\n", "newer than this arpose reads"),
+        (b"ARPOSE-TAKE 1\n", "header is missing"),
+        (b'ARPOSE-TAKE 1\n00000000 {"type": "header"}\n', "header is corrupt"),
+    ],
+)
 def test_foreign_and_broken_files(tmp_path, content, message):
     path = tmp_path / "x.take"
     path.write_bytes(content)

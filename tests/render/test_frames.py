@@ -1,4 +1,5 @@
 """Bone frames for rendering: from the retargeted body and from landmarks (known answers)."""
+
 from __future__ import annotations
 
 import numpy as np

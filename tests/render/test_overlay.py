@@ -1,5 +1,6 @@
 """Prop rendering with pyrender (EGL, headless): placement on a body with a known pose, the
 cropped viewport, occlusion by the body proxy and the mask, the avatar, compositing."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,9 +23,7 @@ from arpose.render.overlay import (
 from arpose.render.props import load_manifest, select_props
 from arpose.render.proxy import HEAD_CENTER, HEAD_RADII
 from arpose.skeleton import BONE_INDEX
-from arpose.types import Frame, PoseFrame
-
-from arpose.types import Camera
+from arpose.types import Camera, Frame, PoseFrame
 
 CAM = Camera.from_fov(640, 480, 60.0)
 BG = np.full((480, 640, 3), (255, 0, 255), dtype=np.uint8)  # magenta: no prop is that colour
@@ -137,8 +136,17 @@ def test_non_occludable_parts_are_never_hidden(tmp_path):
     import trimesh
 
     trimesh.creation.box([0.3, 0.3, 0.02]).export(tmp_path / "plate.obj")
-    (tmp_path / "m.json").write_text(json.dumps({"props": {"plate": {"parts": [
-        {"mesh": "plate.obj", "bone": "Chest", "offset": [0, 0, -0.3], "occludable": False}]}}}))
+    (tmp_path / "m.json").write_text(
+        json.dumps(
+            {
+                "props": {
+                    "plate": {
+                        "parts": [{"mesh": "plate.obj", "bone": "Chest", "offset": [0, 0, -0.3], "occludable": False}]
+                    }
+                }
+            }
+        )
+    )
     plate = select_props("plate", load_manifest(tmp_path / "m.json"))
     with PropRenderer(CAM, plate) as r:
         out = r.render(BG, [_person()])
@@ -163,12 +171,13 @@ def test_avatar_follows_the_rotations_beside_or_over_the_person():
     over = Avatar(AvatarConfig("over")).pose(frames, CAM)
     np.testing.assert_allclose(over[0], frames.positions, atol=1e-9)  # same rig, same rotations
     beside = Avatar(AvatarConfig("beside")).pose(frames, CAM)
-    np.testing.assert_allclose(beside[0] - frames.positions, np.tile([0.9, 0, 0], (len(frames.positions), 1)),
-                               atol=1e-9)  # person at the image centre-left: avatar to the right
+    np.testing.assert_allclose(
+        beside[0] - frames.positions, np.tile([0.9, 0, 0], (len(frames.positions), 1)), atol=1e-9
+    )  # person at the image centre-left: avatar to the right
     out, stats = _render("crown", _person(), avatar="beside")
     assert stats.passes == 3
     hips_px = project_world(beside[0][[0]], CAM)[0][0]
-    assert _drawn(out)[int(hips_px[1]) - 5:int(hips_px[1]) + 5, int(hips_px[0]) - 5:int(hips_px[0]) + 5].all()
+    assert _drawn(out)[int(hips_px[1]) - 5 : int(hips_px[1]) + 5, int(hips_px[0]) - 5 : int(hips_px[0]) + 5].all()
 
 
 def test_composite_is_premultiplied_over_with_the_nearer_layer_on_top():

@@ -1,6 +1,7 @@
 """Props on the synthetic performer, whose head pose is known exactly: through the real
 pipeline (BlazePose with segmentation, smoothing, retargeting) the crown lands where the
 ground-truth skeleton puts it."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -53,8 +54,9 @@ def test_crown_on_the_performer_matches_the_ground_truth_head(performer_frames):
             tx, ty = _crown_pixels(truth_renderer.render(image, pf.people, frames=[exact]), image)
             head = gt.joint_positions[BONE_INDEX["Head"]]
             r_head = Rotation.from_quat(gt.joint_rotations[BONE_INDEX["Head"]])
-            box = head + r_head.apply(np.array([[sx, sy, sz] for sx in (-0.16, 0.16) for sy in (-0.05, 0.26)
-                                                for sz in (-0.16, 0.16)]) * scale)
+            box = head + r_head.apply(
+                np.array([[sx, sy, sz] for sx in (-0.16, 0.16) for sy in (-0.05, 0.26) for sz in (-0.16, 0.16)]) * scale
+            )
             px, _ = project_world(box, ctx.camera)
             lo, hi = px.min(axis=0), px.max(axis=0)
             inside = (xs >= lo[0]) & (xs <= hi[0]) & (ys >= lo[1]) & (ys <= hi[1])

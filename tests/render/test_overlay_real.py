@@ -1,6 +1,7 @@
 """Props on real photographs through the real pipeline (BlazePose with segmentation,
 smoothing, retargeting): a prop attached to the head lands in the head's region, and with no
 props the output is exactly the skeleton-only output."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -38,15 +39,21 @@ def _head_box(person, w, h):
     px = person.pixels(w, h)
     face = px[[L.NOSE, L.LEFT_EAR, L.RIGHT_EAR, L.LEFT_EYE, L.RIGHT_EYE, L.MOUTH_LEFT, L.MOUTH_RIGHT]]
     ears = 0.5 * (px[L.LEFT_EAR] + px[L.RIGHT_EAR])
-    size = max(np.linalg.norm(px[L.LEFT_EAR] - px[L.RIGHT_EAR]), 2.0 * np.linalg.norm(px[L.NOSE] - ears),
-               0.45 * np.linalg.norm(px[L.LEFT_SHOULDER] - px[L.RIGHT_SHOULDER]))
+    size = max(
+        np.linalg.norm(px[L.LEFT_EAR] - px[L.RIGHT_EAR]),
+        2.0 * np.linalg.norm(px[L.NOSE] - ears),
+        0.45 * np.linalg.norm(px[L.LEFT_SHOULDER] - px[L.RIGHT_SHOULDER]),
+    )
     lo = face.min(axis=0) - [size, 2.0 * size]
     hi = face.max(axis=0) + [size, 0.5 * size]
     return lo, hi, size
 
 
-@pytest.mark.parametrize("name, retarget", [(n, True) for n in IMAGES] + [(IMAGES[1], False)],
-                         ids=[f"retargeted-{n}" for n in IMAGES] + [f"landmarks-{IMAGES[1]}"])
+@pytest.mark.parametrize(
+    "name, retarget",
+    [(n, True) for n in IMAGES] + [(IMAGES[1], False)],
+    ids=[f"retargeted-{n}" for n in IMAGES] + [f"landmarks-{IMAGES[1]}"],
+)
 def test_crown_lands_on_the_head_in_real_photos(media, name, retarget):
     args, ctx, pf = _analyse(media, name, "--props", "crown", *([] if retarget else ["--no-retarget"]))
     assert len(pf.people) == 1
@@ -59,7 +66,7 @@ def test_crown_lands_on_the_head_in_real_photos(media, name, retarget):
     h, w = plain.shape[:2]
     lo, hi, size = _head_box(person, w, h)
     ys, xs = np.nonzero(changed)
-    assert xs.size > 0.5 * size ** 2  # a crown-sized patch was drawn
+    assert xs.size > 0.5 * size**2  # a crown-sized patch was drawn
     inside = (xs >= lo[0]) & (xs <= hi[0]) & (ys >= lo[1]) & (ys <= hi[1])
     assert inside.mean() > 0.99
     eyes_y = person.pixels(w, h)[[L.LEFT_EYE, L.RIGHT_EYE], 1].mean()

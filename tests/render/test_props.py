@@ -1,4 +1,5 @@
 """Props: the shipped manifest and GLBs, user manifests, and posing parts on bones."""
+
 from __future__ import annotations
 
 import json
@@ -65,8 +66,14 @@ def _user_manifest(tmp_path: Path, **part) -> Path:
 
 
 def test_user_manifest_adds_and_overrides(tmp_path):
-    path = _user_manifest(tmp_path, offset=[0, 0.2, 0], rotation_deg=[0, 90, 0], scale=2, occludable=False,
-                          landmarks=["left_ear", "right_ear"])
+    path = _user_manifest(
+        tmp_path,
+        offset=[0, 0.2, 0],
+        rotation_deg=[0, 90, 0],
+        scale=2,
+        occludable=False,
+        landmarks=["left_ear", "right_ear"],
+    )
     props = load_manifest(path)
     assert "glasses" in props  # built-ins kept
     part = props["box"].parts[0]
@@ -76,15 +83,18 @@ def test_user_manifest_adds_and_overrides(tmp_path):
     assert props["crown"].parts[0].mesh.endswith("box.obj")  # same name: the user's wins
 
 
-@pytest.mark.parametrize("part, error, match", [
-    ({"bone": "Tail"}, ConfigError, "unknown bone 'Tail'"),
-    ({"offset": [0, 1]}, ConfigError, "offset must be a list of 3"),
-    ({"scale": -1}, ConfigError, "scale must be positive"),
-    ({"landmarks": ["elbow"]}, ConfigError, "unknown landmark 'elbow'"),
-    ({"colour": "red"}, ConfigError, "unknown field"),
-    ({"mesh": "missing.glb"}, InputError, "mesh file not found"),
-    ({"rotation_deg": [0, 0, 0], "rotation_quat": [0, 0, 0, 1]}, ConfigError, "not both"),
-])
+@pytest.mark.parametrize(
+    "part, error, match",
+    [
+        ({"bone": "Tail"}, ConfigError, "unknown bone 'Tail'"),
+        ({"offset": [0, 1]}, ConfigError, "offset must be a list of 3"),
+        ({"scale": -1}, ConfigError, "scale must be positive"),
+        ({"landmarks": ["elbow"]}, ConfigError, "unknown landmark 'elbow'"),
+        ({"colour": "red"}, ConfigError, "unknown field"),
+        ({"mesh": "missing.glb"}, InputError, "mesh file not found"),
+        ({"rotation_deg": [0, 0, 0], "rotation_quat": [0, 0, 0, 1]}, ConfigError, "not both"),
+    ],
+)
 def test_bad_manifest_entries_name_the_problem(tmp_path, part, error, match):
     with pytest.raises(error, match=match):
         load_manifest(_user_manifest(tmp_path, **part))
@@ -113,8 +123,9 @@ def test_part_pose_follows_bone_offset_rotation_and_body_scale(tmp_path):
         r_head = Rotation.from_quat(rot[BONE_INDEX["Head"]]).as_matrix()
         # the offset (bone +Y) turned by the head's pitch (+Y -> +Z), scaled with the body
         np.testing.assert_allclose(m[:3, 3], pos[BONE_INDEX["Head"]] + scale * np.array([0.0, 0.0, 0.1]), atol=1e-9)
-        np.testing.assert_allclose(m[:3, :3], scale * r_head @ Rotation.from_euler("y", 90, degrees=True).as_matrix(),
-                                   atol=1e-9)
+        np.testing.assert_allclose(
+            m[:3, :3], scale * r_head @ Rotation.from_euler("y", 90, degrees=True).as_matrix(), atol=1e-9
+        )
     nan_rot = rot.copy()
     nan_rot[BONE_INDEX["Head"]] = np.nan
     assert part_pose(BodyFrames(pos, nan_rot, local, 1.0), part) is None  # unknown bone: not drawn
@@ -125,18 +136,22 @@ def test_landmark_anchor_uses_the_landmarks_mean(tmp_path):
     frames = demo_body()
     lms = np.zeros((33, 3))
     lms[PoseLandmark.NOSE] = (0.5, 1.0, -2.0)
-    m = part_pose(BodyFrames(frames.positions, frames.rotations, frames.local_rotations, 1.0, lms), props["box"].parts[0])
+    m = part_pose(
+        BodyFrames(frames.positions, frames.rotations, frames.local_rotations, 1.0, lms), props["box"].parts[0]
+    )
     np.testing.assert_allclose(m[:3, 3], (0.5, 1.0, -2.0))
     assert part_pose(frames, props["box"].parts[0]) is None  # no landmarks known
 
 
 def test_baked_lighting_shades_faces_by_the_key_light():
-    from arpose.render.props import BAKE_AMBIENT, BAKE_DIFFUSE, BAKE_LIGHT, bake_lighting
     from trimesh.visual.material import PBRMaterial
 
+    from arpose.render.props import BAKE_AMBIENT, BAKE_DIFFUSE, BAKE_LIGHT, bake_lighting
+
     box = trimesh.creation.box([1.0, 1.0, 1.0])
-    box.visual = trimesh.visual.TextureVisuals(material=PBRMaterial(baseColorFactor=[200, 100, 50, 255],
-                                                                    metallicFactor=0.0))
+    box.visual = trimesh.visual.TextureVisuals(
+        material=PBRMaterial(baseColorFactor=[200, 100, 50, 255], metallicFactor=0.0)
+    )
     baked, double = bake_lighting(box)
     assert not double and len(baked.faces) == len(box.faces)
     colours = baked.visual.vertex_colors[baked.faces[:, 0]].astype(float)

@@ -1,4 +1,5 @@
 """The depth-only body proxy: capsules fitted to the skeleton (known answers)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,8 +29,9 @@ def test_capsules_join_the_joints_and_scale_with_the_body():
         assert len(cyl) == len(CAPSULES)
         k = [i for i, c in enumerate(CAPSULES) if (c.a, c.b) == ("LeftUpperArm", "LeftLowerArm")][0]
         ends = cyl[k, :3, :3] @ np.array([[0, 0, -0.5], [0, 0, 0.5]]).T + cyl[k, :3, 3:4]
-        np.testing.assert_allclose(ends.T, f.positions[[BONE_INDEX["LeftUpperArm"], BONE_INDEX["LeftLowerArm"]]],
-                                   atol=1e-9)
+        np.testing.assert_allclose(
+            ends.T, f.positions[[BONE_INDEX["LeftUpperArm"], BONE_INDEX["LeftLowerArm"]]], atol=1e-9
+        )
         radius = np.linalg.norm(cyl[k, :3, 0])
         assert radius == np.float64(CAPSULES[k].radius * scale * 1.2)
         head = shapes["sphere"][-1]

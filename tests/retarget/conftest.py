@@ -1,5 +1,6 @@
 """Synthetic people for the retargeting tests: known skeleton poses turned into the
 landmark arrays BlazePose would give (world + image), through a known camera."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,14 +15,24 @@ class Synth:
 
     camera = Camera.from_fov(640, 480, 60.0)
 
-    def markers(self, local: np.ndarray, root=(0.0, 0.0, 0.0), height: float = 1.72) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def markers(
+        self, local: np.ndarray, root=(0.0, 0.0, 0.0), height: float = 1.72
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Rig-frame markers ``(33, 3)``, joint positions and global rotations."""
         pos, rot = sk.forward_kinematics(local, np.asarray(root, float), sk.scaled_offsets(height))
         return sk.markers_from_pose(pos, rot, scale=height / 1.72), pos, rot
 
-    def person(self, local: np.ndarray, cam_rotation: np.ndarray = np.eye(3), cam_translation=(0.0, 0.0, 3.0),
-               height: float = 1.72, pid: int = 0, visibility: np.ndarray | None = None,
-               px_noise: float = 0.0, rng: np.random.Generator | None = None) -> Person:
+    def person(
+        self,
+        local: np.ndarray,
+        cam_rotation: np.ndarray = np.eye(3),
+        cam_translation=(0.0, 0.0, 3.0),
+        height: float = 1.72,
+        pid: int = 0,
+        visibility: np.ndarray | None = None,
+        px_noise: float = 0.0,
+        rng: np.random.Generator | None = None,
+    ) -> Person:
         """A person whose MediaPipe world landmarks are the markers (hip-centred, MP axes)
         and whose image landmarks are their projection by ``camera = R @ mp + t``."""
         m, _, _ = self.markers(local, height=height)

@@ -33,14 +33,14 @@ def test_right_angle_elbow_and_knee_and_seated_hip():
     assert a["left_elbow"] == pytest.approx(90.0, abs=1e-6)
     assert a["right_elbow"] == pytest.approx(180.0, abs=1e-6)
     assert a["right_knee"] == pytest.approx(90.0, abs=1e-6)
-    assert a["right_hip"] == pytest.approx(90.0, abs=1e-6)   # thigh forward, horizontal
+    assert a["right_hip"] == pytest.approx(90.0, abs=1e-6)  # thigh forward, horizontal
 
 
 def test_arm_down_and_overhead_shoulder_and_a_bow():
-    a = _angles(LeftUpperArm=("z", -90), RightUpperArm=("z", -90))   # left arm down, right arm up
+    a = _angles(LeftUpperArm=("z", -90), RightUpperArm=("z", -90))  # left arm down, right arm up
     assert a["left_shoulder"] == pytest.approx(0.0, abs=1e-6)
     assert a["right_shoulder"] == pytest.approx(180.0, abs=1e-6)
-    bow = _angles(Hips=("x", 90))   # trunk tipped forward to horizontal
+    bow = _angles(Hips=("x", 90))  # trunk tipped forward to horizontal
     assert bow["spine_bend"] == pytest.approx(90.0, abs=1e-6)
 
 

@@ -7,6 +7,7 @@ the direction of every limb bone, the hands, feet and head (fully observed by th
 landmarks), and the elbow and knee angles. Joint positions are scored with the error the
 rigid-torso model costs on these takes (median < 15 mm; see docs/retargeting.md).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,12 +19,20 @@ from arpose.retarget.geometry import angle_between, geodesic_degrees
 
 bvh_motion = pytest.importorskip("arpose.performer.bvh_motion")
 
-TAKES = ("cmu_01_01_forward_jumps_30fps.bvh", "cmu_12_03_walk_120fps.bvh", "cmu_131_01_walk_mjstyle_60fps.bvh",
-         "cmu_131_03_hop_mjstyle_60fps.bvh", "cmu_02_05_punch_strike_ccrig_30fps.bvh",
-         "cmu_05_02_dance_pirouette_ccrig_60fps.bvh")
+TAKES = (
+    "cmu_01_01_forward_jumps_30fps.bvh",
+    "cmu_12_03_walk_120fps.bvh",
+    "cmu_131_01_walk_mjstyle_60fps.bvh",
+    "cmu_131_03_hop_mjstyle_60fps.bvh",
+    "cmu_02_05_punch_strike_ccrig_30fps.bvh",
+    "cmu_05_02_dance_pirouette_ccrig_60fps.bvh",
+)
 B = sk.BONE_INDEX
-LIMBS = [(f"{s}{a}", f"{s}{b}") for s in ("Left", "Right")
-         for a, b in (("UpperArm", "LowerArm"), ("LowerArm", "Hand"), ("UpperLeg", "LowerLeg"), ("LowerLeg", "Foot"))]
+LIMBS = [
+    (f"{s}{a}", f"{s}{b}")
+    for s in ("Left", "Right")
+    for a, b in (("UpperArm", "LowerArm"), ("LowerArm", "Hand"), ("UpperLeg", "LowerLeg"), ("LowerLeg", "Foot"))
+]
 OBSERVED = [B[n] for n in ("Head", "LeftHand", "RightHand", "LeftFoot", "RightFoot")]
 HINGES = ("left_elbow", "right_elbow", "left_knee", "right_knee")
 
@@ -38,11 +47,12 @@ def test_cmu_take_round_trip(media, take):
     for f in range(len(local)):
         body = solve(markers[f], previous=prev)
         if prev is not None:
-            assert np.all(np.sum(body.local_rotations * prev, axis=1) >= 0)   # no sign flips
+            assert np.all(np.sum(body.local_rotations * prev, axis=1) >= 0)  # no sign flips
         prev = body.local_rotations
         for a, b in LIMBS:
-            worst_dir = max(worst_dir, angle_between(body.positions[B[b]] - body.positions[B[a]],
-                                                     pos[f, B[b]] - pos[f, B[a]]))
+            worst_dir = max(
+                worst_dir, angle_between(body.positions[B[b]] - body.positions[B[a]], pos[f, B[b]] - pos[f, B[a]])
+            )
         worst_rot = max(worst_rot, geodesic_degrees(body.rotations[OBSERVED], rot[f, OBSERVED]).max())
         got = joint_angles(sk.markers_from_pose(body.positions, body.rotations))
         want = joint_angles(markers[f])

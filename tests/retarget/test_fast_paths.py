@@ -3,6 +3,7 @@ reference implementations written here, on poses that take every branch: noisy l
 unseen bones (fallbacks), NaN landmarks, hips unseen, straight and folded limbs, degenerate
 hands. The references are the solver as it was before it was vectorised: one bone at a time,
 parent first, ``None`` for an undefined rotation, scipy for the quaternions."""
+
 import math
 
 import numpy as np
@@ -11,8 +12,14 @@ from scipy.spatial.transform import Rotation
 from arpose import skeleton as sk
 from arpose.landmarks import PoseLandmark as L
 from arpose.retarget.angles import ANGLE_NAMES, joint_angles
-from arpose.retarget.calibrate import (_PAIRS, REST_SEGMENTS, SEGMENTS, BoneCalibrator, offsets_from_segments,
-                                      segment_samples)
+from arpose.retarget.calibrate import (
+    _PAIRS,
+    REST_SEGMENTS,
+    SEGMENTS,
+    BoneCalibrator,
+    offsets_from_segments,
+    segment_samples,
+)
 from arpose.retarget.geometry import angle_between, frame_rotation, perpendicular, swing, unit
 from arpose.retarget.grounding import _percentile_of_sorted
 from arpose.retarget.model_poses import random_model_pose
@@ -24,6 +31,7 @@ SIDES = (("Left", "LEFT", 1.0), ("Right", "RIGHT", -1.0))
 
 
 # ---- the reference: one bone at a time ------------------------------------------------------
+
 
 def _ry(a):
     c, s = math.cos(a), math.sin(a)
@@ -66,7 +74,11 @@ def _ref_limb(upper, lower, rest_dir, rest_bend, lower_global, pg, cfg):
     w = 0.0
     if bend is not None:
         a = angle_between(upper, lower)
-        w = 0.0 if not np.isfinite(a) else float(np.clip((a - cfg.straight_deg) / (cfg.bent_deg - cfg.straight_deg), 0, 1))
+        w = (
+            0.0
+            if not np.isfinite(a)
+            else float(np.clip((a - cfg.straight_deg) / (cfg.bent_deg - cfg.straight_deg), 0, 1))
+        )
     if fallback is None:
         second = bend
     elif bend is None or w == 0.0:
@@ -87,9 +99,14 @@ def reference_solve(p, vis, offsets, cfg, fallback, previous):
     observed = {B["Hips"]: g_hips, B["Head"]: frame_rotation(X, Z, p[L.LEFT_EAR] - p[L.RIGHT_EAR], p[L.NOSE] - ec)}
     for s, S, sx in SIDES:
         lm = {n: p[L[f"{S}_{n}"]] for n in ("WRIST", "INDEX", "PINKY", "HEEL", "FOOT_INDEX", "ANKLE")}
-        hand = frame_rotation(sx * X, Z, (lm["INDEX"] + lm["PINKY"]) / 2 - lm["WRIST"], lm["INDEX"] - lm["PINKY"]) \
-            if ok[B[f"{s}Hand"]] else None
-        foot = frame_rotation(Z, Y, lm["FOOT_INDEX"] - lm["HEEL"], lm["ANKLE"] - lm["HEEL"]) if ok[B[f"{s}Foot"]] else None
+        hand = (
+            frame_rotation(sx * X, Z, (lm["INDEX"] + lm["PINKY"]) / 2 - lm["WRIST"], lm["INDEX"] - lm["PINKY"])
+            if ok[B[f"{s}Hand"]]
+            else None
+        )
+        foot = (
+            frame_rotation(Z, Y, lm["FOOT_INDEX"] - lm["HEEL"], lm["ANKLE"] - lm["HEEL"]) if ok[B[f"{s}Foot"]] else None
+        )
         observed[B[f"{s}Hand"]], observed[B[f"{s}Foot"]] = hand, foot
         observed[B[f"{s}LowerArm"]] = _aligned(hand, sx * X, joints[B[f"{s}Hand"]] - joints[B[f"{s}LowerArm"]])
         observed[B[f"{s}LowerLeg"]] = _aligned(foot, -Y, joints[B[f"{s}Foot"]] - joints[B[f"{s}LowerLeg"]])
@@ -102,7 +119,7 @@ def reference_solve(p, vis, offsets, cfg, fallback, previous):
         if parent >= 0:
             pos[i] = pos[parent] + pg @ offsets[i]
         side = "Left" if name.startswith("Left") else "Right"
-        S, sx, part = side.upper(), (1.0 if side == "Left" else -1.0), name[len(side):]
+        S, sx, part = side.upper(), (1.0 if side == "Left" else -1.0), name[len(side) :]
         g = None
         if not ok[i]:
             pass
@@ -117,11 +134,25 @@ def reference_solve(p, vis, offsets, cfg, fallback, previous):
         elif part == "Shoulder":
             g = _swing_from(pg, sx * X, p[L[f"{S}_SHOULDER"]] - pos[i])
         elif part == "UpperArm":
-            g = _ref_limb(p[L[f"{S}_ELBOW"]] - p[L[f"{S}_SHOULDER"]], p[L[f"{S}_WRIST"]] - p[L[f"{S}_ELBOW"]],
-                          sx * X, Z, observed[B[f"{side}LowerArm"]], pg, cfg)
+            g = _ref_limb(
+                p[L[f"{S}_ELBOW"]] - p[L[f"{S}_SHOULDER"]],
+                p[L[f"{S}_WRIST"]] - p[L[f"{S}_ELBOW"]],
+                sx * X,
+                Z,
+                observed[B[f"{side}LowerArm"]],
+                pg,
+                cfg,
+            )
         elif part == "UpperLeg":
-            g = _ref_limb(p[L[f"{S}_KNEE"]] - p[L[f"{S}_HIP"]], p[L[f"{S}_ANKLE"]] - p[L[f"{S}_KNEE"]],
-                          -Y, -Z, observed[B[f"{side}LowerLeg"]], pg, cfg)
+            g = _ref_limb(
+                p[L[f"{S}_KNEE"]] - p[L[f"{S}_HIP"]],
+                p[L[f"{S}_ANKLE"]] - p[L[f"{S}_KNEE"]],
+                -Y,
+                -Z,
+                observed[B[f"{side}LowerLeg"]],
+                pg,
+                cfg,
+            )
         elif part in ("LowerArm", "LowerLeg"):
             g = observed[i]
             if g is None:
@@ -131,12 +162,13 @@ def reference_solve(p, vis, offsets, cfg, fallback, previous):
             g = pg @ fb[i]
         glob[i], local[i] = g, pg.T @ g
     q = Rotation.from_matrix(np.concatenate([local, glob])).as_quat()
-    loc = q[:sk.NUM_BONES].copy()
+    loc = q[: sk.NUM_BONES].copy()
     loc[np.sum(loc * previous, axis=1) < 0] *= -1.0
-    return loc, q[sk.NUM_BONES:], pos, conf
+    return loc, q[sk.NUM_BONES :], pos, conf
 
 
 # ---- the cases -------------------------------------------------------------------------------
+
 
 def _cases(n=60):
     """(points, visibility, offsets, fallback, previous) covering the solver's branches."""
@@ -144,7 +176,7 @@ def _cases(n=60):
     for k in range(n):
         height = rng.uniform(1.5, 1.9)
         q = random_model_pose(rng)
-        if k % 7 == 0:   # a straight arm and leg: twist from the hand / foot frame
+        if k % 7 == 0:  # a straight arm and leg: twist from the hand / foot frame
             q[B["LeftLowerArm"]] = q[B["RightLowerLeg"]] = [0.0, 0.0, 0.0, 1.0]
         if k % 10 == 3:  # a straight right arm without a hand frame: twist from the clavicle
             q[B["RightLowerArm"]] = [0.0, 0.0, 0.0, 1.0]
@@ -157,11 +189,11 @@ def _cases(n=60):
         if k % 4 == 1:
             vis[rng.choice(33, size=6, replace=False)] = rng.uniform(0.0, 0.6, size=6)
         if k % 9 == 2:
-            vis[[L.LEFT_HIP, L.RIGHT_HIP]] = 0.2                     # upper-body shot
+            vis[[L.LEFT_HIP, L.RIGHT_HIP]] = 0.2  # upper-body shot
         if k % 10 == 3:
-            p[L.RIGHT_PINKY] = p[L.RIGHT_INDEX]                        # degenerate hand (see above)
+            p[L.RIGHT_PINKY] = p[L.RIGHT_INDEX]  # degenerate hand (see above)
         if k % 13 == 4:
-            p[rng.integers(33)] = np.nan                               # a missing landmark
+            p[rng.integers(33)] = np.nan  # a missing landmark
             vis[rng.integers(33)] = np.nan
         fallback = Rotation.random(sk.NUM_BONES, random_state=k).as_quat()
         previous = Rotation.random(sk.NUM_BONES, random_state=100 + k).as_quat()
@@ -176,8 +208,12 @@ def test_stacked_solver_equals_the_per_bone_reference():
         loc, glob, pos, conf = reference_solve(p, vis, offsets, cfg, fallback, previous)
         assert np.array_equal(body.bone_confidence, conf)
         assert np.array_equal(np.isnan(body.positions), np.isnan(pos))
-        worst = max(worst, np.abs(body.local_rotations - loc).max(), np.abs(body.rotations - glob).max(),
-                    np.nan_to_num(np.abs(body.positions - pos)).max())
+        worst = max(
+            worst,
+            np.abs(body.local_rotations - loc).max(),
+            np.abs(body.rotations - glob).max(),
+            np.nan_to_num(np.abs(body.positions - pos)).max(),
+        )
     assert worst < 1e-9
 
 
@@ -225,8 +261,15 @@ def _reference_offsets(segments):
     end[B["Head"]] *= overall
     for s in ("Left", "Right"):
         off[B[f"{s}Shoulder"]] *= np.array([k["shoulder_half"], k["torso"], 1.0])
-        for bone, seg in (("UpperArm", "shoulder_half"), ("LowerArm", "upper_arm"), ("Hand", "forearm"),
-                          ("UpperLeg", "hip_half"), ("LowerLeg", "thigh"), ("Foot", "shin"), ("Toes", "foot")):
+        for bone, seg in (
+            ("UpperArm", "shoulder_half"),
+            ("LowerArm", "upper_arm"),
+            ("Hand", "forearm"),
+            ("UpperLeg", "hip_half"),
+            ("LowerLeg", "thigh"),
+            ("Foot", "shin"),
+            ("Toes", "foot"),
+        ):
             off[B[f"{s}{bone}"]] *= k[seg]
         end[B[f"{s}Hand"]] *= k["hand"]
         end[B[f"{s}Toes"]] *= k["toe"]

@@ -24,8 +24,8 @@ def test_sole_points_of_the_rest_pose_are_on_the_ground_below_the_feet():
     soles = sole_points(body, body.rotations)
     foot_y = body.positions[sk.BONE_INDEX["LeftFoot"], 1]
     assert np.allclose(soles[:, :, 1], foot_y - 0.06)
-    assert soles[0, 1, 2] - soles[0, 0, 2] == pytest.approx(0.22)   # heel behind, toe tip in front
-    assert soles[0, 0, 0] > 0 > soles[1, 0, 0]                       # left foot on +X
+    assert soles[0, 1, 2] - soles[0, 0, 2] == pytest.approx(0.22)  # heel behind, toe tip in front
+    assert soles[0, 0, 0] > 0 > soles[1, 0, 0]  # left foot on +X
 
 
 def test_planted_feet_stop_sliding_and_sit_on_the_floor():
@@ -34,7 +34,7 @@ def test_planted_feet_stop_sliding_and_sit_on_the_floor():
     g = FootGrounder()
     before_y, after_speed, raw_speed = [], [], []
     prev_raw = prev_after = None
-    for k in range(150):   # 5 s standing: measured body slides 6 cm/s and jitters 5 mm
+    for k in range(150):  # 5 s standing: measured body slides 6 cm/s and jitters 5 mm
         d = np.array([0.002 * k, 0.0, 0.0]) + rng.normal(scale=0.005, size=3)
         raw = _shifted(base, d)
         out = g.update(raw, raw.rotations, k / FPS)
@@ -64,7 +64,7 @@ def test_a_jump_releases_contact_and_the_floor_stays_put():
         contacts.append(out.foot_contact.copy())
         floors.append(out.floor_height)
         if 43 <= k < 49:
-            assert out.positions[0, 1] > base.positions[0, 1] + 0.15   # the jump is kept, not pinned
+            assert out.positions[0, 1] > base.positions[0, 1] + 0.15  # the jump is kept, not pinned
     contacts = np.array(contacts)
     assert contacts[20:40].all() and not contacts[43:49].any() and contacts[70:].all()
     assert np.ptp(floors[20:]) < 0.005

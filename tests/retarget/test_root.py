@@ -1,6 +1,7 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
-from dataclasses import replace
 from scipy.spatial.transform import Rotation
 
 from arpose import skeleton as sk
@@ -8,7 +9,7 @@ from arpose.retarget import RetargetConfig, Retargeter, fit_root_pose
 from arpose.retarget.geometry import geodesic_degrees
 from arpose.retarget.model_poses import random_model_pose
 
-R_CAM = Rotation.from_euler("yx", [25, -8], degrees=True).as_matrix()   # MediaPipe world -> camera
+R_CAM = Rotation.from_euler("yx", [25, -8], degrees=True).as_matrix()  # MediaPipe world -> camera
 T_CAM = np.array([0.3, -0.1, 3.2])
 
 
@@ -66,7 +67,7 @@ def test_subject_facing_an_unrotated_camera_has_identity_root_and_positive_depth
     assert geodesic_degrees(body.root_rotation, [0, 0, 0, 1]) < 0.05
     assert body.camera_translation[2] == pytest.approx(3.0, abs=1e-3)
     left = body.positions[sk.BONE_INDEX["LeftHand"]]
-    assert left[0] > body.root_position[0] + 0.5   # the subject's left hand is on the image's right
+    assert left[0] > body.root_position[0] + 0.5  # the subject's left hand is on the image's right
 
 
 def test_without_a_fit_the_root_is_held_then_nan(synth, rest_local):
@@ -107,7 +108,7 @@ def test_known_height_scales_the_body_about_the_camera(synth, rest_local):
     too far away; with their height the depth is right and the pixels do not move."""
     small = synth.person(rest_local, height=1.50, cam_translation=(0.0, 0.0, 2.5))
     avg = synth.person(rest_local, height=1.72, cam_translation=(0.0, 0.0, 2.5 * 1.72 / 1.50))
-    person = avg.with_(landmarks=small.landmarks)      # average-size world, the small person's pixels
+    person = avg.with_(landmarks=small.landmarks)  # average-size world, the small person's pixels
     cfg = replace(RetargetConfig(), grounding_enabled=False)
     plain, _ = Retargeter(cfg, synth.camera).update(person, 0.0)
     known, _ = Retargeter(replace(cfg, subject_height=1.50), synth.camera).update(person, 0.0)

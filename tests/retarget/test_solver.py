@@ -4,7 +4,7 @@ from scipy.spatial.transform import Rotation
 
 from arpose import skeleton as sk
 from arpose.landmarks import PoseLandmark as L
-from arpose.retarget.calibrate import BoneCalibrator, REST_SEGMENTS, offsets_from_segments
+from arpose.retarget.calibrate import REST_SEGMENTS, BoneCalibrator, offsets_from_segments
 from arpose.retarget.geometry import geodesic_degrees
 from arpose.retarget.model_poses import random_model_pose
 from arpose.retarget.solver import mp_world_to_rig, solve
@@ -58,14 +58,14 @@ def test_calibration_is_a_robust_median_and_then_frozen():
             m[L.LEFT_WRIST] += (m[L.LEFT_WRIST] - m[L.LEFT_ELBOW]) * 0.5
         cal.update(m, np.ones(33), k / 30)
     assert cal.segments["forearm"] == pytest.approx(REST_SEGMENTS["forearm"], abs=1e-6)
-    cal.update(markers * 2.0, np.ones(33), 2.5)   # past the 2 s window: frozen, ignored
+    cal.update(markers * 2.0, np.ones(33), 2.5)  # past the 2 s window: frozen, ignored
     assert cal.frozen and np.allclose(cal.offsets, sk.REST_OFFSETS, atol=1e-6)
 
 
 def test_offsets_for_the_default_segments_are_the_skeletons():
     off, end = offsets_from_segments(REST_SEGMENTS)
     assert np.allclose(off, sk.REST_OFFSETS) and np.allclose(end, sk.END_OFFSETS, equal_nan=True)
-    off, _ = offsets_from_segments({})   # nothing measured: the default body
+    off, _ = offsets_from_segments({})  # nothing measured: the default body
     assert np.allclose(off, sk.REST_OFFSETS)
 
 
@@ -118,7 +118,7 @@ def test_invisible_arm_falls_back_to_rest_or_the_given_rotations():
 
 def test_straight_arm_takes_its_twist_from_the_hand():
     q = np.tile([0.0, 0.0, 0.0, 1.0], (sk.NUM_BONES, 1))
-    q[B["LeftUpperArm"]] = Rotation.from_euler("x", 70, degrees=True).as_quat()   # arm rolled, elbow straight
+    q[B["LeftUpperArm"]] = Rotation.from_euler("x", 70, degrees=True).as_quat()  # arm rolled, elbow straight
     body = solve(_round_trip(q)[0])
     assert geodesic_degrees(body.local_rotations, q).max() < 1.0
 

@@ -18,9 +18,9 @@ def test_stage_fills_body_and_angles_per_person_without_touching_its_input(synth
     for person in out.people:
         assert isinstance(person.body, BodyPose) and tuple(person.angles) == ANGLE_NAMES
         assert person.body.local_rotations.shape == (sk.NUM_BONES, 4)
-    assert out.people[1].body.camera_translation[0] > 0.9   # each person has their own root
+    assert out.people[1].body.camera_translation[0] > 0.9  # each person has their own root
     stage.process(synth.frame([a], 10.0, index=1))
-    assert set(stage.people) == {0}   # person 7 unseen for longer than forget_seconds
+    assert set(stage.people) == {0}  # person 7 unseen for longer than forget_seconds
 
 
 def test_stills_are_solved_independently(synth, rest_local):
@@ -38,6 +38,7 @@ def test_empty_frames_pass_through(synth):
 
 def test_a_person_with_no_landmarks_gets_rest_rotations_and_an_unknown_root(synth):
     from arpose.types import Person
+
     nobody = Person(0, np.full((33, 5), np.nan, np.float32), np.full((33, 3), np.nan, np.float32), 0.0)
     stage = RetargetStage(camera=synth.camera)
     for k in range(2):
@@ -50,6 +51,7 @@ def test_a_person_with_no_landmarks_gets_rest_rotations_and_an_unknown_root(synt
 def test_an_arm_that_disappears_holds_its_rotation_then_returns_to_rest(synth):
     from arpose.landmarks import PoseLandmark as L
     from arpose.retarget import Retargeter
+
     q = random_model_pose(np.random.default_rng(3))
     r = Retargeter(camera=synth.camera)
     seen = synth.person(q)
@@ -58,8 +60,8 @@ def test_an_arm_that_disappears_holds_its_rotation_then_returns_to_rest(synth):
     hidden = synth.person(np.tile([0.0, 0.0, 0.0, 1.0], (sk.NUM_BONES, 1)), visibility=vis)
     arm = sk.BONE_INDEX["LeftLowerArm"]
     first, _ = r.update(seen, 0.0)
-    held, _ = r.update(hidden, 0.3)       # within hold_seconds (0.5 s): the last rotation
+    held, _ = r.update(hidden, 0.3)  # within hold_seconds (0.5 s): the last rotation
     # quaternion distance, not geodesic_degrees: arccos turns a 1e-16 difference into 2e-6 degrees
     assert np.abs(held.local_rotations[arm] - first.local_rotations[arm]).max() < 1e-12
-    rest, _ = r.update(hidden, 1.0)       # longer: back to rest
+    rest, _ = r.update(hidden, 1.0)  # longer: back to rest
     assert np.abs(np.abs(rest.local_rotations[arm]) - [0, 0, 0, 1]).max() < 1e-12

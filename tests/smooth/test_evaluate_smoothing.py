@@ -1,12 +1,14 @@
 """Smoothing evidence functions (arpose.evaluate.smoothing): synthetic noisy trajectories with
 known truth, the harness metric, the wrist plot, and a short run on the synthetic performer."""
+
 import numpy as np
 import pytest
 
 from arpose.estimate import EstimatorConfig
 from arpose.evaluate import harness
 from arpose.evaluate import smoothing as S
-from arpose.landmarks import NUM_LANDMARKS, PoseLandmark as L
+from arpose.landmarks import NUM_LANDMARKS
+from arpose.landmarks import PoseLandmark as L
 from arpose.smooth import SmoothConfig, SmoothStage
 from arpose.types import Frame, Person, PoseFrame
 
@@ -36,8 +38,7 @@ def _truth_and_noisy(seconds=8.0, seed=0):
 def test_synthetic_noise_meets_the_targets_against_truth():
     t, gt_w, gt_px, raw_w, img = _truth_and_noisy()
     s_img, s_w = S.smooth_arrays(img, raw_w, t, (W, H), SmoothConfig())
-    rows = S.compare({"raw": (raw_w, img[..., :2] * [W, H]), "ours": (s_w, s_img[..., :2] * [W, H])},
-                     t, gt_w, gt_px)
+    rows = S.compare({"raw": (raw_w, img[..., :2] * [W, H]), "ours": (s_w, s_img[..., :2] * [W, H])}, t, gt_w, gt_px)
     raw, ours, truth = rows
     assert truth.name == "ground truth" and ours.name == "ours"
     assert ours.jitter_reduction >= 0.6
@@ -74,9 +75,16 @@ def _truth_seq(t, gt_w, gt_px):
     cam = gt_w.copy()
     cam[..., 2] += 3.0
     return harness.GroundTruthSequence(
-        timestamps=t, markers_camera=cam, markers_px=gt_px, markers_world=cam, joint_positions=np.zeros((n, 1, 3)),
-        joint_rotations=np.zeros((n, 1, 4)), local_rotations=np.zeros((n, 1, 4)), root_position=np.zeros((n, 3)),
-        offsets=np.zeros((1, 3)))
+        timestamps=t,
+        markers_camera=cam,
+        markers_px=gt_px,
+        markers_world=cam,
+        joint_positions=np.zeros((n, 1, 3)),
+        joint_rotations=np.zeros((n, 1, 4)),
+        local_rotations=np.zeros((n, 1, 4)),
+        root_position=np.zeros((n, 3)),
+        offsets=np.zeros((1, 3)),
+    )
 
 
 def _result(variant, t, frames):
@@ -89,18 +97,28 @@ def test_metric_compares_every_variant_with_the_raw_row():
     gt_w = gt_w - (gt_w[:, L.LEFT_HIP] + gt_w[:, L.RIGHT_HIP])[:, None] / 2  # hip-centred like MediaPipe's
     raw_w = (raw_w - (raw_w[:, L.LEFT_HIP] + raw_w[:, L.RIGHT_HIP])[:, None] / 2).astype(np.float32)
     truth = _truth_seq(t, gt_w, gt_px)
-    raw_frames = [PoseFrame(Frame(np.zeros((H, W, 3), np.uint8), t[k], k), (Person(0, img[k], raw_w[k], 1.0),))
-                  for k in range(t.size)]
+    raw_frames = [
+        PoseFrame(Frame(np.zeros((H, W, 3), np.uint8), t[k], k), (Person(0, img[k], raw_w[k], 1.0),))
+        for k in range(t.size)
+    ]
     stage = SmoothStage()
     ours_frames = [stage.process(pf) for pf in raw_frames]
-    peer_frames = [pf.with_people([p.with_(world=p.world * 0 + gt_w[pf.index].astype(np.float32))
-                                   for p in pf.people]) for pf in raw_frames]  # a "perfect" peer
+    peer_frames = [
+        pf.with_people([p.with_(world=p.world * 0 + gt_w[pf.index].astype(np.float32)) for p in pf.people])
+        for pf in raw_frames
+    ]  # a "perfect" peer
     raw_v = next(v for v in harness.VARIANTS if v.name == S.RAW_VARIANT)
     assert S.MEDIAPIPE_VARIANT in harness.VARIANTS and S.OURS_VARIANT in harness.VARIANTS
     assert S.MEDIAPIPE_VARIANT.estimator == EstimatorConfig(tracking=True, mediapipe_smoothing=True)
     assert S.smoothing_metrics in harness.METRICS
-    rows = harness.score([_result(raw_v, t, raw_frames), _result(S.MEDIAPIPE_VARIANT, t, peer_frames),
-                          _result(S.OURS_VARIANT, t, ours_frames)], truth)
+    rows = harness.score(
+        [
+            _result(raw_v, t, raw_frames),
+            _result(S.MEDIAPIPE_VARIANT, t, peer_frames),
+            _result(S.OURS_VARIANT, t, ours_frames),
+        ],
+        truth,
+    )
     raw, peer, ours = rows
     assert raw["jitter_cut_%"] == 0.0 and raw["added_lag_fr"] == 0.0
     expected = 100 * (1 - ours["jitter"] / raw["jitter"])
@@ -116,8 +134,12 @@ def test_metric_compares_every_variant_with_the_raw_row():
 
 def test_wrist_plot_is_written(tmp_path):
     t, gt_w, gt_px, raw_w, img = _truth_and_noisy(seconds=2.0)
-    path = S.plot_wrist(tmp_path / "w.png", t, {"raw": img[..., :2] * [W, H], "ground truth": gt_px},
-                        world={"raw": raw_w, "ground truth": gt_w})
+    path = S.plot_wrist(
+        tmp_path / "w.png",
+        t,
+        {"raw": img[..., :2] * [W, H], "ground truth": gt_px},
+        world={"raw": raw_w, "ground truth": gt_w},
+    )
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
 
@@ -147,27 +169,40 @@ def test_three_variants_on_the_rendered_performer(tmp_path):
 
 
 def _rows(motion, cut, lag, err, mp_err):
-    return [{"motion": motion, "variant": S.RAW_VARIANT, "jitter_cut_%": 0.0, "added_lag_fr": 0.0, "mpjpe_pa_mm": 80.0},
-            {"motion": motion, "variant": "mediapipe-smoothed", "jitter_cut_%": 40.0, "added_lag_fr": 0.1,
-             "mpjpe_pa_mm": mp_err},
-            {"motion": motion, "variant": "one-euro", "jitter_cut_%": cut, "added_lag_fr": lag, "mpjpe_pa_mm": err}]
+    return [
+        {"motion": motion, "variant": S.RAW_VARIANT, "jitter_cut_%": 0.0, "added_lag_fr": 0.0, "mpjpe_pa_mm": 80.0},
+        {
+            "motion": motion,
+            "variant": "mediapipe-smoothed",
+            "jitter_cut_%": 40.0,
+            "added_lag_fr": 0.1,
+            "mpjpe_pa_mm": mp_err,
+        },
+        {"motion": motion, "variant": "one-euro", "jitter_cut_%": cut, "added_lag_fr": lag, "mpjpe_pa_mm": err},
+    ]
 
 
 def test_check_targets_judges_each_motion_against_the_issue_targets():
-    rows = (_rows("a", 64.0, 0.3, 79.0, 80.0)       # all met
-            + _rows("b", 59.9, 0.2, 70.0, 71.0)     # jitter missed
-            + _rows("c", 70.0, 1.01, 70.0, 71.0)    # lag missed
-            + _rows("d", 70.0, 0.5, 71.0, 71.0)     # error equal: not lower
-            + [{"motion": "e", "variant": S.RAW_VARIANT, "mpjpe_pa_mm": 1.0}])  # no peer row: left out
+    rows = (
+        _rows("a", 64.0, 0.3, 79.0, 80.0)  # all met
+        + _rows("b", 59.9, 0.2, 70.0, 71.0)  # jitter missed
+        + _rows("c", 70.0, 1.01, 70.0, 71.0)  # lag missed
+        + _rows("d", 70.0, 0.5, 71.0, 71.0)  # error equal: not lower
+        + [{"motion": "e", "variant": S.RAW_VARIANT, "mpjpe_pa_mm": 1.0}]
+    )  # no peer row: left out
     checks = S.check_targets(rows)
     assert [c.motion for c in checks] == ["a", "b", "c", "d"]
     assert [(c.jitter_ok, c.lag_ok, c.error_ok, c.all_ok) for c in checks] == [
-        (True, True, True, True), (False, True, True, False), (True, False, True, False), (True, True, False, False)]
+        (True, True, True, True),
+        (False, True, True, False),
+        (True, False, True, False),
+        (True, True, False, False),
+    ]
     text = S.format_targets(checks)
     assert "jitter 3/4, lag 3/4, error 3/4, all three 1/4" in text
     assert "mean error 72.5 mm vs MediaPipe's 73.2 mm" in text
     nan_row = _rows("n", 65.0, 0.0, 70.0, 71.0)
-    nan_row[2]["added_lag_fr"] = None          # JSON null: not measurable, so not met
+    nan_row[2]["added_lag_fr"] = None  # JSON null: not measurable, so not met
     (c,) = S.check_targets(nan_row)
     assert not c.lag_ok and not c.all_ok
     assert S.format_targets([]) == ""

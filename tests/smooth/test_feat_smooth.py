@@ -47,7 +47,8 @@ def test_toml_config_sets_every_key_and_cli_wins(tmp_path):
     cfg.write_text(
         "[smooth]\nmin_cutoff = 0.2\nbeta = 10\nd_cutoff = 2.0\nimage_min_cutoff = 0.3\nimage_beta = 5\n"
         "image_d_cutoff = 1.5\ndepth_min_cutoff = 0.7\ndepth_beta = 0.25\ndepth_d_cutoff = 0.5\nvisibility_threshold = 0.3\nhidden_cutoff = 0\nvisibility_cutoff = 2\n"
-        "reset_gap = 1.0\n\n[osc]\nport = 9000\n")
+        "reset_gap = 1.0\n\n[osc]\nport = 9000\n"
+    )
     (stage,) = _stages(["--config", str(cfg)])
     c = stage.config
     assert (c.world.min_cutoff, c.world.beta, c.world.d_cutoff) == (0.2, 10.0, 2.0)
@@ -61,14 +62,17 @@ def test_toml_config_sets_every_key_and_cli_wins(tmp_path):
     assert _stages(["--config", str(off)]) == []
 
 
-@pytest.mark.parametrize("text, match", [
-    ("[smooth\nbeta = 1", "not valid TOML"),
-    ("[smooth]\nbeta = 1\nspeed = 3\n", "unknown key"),
-    ("[smooth]\nbeta = 'high'\n", "must be a number"),
-    ("[smooth]\nmin_cutoff = 0\n", "min_cutoff"),
-    ("[smooth]\nenabled = 1\n", "true or false"),
-    ("smooth = 3\n", "must be a table"),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("[smooth\nbeta = 1", "not valid TOML"),
+        ("[smooth]\nbeta = 1\nspeed = 3\n", "unknown key"),
+        ("[smooth]\nbeta = 'high'\n", "must be a number"),
+        ("[smooth]\nmin_cutoff = 0\n", "min_cutoff"),
+        ("[smooth]\nenabled = 1\n", "true or false"),
+        ("smooth = 3\n", "must be a table"),
+    ],
+)
 def test_bad_toml_raises_config_error(tmp_path, text, match):
     cfg = tmp_path / "bad.toml"
     cfg.write_text(text)

@@ -1,4 +1,5 @@
 """One Euro filter against analytic answers: step, ramp, sine, uneven time steps, NaN."""
+
 import math
 
 import numpy as np
@@ -133,8 +134,7 @@ def test_bad_timestamps_and_parameters_raise_typed_errors():
         one_euro_step(s, np.zeros(3), 1.0, p)
     with pytest.raises(InputError, match="shape"):
         one_euro_step(s, np.zeros(4), 2.0, p)
-    for bad in (dict(min_cutoff=0.0), dict(min_cutoff=-1), dict(beta=float("nan")), dict(d_cutoff=0),
-                dict(beta="x")):
+    for bad in (dict(min_cutoff=0.0), dict(min_cutoff=-1), dict(beta=float("nan")), dict(d_cutoff=0), dict(beta="x")):
         with pytest.raises(ConfigError):
             OneEuroParams(**bad)
     assert isinstance(OneEuroState.empty((2,)), OneEuroState)

@@ -1,9 +1,11 @@
 """Person smoothing and the ``smooth`` stage: image/world landmarks, visibility, gaps, ids."""
+
 import numpy as np
 import pytest
 
 from arpose.errors import ConfigError, InputError
-from arpose.landmarks import NUM_LANDMARKS, PRESENCE, VISIBILITY, PoseLandmark as L
+from arpose.landmarks import NUM_LANDMARKS, PRESENCE, VISIBILITY
+from arpose.landmarks import PoseLandmark as L
 from arpose.smooth import OneEuroParams, PersonSmoother, SmoothConfig, SmoothStage, smooth_person, smoothing_factor
 from arpose.types import Frame, Person, PoseFrame
 
@@ -20,7 +22,11 @@ def _body(shift=0.0):
     img[:, VISIBILITY] = 0.99
     img[:, PRESENCE] = np.nan
     img[[L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP], :2] = [
-        [0.55 + shift, 0.35], [0.45 + shift, 0.35], [0.53 + shift, 0.6], [0.47 + shift, 0.6]]
+        [0.55 + shift, 0.35],
+        [0.45 + shift, 0.35],
+        [0.53 + shift, 0.6],
+        [0.47 + shift, 0.6],
+    ]
     world = rng.uniform(-0.5, 0.5, (NUM_LANDMARKS, 3)).astype(np.float32)
     world[:, 0] += shift
     return img, world
@@ -91,8 +97,9 @@ def test_low_visibility_landmark_holds_or_eases_instead_of_jumping():
     a = smoothing_factor(1 / 30, 0.5)
     np.testing.assert_allclose(out_e.world[L.LEFT_WRIST], world[L.LEFT_WRIST] + a * 0.5, atol=1e-5)
     # Without the gate the default filter follows the jump much faster.
-    out_n, _ = smooth_person(st, Person(0, jump, world_jump, 1.0), 1 / 30, (W, H),
-                             SmoothConfig(visibility_threshold=0.0))
+    out_n, _ = smooth_person(
+        st, Person(0, jump, world_jump, 1.0), 1 / 30, (W, H), SmoothConfig(visibility_threshold=0.0)
+    )
     assert np.linalg.norm(out_n.world[L.LEFT_WRIST] - world[L.LEFT_WRIST]) > 5 * a * 0.5 * np.sqrt(3)
     # Visibility itself is low-passed, not jumping to 0.1.
     assert 0.1 < out.landmarks[L.LEFT_WRIST, VISIBILITY] < 0.99

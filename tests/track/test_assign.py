@@ -1,4 +1,5 @@
 """Pure matching functions: analytic boxes, distances and assignments."""
+
 import numpy as np
 import pytest
 

@@ -1,5 +1,6 @@
 """Tracker on synthetic scenes with known identities (the ``score`` field tags who is who;
 the tracker never reads it)."""
+
 import sys
 from pathlib import Path
 
@@ -8,15 +9,15 @@ import pytest
 
 from arpose.errors import ConfigError
 from arpose.track import Tracker, TrackerConfig, TrackingEstimator, TrackStage, ids_left_to_right
+
 sys.path.insert(0, str(Path(__file__).parent))
-from scenes import H, W, person_at, pose_frame  # noqa: E402
+from scenes import person_at, pose_frame  # noqa: E402
 
 FPS = 30.0
 TAG_A, TAG_B, TAG_C = 0.9, 0.8, 0.7
 
 
-def _crossing(occlude_b: bool, seed: int, b_height: float = 185.0, b_y: float = 252.0,
-              hide_px: float = 80.0):
+def _crossing(occlude_b: bool, seed: int, b_height: float = 185.0, b_y: float = 252.0, hide_px: float = 80.0):
     """A walks left to right, B right to left a little further back (so a little smaller and
     higher in the image), crossing mid-way at t = 1.5 s. Detections come in a random order. With
     ``occlude_b``, B is not detected while within 80 px of A (hidden behind A). Two figures of
@@ -129,8 +130,9 @@ def test_person_without_visible_landmarks_gets_an_id_but_no_track():
 
 def test_stills_are_numbered_left_to_right():
     rng = np.random.default_rng(10)
-    pf = pose_frame([person_at(500, 300, 150, rng), person_at(100, 300, 150, rng), person_at(300, 300, 150, rng)],
-                    0.0, 0)
+    pf = pose_frame(
+        [person_at(500, 300, 150, rng), person_at(100, 300, 150, rng), person_at(300, 300, 150, rng)], 0.0, 0
+    )
     out = ids_left_to_right(pf)
     xs = [p.landmarks[0, 0] for p in out.people]
     assert [p.id for p in out.people] == [0, 1, 2] and xs == sorted(xs)
@@ -146,8 +148,9 @@ class _FakeEstimator:
 
     def process(self, frame):
         x = 100 + 300 * frame.timestamp
-        return pose_frame([person_at(600 - x, 300, 150, self.rng), person_at(x, 300, 150, self.rng)],
-                          frame.timestamp, frame.index)
+        return pose_frame(
+            [person_at(600 - x, 300, 150, self.rng), person_at(x, 300, 150, self.rng)], frame.timestamp, frame.index
+        )
 
     def close(self):
         self.closed = True
@@ -166,8 +169,16 @@ def test_tracking_estimator_wraps_any_estimator():
     assert est.closed
 
 
-@pytest.mark.parametrize("kw", [{"max_gap": -1}, {"max_cost": 0}, {"min_visibility": 2}, {"velocity_alpha": 0},
-                                {"landmark_weight": 0, "box_weight": 0}])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"max_gap": -1},
+        {"max_cost": 0},
+        {"min_visibility": 2},
+        {"velocity_alpha": 0},
+        {"landmark_weight": 0, "box_weight": 0},
+    ],
+)
 def test_bad_config_is_a_config_error(kw):
     with pytest.raises(ConfigError):
         TrackerConfig(**kw)

@@ -5,6 +5,7 @@ A walks left to right 4 m from the camera; B, 5 m away (behind A, smaller), righ
 Both are the same mannequin, so only position, size and motion tell them apart. Mid-way B is
 hidden behind A for a few frames.
 """
+
 import numpy as np
 import pytest
 

@@ -14,6 +14,7 @@ this file are tuples ``(x, y, z, w)``; mathutils' ``(w, x, y, z)`` only at the b
 
 Everything above the ``bpy`` section is pure Python and imports without Blender (tests run it).
 """
+
 import math
 import socket
 import struct
@@ -113,7 +114,7 @@ def parse_message(data: bytes) -> tuple[str, tuple]:
                 i += 8
             elif t == "b":
                 n = struct.unpack_from(">i", data, i)[0]
-                args.append(bytes(data[i + 4:i + 4 + n]))
+                args.append(bytes(data[i + 4 : i + 4 + n]))
                 i += 4 + ((n + 3) & ~3)
             elif t in "TF":
                 args.append(t == "T")
@@ -134,7 +135,7 @@ def parse_packet(data: bytes) -> list:
             n = struct.unpack_from(">i", data, i)[0]
             if n < 0 or i + 4 + n > len(data):
                 raise OscError("truncated OSC bundle")
-            out += parse_packet(data[i + 4:i + 4 + n])
+            out += parse_packet(data[i + 4 : i + 4 + n])
             i += 4 + n
         return out
     return [parse_message(data)]
@@ -169,10 +170,12 @@ def rig_to_blender_quat(q):
 def qmul(a, b):
     ax, ay, az, aw = a
     bx, by, bz, bw = b
-    return (aw * bx + ax * bw + ay * bz - az * by,
-            aw * by - ax * bz + ay * bw + az * bx,
-            aw * bz + ax * by - ay * bx + az * bw,
-            aw * bw - ax * bx - ay * by - az * bz)
+    return (
+        aw * bx + ax * bw + ay * bz - az * by,
+        aw * by - ax * bz + ay * bw + az * bx,
+        aw * bz + ax * by - ay * bx + az * bw,
+        aw * bw - ax * bx - ay * by - az * bz,
+    )
 
 
 def qconj(q):
@@ -334,6 +337,7 @@ class UdpReceiver:
 # Blender (bpy) part.
 # --------------------------------------------------------------------------------------------
 
+
 def _wxyz(q):
     return (q[3], q[0], q[1], q[2])
 
@@ -389,8 +393,10 @@ def keyframe_armature(obj, names, frame: int) -> None:
 
 def apply_to_armature(obj, state: PoseState, move_root: bool = True) -> list:
     """Pose ``obj`` (a Blender armature object) from ``state``; returns the driven bones' names."""
-    bones = [(b.name, b.parent.name if b.parent else None, _xyzw(b.matrix_local.to_quaternion()), tuple(b.head_local))
-             for b in obj.data.bones]
+    bones = [
+        (b.name, b.parent.name if b.parent else None, _xyzw(b.matrix_local.to_quaternion()), tuple(b.head_local))
+        for b in obj.data.bones
+    ]
     solved = solve_armature(state, bones, move_root)
     for name, (q, loc) in solved.items():
         pb = obj.pose.bones[name]
@@ -408,22 +414,29 @@ if bpy is not None:  # pragma: no cover - needs Blender
 
     class ArposeReceiverSettings(bpy.types.PropertyGroup):
         armature: bpy.props.PointerProperty(name="Armature", type=bpy.types.Object, poll=_armature_poll)
-        port: bpy.props.IntProperty(name="Port", default=39539, min=1, max=65535,
-                                    description="UDP port: 39539 for --vmc, 9000 for --osc")
-        host: bpy.props.StringProperty(name="Listen on", default="0.0.0.0",
-                                       description="Address to listen on (0.0.0.0: every interface)")
-        person: bpy.props.IntProperty(name="Person id", default=0, min=0,
-                                      description="Raw stream only: which person drives the armature")
-        move_root: bpy.props.BoolProperty(name="Move hips", default=True,
-                                          description="Translate the Hips, not only rotate the bones")
-        record: bpy.props.BoolProperty(name="Record keyframes", default=False,
-                                       description="Also keyframe every received frame, from the scene's start "
-                                       "frame, timed by the sender's clock")
+        port: bpy.props.IntProperty(
+            name="Port", default=39539, min=1, max=65535, description="UDP port: 39539 for --vmc, 9000 for --osc"
+        )
+        host: bpy.props.StringProperty(
+            name="Listen on", default="0.0.0.0", description="Address to listen on (0.0.0.0: every interface)"
+        )
+        person: bpy.props.IntProperty(
+            name="Person id", default=0, min=0, description="Raw stream only: which person drives the armature"
+        )
+        move_root: bpy.props.BoolProperty(
+            name="Move hips", default=True, description="Translate the Hips, not only rotate the bones"
+        )
+        record: bpy.props.BoolProperty(
+            name="Record keyframes",
+            default=False,
+            description="Also keyframe every received frame, from the scene's start frame, timed by the sender's clock",
+        )
         running: bpy.props.BoolProperty(default=False)
         status: bpy.props.StringProperty(default="stopped")
 
     class ARPOSE_OT_create_armature(bpy.types.Operator):
         """Add an armature with arpose's skeleton in T-pose (HumanBodyBones names)"""
+
         bl_idname = "arpose.create_armature"
         bl_label = "Create arpose armature"
         bl_options = {"REGISTER", "UNDO"}
@@ -446,6 +459,7 @@ if bpy is not None:  # pragma: no cover - needs Blender
 
     class ARPOSE_OT_start(bpy.types.Operator):
         """Listen on the port and drive the armature until Stop"""
+
         bl_idname = "arpose.start"
         bl_label = "Start"
 
@@ -485,7 +499,8 @@ if bpy is not None:  # pragma: no cover - needs Blender
                     fps = scene.render.fps / scene.render.fps_base
                     keyframe_armature(s.armature, names, record_frame(self._t0, st.timestamp, fps, scene.frame_start))
                 s.status = f"{st.frames} frames, {len(names)} bones" + (
-                    "" if st.tracking in (None, True) else ", tracking lost")
+                    "" if st.tracking in (None, True) else ", tracking lost"
+                )
             return {"PASS_THROUGH"}
 
         def cancel(self, context):
@@ -496,6 +511,7 @@ if bpy is not None:  # pragma: no cover - needs Blender
 
     class ARPOSE_OT_stop(bpy.types.Operator):
         """Stop listening (the armature keeps its last pose)"""
+
         bl_idname = "arpose.stop"
         bl_label = "Stop"
 
