@@ -6,7 +6,10 @@ import json
 import subprocess
 import sys
 
+import pytest
 
+
+@pytest.mark.slow
 def test_bench_reports_both_arms_on_a_real_clip(media):
     clip = media / "videos" / "single_dance_woman.mp4"  # 42 frames at 10 fps
     proc = subprocess.run(

@@ -7,11 +7,14 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from arpose._cv import cv2
 from arpose.app.cli import main
 from arpose.record import read_landmark_csv
 
 
+@pytest.mark.slow
 def test_demo_writes_every_output_into_its_folder(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--motion", "squat", "--seconds", "1", "--fps", "15", "--no-progress"]) == 0
@@ -47,6 +50,7 @@ def test_demo_bad_options_exit_2(tmp_path, capsys):
     assert "not found" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_eval_json_scores_the_tpose(tmp_path, capsys):
     plots = tmp_path / "plots"
     assert (
@@ -79,6 +83,7 @@ def test_eval_json_scores_the_tpose(tmp_path, capsys):
     assert main(["eval", "--variant", "nope"]) == 2
 
 
+@pytest.mark.slow
 def test_eval_table_from_the_command_line():
     proc = subprocess.run(
         [
@@ -108,6 +113,7 @@ def test_eval_table_from_the_command_line():
     assert [ln.split()[1] for ln in lines[2:]] == ["blazepose", "pipeline"]
 
 
+@pytest.mark.slow
 def test_eval_saves_arrays_that_reproduce_our_smoothing_offline_and_prints_the_verdict(tmp_path, capsys):
     import numpy as np
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from arpose._cv import cv2
 from arpose.app.cli import main
 
@@ -15,6 +17,7 @@ def _frames(path):
     return n
 
 
+@pytest.mark.slow
 def test_run_video_with_props_and_avatar(media, tmp_path, capsys):
     video = media / "videos" / "single_dance_woman.mp4"
     out = tmp_path / "props.mp4"

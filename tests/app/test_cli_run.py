@@ -93,12 +93,14 @@ def test_webcam_that_does_not_open_exits_2():
     _assert_one_line_error(_arpose("run", "99", "--no-progress"), "cannot open webcam 99")
 
 
+@pytest.mark.slow
 def test_unwritable_output_folder_exits_2(media, tmp_path):
     img = media / "images" / "person_squat_pexels4384679.png"
     _assert_one_line_error(_arpose("run", img, "--out", tmp_path / "nope" / "o.mp4"), "output folder does not exist")
     _assert_one_line_error(_arpose("run", img, "--csv", "/sys/o.csv"), "output folder is not writable")
 
 
+@pytest.mark.slow
 def test_truncated_video_exits_2_and_keeps_a_playable_video_of_the_frames_done(media, tmp_path):
     data = (media / "videos" / "single_armsup_oneleg.mp4").read_bytes()
     cut = tmp_path / "cut.mp4"
@@ -120,6 +122,7 @@ def test_existing_output_needs_force(media, tmp_path):
     assert out.read_text() == "keep me"
 
 
+@pytest.mark.slow
 def test_help_lists_run():
     proc = _arpose("--help")
     assert proc.returncode == 0 and "run" in proc.stdout

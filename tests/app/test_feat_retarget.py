@@ -23,6 +23,7 @@ def test_run_writes_joint_angles_for_a_real_arms_up_image(media, tmp_path, capsy
     assert "retarget: root fit" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_angles_over_a_squat_video_follow_the_squats(media, tmp_path):
     path = tmp_path / "angles.csv"
     assert main(["run", str(media / "videos" / "single_squats_5fps.mp4"), "--angles", str(path), "--no-progress"]) == 0
@@ -39,6 +40,7 @@ def _arpose(*args):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "extra, fragment",
     [

@@ -13,6 +13,7 @@ from arpose.record import read_landmark_csv
 CLIP = ("videos", "single_dance_woman.mp4")  # 42 frames
 
 
+@pytest.mark.slow
 def test_stream_matches_take_and_receiver_down_changes_nothing(media, tmp_path, receiver, free_port, capsys):
     src = media.joinpath(*CLIP)
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
@@ -79,6 +80,7 @@ def test_bad_address_exits_2(media, capsys, option, value, fragment):
     assert len(err) == 1 and err[0].startswith("arpose: error:") and fragment in err[0]
 
 
+@pytest.mark.slow
 def test_bad_address_one_line_error_from_the_shell(media):
     proc = subprocess.run(
         [
@@ -115,6 +117,7 @@ def test_blender_addon_command(tmp_path, capsys):
     assert capsys.readouterr().out.strip() == str(ADDON_PATH)
 
 
+@pytest.mark.slow
 def test_vmc_from_real_video_raises_the_avatars_arms(media, receiver, capsys, vmc_tools):
     """single_armsup_oneleg: arms hang down at the start, are raised overhead around 1.5-2.3 s.
     The avatar rebuilt from the received VMC transforms (Unity frame) does the same, with its
@@ -138,6 +141,7 @@ def test_vmc_from_real_video_raises_the_avatars_arms(media, receiver, capsys, vm
     assert np.median(down[:, 0, 0]) < -0.2 and np.median(down[:, 1, 0]) > 0.2  # left arm on the avatar's left
 
 
+@pytest.mark.slow
 def test_vmc_from_demo_performer_matches_ground_truth(tmp_path, receiver, vmc_tools):
     """The synthetic performer (jumping jacks, 1 s): limb directions of the avatar rebuilt from
     the received VMC (Unity frame) against the performer's true joints with X mirrored. A

@@ -53,6 +53,7 @@ def source():
     src.close()
 
 
+@pytest.mark.slow
 def test_perfect_estimates_score_perfectly_and_estimation_is_shared(source):
     TruthEstimator.runs = 0
     cfg = EstimatorConfig(tracking=True)

@@ -161,6 +161,7 @@ def test_yaw_turns_the_subject():
     assert gt.markers_camera[0, L.LEFT_WRIST, 2] > gt.markers_camera[0, L.RIGHT_WRIST, 2]  # left arm away
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("motion", ["tpose", "squat"])
 def test_blazepose_finds_the_performer(motion):
     from arpose.estimate import BlazePoseEstimator, EstimatorConfig

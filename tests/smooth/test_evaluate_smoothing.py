@@ -144,6 +144,7 @@ def test_wrist_plot_is_written(tmp_path):
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
 
 
+@pytest.mark.slow
 def test_three_variants_on_the_rendered_performer(tmp_path):
     """The very same rendered frames through raw, MediaPipe-smoothed and ours (short clip: the
     wiring, not the tuned numbers, which docs/smoothing.md reports for 10 s clips)."""
@@ -208,6 +209,7 @@ def test_check_targets_judges_each_motion_against_the_issue_targets():
     assert S.format_targets([]) == ""
 
 
+@pytest.mark.slow
 def test_cmu_take_meets_every_target_against_mediapipes_smoothing(media):
     """The issue's evidence on a real CMU take (forward jumps, 4 s at 30 fps): raw, MediaPipe's
     own smoothing and ours on the very same rendered frames, scored against the performer's

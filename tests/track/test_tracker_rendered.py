@@ -47,6 +47,7 @@ def _scene():
     return frames, np.array(truth)
 
 
+@pytest.mark.slow
 def test_two_rendered_performers_keep_their_ids_when_crossing(tmp_path_factory):
     from arpose.estimate.tasks import MultiPoseConfig, MultiPoseEstimator, build_bundle
     from arpose.track import TrackingEstimator
