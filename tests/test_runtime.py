@@ -1,12 +1,14 @@
 """The pipelined runtime with a generic source and a counting estimator (the runtime is
 independent of what the stages compute)."""
 
+import queue
 import threading
 import time
 
 import numpy as np
 import pytest
 
+from arpose import runtime
 from arpose.errors import InputError
 from arpose.pipeline import Pipeline
 from arpose.runtime import LatestSlot, LiveRuntime, RuntimeConfig
@@ -190,6 +192,21 @@ def test_latest_slot_keeps_only_the_newest_item():
     slot = LatestSlot()
     for i in range(5):
         slot.put(i)
-    assert slot.get() == 4 and slot.dropped == 4
+    assert slot.get(timeout=0) == 4 and slot.dropped == 4
+    with pytest.raises(queue.Empty):  # the four older items are gone, not queued behind the newest
+        slot.get(timeout=0)
+    slot.put(5)
+    slot.put(6)
     slot.close()
-    assert slot.get() is not None  # the done sentinel, not a stale item
+    assert slot.get(timeout=0) == 6 and slot.dropped == 5  # an unread item outlives close
+    assert slot.get(timeout=0) is runtime._DONE  # then the done sentinel, never a stale item
+    assert slot.get(timeout=0) is runtime._DONE and slot.dropped == 5
+
+
+def test_latest_slot_wakes_a_waiting_reader_with_the_item_put():
+    slot, got = LatestSlot(), []
+    reader = threading.Thread(target=lambda: got.append(slot.get(timeout=10)))
+    reader.start()
+    slot.put("frame 7")
+    reader.join(10)
+    assert got == ["frame 7"] and slot.dropped == 0
