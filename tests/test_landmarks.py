@@ -19,9 +19,15 @@ def test_mirror_permutation_swaps_sides_and_is_an_involution():
     assert np.array_equal(MIRROR_PERMUTATION[MIRROR_PERMUTATION], np.arange(33))
 
 
-def test_connections_are_valid_pairs():
-    assert len(CONNECTIONS) == 35
-    assert all(0 <= a < 33 and 0 <= b < 33 and a != b for a, b in CONNECTIONS)
+def test_connections_are_mediapipes_pose_connections():
+    """The drawn skeleton is MediaPipe's own graph: the same 35 unordered pairs, none repeated."""
+    import mediapipe as mp
+
+    ours = [frozenset(map(int, c)) for c in CONNECTIONS]
+    theirs = {frozenset(map(int, c)) for c in mp.solutions.pose.POSE_CONNECTIONS}
+    assert all(isinstance(a, PoseLandmark) and isinstance(b, PoseLandmark) for a, b in CONNECTIONS)
+    assert len(ours) == len(set(ours)) == 35 and all(len(c) == 2 for c in ours)
+    assert set(ours) == theirs
 
 
 def test_torso_size_of_a_unit_square_torso():
