@@ -15,11 +15,11 @@ rendered, so an avatar engine never waits for the overlay. *Image sinks* declare
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from typing import Callable, Iterable, Protocol
 
 import numpy as np
 
+from .stats import DEFAULT_CAPACITY, SampleStats
 from .types import Frame, PoseFrame
 
 
@@ -42,24 +42,31 @@ Renderer = Callable[[PoseFrame, float], np.ndarray]
 
 
 class StageTimer:
-    """Per-stage wall-clock durations in seconds, keyed by stage name."""
+    """Per-stage wall-clock durations in seconds, keyed by stage name, in bounded memory
+    (:class:`arpose.stats.SampleStats`: exact while a stage has at most ``capacity`` samples,
+    a uniform sample of them after that; counts and means always exact)."""
 
-    def __init__(self) -> None:
-        self.samples: dict[str, list[float]] = defaultdict(list)
+    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+        self.capacity = capacity
+        self.samples: dict[str, SampleStats] = {}
 
     def add(self, name: str, seconds: float) -> None:
-        self.samples[name].append(seconds)
+        held = self.samples.get(name)
+        if held is None:
+            held = self.samples[name] = SampleStats(self.capacity)
+        held.add(seconds)
 
     def summary(self) -> dict[str, dict[str, float]]:
-        """``{stage: {"median_ms", "p95_ms", "mean_ms", "n"}}``."""
+        """``{stage: {"median_ms", "p95_ms", "mean_ms", "n"}}``: times in milliseconds over the
+        whole run (see :mod:`arpose.stats` for the percentiles' accuracy); ``n`` is the true
+        number of samples."""
         out = {}
-        for name, xs in self.samples.items():
-            a = np.asarray(xs) * 1000.0
+        for name, held in self.samples.items():
             out[name] = {
-                "median_ms": float(np.median(a)),
-                "p95_ms": float(np.percentile(a, 95)),
-                "mean_ms": float(a.mean()),
-                "n": int(a.size),
+                "median_ms": held.percentile(50) * 1000.0,
+                "p95_ms": held.percentile(95) * 1000.0,
+                "mean_ms": held.mean * 1000.0,
+                "n": held.count,
             }
         return out
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from .errors import ArposeError
 from .pipeline import Pipeline
+from .stats import SampleStats
 from .types import PoseFrame
 
 _DONE = object()
@@ -115,18 +116,28 @@ class RuntimeConfig:
     queue_size: int = 2
 
 
+#: Most recent latencies kept in arrival order (:meth:`RuntimeStats.recent_display_latency_ms`).
+RECENT_LATENCIES = 256
+
+
+def _latency_samples() -> SampleStats:
+    return SampleStats(recent=RECENT_LATENCIES)
+
+
 @dataclass
 class RuntimeStats:
-    """Counts and per-frame latencies in seconds: ``latencies`` from capture to the data
-    outputs sent (e.g. the VMC packet), ``display_latencies`` from capture to the rendered
-    image handed on (window, video)."""
+    """Counts and per-frame latencies in seconds, in bounded memory
+    (:class:`~arpose.stats.SampleStats`: ``count`` is the number of frames, percentiles are
+    exact up to its capacity and estimated after that): ``latencies`` from capture to the
+    data outputs sent (e.g. the VMC packet), ``display_latencies`` from capture to the
+    rendered image handed on (window, video)."""
 
     captured: int = 0
     analyzed: int = 0
     emitted: int = 0
     dropped: int = 0
-    latencies: list[float] = field(default_factory=list)
-    display_latencies: list[float] = field(default_factory=list)
+    latencies: SampleStats = field(default_factory=_latency_samples)
+    display_latencies: SampleStats = field(default_factory=_latency_samples)
     seconds: float = 0.0
     error: BaseException | None = None
 
@@ -135,16 +146,18 @@ class RuntimeStats:
         return self.emitted / self.seconds if self.seconds > 0 else float("nan")
 
     def latency_ms(self, q: float) -> float:
-        """``q``-th percentile of capture -> data outputs sent, ms (NaN if none)."""
-        return _percentile_ms(self.latencies, q)
+        """``q``-th percentile (0-100) of capture -> data outputs sent, ms (NaN if none)."""
+        return self.latencies.percentile(q) * 1000.0
 
     def display_latency_ms(self, q: float) -> float:
-        """``q``-th percentile of capture -> rendered image handed on, ms (NaN if none)."""
-        return _percentile_ms(self.display_latencies, q)
+        """``q``-th percentile (0-100) of capture -> rendered image handed on, ms (NaN if none)."""
+        return self.display_latencies.percentile(q) * 1000.0
 
-
-def _percentile_ms(seconds: list[float], q: float) -> float:
-    return float(np.percentile(np.asarray(seconds) * 1000.0, q)) if seconds else float("nan")
+    def recent_display_latency_ms(self, n: int = 30) -> float:
+        """Median of the last ``n`` (at most :data:`RECENT_LATENCIES`) capture -> rendered
+        image latencies, ms: what the viewer sees now (NaN if none)."""
+        recent = self.display_latencies.recent(n)
+        return float(np.median(recent)) * 1000.0 if recent.size else float("nan")
 
 
 class LiveRuntime:
@@ -223,7 +236,7 @@ class LiveRuntime:
                     frame, t_cap = item
                     pf = self.pipeline.analyze(frame)
                     self.pipeline.publish(pf)
-                    st.latencies.append(time.perf_counter() - t_cap)
+                    st.latencies.add(time.perf_counter() - t_cap)
                     st.analyzed += 1
                     to_emit.put((pf, t_cap))
             except BaseException as exc:
@@ -246,7 +259,7 @@ class LiveRuntime:
                 pf, t_cap = item
                 image = self.pipeline.present(pf)
                 st.emitted += 1
-                st.display_latencies.append(time.perf_counter() - t_cap)
+                st.display_latencies.add(time.perf_counter() - t_cap)
                 if self.on_frame is not None and self.on_frame(pf, image) is False:
                     break
         except KeyboardInterrupt:

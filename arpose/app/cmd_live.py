@@ -213,8 +213,7 @@ def run(args: argparse.Namespace) -> int:
     shown = {"n": 0}
 
     def on_frame(pf: PoseFrame, image: np.ndarray | None) -> bool:
-        lat = runtime.stats.display_latencies[-30:]  # what the viewer sees: camera to this image
-        view.latency_ms = float(np.median(lat) * 1000.0) if lat else float("nan")
+        view.latency_ms = runtime.stats.recent_display_latency_ms(30)  # what the viewer sees: camera to this image
         pressed = list(keys.get(shown["n"], []))
         if not args.headless and image is not None:
             cv2.imshow(WINDOW, image)

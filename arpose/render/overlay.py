@@ -2,10 +2,13 @@
 
 How a frame is drawn (:meth:`PropRenderer.render`)
 --------------------------------------------------
-1. Each person's bones come from :class:`arpose.render.frames.BodyFrames` (the retargeted
-   ``Person.body``, or the landmark fallback) in *world*: metres, +X image right, +Y up, +Z
-   towards the camera, which is OpenGL's camera frame, so the pyrender camera has an identity
-   pose and the intrinsics of :class:`arpose.types.Camera` (the root-pose fit's).
+1. Each person's bones come from :class:`arpose.render.frames.BodyFrames` in *world*: metres,
+   +X image right, +Y up, +Z towards the camera, which is OpenGL's camera frame, so the
+   pyrender camera has an identity pose and the intrinsics of :class:`arpose.types.Camera`
+   (the root-pose fit's). The bones are the retargeted ``Person.body``; a person without one
+   is retargeted from that frame alone by :func:`arpose.retarget.body_for_person` (the same
+   solver and root fit, no state kept here: a pipeline with the retarget stage gives steadier
+   bones).
 2. Every prop part is posed on its bone (:func:`arpose.render.props.part_pose`).
 3. Only a viewport around the props is rendered: their bounding boxes are projected, the box
    is padded and rounded up to :attr:`OverlayConfig.viewport_quantum_px` (so the framebuffer is
@@ -37,6 +40,7 @@ import numpy as np  # noqa: E402
 
 from .._cv import cv2  # noqa: E402
 from ..errors import RenderError  # noqa: E402
+from ..retarget import RetargetConfig  # noqa: E402
 from ..skeleton import BONE_INDEX, NUM_BONES, forward_kinematics  # noqa: E402
 from ..types import Camera, Person  # noqa: E402
 from . import gl  # noqa: F401  (headless EGL set-up, before pyrender)
@@ -57,7 +61,6 @@ class OverlayConfig:
         a segmentation mask, which trims the excess to the true silhouette (so the proxy may
         err on the fat side: a thin proxy lets a cape show through a wide body).
     avatar: None, ``"beside"`` or ``"over"``.
-    min_visibility: landmark visibility needed by the landmark fallback.
     crop_viewport: render only the props' bounding box (False: the whole frame; for
         measuring what the crop saves). pad_px, viewport_quantum_px: the box's padding and
         size rounding, pixels.
@@ -78,7 +81,6 @@ class OverlayConfig:
     proxy_inflate: float = 1.1
     proxy_inflate_masked: float = 1.5
     avatar: str | None = None
-    min_visibility: float = 0.5
     crop_viewport: bool = True
     max_render_px: int = 30000
     pad_px: int = 3
@@ -192,8 +194,10 @@ class PropRenderer:
 
     camera: the intrinsics used by the root-pose fit (rescaled if a frame has another size).
     props: the props to wear (:func:`arpose.render.props.select_props`); change them with
-    :meth:`set_props`. One offscreen renderer and its scenes are kept for the object's life;
-    call :meth:`close` (or use it as a context manager) to free them.
+    :meth:`set_props`. retarget: how people without ``Person.body`` are retargeted, one frame
+    at a time (:func:`arpose.retarget.body_for_person`). One offscreen renderer and its scenes
+    are kept for the object's life; call :meth:`close` (or use it as a context manager) to
+    free them.
     """
 
     def __init__(
@@ -202,9 +206,11 @@ class PropRenderer:
         props: Sequence[Prop] = (),
         config: OverlayConfig = OverlayConfig(),
         meshes: MeshCache | None = None,
+        retarget: RetargetConfig = RetargetConfig(),
     ) -> None:
         self.camera = camera
         self.config = config
+        self.retarget = retarget
         self.meshes = meshes or MeshCache(config.lighting)
         self._props: tuple[Prop, ...] = ()
         self.set_props(props)
@@ -309,7 +315,7 @@ class PropRenderer:
         """``image`` (BGR uint8 ``(H, W, 3)``, not modified) with the props and avatar drawn on
         ``people``. Returns ``image`` itself when there is nothing to draw, else a new array.
         frames: each person's bones if already known (e.g. a ground truth); default
-        :meth:`BodyFrames.from_person`.
+        :meth:`BodyFrames.from_person` (``Person.body``, else this frame retargeted alone).
 
         BLAS is held to one thread meanwhile: OpenBLAS workers spinning after pyrender's
         small matrix calls compete with Mesa's rasteriser threads (measured: 2x slower)."""
@@ -327,7 +333,7 @@ class PropRenderer:
         occ, top, proxy = [], [], {"cylinder": [], "sphere": []}
         masks = []
         for k, person in enumerate(people):
-            frames = known[k] if known is not None else BodyFrames.from_person(person, cam, self.config.min_visibility)
+            frames = known[k] if known is not None else BodyFrames.from_person(person, cam, self.retarget)
             n_occ = len(occ)
             for prop in self._props:
                 for part in prop.parts:
@@ -567,7 +573,7 @@ def demo_body(t: float = 0.0, distance: float = 2.6) -> BodyFrames:
     local[BONE_INDEX["Head"]] = Rotation.from_euler("y", 15 * np.sin(0.5 * t), degrees=True).as_quat()
     root = np.array([0.0, -0.05, -distance])
     pos, rot = forward_kinematics(local, root)
-    return BodyFrames(pos, rot, local, 1.0, None, "body")
+    return BodyFrames(pos, rot, local, 1.0)
 
 
 def measure_overlay(

@@ -14,7 +14,8 @@ Conventions (details in each module and ``docs/retargeting.md``)
 
 Modules: :mod:`.solver` (pure per-region solvers, :func:`solve`), :mod:`.calibrate` (bone
 lengths), :mod:`.root` (PnP root pose), :mod:`.angles` (joint angles + CSV), :mod:`.grounding`
-(floor, contacts), :mod:`.stage` (per-person state, the pipeline stage).
+(floor, contacts), :mod:`.stage` (per-person state, the pipeline stage; :func:`body_for_person`,
+the same for one frame without state).
 """
 
 from .angles import ANGLE_NAMES, AnglesCsvWriter, joint_angles
@@ -23,7 +24,7 @@ from .calibrate import BoneCalibrator, CalibrationConfig
 from .grounding import FootGrounder, GroundingConfig
 from .root import RootFit, RootFitConfig, fit_root_pose
 from .solver import SolverConfig, mp_world_to_rig, solve
-from .stage import RetargetConfig, Retargeter, RetargetStage
+from .stage import RetargetConfig, Retargeter, RetargetStage, body_for_person
 
 __all__ = [
     "ANGLE_NAMES",
@@ -39,6 +40,7 @@ __all__ = [
     "RootFit",
     "RootFitConfig",
     "SolverConfig",
+    "body_for_person",
     "fit_root_pose",
     "joint_angles",
     "mp_world_to_rig",

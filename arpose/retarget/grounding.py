@@ -31,6 +31,7 @@ import numpy as np
 
 from ..landmarks import PoseLandmark as L
 from ..skeleton import BONE_INDEX, MARKER_OFFSETS, REST_OFFSETS
+from ..stats import SampleStats
 from .body import BodyPose
 from .geometry import dots, quats_to_matrices
 
@@ -87,25 +88,30 @@ def _percentile_of_sorted(a: list[float], q: float) -> float:
     return hi - d * (1 - g) if g >= 0.5 else lo + d * g
 
 
+_STAT_NAMES = ("speed_before", "speed_after", "height_before", "height_after")
+
+
 @dataclass
 class GroundingStats:
     """Per contact frame and foot: horizontal speed (m/s) and |height above floor| (m), raw
-    (before) and corrected (after)."""
+    (before) and corrected (after), each a bounded :class:`~arpose.stats.SampleStats` (exact
+    up to its capacity, a uniform sample after that)."""
 
-    speed_before: list = field(default_factory=list)
-    speed_after: list = field(default_factory=list)
-    height_before: list = field(default_factory=list)
-    height_after: list = field(default_factory=list)
+    speed_before: SampleStats = field(default_factory=SampleStats)
+    speed_after: SampleStats = field(default_factory=SampleStats)
+    height_before: SampleStats = field(default_factory=SampleStats)
+    height_after: SampleStats = field(default_factory=SampleStats)
 
     def extend(self, other: "GroundingStats") -> None:
-        """Append another person's samples."""
-        for name in ("speed_before", "speed_after", "height_before", "height_after"):
-            getattr(self, name).extend(getattr(other, name))
+        """Add another person's samples (:meth:`SampleStats.merge`)."""
+        for name in _STAT_NAMES:
+            getattr(self, name).merge(getattr(other, name))
 
     def summary(self) -> dict[str, float]:
-        """Medians and 95th percentiles (NaN if no contact frames)."""
-        out = {"contact_samples": float(len(self.speed_before))}
-        for name in ("speed_before", "speed_after", "height_before", "height_after"):
+        """``contact_samples`` (the true count) and, over the finite samples, medians and 95th
+        percentiles (NaN if no contact frames; accuracy in :mod:`arpose.stats`)."""
+        out = {"contact_samples": float(self.speed_before.count)}
+        for name in _STAT_NAMES:
             a = np.asarray(getattr(self, name), dtype=np.float64)
             a = a[np.isfinite(a)]
             out[f"{name}_median"] = float(np.median(a)) if a.size else float("nan")
@@ -209,10 +215,10 @@ class FootGrounder:
             speed_after = (np.sqrt(np.einsum("fi,fi->f", step, step)) / dt).tolist()
             off_y = float(self._offset[1])
             for f in planted:
-                self.stats.speed_before.append(raw_speed[f])
-                self.stats.speed_after.append(speed_after[f])
-                self.stats.height_before.append(abs(hgt[f]))
-                self.stats.height_after.append(abs(hgt[f] + off_y))
+                self.stats.speed_before.add(raw_speed[f])
+                self.stats.speed_after.add(speed_after[f])
+                self.stats.height_before.add(abs(hgt[f]))
+                self.stats.height_after.add(abs(hgt[f] + off_y))
         self._last_t, self._last_raw, self._last_after = timestamp, centre, after
         return replace(
             body,

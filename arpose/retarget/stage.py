@@ -23,6 +23,7 @@ import numpy as np
 from ..landmarks import VISIBILITY
 from ..skeleton import MP_TO_RIG, NUM_BONES
 from ..smooth.one_euro import OneEuroParams, OneEuroState, one_euro_step
+from ..stats import SampleStats
 from ..types import Camera, Person, PoseFrame
 from .angles import joint_angles
 from .body import BodyPose
@@ -77,7 +78,7 @@ class Retargeter:
         self._fit_time = -np.inf
         self._depth_state: OneEuroState | None = None
         self.last_time = -np.inf
-        self.reprojection_errors: list[float] = []
+        self.reprojection_errors = SampleStats()  # root fit RMS, pixels (bounded)
 
     def update(self, person: Person, timestamp: float) -> tuple[BodyPose, dict[str, float]]:
         """Body pose and joint angles for ``person`` at ``timestamp`` (seconds)."""
@@ -110,7 +111,7 @@ class Retargeter:
         rms = float("nan")
         if fit is not None:
             self._fit, self._fit_time, rms = fit, timestamp, fit.rms_px
-            self.reprojection_errors.append(rms)
+            self.reprojection_errors.add(rms)
         elif self._fit is None or timestamp - self._fit_time > self.config.hold_seconds:
             nan3 = np.full(3, np.nan)
             return replace(body, root_position=nan3, positions=np.full_like(body.positions, np.nan))
@@ -160,7 +161,7 @@ class RetargetStage:
         self.camera = camera
         self.independent_frames = independent_frames
         self.people: dict[int, Retargeter] = {}
-        self._done_reprojection: list[float] = []
+        self._done_reprojection = SampleStats()
         self._done_grounding = GroundingStats()
 
     def process(self, pose_frame: PoseFrame) -> PoseFrame:
@@ -180,19 +181,21 @@ class RetargetStage:
     def _retire(self, ids: list[int]) -> None:
         for pid in ids:
             r = self.people.pop(pid)
-            self._done_reprojection += r.reprojection_errors
+            self._done_reprojection.merge(r.reprojection_errors)
             self._done_grounding.extend(r.grounder.stats)
 
     def summary(self) -> dict[str, float]:
         """Over everyone seen so far: ``reprojection_px_median`` (root fit RMS, pixels) and the
         grounding statistics of :meth:`GroundingStats.summary` (foot speed m/s and height above
-        the floor m while in contact, before and after grounding)."""
-        reproj = list(self._done_reprojection)
+        the floor m while in contact, before and after grounding). Memory is bounded: the
+        percentiles are exact up to 8192 samples, then estimated (accuracy in :mod:`arpose.stats`)."""
+        reproj = SampleStats()
+        reproj.merge(self._done_reprojection)
         stats = GroundingStats()
         stats.extend(self._done_grounding)
         for r in self.people.values():
-            reproj += r.reprojection_errors
+            reproj.merge(r.reprojection_errors)
             stats.extend(r.grounder.stats)
-        out = {"reprojection_px_median": float(np.median(reproj)) if reproj else float("nan")}
+        out = {"reprojection_px_median": reproj.median()}
         out.update(stats.summary())
         return out

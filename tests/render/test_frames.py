@@ -1,4 +1,5 @@
-"""Bone frames for rendering: from the retargeted body and from landmarks (known answers)."""
+"""Bone frames for rendering: from the retargeted body, and for a person without one the
+retargeting package's own per-frame solve (known answers: random model poses, the stage)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from arpose.landmarks import PoseLandmark
-from arpose.render.frames import BodyFrames, fit_translation, local_from_global
+from arpose.render.frames import BodyFrames
 from arpose.render.overlay import _body_pose, _person_for, demo_body
-from arpose.skeleton import BONE_INDEX, MP_TO_RIG, NUM_BONES, forward_kinematics
-from arpose.types import Camera
+from arpose.retarget import RetargetConfig, RetargetStage
+from arpose.retarget.model_poses import random_model_pose
+from arpose.skeleton import BONE_INDEX, NUM_BONES, forward_kinematics
+from arpose.types import Camera, Frame, PoseFrame
 
 CAM = Camera.from_fov(640, 480, 60.0)
 
@@ -25,55 +28,83 @@ def _posed():
     return local, np.array([0.2, -0.1, -3.0])
 
 
-def test_fit_translation_is_exact_on_a_projected_body():
-    local, root = _posed()
-    body = _body_pose(BodyFrames(*forward_kinematics(local, root), local, 1.0))
-    person = _person_for(body, CAM, None)
-    t = fit_translation(person.world.astype(np.float64), person.pixels(640, 480), CAM, np.ones(33))
-    np.testing.assert_allclose(t, MP_TO_RIG @ root, atol=1e-5)  # the hips in the OpenCV camera frame
-    assert fit_translation(person.world, person.pixels(640, 480), CAM, np.zeros(33)) is None
-
-
-def test_landmark_fallback_recovers_the_skeleton_pose():
-    local, root = _posed()
+def _bodyless(local: np.ndarray, root: np.ndarray):
+    """A person (no ``body``) whose landmarks are the skeleton's markers at ``root`` (*world*),
+    and the truth: joint positions ``(B, 3)`` and global rotations ``(B, 4)`` in *world*."""
     pos, rot = forward_kinematics(local, root)
-    person = _person_for(_body_pose(BodyFrames(pos, rot, local, 1.0)), CAM, None).with_(body=None)
-    frames = BodyFrames.from_person(person, CAM)
-    assert frames.source == "landmarks"
-    np.testing.assert_allclose(frames.positions, pos, atol=1e-4)
-    err = (Rotation.from_quat(frames.rotations).inv() * Rotation.from_quat(rot)).magnitude()
-    neck = BONE_INDEX["Neck"]  # the neck takes the ear line, which the head turned
-    assert np.degrees(np.delete(err, neck)).max() < 0.1
-    assert frames.scale == pytest.approx(1.0, abs=1e-4)
+    return _person_for(_body_pose(BodyFrames(pos, rot, local, 1.0)), CAM, None).with_(body=None), pos, rot
 
 
-def test_body_source_is_forward_kinematics_and_carries_landmarks():
+def _stage_frames(person, config: RetargetConfig = RetargetConfig()) -> BodyFrames:
+    """The bones the retarget stage gives this person (their first frame)."""
+    pf = PoseFrame(Frame(np.zeros((CAM.height, CAM.width, 3), np.uint8), 0.0, 0), (person,))
+    return BodyFrames.from_body(RetargetStage(config, CAM).process(pf).people[0].body, person)
+
+
+def _degrees(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``(B,)`` angle in degrees between rotations ``a`` and ``b`` (``(B, 4)`` ``(x, y, z, w)``)."""
+    return np.degrees((Rotation.from_quat(a).inv() * Rotation.from_quat(b)).magnitude())
+
+
+def test_a_person_without_body_gets_the_retarget_stages_bones_on_random_model_poses():
+    rng = np.random.default_rng(15)
+    for _ in range(20):
+        root = np.array([rng.uniform(-0.5, 0.5), rng.uniform(-0.3, 0.3), -rng.uniform(2.5, 4.0)])
+        person, pos, rot = _bodyless(random_model_pose(rng), root)
+        frames = BodyFrames.from_person(person, CAM)
+        ref = _stage_frames(person)
+        assert _degrees(frames.rotations, ref.rotations).max() < 1e-6
+        np.testing.assert_allclose(frames.positions, ref.positions, atol=1e-9)
+        np.testing.assert_allclose(frames.local_rotations, ref.local_rotations, atol=1e-9)
+        np.testing.assert_allclose(frames.landmarks, ref.landmarks, atol=1e-9)
+        assert frames.scale == pytest.approx(ref.scale, abs=1e-12)
+        # and both are the truth: noiseless markers inside the solver's model
+        assert _degrees(frames.rotations, rot).max() < 1e-3
+        np.testing.assert_allclose(frames.positions, pos, atol=1e-5)
+        assert frames.scale == pytest.approx(1.0, abs=1e-6)
+
+
+def test_the_retarget_config_is_the_stages_subject_height_scales_about_the_camera():
     local, root = _posed()
-    pos, rot = forward_kinematics(local, root)
-    person = _person_for(_body_pose(BodyFrames(pos, rot, local, 1.0)), CAM, None)
-    frames = BodyFrames.from_person(person, CAM)
-    assert frames.source == "body"
-    err = (Rotation.from_quat(frames.rotations).inv() * Rotation.from_quat(rot)).magnitude()
-    assert err.max() < 1e-9
-    nose = frames.landmarks[PoseLandmark.NOSE]
-    head = Rotation.from_quat(rot[BONE_INDEX["Head"]])
-    np.testing.assert_allclose(nose, pos[BONE_INDEX["Head"]] + head.apply([0, 0, 0.105]), atol=1e-5)
+    person, pos, _ = _bodyless(local, root)
+    config = RetargetConfig(subject_height=1.5)
+    frames = BodyFrames.from_person(person, CAM, config)
+    ref = _stage_frames(person, config)
+    np.testing.assert_allclose(frames.positions, ref.positions, atol=1e-9)
+    np.testing.assert_allclose(frames.positions, pos * 1.5 / 1.72, atol=1e-5)  # same pixels, nearer
+    assert frames.scale == pytest.approx(1.5 / 1.72, abs=1e-6)
 
 
-def test_invisible_landmarks_leave_their_bones_unknown():
+def test_unseen_landmarks_give_the_stages_rest_rotations_and_no_fit_gives_nothing():
     frames = demo_body()
     person = _person_for(_body_pose(frames), CAM, None).with_(body=None)
     lms = person.landmarks.copy()
     lms[[PoseLandmark.LEFT_WRIST, PoseLandmark.LEFT_ELBOW], 3] = 0.1
-    out = BodyFrames.from_person(person.with_(landmarks=lms), CAM)
-    assert not out.valid(BONE_INDEX["LeftHand"]) and not out.valid(BONE_INDEX["LeftLowerArm"])
-    assert out.valid(BONE_INDEX["Head"]) and out.valid(BONE_INDEX["RightHand"])
+    seen_less = person.with_(landmarks=lms)
+    out = BodyFrames.from_person(seen_less, CAM)
+    ref = _stage_frames(seen_less)
+    assert _degrees(out.rotations, ref.rotations).max() < 1e-6
+    lower = BONE_INDEX["LeftLowerArm"]
+    np.testing.assert_allclose(np.abs(out.local_rotations[lower]), [0, 0, 0, 1], atol=1e-12)  # rest
+    assert _degrees(out.rotations[[BONE_INDEX["Head"]]], frames.rotations[[BONE_INDEX["Head"]]])[0] < 1e-3
     nobody = person.with_(landmarks=np.where(np.arange(5) == 3, 0.0, person.landmarks).astype(np.float32))
-    assert not np.isfinite(BodyFrames.from_person(nobody, CAM).positions).any()
+    none = BodyFrames.from_person(nobody, CAM)
+    assert not np.isfinite(none.positions).any() and not np.isfinite(none.rotations).any()
 
 
-def test_local_from_global_round_trips_forward_kinematics():
+def test_a_retargeted_body_is_used_as_it_is_and_carries_landmarks():
     local, root = _posed()
-    _, rot = forward_kinematics(local, root)
-    back = local_from_global(rot)
-    np.testing.assert_allclose(np.abs(np.sum(back * local, axis=1)), 1.0, atol=1e-9)
+    pos, rot = forward_kinematics(local, root)
+    person = _person_for(_body_pose(BodyFrames(pos, rot, local, 1.0)), CAM, None)
+    turned = local.copy()
+    turned[BONE_INDEX["LeftLowerArm"]] = Rotation.from_euler("y", 70, degrees=True).as_quat()
+    other = person.with_(body=_body_pose(BodyFrames(*forward_kinematics(turned, root), turned, 1.0)))
+    frames = BodyFrames.from_person(person, CAM)
+    assert _degrees(frames.rotations, rot).max() < 1e-9
+    # the body wins over the landmarks: it is not solved again
+    got = BodyFrames.from_person(other, CAM).rotations[BONE_INDEX["LeftLowerArm"]]
+    want = forward_kinematics(turned, root)[1][BONE_INDEX["LeftLowerArm"]]
+    assert _degrees(got[None], want[None])[0] < 1e-9
+    nose = frames.landmarks[PoseLandmark.NOSE]
+    head = Rotation.from_quat(rot[BONE_INDEX["Head"]])
+    np.testing.assert_allclose(nose, pos[BONE_INDEX["Head"]] + head.apply([0, 0, 0.105]), atol=1e-5)

@@ -56,7 +56,7 @@ def _box(frames: BodyFrames, bone: str, lo, hi):
     return px.min(axis=0), px.max(axis=0)
 
 
-@pytest.mark.parametrize("body", [True, False], ids=["retargeted-body", "landmark-fallback"])
+@pytest.mark.parametrize("body", [True, False], ids=["retargeted-body", "retargeted-per-frame"])
 def test_crown_renders_inside_the_known_head_region(body):
     frames = demo_body(0.7)
     out, stats = _render("crown", _person(body=body))
@@ -69,6 +69,25 @@ def test_crown_renders_inside_the_known_head_region(body):
     head_x = project_world(frames.positions[[BONE_INDEX["Head"]]], CAM)[0][0, 0]
     assert abs(xs.mean() - head_x) < 3.0  # centred on the head
     assert stats.viewport[2] * stats.viewport[3] < 0.05 * 640 * 480  # only a small viewport rendered
+
+
+def test_shoulders_on_a_person_without_body_render_as_on_the_stages_body():
+    from arpose.retarget import RetargetStage
+    from arpose.retarget.model_poses import random_model_pose
+    from arpose.skeleton import forward_kinematics
+
+    local = random_model_pose(np.random.default_rng(4))
+    local[0] = [0.0, 0.0, 0.0, 1.0]  # facing the camera: both pads in view
+    pos, rot = forward_kinematics(local, np.array([0.0, -0.05, -2.6]))
+    person = _person_for(_body_pose(BodyFrames(pos, rot, local, 1.0)), CAM, None).with_(body=None)
+    staged = RetargetStage(camera=CAM).process(PoseFrame(Frame(BG, 0.0, 0), (person,))).people[0]
+    assert staged.body is not None
+    with PropRenderer(CAM, select_props("shoulders", PROPS)) as r:
+        here, there = r.render(BG, [person]), r.render(BG, [staged])
+    xs = np.nonzero(_drawn(here))[1]
+    hips_x = project_world(pos[[0]], CAM)[0][0, 0]
+    assert (xs < hips_x).sum() > 100 and (xs > hips_x).sum() > 100  # a pad on each shoulder
+    np.testing.assert_array_equal(here, there)
 
 
 def test_cropped_viewport_matches_a_full_frame_render():

@@ -52,7 +52,7 @@ def _head_box(person, w, h):
 @pytest.mark.parametrize(
     "name, retarget",
     [(n, True) for n in IMAGES] + [(IMAGES[1], False)],
-    ids=[f"retargeted-{n}" for n in IMAGES] + [f"landmarks-{IMAGES[1]}"],
+    ids=[f"retargeted-{n}" for n in IMAGES] + [f"no-retarget-stage-{IMAGES[1]}"],
 )
 def test_crown_lands_on_the_head_in_real_photos(media, name, retarget):
     args, ctx, pf = _analyse(media, name, "--props", "crown", *([] if retarget else ["--no-retarget"]))

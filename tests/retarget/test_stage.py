@@ -65,3 +65,22 @@ def test_an_arm_that_disappears_holds_its_rotation_then_returns_to_rest(synth):
     assert np.abs(held.local_rotations[arm] - first.local_rotations[arm]).max() < 1e-12
     rest, _ = r.update(hidden, 1.0)  # longer: back to rest
     assert np.abs(np.abs(rest.local_rotations[arm]) - [0, 0, 0, 1]).max() < 1e-12
+
+
+def test_body_for_person_is_the_stage_on_a_first_frame_with_no_state(synth):
+    from arpose.retarget import RetargetConfig, body_for_person
+
+    rng = np.random.default_rng(15)
+    config = RetargetConfig(subject_height=1.6)
+    for k in range(5):  # noisy pixels and a taller person: the fit is not exact, still the same
+        person = synth.person(random_model_pose(rng), height=1.85, px_noise=2.0, rng=rng)
+        got = body_for_person(person, synth.camera, config)
+        want = RetargetStage(config, synth.camera).process(synth.frame([person], float(k))).people[0].body
+        for name in ("local_rotations", "rotations", "root_position", "positions", "offsets", "bone_confidence"):
+            np.testing.assert_allclose(getattr(got, name), getattr(want, name), rtol=0, atol=1e-12, err_msg=name)
+        assert got.reprojection_error_px == want.reprojection_error_px > 0.5
+        assert not got.foot_contact.any() and np.isnan(got.floor_height)  # no grounding without state
+    unseen = person.with_(landmarks=np.where(np.arange(5) == 3, 0.0, person.landmarks).astype(np.float32))
+    lost = body_for_person(unseen, synth.camera)
+    assert np.isnan(lost.root_position).all() and np.isnan(lost.positions).all()
+    assert np.abs(np.abs(lost.local_rotations) - [0, 0, 0, 1]).max() < 1e-12  # nothing seen: rest
