@@ -12,6 +12,10 @@ For each person (keyed by :attr:`Person.id`) and frame:
    is NaN;
 5. foot grounding (:mod:`.grounding`);
 6. joint angles (:mod:`.angles`) into :attr:`Person.angles`.
+
+:func:`body_for_person` is the same retargeting for one frame with no state at all (steps 1-4
+from this frame alone: no calibration over time, hold, sign continuity, depth smoothing or
+grounding); :func:`place_body` is the placement of step 4, shared by both.
 """
 
 from __future__ import annotations
@@ -60,6 +64,75 @@ class RetargetConfig:
     subject_height: float | None = None
     hold_seconds: float = 0.5
     forget_seconds: float = 5.0
+
+
+def place_body(body: BodyPose, rotation: np.ndarray, translation: np.ndarray, scale: float = 1.0) -> BodyPose:
+    """``body`` moved from the hip-centred rig frame (as :func:`solve` returns it) into the
+    camera-attached rig *world* of :class:`BodyPose` by a root fit (:class:`RootFit`).
+
+    rotation: ``(3, 3)`` MediaPipe world -> OpenCV camera; translation: ``(3,)`` metres, the hip
+    centre in the OpenCV camera frame (x right, y down, z forward). scale: the whole body
+    (root, positions, offsets) is scaled about the camera centre by this factor, which keeps
+    every pixel (1: MediaPipe's scale). The Hips' local rotation and ``rotations`` (global,
+    ``(B, 4)`` ``(x, y, z, w)``) are turned into *world*; quaternion signs are not made
+    continuous with anything. Returns a new :class:`BodyPose` (``body`` is not modified).
+    """
+    r_rig = rotation * _MP_TO_RIG_SIGNS  # MP_TO_RIG @ R @ MP_TO_RIG (a diagonal of signs)
+    t_rig = translation * _MP_TO_RIG_DIAG  # MP_TO_RIG @ t
+    rr = matrices_to_quats(r_rig)
+    turned = quat_multiply(rr, np.concatenate([body.local_rotations[:1], body.rotations]))
+    local = body.local_rotations.copy()
+    local[0] = turned[0]
+    root, positions, offsets = r_rig @ body.root_position + t_rig, body.positions @ r_rig.T + t_rig, body.offsets
+    if scale != 1.0:
+        root, positions, offsets = scale * root, scale * positions, scale * offsets
+    return replace(
+        body, local_rotations=local, root_position=root, positions=positions, offsets=offsets, rotations=turned[1:]
+    )
+
+
+def _unplaced(body: BodyPose) -> BodyPose:
+    """``body`` with an unknown root (no root fit): NaN root and positions, rotations kept."""
+    return replace(body, root_position=np.full(3, np.nan), positions=np.full_like(body.positions, np.nan))
+
+
+def _height_scale(config: RetargetConfig, offsets: np.ndarray, ends: np.ndarray) -> float:
+    """Factor taking a skeleton with these rest offsets and ends to ``config.subject_height``
+    (1 when not set)."""
+    if config.subject_height is None:
+        return 1.0
+    return config.subject_height / standing_height(offsets, ends)
+
+
+def body_for_person(person: Person, camera: Camera, config: RetargetConfig = RetargetConfig()) -> BodyPose:
+    """One person's :class:`BodyPose` in the camera-attached *world*, from this frame alone.
+
+    The pure counterpart of :class:`Retargeter`: bone lengths measured on this frame
+    (:class:`BoneCalibrator`, one update), rotations by :func:`solve` (bones whose landmarks
+    are below ``config.solver.min_visibility`` take the rest rotation), the root by
+    :func:`fit_root_pose` (no previous guess) placed by :func:`place_body`, scaled to
+    ``config.subject_height`` if set. Equal to what :class:`RetargetStage` gives on a person's
+    first frame, except that there is no grounding (``foot_contact`` False, ``floor_height``
+    NaN). With nothing carried between frames the bones are less steady than the stage's (no
+    length calibration over time, hold, depth smoothing or grounding): a pipeline with the
+    retarget stage gives steadier bones.
+
+    person: image landmarks ``(33, 5)`` (normalised, visibility in column 3) and world
+    landmarks ``(33, 3)`` (metres, MediaPipe world). camera: intrinsics; its size is the
+    image's (landmarks are normalised). Without a root fit (fewer than
+    ``config.root.min_points`` visible landmarks, or a fit behind the camera) the root and
+    positions are NaN and the rotations are kept.
+    """
+    points = mp_world_to_rig(person.world)
+    vis = np.asarray(person.landmarks[:, VISIBILITY], dtype=np.float64)
+    lengths = BoneCalibrator(config.calibration)
+    lengths.update(points, vis, 0.0)
+    body = solve(points, vis, lengths.offsets, config.solver, _REST_QUATS)
+    fit = fit_root_pose(person.world, person.pixels(camera.width, camera.height), vis, camera, config.root)
+    if fit is None:
+        return _unplaced(body)
+    placed = place_body(body, fit.rotation, fit.translation, _height_scale(config, body.offsets, lengths.ends))
+    return replace(placed, reprojection_error_px=fit.rms_px)
 
 
 class Retargeter:
@@ -113,33 +186,16 @@ class Retargeter:
             self._fit, self._fit_time, rms = fit, timestamp, fit.rms_px
             self.reprojection_errors.add(rms)
         elif self._fit is None or timestamp - self._fit_time > self.config.hold_seconds:
-            nan3 = np.full(3, np.nan)
-            return replace(body, root_position=nan3, positions=np.full_like(body.positions, np.nan))
+            return _unplaced(body)
         t_cam = self._fit.translation
         if self.config.depth_smoothing is not None and fit is not None:
             z, self._depth_state = one_euro_step(self._depth_state, t_cam[2:], timestamp, self.config.depth_smoothing)
             t_cam = t_cam * (z[0] / t_cam[2])  # along the viewing ray: same pixel, smoothed depth
             self._fit = replace(self._fit, translation=t_cam)
-        r_rig = self._fit.rotation * _MP_TO_RIG_SIGNS  # MP_TO_RIG @ R @ MP_TO_RIG (a diagonal of signs)
-        t_rig = t_cam * _MP_TO_RIG_DIAG  # MP_TO_RIG @ t
-        rr = matrices_to_quats(r_rig)
-        turned = quat_multiply(rr, np.concatenate([body.local_rotations[:1], body.rotations]))
-        local = body.local_rotations.copy()
-        local[0] = turned[0]
-        local = continuous(local, self._prev_local)
-        root, positions, offsets = r_rig @ body.root_position + t_rig, body.positions @ r_rig.T + t_rig, body.offsets
-        if self.config.subject_height is not None:  # scale about the camera: same pixels
-            k = self.config.subject_height / standing_height(body.offsets, self.calibrator.ends)
-            root, positions, offsets = k * root, k * positions, k * offsets
-        return replace(
-            body,
-            local_rotations=local,
-            root_position=root,
-            positions=positions,
-            offsets=offsets,
-            rotations=turned[1:],
-            reprojection_error_px=rms,
-        )
+        scale = _height_scale(self.config, body.offsets, self.calibrator.ends)
+        placed = place_body(body, self._fit.rotation, t_cam, scale)
+        local = continuous(placed.local_rotations, self._prev_local)
+        return replace(placed, local_rotations=local, reprojection_error_px=rms)
 
 
 class RetargetStage:
