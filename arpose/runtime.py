@@ -130,7 +130,9 @@ class RuntimeStats:
     (:class:`~arpose.stats.SampleStats`: ``count`` is the number of frames, percentiles are
     exact up to its capacity and estimated after that): ``latencies`` from capture to the
     data outputs sent (e.g. the VMC packet), ``display_latencies`` from capture to the
-    rendered image handed on (window, video)."""
+    rendered image handed on (window, video). ``interrupted``: the signal that ended the run
+    (``"SIGINT"`` for Ctrl+C, or the ``signal_name`` of the ``KeyboardInterrupt`` raised,
+    e.g. ``"SIGTERM"``), ``None`` if it was not interrupted."""
 
     captured: int = 0
     analyzed: int = 0
@@ -140,6 +142,7 @@ class RuntimeStats:
     display_latencies: SampleStats = field(default_factory=_latency_samples)
     seconds: float = 0.0
     error: BaseException | None = None
+    interrupted: str | None = None
 
     @property
     def fps(self) -> float:
@@ -262,8 +265,8 @@ class LiveRuntime:
                 st.display_latencies.add(time.perf_counter() - t_cap)
                 if self.on_frame is not None and self.on_frame(pf, image) is False:
                     break
-        except KeyboardInterrupt:
-            pass
+        except KeyboardInterrupt as exc:  # Ctrl+C, or a handler's subclass naming its signal
+            st.interrupted = getattr(exc, "signal_name", "SIGINT")
         finally:
             self.stop()
             to_analyze.close()

@@ -2,6 +2,7 @@
 independent of what the stages compute)."""
 
 import queue
+import signal
 import threading
 import time
 
@@ -92,6 +93,34 @@ def test_stop_from_callback_ends_the_run_and_closes_everything():
         config=RuntimeConfig(drop_frames=False),
     ).run()
     assert 5 <= stats.emitted < 100 and src.closed and rec.closed
+
+
+class Terminated(KeyboardInterrupt):
+    """What the CLI's SIGTERM handler raises on the main thread."""
+
+    signal_name = "SIGTERM"
+
+
+def _interrupt_at_frame_5(send):
+    def on_frame(pf, image):
+        if pf.index == 5:
+            send()
+
+    return on_frame
+
+
+def test_an_interrupt_on_the_calling_thread_ends_the_run_cleanly_and_names_the_signal():
+    def sigterm():
+        raise Terminated
+
+    for send, name in ((lambda: signal.raise_signal(signal.SIGINT), "SIGINT"), (sigterm, "SIGTERM")):
+        src, rec = Frames(10_000), Recorder()
+        stats = LiveRuntime(
+            src, Pipeline(Echo(), sinks=[rec]), _interrupt_at_frame_5(send), RuntimeConfig(drop_frames=False)
+        ).run()
+        assert stats.interrupted == name and stats.emitted == 6 and src.closed and rec.closed
+    stats = LiveRuntime(Frames(3), Pipeline(Echo()), config=RuntimeConfig(drop_frames=False)).run()
+    assert stats.interrupted is None and stats.emitted == 3
 
 
 def test_source_error_is_reported_after_every_frame_before_it_is_emitted():
