@@ -1,8 +1,10 @@
-"""Loopback OSC receivers built on python-osc's own server (an independent parser)."""
+"""Loopback OSC receivers built on python-osc's own server (an independent parser), and a
+reference OSC 1.0 encoder written from the specification for byte-for-byte tests."""
 
 from __future__ import annotations
 
 import socket
+import struct
 import threading
 import time
 from types import SimpleNamespace
@@ -10,7 +12,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from pythonosc.dispatcher import Dispatcher
+from pythonosc.osc_bundle import OscBundle
+from pythonosc.osc_packet import OscPacket
 from pythonosc.osc_server import ThreadingOSCUDPServer
+from pythonosc.parsing.osc_types import IMMEDIATELY
 from scipy.spatial.transform import Rotation as R
 
 from arpose.skeleton import BONE_NAMES, PARENTS
@@ -121,3 +126,60 @@ def unity_fk(frame):
 def vmc_tools():
     """Helpers reading received VMC messages: ``frames_of`` and ``unity_fk``."""
     return SimpleNamespace(frames_of=frames_of, unity_fk=unity_fk)
+
+
+# Reference OSC 1.0 encoding, written from the specification (not from arpose's encoder), to
+# build expected datagrams by hand. Its own known answers are the specification's examples
+# (tests/broadcast/test_osc.py).
+
+#: The time tag "immediately": NTP seconds 0, fraction 1.
+IMMEDIATELY_TAG = b"\x00\x00\x00\x00\x00\x00\x00\x01"
+
+
+def osc_string(text: str) -> bytes:
+    """OSC-string: ASCII, then 1 to 4 NULs so the length is a multiple of 4."""
+    raw = text.encode("ascii")
+    return raw + b"\x00" * (4 - len(raw) % 4)
+
+
+def osc_ints(*values: int) -> bytes:
+    """Big-endian two's complement int32s."""
+    return struct.pack(f">{len(values)}i", *values)
+
+
+def osc_floats(*values: float) -> bytes:
+    """Big-endian IEEE 754 float32s."""
+    return struct.pack(f">{len(values)}f", *map(float, values))
+
+
+def osc_message(address: str, tags: str, *arguments: bytes) -> bytes:
+    """Address pattern, type tag string (``tags`` starts with ``,``), then the argument bytes."""
+    return osc_string(address) + osc_string(tags) + b"".join(arguments)
+
+
+def osc_bundle(*elements: bytes, timetag: bytes = IMMEDIATELY_TAG) -> bytes:
+    """``#bundle``, the 8-byte time tag, then each element as an int32 size and its bytes."""
+    return b"#bundle\x00" + timetag + b"".join(struct.pack(">i", len(e)) + e for e in elements)
+
+
+def decode(datagram: bytes) -> list[tuple[str, tuple]]:
+    """``(address, args)`` of every message in a datagram, by python-osc's parser; a bundle's
+    time tag must be "immediately"."""
+    if OscBundle.dgram_is_bundle(datagram):
+        assert OscBundle(datagram).timestamp == IMMEDIATELY
+    return [(m.message.address, tuple(m.message.params)) for m in OscPacket(datagram).messages]
+
+
+@pytest.fixture
+def osc_spec():
+    """The reference encoder (``string``, ``ints``, ``floats``, ``message``, ``bundle``,
+    ``IMMEDIATELY_TAG``) and python-osc's ``decode``."""
+    return SimpleNamespace(
+        string=osc_string,
+        ints=osc_ints,
+        floats=osc_floats,
+        message=osc_message,
+        bundle=osc_bundle,
+        IMMEDIATELY_TAG=IMMEDIATELY_TAG,
+        decode=decode,
+    )

@@ -40,6 +40,52 @@ def test_message_types_and_values_parse_back():
     assert math.isnan(p[10]) and p[11] == -2.25
 
 
+# The two example messages of the OSC 1.0 specification, byte for byte as printed there.
+SPEC_FREQUENCY = bytes.fromhex(
+    "2f6f7363 696c6c61 746f722f 342f6672 65717565 6e637900"  # "/oscillator/4/frequency"
+    "2c660000"  # ",f"
+    "43dc0000"  # 440.0
+)
+SPEC_FOO = bytes.fromhex(
+    "2f666f6f 00000000"  # "/foo"
+    "2c696973 66660000"  # ",iisff"
+    "000003e8 ffffffff"  # 1000, -1
+    "68656c6c 6f000000"  # "hello"
+    "3f9df3b6 40b5b22d"  # 1.234, 5.678
+)
+
+
+def test_the_specifications_examples(osc_spec):
+    assert encode_message("/oscillator/4/frequency", 440.0) == SPEC_FREQUENCY
+    assert encode_message("/foo", 1000, -1, "hello", 1.234, 5.678) == SPEC_FOO
+    # The reference encoder the other byte-for-byte tests build their expectations with.
+    assert osc_spec.message("/oscillator/4/frequency", ",f", osc_spec.floats(440.0)) == SPEC_FREQUENCY
+    assert (
+        osc_spec.message(
+            "/foo", ",iisff", osc_spec.ints(1000, -1), osc_spec.string("hello"), osc_spec.floats(1.234, 5.678)
+        )
+        == SPEC_FOO
+    )
+    assert osc_spec.decode(SPEC_FOO) == [("/foo", (1000, -1, "hello", pytest.approx(1.234), pytest.approx(5.678)))]
+
+
+def test_bundle_bytes(osc_spec):
+    a, b = encode_message("/a", 1), encode_message("/bb", "x", 0.5)
+    want = (
+        b"#bundle\x00"
+        + b"\x00\x00\x00\x00\x00\x00\x00\x01"  # time tag "immediately"
+        + b"\x00\x00\x00\x0c"
+        + b"/a\x00\x00,i\x00\x00\x00\x00\x00\x01"
+        + b"\x00\x00\x00\x10"
+        + b"/bb\x00,sf\x00x\x00\x00\x00\x3f\x00\x00\x00"
+    )
+    assert encode_bundle([a, b]) == want == osc_spec.bundle(a, b)
+    assert pack_bundles([a, b]) == [want]
+    # Unix time 1.5 s: NTP seconds 2208988801 (era 1900), fraction one half.
+    assert encode_bundle([a], 1.5)[8:16] == struct.pack(">II", 2208988801, 1 << 31)
+    assert osc_spec.decode(want) == [("/a", (1,)), ("/bb", ("x", 0.5))]
+
+
 def test_string_padding_is_exact():
     # "/abc" + NUL = 5 bytes -> padded to 8; ",s" + NUL -> 4; "xyz" + NUL = 4 exactly.
     assert encode_message("/abc", "xyz") == b"/abc\x00\x00\x00\x00,s\x00\x00xyz\x00"
