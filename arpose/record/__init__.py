@@ -1,6 +1,17 @@
-"""Recording: landmark CSV, annotated video, takes, BVH."""
+"""Recording: landmark CSV, annotated video, takes, BVH; every file through
+:mod:`arpose.record.output` (temporary name, renamed into place when complete)."""
 
 from .csv_landmarks import CSV_COLUMNS, CsvWriter, read_landmark_csv
-from .video import VideoWriter, check_writable
+from .output import OutputResult, PendingOutput, check_writable, partial_path
+from .video import VideoWriter
 
-__all__ = ["CSV_COLUMNS", "CsvWriter", "VideoWriter", "check_writable", "read_landmark_csv"]
+__all__ = [
+    "CSV_COLUMNS",
+    "CsvWriter",
+    "OutputResult",
+    "PendingOutput",
+    "VideoWriter",
+    "check_writable",
+    "partial_path",
+    "read_landmark_csv",
+]

@@ -457,21 +457,21 @@ def skeleton_bvh_text(
     )
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename, so a
-    failure never leaves half a file. Raises :class:`arpose.errors.OutputError`."""
+def write_text_atomic(path: Path, text: str, force: bool = True) -> Path:
+    """Write ``text`` to ``path`` through :class:`arpose.record.output.PendingOutput` (as
+    ``NAME.partial.EXT``, then renamed), so a failure never leaves half a file. Empty text
+    writes nothing. Raises :class:`arpose.errors.OutputError`."""
     from ..errors import OutputError
+    from .output import PendingOutput
 
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    pending = PendingOutput(path, force=force)
     try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        with pending.open("w", newline="\n") as fh:
             fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        pending.discard()
         raise OutputError(f"cannot write {path} ({exc.strerror})") from None
+    return pending.finish(1 if text else 0).path
 
 
 def write_bvh(
@@ -484,8 +484,6 @@ def write_bvh(
 ) -> Path:
     """Write :func:`skeleton_bvh_text` to ``path`` (atomically). Raises
     :class:`arpose.errors.OutputError` if it exists without ``force`` or cannot be written."""
-    from .video import check_writable
-
-    p = check_writable(path, force=force)
-    write_text_atomic(p, skeleton_bvh_text(local_rotations, root_positions, frame_time, offsets))
-    return p
+    return write_text_atomic(
+        Path(path), skeleton_bvh_text(local_rotations, root_positions, frame_time, offsets), force=force
+    )

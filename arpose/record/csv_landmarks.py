@@ -5,6 +5,9 @@ world_x,world_y,world_z``. ``x, y`` are normalised to the input image ([0, 1], o
 top-left), ``z`` MediaPipe's relative depth, world in metres (MediaPipe world frame: origin
 between the hips, x image-right, y down, z away from the camera). NaN is written as an empty
 field. A frame with no person writes no rows. Rows are flushed every frame.
+
+The file is written as ``NAME.partial.csv`` and renamed into place on close (see
+:mod:`arpose.record.output`): a run that handed it no frame leaves no file.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ from __future__ import annotations
 import csv
 import os
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 
 from ..landmarks import NAMES, NUM_LANDMARKS
 from ..types import PoseFrame
-from .video import check_writable
+from .output import CsvOutput, OutputResult
 
 CSV_COLUMNS = (
     "frame",
@@ -41,50 +45,57 @@ def _fmt(v: float) -> str:
 
 
 class CsvWriter:
-    """Appends :class:`PoseFrame` rows to a CSV file (see module doc)."""
+    """Appends :class:`PoseFrame` rows to a CSV file (see module doc).
 
-    def __init__(self, path: str | os.PathLike[str], force: bool = True):
-        self.path = check_writable(path, force=force)
-        self._file = open(self.path, "w", newline="", encoding="utf-8")
-        self._csv = csv.writer(self._file)
-        self._csv.writerow(CSV_COLUMNS)
-        self.rows = 0
+    force, inputs: as :func:`arpose.record.check_writable`. ``frames`` counts the frames
+    written (with or without a person), ``rows`` the rows. Nothing is created before the
+    first frame. Raises :class:`OutputError`.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], force: bool = True, inputs: Iterable[str | os.PathLike[str]] = ()):
+        self._out = CsvOutput(path, CSV_COLUMNS, force=force, inputs=inputs)
+        self.path = self._out.path
+
+    @property
+    def rows(self) -> int:
+        return self._out.rows
+
+    @property
+    def frames(self) -> int:
+        return self._out.frames
+
+    @property
+    def result(self) -> OutputResult | None:
+        """How the output ended (after :meth:`close`), else ``None``."""
+        return self._out.result
 
     def write(self, pose_frame: PoseFrame, image: np.ndarray | None = None) -> None:
         """Append the rows of one frame result (``image`` is ignored; sink signature)."""
         f = pose_frame.frame
-        for person in pose_frame.people:
-            lm, w = person.landmarks, person.world
-            for i in range(NUM_LANDMARKS):
-                self._csv.writerow(
-                    (
-                        f.index,
-                        f"{f.timestamp:.6f}",
-                        person.id,
-                        i,
-                        NAMES[i],
-                        _fmt(lm[i, 0]),
-                        _fmt(lm[i, 1]),
-                        _fmt(lm[i, 2]),
-                        _fmt(lm[i, 3]),
-                        _fmt(lm[i, 4]),
-                        _fmt(w[i, 0]),
-                        _fmt(w[i, 1]),
-                        _fmt(w[i, 2]),
-                    )
-                )
-                self.rows += 1
-        self._file.flush()
+        self._out.write_frame(
+            (
+                f.index,
+                f"{f.timestamp:.6f}",
+                person.id,
+                i,
+                NAMES[i],
+                *(_fmt(v) for v in person.landmarks[i]),
+                *(_fmt(v) for v in person.world[i]),
+            )
+            for person in pose_frame.people
+            for i in range(NUM_LANDMARKS)
+        )
 
-    def close(self) -> None:
-        if not self._file.closed:
-            self._file.close()
+    def close(self, partial: bool = False) -> OutputResult:
+        """Close and rename into place (no frames: no file). ``partial``: the run was cut
+        short. Safe to call twice."""
+        return self._out.close(partial=partial)
 
     def __enter__(self) -> "CsvWriter":
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.close(partial=exc_type is not None)
 
 
 def read_landmark_csv(path: str | os.PathLike[str]) -> dict[tuple[int, int], dict[str, np.ndarray | float]]:

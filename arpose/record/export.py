@@ -6,7 +6,6 @@ The same functions serve ``arpose export TAKE`` and ``arpose run INPUT --bvh OUT
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 from dataclasses import dataclass
@@ -21,8 +20,8 @@ from ..retarget.body import BodyPose
 from ..skeleton import NUM_BONES, forward_kinematics
 from .bvh import skeleton_bvh_text, write_text_atomic
 from .csv_landmarks import CsvWriter
+from .output import CsvOutput, check_writable
 from .take import Take
-from .video import check_writable
 
 #: A frame counts as on the nominal grid when its time is within this fraction of a frame
 #: interval of ``t0 + k / fps``; otherwise the track is resampled.
@@ -217,7 +216,7 @@ def export_bvh(
     if origin == "floor":
         track = translated(track, floor_origin(track))
     text, out, rate = bvh_for_track(track, fps=fps, nominal_fps=nominal_fps)
-    write_text_atomic(p, text)
+    write_text_atomic(p, text, force=force)
     return p, out, rate
 
 
@@ -233,7 +232,10 @@ def export_csv(
     """Write the take's landmarks as the CSV of ``arpose run --csv`` (same columns,
     :data:`arpose.record.CSV_COLUMNS`), only ``person`` if given; and, if any person has joint
     angles, a second long-form CSV ``OUT.angles.csv`` with :data:`ANGLE_COLUMNS`
-    (``degrees`` empty for NaN). Returns ``(csv path, rows, angles path or None)``."""
+    (``degrees`` empty for NaN). Returns ``(csv path, rows, angles path or None)``.
+    Raises :class:`InputError` for a take without frames or without ``person``."""
+    if not take.frames:
+        raise InputError(f"take {take.path} holds no frames (nothing to export)")
     if person is not None and person not in take.person_ids:
         raise InputError(
             f"take {take.path} has no person {person} "
@@ -251,17 +253,15 @@ def export_csv(
             writer.write(pf)
         rows = writer.rows
     if apath is not None:
-        with open(apath, "w", newline="", encoding="utf-8") as fh:
-            out = csv.writer(fh)
-            out.writerow(ANGLE_COLUMNS)
-            for f in take.frames:
-                for p in f.people:
-                    if p.angles is None or (person is not None and p.id != person):
-                        continue
-                    for name, deg in p.angles.items():
-                        out.writerow(
-                            (f.index, f"{f.timestamp:.6f}", p.id, name, "" if not math.isfinite(deg) else f"{deg:.4f}")
-                        )
+        out = CsvOutput(apath, ANGLE_COLUMNS, force=force)
+        for f in take.frames:
+            out.write_frame(
+                (f.index, f"{f.timestamp:.6f}", p.id, name, "" if not math.isfinite(deg) else f"{deg:.4f}")
+                for p in f.people
+                if p.angles is not None and (person is None or p.id == person)
+                for name, deg in p.angles.items()
+            )
+        out.close()
     return Path(path), rows, apath
 
 

@@ -22,6 +22,13 @@ UTF-8 text, one record per line::
   at most the record being written and a power cut at most the last ``sync_interval``. A clean close
   writes the ``end`` record; a take without it (or with a torn last line) opens with a
   :class:`TruncatedTakeWarning` and every complete frame.
+* While recording, the take is ``NAME.partial.take`` beside its final name
+  (:func:`arpose.record.output.partial_path`); a clean close renames it to ``NAME.take``. A
+  take that ends with no frame leaves no file. After ``kill -9`` the ``.partial.take`` file
+  stays: open it as it is (``read_take("NAME.partial.take")``, ``arpose export
+  NAME.partial.take``), or rename it.
+* Readers accept the versions in :data:`READ_VERSIONS` (magic line and header ``version``);
+  any other is an :class:`InputError` naming both.
 
 Frames of reference are the data contract's (:mod:`arpose.types`): image landmarks
 normalised, world landmarks in MediaPipe's world frame (metres), ``body`` in the
@@ -49,15 +56,31 @@ import numpy as np
 from ..errors import InputError, OutputError
 from ..landmarks import NAMES
 from ..retarget.body import BodyPose
-from ..skeleton import BONE_NAMES, END_OFFSETS, PARENTS, REST_OFFSETS
+from ..skeleton import BONE_NAMES, END_OFFSETS, NUM_BONES, PARENTS, REST_OFFSETS
 from ..types import Camera, Frame, Person, PoseFrame
 from .bvh import read_input_bytes
-from .video import check_writable
+from .output import OutputResult, PendingOutput, partial_path
 
 MAGIC = "ARPOSE-TAKE"
 FORMAT_VERSION = 1
+#: Format versions this arpose reads.
+READ_VERSIONS = (1,)
 TAKE_EXTENSION = ".take"
 _PERSON_ARRAYS = ("landmarks", "world", "raw_landmarks", "raw_world")
+#: Shapes the reader requires (the data contract's), so a take that opens can be used.
+_PERSON_SHAPES = {"landmarks": (33, 5), "world": (33, 3), "raw_landmarks": (33, 5), "raw_world": (33, 3)}
+_BODY_SHAPES = {
+    "local_rotations": (NUM_BONES, 4),
+    "root_position": (3,),
+    "positions": (NUM_BONES, 3),
+    "offsets": (NUM_BONES, 3),
+    "bone_confidence": (NUM_BONES,),
+    "foot_contact": (2,),
+    "rotations": (NUM_BONES, 4),
+}
+#: What decoding a damaged record can raise (json, base64, numpy, int/float conversions,
+#: nesting too deep for the JSON parser); :func:`read_take` turns each into an InputError.
+_DECODE_ERRORS = (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError, OverflowError, RecursionError)
 
 
 class TruncatedTakeWarning(UserWarning):
@@ -81,14 +104,19 @@ def encode_array(a: np.ndarray) -> dict:
     }
 
 
-def decode_array(d: Mapping[str, Any]) -> np.ndarray:
-    """Inverse of :func:`encode_array` (native byte order). Raises ``ValueError`` if malformed."""
+def decode_array(d: Mapping[str, Any], shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """Inverse of :func:`encode_array` (native byte order). ``shape``: the shape required.
+    Raises ``ValueError`` (or ``TypeError`` / ``KeyError``) if malformed."""
+    if not isinstance(d, Mapping) or not isinstance(d["dtype"], str) or not isinstance(d["b64"], str):
+        raise ValueError("an array is not {dtype, shape, b64}")
     dtype = np.dtype(d["dtype"])
     if dtype.kind not in "fiub":
         raise ValueError(f"unsupported dtype {d['dtype']!r}")
     raw = base64.b64decode(d["b64"], validate=True)
-    shape = tuple(int(s) for s in d["shape"])
-    arr = np.frombuffer(raw, dtype=dtype).reshape(shape)
+    got = tuple(int(s) for s in d["shape"])
+    if shape is not None and got != shape:
+        raise ValueError(f"array of shape {got}, expected {shape}")
+    arr = np.frombuffer(raw, dtype=dtype).reshape(got)
     return arr.astype(dtype.newbyteorder("="))
 
 
@@ -119,16 +147,14 @@ def decode_body(d: Mapping[str, Any]) -> BodyPose:
     """A :class:`BodyPose` from :func:`encode_body` output; unknown keys (newer writers)
     are ignored, and ``null`` scalars read back as NaN."""
     known = {f.name: f for f in dataclasses.fields(BodyPose)}
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     for k, v in d.items():
         if k not in known:
             continue
-        if isinstance(v, dict):
-            kwargs[k] = decode_array(v)
-        elif v is None:
-            kwargs[k] = float("nan")
+        if k in _BODY_SHAPES:
+            kwargs[k] = None if v is None and k == "rotations" else decode_array(v, _BODY_SHAPES[k])
         else:
-            kwargs[k] = v
+            kwargs[k] = float("nan") if v is None else float(v)
     return BodyPose(**kwargs)
 
 
@@ -147,17 +173,24 @@ def encode_person(person: Person) -> dict:
 
 
 def decode_person(d: Mapping[str, Any]) -> Person:
+    """Inverse of :func:`encode_person`; arrays must have the data contract's shapes.
+    Raises ``ValueError`` (or ``TypeError`` / ``KeyError``) if malformed."""
+    if not isinstance(d["id"], int):
+        raise ValueError(f"person id {d['id']!r} is not an integer")
     kwargs: dict[str, Any] = {
-        "id": int(d["id"]),
+        "id": d["id"],
         "score": float("nan") if d.get("score") is None else float(d["score"]),
     }
     for name in _PERSON_ARRAYS:
         if name in d:
-            kwargs[name] = decode_array(d[name])
+            kwargs[name] = decode_array(d[name], _PERSON_SHAPES[name])
+    for name in ("landmarks", "world"):
+        if name not in kwargs:
+            raise KeyError(name)
     if "body" in d:
         kwargs["body"] = decode_body(d["body"])
     if "angles" in d:
-        kwargs["angles"] = {k: float("nan") if v is None else float(v) for k, v in d["angles"].items()}
+        kwargs["angles"] = {str(k): float("nan") if v is None else float(v) for k, v in d["angles"].items()}
     return Person(**kwargs)
 
 
@@ -229,39 +262,51 @@ def take_header(
 class TakeWriter:
     """Writes a take as it goes (a pipeline sink: ``write(pose_frame, image)``, ``close()``).
 
-    path: the take file (``.take`` by convention). header: from :func:`take_header`.
-    force: overwrite an existing file. sync_interval: seconds between ``fsync`` calls.
-    Every record is flushed to the operating system as it is written (so ``kill -9`` loses at
-    most the record in progress); ``fsync`` (for power cuts) runs on a background thread so
-    the frame loop never waits for the disk.
+    path: the take's final name (``.take`` by convention); it is written as :attr:`temp`
+    (``NAME.partial.take``) and renamed on close. header: from :func:`take_header`.
+    force, inputs: as :func:`arpose.record.check_writable`. sync_interval: seconds between
+    ``fsync`` calls.
+    Nothing is created before the first frame; then the magic line, the header and the frame
+    are written and synced. Every record is flushed to the operating system as it is written
+    (so ``kill -9`` loses at most the record in progress); ``fsync`` (for power cuts) runs on
+    a background thread so the frame loop never waits for the disk.
     Raises :class:`OutputError` if the file cannot be created or exists without ``force``.
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], header: Mapping[str, Any], force: bool = False, sync_interval: float = 0.5
+        self,
+        path: str | os.PathLike[str],
+        header: Mapping[str, Any],
+        force: bool = False,
+        sync_interval: float = 0.5,
+        inputs: Iterable[str | os.PathLike[str]] = (),
     ):
-        self.path = check_writable(path, force=force)
+        self._pending = PendingOutput(path, force=force, inputs=inputs)
+        self.path = self._pending.path
+        self.temp = self._pending.temp
         self.sync_interval = float(sync_interval)
         self.frames = 0
         self.syncs = 0
+        self._head = dict(header)
+        self._head["type"] = "header"
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._dirty = False
-        try:
-            self._file = open(self.path, "wb")
-        except OSError as exc:
-            raise OutputError(f"cannot create take: {self.path} ({exc.strerror})") from None
-        head = dict(header)
-        head["type"] = "header"
-        try:
-            self._write_line(f"{MAGIC} {FORMAT_VERSION}\n".encode("ascii"))
-            self._write_line(encode_record(head))
-        except BaseException:
-            self._file.close()
-            raise
-        self._sync()
+        self._file: Any = None
+        self._closed = False
         self._syncer = threading.Thread(target=self._sync_loop, name="take-fsync", daemon=True)
         self._syncer.start()
+
+    @property
+    def result(self) -> OutputResult | None:
+        """How the take ended (after :meth:`close`), else ``None``."""
+        return self._pending.result
+
+    def _open(self) -> None:
+        self._file = self._pending.open("wb")
+        self._write_line(f"{MAGIC} {FORMAT_VERSION}\n".encode("ascii"))
+        self._write_line(encode_record(self._head))
+        self._sync()
 
     def _write_line(self, data: bytes) -> None:
         try:
@@ -294,40 +339,49 @@ class TakeWriter:
         }
         line = encode_record(record)
         with self._lock:
-            if self._file.closed:
+            if self._closed:
                 return
+            if self._file is None:
+                self._open()
             self._write_line(line)
             self.frames += 1
             self._dirty = True
 
-    def close(self) -> None:
-        """Write the end record, flush and fsync. Safe to call twice."""
+    def close(self, partial: bool = False) -> OutputResult:
+        """Write the end record, fsync, close and rename into place (no frames: no file).
+        ``partial``: the run was cut short (reported in the result). Safe to call twice."""
         self._stop.set()
         self._syncer.join()
         with self._lock:
-            if self._file.closed:
-                return
-            try:
-                self._write_line(encode_record({"type": "end", "frames": self.frames}))
-                self._sync()
-            finally:
-                self._file.close()
+            if not self._closed:
+                self._closed = True
+                if self._file is not None:
+                    try:
+                        self._write_line(encode_record({"type": "end", "frames": self.frames}))
+                        self._sync()
+                    except OutputError:
+                        partial = True
+                        raise
+                    finally:
+                        self._file.close()
+                        self._pending.finish(self.frames, partial=partial)
+            return self._pending.finish(self.frames, partial=partial)
 
     def __enter__(self) -> "TakeWriter":
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.close(partial=exc_type is not None)
 
 
 def auto_take_name(folder: str | os.PathLike[str] = ".", prefix: str = "take", now: _dt.datetime | None = None) -> Path:
     """A new, unused take path in ``folder``: ``take-YYYYMMDD-HHMMSS.take`` (local time),
-    with ``-2``, ``-3`` ... appended if that name exists."""
+    with ``-2``, ``-3`` ... appended if that name (or its ``.partial.take``) exists."""
     now = now or _dt.datetime.now()
     base = Path(folder) / f"{prefix}-{now:%Y%m%d-%H%M%S}"
     path = base.with_suffix(TAKE_EXTENSION)
     k = 2
-    while path.exists():
+    while path.exists() or partial_path(path).exists():
         path = Path(f"{base}-{k}{TAKE_EXTENSION}")
         k += 1
     return path
@@ -346,6 +400,7 @@ class TakeRecorder:
         self.sync_interval = sync_interval
         self._writer: TakeWriter | None = None
         self._lock = threading.Lock()
+        #: Paths of the takes finished so far (takes that ended with no frame made no file).
         self.finished: list[Path] = []
 
     @property
@@ -372,19 +427,24 @@ class TakeRecorder:
         with self._lock:
             old, self._writer = self._writer, writer
         if old is not None:
-            old.close()
-            self.finished.append(old.path)
+            self._finish(old)
         return writer.path
 
+    def _finish(self, writer: TakeWriter) -> Path | None:
+        result = writer.close()
+        if not result.kept:
+            return None
+        self.finished.append(result.path)
+        return result.path
+
     def stop(self) -> Path | None:
-        """Finish the take in progress; returns its path (``None`` if none was recording)."""
+        """Finish the take in progress; returns its path, or ``None`` if none was recording or
+        it ended with no frame (then no file was made)."""
         with self._lock:
             old, self._writer = self._writer, None
         if old is None:
             return None
-        old.close()
-        self.finished.append(old.path)
-        return old.path
+        return self._finish(old)
 
     def toggle(self, folder: str | os.PathLike[str] = ".") -> Path | None:
         """Stop if recording (returns ``None``), else start an automatically named take in
@@ -490,6 +550,49 @@ def _bad_take(path: Path, what: str) -> InputError:
     return InputError(f"not a readable take: {path}: {what}")
 
 
+def _check_version(path: Path, version: Any) -> None:
+    """:class:`InputError` naming ``version`` and :data:`READ_VERSIONS` unless it is one."""
+    if isinstance(version, int) and not isinstance(version, bool) and version in READ_VERSIONS:
+        return
+    reads = ", ".join(map(str, READ_VERSIONS))
+    shown = repr(version)[:20]
+    if isinstance(version, int) and version > max(READ_VERSIONS):
+        raise InputError(
+            f"take format version {shown} is newer than this arpose reads ({reads}): {path} (upgrade arpose)"
+        )
+    raise InputError(f"take format version {shown} is unknown; this arpose reads version {reads}: {path}")
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _check_header(path: Path, header: Mapping[str, Any]) -> None:
+    """The header fields :class:`Take` relies on are well-formed; else :class:`InputError`."""
+    if "version" in header:
+        _check_version(path, header["version"])
+    fps, res, cam = header.get("fps"), header.get("resolution"), header.get("camera")
+    if fps is not None and not (_number(fps) and fps > 0):
+        raise _bad_take(path, f"the header's fps {fps!r} is not a positive number")
+    if res is not None and not (
+        isinstance(res, list) and len(res) == 2 and all(isinstance(v, int) and 0 < v < 1 << 16 for v in res)
+    ):
+        raise _bad_take(path, f"the header's resolution {str(res)[:40]} is not [width, height]")
+    if cam is not None:
+        fields = [f.name for f in dataclasses.fields(Camera)]
+        if not (isinstance(cam, dict) and sorted(cam) == sorted(fields) and all(_number(cam[k]) for k in fields)):
+            raise _bad_take(path, f"the header's camera {str(cam)[:60]} is not {{{', '.join(fields)}}}")
+
+
+def _decode_frame(rec: Mapping[str, Any]) -> TakeFrame:
+    """A frame record as a :class:`TakeFrame`. Raises ``ValueError`` (and the other
+    :data:`_DECODE_ERRORS`) if malformed."""
+    index, t, people = rec["index"], rec["t"], rec["people"]
+    if not (isinstance(index, int) and _number(t) and isinstance(people, list)):
+        raise ValueError("a frame needs an integer index, a finite time and a list of people")
+    return TakeFrame(index, float(t), tuple(decode_person(d) for d in people))
+
+
 def read_take(path: str | os.PathLike[str], salvage: bool = False, warn: bool = True) -> Take:
     """Read a take file.
 
@@ -517,10 +620,7 @@ def read_take(path: str | os.PathLike[str], salvage: bool = False, warn: bool = 
         version = int(magic[1])
     except ValueError:
         raise _bad_take(p, f"bad format version {magic[1][:20]!r}") from None
-    if version > FORMAT_VERSION:
-        raise InputError(
-            f"take format version {version} is newer than this arpose reads ({FORMAT_VERSION}): {p} (upgrade arpose)"
-        )
+    _check_version(p, version)
     lines = rest.split(b"\n")
     # A complete file ends with "\n": the last split element is empty. Anything else is torn.
     torn_tail = lines.pop() != b""
@@ -532,6 +632,7 @@ def read_take(path: str | os.PathLike[str], salvage: bool = False, warn: bool = 
         raise _bad_take(p, f"the header is corrupt ({exc})") from None
     if header.get("type") != "header":
         raise _bad_take(p, "the second line is not the header record")
+    _check_header(p, header)
     frames: list[TakeFrame] = []
     ended = False
     skipped = 0
@@ -541,11 +642,10 @@ def read_take(path: str | os.PathLike[str], salvage: bool = False, warn: bool = 
             rec = decode_record(line)
             kind = rec["type"]
             if kind == "frame":
-                people = tuple(decode_person(d) for d in rec["people"])
-                frames.append(TakeFrame(int(rec["index"]), float(rec["t"]), people))
+                frames.append(_decode_frame(rec))
             elif kind == "end":
                 ended = True
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        except _DECODE_ERRORS as exc:
             last = n == len(lines) + 1
             if last and not torn_tail:
                 torn_tail = True  # a complete-looking but corrupt final line: cut mid-write

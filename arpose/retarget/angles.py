@@ -23,14 +23,14 @@ spine_twist         shoulder line turned against the hip line about the trunk,  
 
 from __future__ import annotations
 
-import csv
 import math
 import os
+from typing import Iterable
 
 import numpy as np
 
 from ..landmarks import PoseLandmark as L
-from ..record.video import check_writable
+from ..record.output import CsvOutput, OutputResult
 from ..types import PoseFrame
 from .geometry import EPS, cross, dots, units
 from .solver import landmark_combinations, visibility_or_zero
@@ -138,26 +138,37 @@ ANGLES_CSV_COLUMNS: tuple[str, ...] = ("frame", "time_s", "person") + ANGLE_NAME
 
 class AnglesCsvWriter:
     """Sink writing one row per frame and person: ``frame,time_s,person,<ANGLE_NAMES>``
-    (degrees, 3 decimals; NaN or no angles -> empty field). Flushed every frame."""
+    (degrees, 3 decimals; NaN or no angles -> empty field). Flushed every frame; written as
+    ``NAME.partial.csv`` and renamed into place on close, no file if no frame was written
+    (:class:`arpose.record.output.CsvOutput`). force, inputs: as
+    :func:`arpose.record.check_writable`. Raises :class:`arpose.errors.OutputError`."""
 
-    def __init__(self, path: str | os.PathLike[str], force: bool = True) -> None:
-        self.path = check_writable(path, force=force)
-        self._file = open(self.path, "w", newline="", encoding="utf-8")
-        self._csv = csv.writer(self._file)
-        self._csv.writerow(ANGLES_CSV_COLUMNS)
-        self.rows = 0
+    def __init__(
+        self, path: str | os.PathLike[str], force: bool = True, inputs: Iterable[str | os.PathLike[str]] = ()
+    ) -> None:
+        self._out = CsvOutput(path, ANGLES_CSV_COLUMNS, force=force, inputs=inputs)
+        self.path = self._out.path
+
+    @property
+    def rows(self) -> int:
+        return self._out.rows
+
+    @property
+    def result(self) -> OutputResult | None:
+        """How the output ended (after :meth:`close`), else ``None``."""
+        return self._out.result
 
     def write(self, pose_frame: PoseFrame, image: np.ndarray | None = None) -> None:
-        for person in pose_frame.people:
-            a = person.angles or {}
-            vals = [a.get(n, float("nan")) for n in ANGLE_NAMES]
-            self._csv.writerow(
-                [pose_frame.index, f"{pose_frame.timestamp:.6f}", person.id]
-                + ["" if not np.isfinite(v) else f"{v:.3f}" for v in vals]
-            )
-            self.rows += 1
-        self._file.flush()
+        self._out.write_frame(
+            [pose_frame.index, f"{pose_frame.timestamp:.6f}", person.id]
+            + [
+                "" if not np.isfinite(v) else f"{v:.3f}"
+                for v in ((person.angles or {}).get(n, math.nan) for n in ANGLE_NAMES)
+            ]
+            for person in pose_frame.people
+        )
 
-    def close(self) -> None:
-        if not self._file.closed:
-            self._file.close()
+    def close(self, partial: bool = False) -> OutputResult:
+        """Close and rename into place (no frames: no file). ``partial``: the run was cut
+        short. Safe to call twice."""
+        return self._out.close(partial=partial)

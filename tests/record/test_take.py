@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import json
 import os
 import signal
 import subprocess
@@ -9,12 +11,14 @@ import sys
 import textwrap
 import time
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from arpose.errors import InputError, OutputError
+from arpose.record.output import partial_path
 from arpose.record.take import (
     TakeRecorder,
     TakeWriter,
@@ -100,9 +104,10 @@ def test_unavailable_fields_are_absent_not_zero(tmp_path):
 
 def test_fsync_runs_in_the_background(tmp_path):
     w = TakeWriter(tmp_path / "s.take", _header(), sync_interval=0.05)
-    assert w.syncs == 1  # the header is on disk before the first frame
+    assert w.syncs == 0 and not w.temp.exists()  # nothing on disk before the first frame
     for pf in pose_frames(np.arange(3) / 30.0):
         w.write(pf)
+    assert w.temp.exists() and not w.path.exists()  # recorded under NAME.partial.take
     deadline = time.monotonic() + 5.0
     while w.syncs < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -110,8 +115,10 @@ def test_fsync_runs_in_the_background(tmp_path):
     idle = w.syncs
     time.sleep(0.2)
     assert w.syncs == idle  # nothing new written: no fsync
-    w.close()
+    result = w.close()
     assert w.syncs == idle + 1 and not w._syncer.is_alive()
+    assert result.path == w.path and result.frames == 3 and not result.partial
+    assert w.path.exists() and not w.temp.exists()  # renamed into place
 
 
 def test_exists_needs_force(tmp_path):
@@ -120,12 +127,44 @@ def test_exists_needs_force(tmp_path):
     with pytest.raises(OutputError, match="--force"):
         TakeWriter(path, _header())
     assert path.read_text() == "precious"
-    TakeWriter(path, _header(), force=True).close()
-    assert read_take(path).frames == []
+    # With --force but no frame recorded, nothing replaces the old file.
+    result = TakeWriter(path, _header(), force=True).close()
+    assert not result.kept and path.read_text() == "precious"
+    assert list(tmp_path.iterdir()) == [path]
+    _write(path, 2, force=True)
+    assert len(read_take(path).frames) == 2
 
 
-def _write(path, n):
-    with TakeWriter(path, _header()) as w:
+def test_take_cut_short_keeps_its_frames_and_says_partial(tmp_path):
+    path = tmp_path / "p.take"
+    with pytest.raises(RuntimeError):
+        with TakeWriter(path, _header()) as w:
+            for pf in pose_frames(np.arange(4) / 30.0):
+                w.write(pf)
+            raise RuntimeError("the source failed")
+    assert w.result.partial and w.result.frames == 4
+    take = read_take(path)  # complete file: end record written
+    assert not take.truncated and len(take.frames) == 4
+
+
+def test_unknown_version_in_the_header_is_one_line(tmp_path):
+    data = _write(tmp_path / "v.take", 2)
+    lines = data.split(b"\n")
+    header = json.loads(lines[1][9:])
+    header["version"] = 99
+    text = json.dumps(header).encode()
+    lines[1] = b"%08x " % zlib.crc32(text) + text
+    (tmp_path / "v99.take").write_bytes(b"\n".join(lines))
+    with pytest.raises(InputError, match=r"version 99 is newer than this arpose reads \(1\)") as err:
+        read_take(tmp_path / "v99.take")
+    assert "\n" not in str(err.value)
+    (tmp_path / "v0.take").write_bytes(b"ARPOSE-TAKE 0\n" + b"\n".join(lines[1:]))
+    with pytest.raises(InputError, match=r"version 0 is unknown; this arpose reads version 1"):
+        read_take(tmp_path / "v0.take")
+
+
+def _write(path, n, force=False):
+    with TakeWriter(path, _header(), force=force) as w:
         for pf in pose_frames(np.arange(n) / 30.0):
             w.write(pf)
     return path.read_bytes()
@@ -205,6 +244,16 @@ def test_recorder_start_stop_and_auto_names(tmp_path):
     assert [f.index for f in read_take(first).frames] == list(range(5, 15))
     assert [f.index for f in read_take(second).frames] == list(range(15, 20))
     assert rec.finished == [first, second]
+    # A take stopped before any frame leaves no file and is not listed.
+    third = rec.start(tmp_path / "empty.take")
+    assert rec.stop() is None and not third.exists() and rec.finished == [first, second]
+
+
+def test_auto_name_skips_a_partial_take_left_by_a_kill(tmp_path):
+    now = datetime.datetime(2024, 5, 1, 12, 0, 0)
+    first = auto_take_name(tmp_path, now=now)
+    partial_path(first).write_text("left by kill -9")
+    assert auto_take_name(tmp_path, now=now) == tmp_path / "take-20240501-120000-2.take"
 
 
 KILL_SCRIPT = textwrap.dedent("""
@@ -227,6 +276,7 @@ KILL_SCRIPT = textwrap.dedent("""
 
 
 def test_kill_9_mid_take_keeps_every_frame_older_than_a_second(tmp_path):
+    """The killed take stays as NAME.partial.take and opens as it is."""
     path = tmp_path / "killed.take"
     script = KILL_SCRIPT.format(tests=str(Path(__file__).parent))
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -240,8 +290,9 @@ def test_kill_9_mid_take_keeps_every_frame_older_than_a_second(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+    assert not path.exists() and sorted(tmp_path.iterdir()) == [tmp_path / "killed.partial.take"]
     with pytest.warns(TruncatedTakeWarning):
-        take = read_take(path)
+        take = read_take(tmp_path / "killed.partial.take")
     assert take.truncated
     idx = [f.index for f in take.frames]
     assert idx == list(range(len(idx))) and len(idx) > 20  # every frame, in order, none missing
