@@ -1,5 +1,8 @@
-"""VMC over loopback: every address, type and value a python-osc server receives, and the rig
-world -> Unity conversion checked with analytic poses (forward kinematics on what arrived)."""
+"""VMC: the encoders byte for byte (datagrams built by hand from the OSC 1.0 spec, then
+decoded by python-osc as a second check); every address, type and value of a frame and the rig
+world -> Unity conversion checked with analytic poses (forward kinematics on python-osc's
+decoding of the datagrams); the real network path over loopback (every datagram arrives
+unchanged, person N on port + N)."""
 
 import math
 
@@ -7,7 +10,16 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation as R
 
-from arpose.broadcast.vmc import STANDARD_HIP_HEIGHT, SlotAllocator, VmcSink, body_scale
+from arpose.broadcast.osc import UDP_MAX_PAYLOAD
+from arpose.broadcast.vmc import (
+    STANDARD_HIP_HEIGHT,
+    SlotAllocator,
+    VmcPose,
+    VmcSink,
+    body_scale,
+    encode_pose,
+    encode_status,
+)
 from arpose.retarget.body import BodyPose
 from arpose.skeleton import BONE_INDEX, BONE_NAMES, NUM_BONES, REST_OFFSETS, forward_kinematics, scaled_offsets
 from arpose.types import Frame, Person, PoseFrame
@@ -40,29 +52,151 @@ def direction(gp, a, b):
 
 
 @pytest.fixture(autouse=True)
-def _tools(vmc_tools):
-    global frames_of, unity_fk
-    frames_of, unity_fk = vmc_tools.frames_of, vmc_tools.unity_fk
+def _tools(vmc_tools, osc_spec):
+    global frames_of, unity_fk, decode
+    frames_of, unity_fk, decode = vmc_tools.frames_of, vmc_tools.unity_fk, osc_spec.decode
 
 
-def send_and_receive(receiver, frames, expect=None, **kw):
-    sink = VmcSink("127.0.0.1", receiver.port, **kw)
+def capture(frames, **kw):
+    """The datagrams a :class:`VmcSink` sends for ``frames`` (``(datagram, port)`` each),
+    recorded instead of sent."""
+    sink = VmcSink("127.0.0.1", 39539, **kw)
+    sent = []
+    sink.sender.send = lambda datagram, family, addr: sent.append((datagram, addr[1])) or True
     for f in frames:
         sink.write(f, None)
     sink.close()
-    got = frames_of(receiver.wait_for(N_MSG * len(frames) if expect is None else expect))
-    return sink, got
+    return sink, sent
 
 
-def test_every_address_type_and_value(receiver):
+def encode_and_decode(frames, **kw):
+    """The sink's frames as python-osc decodes its datagrams: a list of frames, each a list of
+    ``(address, args)``."""
+    sink, sent = capture(frames, **kw)
+    return sink, frames_of([m for datagram, _ in sent for m in decode(datagram)])
+
+
+def f32(*values):
+    """Values as a float32 arrives (python-osc decodes float32 to the nearest float exactly)."""
+    return tuple(float(np.float32(v)) for v in values)
+
+
+def test_status_messages_byte_for_byte():
+    ok = b"/VMC/Ext/OK\x00" + b",iiii\x00\x00\x00"
+    t = b"/VMC/Ext/T\x00\x00" + b",f\x00\x00"
+    # Loaded 1, calibrated 3, normal mode 0, tracked 1; time 1.5 s.
+    assert encode_status(1.5, calibrated=True, tracking=True) == [
+        ok + bytes.fromhex("00000001 00000003 00000000 00000001"),
+        t + bytes.fromhex("3fc00000"),
+    ]
+    # Waiting for calibration 1, tracking lost 0; time -0.25 s.
+    assert encode_status(-0.25, calibrated=False, tracking=False) == [
+        ok + bytes.fromhex("00000001 00000001 00000000 00000000"),
+        t + bytes.fromhex("be800000"),
+    ]
+    assert [m for d in encode_status(1.5, True, False) for m in decode(d)] == [
+        ("/VMC/Ext/OK", (1, 3, 0, 0)),
+        ("/VMC/Ext/T", (1.5,)),
+    ]
+
+
+QUATS = np.array([[0.0, 0.0, 0.0, 1.0], [0.5, 0.5, 0.5, 0.5], [1.0, 0.0, 0.0, 0.0], [0.0, -0.5, 0.5, -0.5]])
+
+
+def test_pose_messages_byte_for_byte(osc_spec):
+    i = np.arange(NUM_BONES)[:, None]
+    positions = np.hstack([i / 4, -i / 8, 1 + i / 16])
+    rotations = QUATS[np.arange(NUM_BONES) % len(QUATS)]
+    pose = VmcPose(np.array([0.25, 0.0, -1.5]), np.array([0.0, 0.0, 0.0, 1.0]), positions, rotations)
+    msgs = encode_pose(pose)
+    assert len(msgs) == 1 + NUM_BONES
+    assert msgs[0] == (
+        b"/VMC/Ext/Root/Pos\x00\x00\x00"
+        + b",sfffffff\x00\x00\x00"
+        + b"root\x00\x00\x00\x00"
+        + bytes.fromhex("3e800000 00000000 bfc00000")  # 0.25, 0, -1.5
+        + bytes.fromhex("00000000 00000000 00000000 3f800000")  # 0, 0, 0, 1
+    )
+    for k, name in enumerate(BONE_NAMES):
+        want = osc_spec.message(
+            "/VMC/Ext/Bone/Pos", ",sfffffff", osc_spec.string(name), osc_spec.floats(*positions[k], *rotations[k])
+        )
+        assert msgs[1 + k] == want, name
+        assert decode(msgs[1 + k]) == [("/VMC/Ext/Bone/Pos", (name, *positions[k], *rotations[k]))]
+    assert msgs[1 + BONE_INDEX["Hips"]] == (  # the reference encoder's output spelt out once
+        b"/VMC/Ext/Bone/Pos\x00\x00\x00"
+        + b",sfffffff\x00\x00\x00"
+        + b"Hips\x00\x00\x00\x00"
+        + bytes.fromhex("00000000 00000000 3f800000")  # position (0, 0, 1)
+        + bytes.fromhex("00000000 00000000 00000000 3f800000")  # rotation (0, 0, 0, 1)
+    )
+
+
+def raw_body(q, root):
+    """A BodyPose from raw ``(B, 4)`` local rotations (rig frame) at ``root``, standard size."""
+    pos, _ = forward_kinematics(q / np.linalg.norm(q, axis=1, keepdims=True), root, REST_OFFSETS)
+    return BodyPose(q, root, pos, REST_OFFSETS.copy(), np.ones(NUM_BONES))
+
+
+def test_sink_datagrams_byte_for_byte(osc_spec):
+    """Two frames through the sink: the datagrams are bundles (time tag "immediately") of
+    exactly the messages built by hand, split in order below 1400 bytes."""
+    S = osc_spec
+    q = np.tile([0.0, 0.0, 0.0, 1.0], (NUM_BONES, 1))
+    q[BONE_INDEX["Hips"]] = (0.0, 0.0, 0.0, 2.0)  # not unit length: sent normalised
+    q[BONE_INDEX["LeftUpperArm"]] = (0.5, 0.5, 0.5, 0.5)
+    q[BONE_INDEX["Head"]] = (0.0, 1.0, 0.0, 0.0)
+    unit = q.copy()
+    unit[BONE_INDEX["Hips"]] /= 2.0
+    root0 = np.array([0.25, 0.5, -3.0])
+    roots, times = [root0, root0 + (0.5, 0.25, 0.5)], [0.5, 0.75]
+    frames = [pf([person(raw_body(q, r))], t, k) for k, (r, t) in enumerate(zip(roots, times))]
+
+    want, values = [], []  # per frame: the messages' bytes, and their decoded (address, args)
+    for r, t in zip(roots, times):
+        d = r - root0  # the first frame calibrates the origin
+        # Unity: X mirrored (a zero X goes out as -0.0, equal to 0.0 for any receiver).
+        root = (-d[0], 0.0, d[2], 0.0, 0.0, 0.0, 1.0)
+        msgs = [S.message("/VMC/Ext/Root/Pos", ",sfffffff", S.string("root"), S.floats(*root))]
+        vals = [("/VMC/Ext/Root/Pos", ("root", *f32(*root)))]
+        for k, name in enumerate(BONE_NAMES):
+            o = REST_OFFSETS[k]
+            p = (0.0, STANDARD_HIP_HEIGHT + d[1], 0.0) if name == "Hips" else (-o[0], o[1], o[2])
+            x, y, z, w = unit[k]
+            args = (*p, x, -y, -z, w)
+            msgs.append(S.message("/VMC/Ext/Bone/Pos", ",sfffffff", S.string(name), S.floats(*args)))
+            vals.append(("/VMC/Ext/Bone/Pos", (name, *f32(*args))))
+        msgs += [
+            S.message("/VMC/Ext/OK", ",iiii", S.ints(1, 3, 0, 1)),
+            S.message("/VMC/Ext/T", ",f", S.floats(t)),
+        ]
+        vals += [("/VMC/Ext/OK", (1, 3, 0, 1)), ("/VMC/Ext/T", (t,))]
+        want.append(msgs)
+        values.append(vals)
+
+    _, sent = capture(frames, max_datagram=UDP_MAX_PAYLOAD)  # a frame per datagram
+    assert [g for g, _ in sent] == [S.bundle(*msgs) for msgs in want]
+
+    _, sent = capture(frames)  # the default budget splits each frame
+    flat, start = [m for msgs in want for m in msgs], 0
+    for g, port in sent:
+        assert len(g) <= 1400 and port == 39539
+        ends = [end for end in range(start + 1, len(flat) + 1) if S.bundle(*flat[start:end]) == g]
+        assert ends, f"datagram {len(g)} bytes is not the bundle of the next messages in order"
+        start = ends[0]
+    assert start == len(flat) and len(sent) > len(frames)
+    assert frames_of([m for g, _ in sent for m in decode(g)]) == values
+
+
+def test_every_address_type_and_value():
     rng = np.random.default_rng(7)
     bodies = [
         body({n: R.from_quat(rng.normal(size=4)) for n in BONE_NAMES}, root=(0.3 + 0.1 * k, 0.05, -3.0 + 0.2 * k))
         for k in range(4)
     ]
     frames = [pf([person(b)], 0.5 + k / 30, k) for k, b in enumerate(bodies)]
-    sink, got = send_and_receive(receiver, frames)
-    assert len(got) == 4 and sink.sender.stats.dropped == 0
+    _, got = encode_and_decode(frames)
+    assert len(got) == 4
     origin = bodies[0].root_position
     for k, (frame, b) in enumerate(zip(got, bodies)):
         addresses = [a for a, _ in frame]
@@ -84,11 +218,11 @@ def test_every_address_type_and_value(receiver):
         assert type(frame[-1][1][0]) is float
 
 
-def test_unity_positions_are_mirrored_rig_forward_kinematics(receiver):
+def test_unity_positions_are_mirrored_rig_forward_kinematics():
     """Any pose: FK on the received Unity transforms = the rig FK with X mirrored."""
     rng = np.random.default_rng(3)
     b = body({n: R.from_rotvec(rng.normal(scale=0.6, size=3)) for n in BONE_NAMES}, root=(0.0, 0.0, -2.0))
-    _, got = send_and_receive(receiver, [pf([person(b)], 0.0)])
+    _, got = encode_and_decode([pf([person(b)], 0.0)])
     gp, gr = unity_fk(got[0])
     rig_p, rig_q = forward_kinematics(b.local_rotations, np.array([0.0, STANDARD_HIP_HEIGHT, 0.0]), REST_OFFSETS)
     for i, name in enumerate(BONE_NAMES):
@@ -141,21 +275,21 @@ UP, DOWN, FORWARD, BACK = np.array([0, 1.0, 0]), np.array([0, -1.0, 0]), np.arra
         ({"Hips": R.from_euler("y", 180, degrees=True)}, [("LeftUpperArm", "LeftLowerArm", UNITY_RIGHT)]),
     ],
 )
-def test_analytic_poses_in_unity(receiver, pose, checks):
-    _, got = send_and_receive(receiver, [pf([person(body(pose))], 0.0)])
+def test_analytic_poses_in_unity(pose, checks):
+    _, got = encode_and_decode([pf([person(body(pose))], 0.0)])
     gp, _ = unity_fk(got[0])
     for a, b_, want in checks:
         np.testing.assert_allclose(direction(gp, a, b_), want, atol=1e-6, err_msg=f"{a}->{b_}")
 
 
-def test_head_turned_to_subjects_left(receiver):
+def test_head_turned_to_subjects_left():
     """Head yaw 90 deg to the subject's left (rig +Y rotation): the face looks along Unity -X, the
     avatar's own left, and a tilt of the head forward (nod) looks down."""
     frames = [
         pf([person(body({"Head": R.from_euler("y", 90, degrees=True)}))], 0.0, 0),
         pf([person(body({"Head": R.from_euler("x", 30, degrees=True)}))], 0.1, 1),
     ]
-    _, got = send_and_receive(receiver, frames)
+    _, got = encode_and_decode(frames)
     _, gr = unity_fk(got[0])
     np.testing.assert_allclose(gr["Head"].apply(FORWARD), UNITY_LEFT, atol=1e-6)
     _, gr = unity_fk(got[1])
@@ -163,7 +297,7 @@ def test_head_turned_to_subjects_left(receiver):
     assert face[1] == pytest.approx(-math.sin(math.radians(30)), abs=1e-6) and face[2] > 0.8
 
 
-def test_translation_scale_and_floor(receiver):
+def test_translation_scale_and_floor():
     tall = scaled_offsets(1.72 * 1.25)  # a person 25 % taller than the standard body
     frames = [
         pf([person(body(root=(0.2, 0.3, -3.0), offsets=tall))], 0.0, 0),  # calibrates the origin
@@ -172,7 +306,7 @@ def test_translation_scale_and_floor(receiver):
         pf([person(body(root=(1.45, 0.3, -1.75), offsets=tall, floor=0.3 - 1.25 * 0.9))], 0.3, 3),  # floor known
     ]
     assert body_scale(tall) == pytest.approx(0.8)
-    _, got = send_and_receive(receiver, frames)
+    _, got = encode_and_decode(frames)
     roots = [np.array(f[0][1][1:4]) for f in got]
     hips = [f[1][1][2] for f in got]
     np.testing.assert_allclose(roots[0], [0, 0, 0], atol=1e-6)
@@ -182,13 +316,13 @@ def test_translation_scale_and_floor(receiver):
     assert hips[3] == pytest.approx(0.9, abs=1e-6)  # 1.125 m above the floor x 0.8
 
 
-def test_lost_person_nan_values_and_missing_body(receiver):
+def test_lost_person_nan_values_and_missing_body():
     good = body({"LeftLowerArm": R.from_euler("z", 40, degrees=True)}, root=(0.0, 0.0, -3.0))
     q = good.local_rotations.copy()
     q[BONE_INDEX["LeftLowerArm"]] = np.nan
     holey = BodyPose(q, np.full(3, np.nan), good.positions, good.offsets, good.bone_confidence)
     frames = [pf([person(good)], 0.0, 0), pf([person(holey)], 0.1, 1), pf([], 0.2, 2), pf([person(None)], 0.3, 3)]
-    sink, got = send_and_receive(receiver, frames, expect=2 * N_MSG + 4)
+    sink, got = encode_and_decode(frames)
     assert [len(f) for f in got] == [N_MSG, N_MSG, 2, 2]
     i = 1 + BONE_INDEX["LeftLowerArm"]
     assert got[1][i][1] == got[0][i][1]  # NaN rotation holds the previous frame's
@@ -199,6 +333,30 @@ def test_lost_person_nan_values_and_missing_body(receiver):
     for f in got:
         for _, args in f:
             assert not any(isinstance(v, float) and math.isnan(v) for v in args)
+
+
+def test_every_datagram_arrives_unchanged_over_udp(receiver):
+    """The real network path: what a python-osc server receives is, message for message, what
+    the sink's datagrams hold (their content is checked byte for byte above)."""
+    rng = np.random.default_rng(11)
+    frames = [
+        pf(
+            [person(body({n: R.from_rotvec(rng.normal(size=3)) for n in BONE_NAMES}, root=(0.1 * k, 0.0, -3.0)))],
+            k / 30,
+            k,
+        )
+        for k in range(4)
+    ]
+    sink = VmcSink("127.0.0.1", receiver.port)
+    sent, send = [], sink.sender.send
+    sink.sender.send = lambda datagram, family, addr: sent.append(datagram) or send(datagram, family, addr)
+    for f in frames:
+        sink.write(f, None)
+    sink.close()
+    got = receiver.wait_for(N_MSG * len(frames))
+    assert got == [m for datagram in sent for m in decode(datagram)] and len(frames_of(got)) == 4
+    stats = sink.sender.stats
+    assert stats.sent == len(sent) > 4 and stats.dropped == 0 and stats.bytes_sent == sum(map(len, sent))
 
 
 def test_person_n_goes_to_port_plus_n(receiver_pair):
@@ -226,13 +384,10 @@ def test_slot_allocator():
     assert s.assign([7, 0], 1.5) == {7: 1, 0: 0}  # released after 1 s; id 7 gets it
 
 
-def test_rate_cap_thins_frames(receiver):
+def test_rate_cap_thins_frames():
     frames = [pf([person(body())], k / 30, k) for k in range(6)]
-    sink = VmcSink("127.0.0.1", receiver.port, rate_hz=1.0)
-    for f in frames:
-        sink.write(f, None)
-    sink.close()
-    assert len(frames_of(receiver.wait_for(N_MSG, timeout=2))) == 1 and sink.limiter.skipped == 5
+    sink, got = encode_and_decode(frames, rate_hz=1.0)
+    assert len(got) == 1 and sink.limiter.skipped == 5
 
 
 def test_datagrams_stay_mtu_sized(monkeypatch):
