@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -23,6 +22,8 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
+
+from ..sysinfo import peak_rss_mb, rss_mb
 
 #: Flags that turn on every feature of the full pipeline, used when the run command has them.
 FULL_FEATURES = (
@@ -45,15 +46,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--motion", default="wave", help="performer motion (default wave)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(func=run)
-
-
-def _rss_mb() -> float:
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def _stats_ms(xs) -> dict:
@@ -82,7 +74,7 @@ def arm_bare(video: str) -> dict:
             pose.process(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
     n = 1 if ok else 0
     decode, process = [], []
-    rss0 = _rss_mb()
+    rss0 = rss_mb()
     t_start = time.perf_counter()
     while ok:
         t0 = time.perf_counter()
@@ -101,8 +93,8 @@ def arm_bare(video: str) -> dict:
         "fps": len(process) / seconds if seconds > 0 else float("nan"),
         "stages": {"decode": _stats_ms(decode), "estimate": _stats_ms(process)},
         "frame_ms": _stats_ms(np.add(decode, process)),
-        "peak_rss_mb": _peak_mb(),
-        "rss_growth_mb": _rss_mb() - rss0,
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_growth_mb": rss_mb() - rss0,
     }
 
 
@@ -148,7 +140,7 @@ def _run_full(video: str, realtime: bool, render: bool = True) -> tuple[dict, li
         prop_stats = getattr(getattr(pipeline.renderer, "props", None), "stats", None)
 
         def on_frame(pf, image) -> None:
-            rss.append(_rss_mb())
+            rss.append(rss_mb())
             if prop_stats is not None and pf.people:
                 props_ms.append(prop_stats.ms / 1000.0)
 
@@ -189,7 +181,7 @@ def arm_full(video: str) -> dict:
         "live_dropped": lv.dropped,
         "latency_ms": {"median": lv.latency_ms(50), "p95": lv.latency_ms(95)},
         "display_latency_ms": {"median": lv.display_latency_ms(50), "p95": lv.display_latency_ms(95)},
-        "peak_rss_mb": _peak_mb(),
+        "peak_rss_mb": peak_rss_mb(),
         "rss_growth_mb": growth,
     }
 
@@ -205,7 +197,7 @@ def arm_analysis(video: str) -> dict:
         "features": features,
         "fps": st.fps,
         "stages": _stage_table(stages),
-        "peak_rss_mb": _peak_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
