@@ -93,11 +93,17 @@ class Pipeline:
     and sinks (:meth:`emit`); :class:`arpose.runtime.LiveRuntime` calls the two halves on
     separate threads.
 
-    estimator: object with ``process(Frame) -> PoseFrame``.
+    estimator: object with ``process(Frame) -> PoseFrame`` (``None`` when frames arrive
+        already analysed, e.g. a take replayed).
     stages: applied in order after estimation.
     renderer: ``(PoseFrame, fps) -> BGR image`` or ``None`` for no rendering.
     sinks: receive every frame result; those with ``needs_image = True`` also the rendered
         image (see the module doc).
+    spec: the :class:`~arpose.spec.PipelineSpec` it was built from, if any.
+
+    The pipeline owns all of them: :meth:`close` (or leaving a ``with`` block) closes every
+    sink, the renderer and the estimator. Build one from a spec with
+    :func:`arpose.build.build_pipeline`.
     """
 
     def __init__(
@@ -106,13 +112,26 @@ class Pipeline:
         stages: Iterable[Stage] = (),
         renderer: Renderer | None = None,
         sinks: Iterable[Sink] = (),
+        spec=None,
     ) -> None:
         self.estimator = estimator
         self.stages = list(stages)
         self.renderer = renderer
         self.sinks = list(sinks)
+        self.spec = spec
         self.timer = StageTimer()
         self.rate = RateMeter()
+        self._closed = False
+
+    def stage(self, name: str) -> Stage | None:
+        """The stage called ``name`` (``"track"``, ``"smooth"``, ``"retarget"``) or None."""
+        return next((s for s in self.stages if s.name == name), None)
+
+    def __enter__(self) -> "Pipeline":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def analyze(self, frame: Frame) -> PoseFrame:
         """Estimation and every stage (the part that can run ahead on its own thread)."""
@@ -168,16 +187,20 @@ class Pipeline:
         return self.present(pf)
 
     def close(self) -> None:
-        """Close every sink (all of them, even if one fails) and the estimator."""
+        """Close every sink, the renderer and the estimator (all of them, even if one fails;
+        the first error is re-raised). Closing twice does nothing."""
+        if self._closed:
+            return
+        self._closed = True
         errors = []
-        for sink in self.sinks:
+        for thing in [*self.sinks, self.renderer, self.estimator]:
+            close = getattr(thing, "close", None)
+            if close is None:
+                continue
             try:
-                sink.close()
+                close()
             except Exception as exc:  # keep closing the others; re-raise the first below
                 errors.append(exc)
-        close = getattr(self.estimator, "close", None)
-        if close:
-            close()
         if errors:
             raise errors[0]
 

@@ -18,20 +18,14 @@ import os
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
 
+from ..spec import PipelineSpec
 from ..sysinfo import peak_rss_mb, rss_mb
-
-#: Flags that turn on every feature of the full pipeline, used when the run command has them.
-FULL_FEATURES = (
-    ("--props", "crown,glasses"),
-    ("--vmc", "127.0.0.1:{port}"),
-    ("--osc", "127.0.0.1:{port2}"),
-    ("--take", "{tmp}/bench.take"),
-)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -45,6 +39,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seconds", type=float, default=6.0, help="length of the performer clip (default 6)")
     p.add_argument("--motion", default="wave", help="performer motion (default wave)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument(
+        "--soak",
+        type=float,
+        metavar="MINUTES",
+        help="instead: run the full pipeline live-paced for MINUTES on the clip played in a loop and report "
+        "RSS growth per minute (bounded memory check)",
+    )
     p.set_defaults(func=run)
 
 
@@ -98,29 +99,40 @@ def arm_bare(video: str) -> dict:
     }
 
 
-def _full_args(video: str, tmp: str, port: int, port2: int, render: bool = True) -> argparse.Namespace:
-    from .cli import build_parser
+def full_spec(tmp: str, port: int, port2: int, render: bool = True) -> PipelineSpec:
+    """The full pipeline bench measures: smoothing, retargeting, crown + glasses props with
+    occlusion, VMC and raw OSC to local ports, a take (in ``tmp``). ``render`` False: the same
+    without props (and so without an image to render)."""
+    from ..spec import OscOutput, OverlaySpec, TakeOutput, VmcOutput
 
-    parser = build_parser()
-    run_parser = parser._subparsers._group_actions[0].choices["run"]  # type: ignore[union-attr]
-    known = {s for a in run_parser._actions for s in a.option_strings}
-    argv = ["run", video, "--no-progress", "--force"]
-    for flag, value in FULL_FEATURES:
-        if flag in known and (render or flag != "--props"):
-            argv.append(flag)
-            if value is not None:
-                argv.append(value.format(port=port, port2=port2, tmp=tmp))
-    return parser.parse_args(argv)
+    spec = PipelineSpec(
+        outputs=(
+            VmcOutput("127.0.0.1", port),
+            OscOutput("127.0.0.1", port2),
+            TakeOutput(str(Path(tmp) / "bench.take")),
+        )
+    )
+    if render:
+        spec = replace(spec, overlay=OverlaySpec(props=("crown", "glasses")))
+    return spec
 
 
-def _run_full(video: str, realtime: bool, render: bool = True) -> tuple[dict, list[str], dict]:
+def _features(spec: PipelineSpec) -> list[str]:
+    names = [o.kind for o in spec.outputs]
+    if spec.overlay.props:
+        names.insert(0, "props")
+    if spec.smoothing:
+        names.insert(0, "smooth")
+    return names
+
+
+def _run_full(video: str, realtime: bool, render: bool = True, on_rss=None) -> tuple[dict, list[str], dict]:
     import socket
 
+    from ..build import build_pipeline, make_renderer
     from ..runtime import LiveRuntime, RuntimeConfig
     from ..source import open_source
-    from ..types import Camera
-    from . import cmd_run
-    from .runner import RunContext, build_pipeline
+    from ..spec import RunningMode
 
     with tempfile.TemporaryDirectory() as tmp:
         # Local UDP receivers so OSC/VMC packets really leave the process.
@@ -129,18 +141,24 @@ def _run_full(video: str, realtime: bool, render: bool = True) -> tuple[dict, li
             s.bind(("127.0.0.1", 0))
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
         ports = [s.getsockname()[1] for s in socks]
-        args = _full_args(video, tmp, *ports, render=render)
+        spec = full_spec(tmp, *ports, render=render)
         source = open_source(video)
-        ctx = RunContext(command="bench", source=source, camera=Camera.from_fov(*source.size, args.fov))
-        estimator = cmd_run.make_estimator(args, source)
-        renderer = cmd_run.make_renderer(args, ctx) if render else None
-        pipeline = build_pipeline(args, ctx, estimator, renderer=renderer)
+        mode = RunningMode.LIVE if realtime else RunningMode.VIDEO
+        spec = replace(spec, estimator=replace(spec.estimator, mode=mode))
+        # The view is what a window would show: props (when rendering) under the skeleton and HUD.
+        from ..build import camera_for
+
+        camera = camera_for(spec, source)
+        renderer = make_renderer(spec, camera) if render else None
+        pipeline = build_pipeline(spec, source, camera, renderer=renderer)
         rss: list[float] = []
         props_ms: list[float] = []
         prop_stats = getattr(getattr(pipeline.renderer, "props", None), "stats", None)
 
         def on_frame(pf, image) -> None:
             rss.append(rss_mb())
+            if on_rss is not None:
+                on_rss(rss[-1])
             if prop_stats is not None and pf.people:
                 props_ms.append(prop_stats.ms / 1000.0)
 
@@ -150,15 +168,10 @@ def _run_full(video: str, realtime: bool, render: bool = True) -> tuple[dict, li
         stats = runtime.run()
         for s in socks:
             s.close()
-        features = [
-            a
-            for a in vars(args)
-            if getattr(args, a) not in (None, False) and a in ("props", "avatar", "vmc", "osc", "take", "smooth")
-        ]
         timings = pipeline.timer.summary()
         if props_ms:  # the props' share of "render": posing, rendering and compositing them
             timings["props"] = _stats_ms(props_ms)
-        return ({"stats": stats, "rss": rss}, features, timings)
+        return ({"stats": stats, "rss": rss}, _features(spec), timings)
 
 
 def arm_full(video: str) -> dict:
@@ -260,7 +273,95 @@ def format_table(res: dict) -> str:
     return "\n".join(lines)
 
 
+class LoopSource:
+    """A video played over and over with timestamps that keep increasing (for the soak run):
+    ``minutes`` of frames in all."""
+
+    kind = "video"
+    is_sequence = True
+
+    def __init__(self, video: str, minutes: float) -> None:
+        from ..source import open_source
+
+        self.video = video
+        first = open_source(video)
+        self.fps, self.size, self.name = first.fps, first.size, first.name
+        first.close()
+        self.frame_count = int(minutes * 60.0 * self.fps)
+        self._current = None
+
+    def __iter__(self):
+        from dataclasses import replace as _replace
+
+        from ..source import open_source
+
+        n, offset = 0, 0.0
+        while n < self.frame_count:
+            self._current = open_source(self.video)
+            last = 0.0
+            for frame in self._current:
+                if n >= self.frame_count:
+                    break
+                last = frame.timestamp
+                yield _replace(frame, timestamp=offset + frame.timestamp, index=n)
+                n += 1
+            self._current.close()
+            offset += last + 1.0 / self.fps
+
+    def close(self) -> None:
+        if self._current is not None:
+            self._current.close()
+
+
+def soak(video: str, minutes: float) -> dict:
+    """The full pipeline, live-paced, for ``minutes``: RSS sampled every frame; growth per
+    minute is the slope of a line fitted to RSS over the run after its first minute (buffers
+    and caches settle in the first seconds)."""
+    from ..build import build_pipeline, camera_for, make_renderer
+    from ..runtime import LiveRuntime, RuntimeConfig
+    from ..spec import RunningMode
+
+    with tempfile.TemporaryDirectory() as tmp:
+        import socket
+
+        socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        spec = full_spec(tmp, *(s.getsockname()[1] for s in socks))
+        spec = replace(spec, estimator=replace(spec.estimator, mode=RunningMode.LIVE))
+        source = LoopSource(video, minutes)
+        camera = camera_for(spec, source)
+        pipeline = build_pipeline(spec, source, camera, renderer=make_renderer(spec, camera))
+        t0 = time.perf_counter()
+        samples: list[tuple[float, float]] = []
+
+        def on_frame(pf, image) -> None:
+            samples.append((time.perf_counter() - t0, rss_mb()))
+
+        stats = LiveRuntime(source, pipeline, on_frame=on_frame, config=RuntimeConfig(True, True)).run()
+        for s in socks:
+            s.close()
+    t, rss = np.array(samples).T if samples else (np.zeros(0), np.zeros(0))
+    keep = t > min(60.0, 0.2 * (t[-1] if t.size else 0.0))
+    slope = float(np.polyfit(t[keep] / 60.0, rss[keep], 1)[0]) if keep.sum() > 10 else float("nan")
+    return {
+        "minutes": minutes,
+        "frames": stats.emitted,
+        "fps": stats.fps,
+        "dropped": stats.dropped,
+        "rss_start_mb": float(rss[0]) if rss.size else float("nan"),
+        "rss_end_mb": float(rss[-1]) if rss.size else float("nan"),
+        "rss_growth_mb_per_min": slope,
+        "peak_rss_mb": peak_rss_mb(),
+        "latency_ms": {"median": stats.latency_ms(50), "p95": stats.latency_ms(95)},
+    }
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.soak is not None and not (args.soak > 0):
+        from ..errors import ConfigError
+
+        raise ConfigError(f"--soak wants a number of minutes > 0, got {args.soak}")
     with tempfile.TemporaryDirectory() as tmp:
         if args.video:
             video = args.video
@@ -270,8 +371,23 @@ def run(args: argparse.Namespace) -> int:
         else:
             video = str(Path(tmp) / "performer.avi")
             _performer_video(Path(video), args.seconds, args.motion)
+        label = args.video or f"synthetic performer ({args.motion}, {args.seconds:g} s, 640x480)"
+        if args.soak is not None:
+            res = soak(video, args.soak)
+            res["input"] = label + " (looped)"
+            if args.json:
+                print(json.dumps(res, indent=2))
+            else:
+                print(
+                    f"soak: {res['minutes']:g} min live-paced on {res['input']}: {res['frames']} frames at "
+                    f"{res['fps']:.1f} fps, {res['dropped']} dropped; RSS {res['rss_start_mb']:.0f} -> "
+                    f"{res['rss_end_mb']:.0f} MB, growth {res['rss_growth_mb_per_min']:+.2f} MB/min after the first "
+                    f"minute; peak {res['peak_rss_mb']:.0f} MB; latency to VMC median {res['latency_ms']['median']:.1f} "
+                    f"ms, p95 {res['latency_ms']['p95']:.1f} ms"
+                )
+            return 0
         res = bench(video)
-        res["input"] = args.video or f"synthetic performer ({args.motion}, {args.seconds:g} s, 640x480)"
+        res["input"] = label
     if args.json:
         print(json.dumps(res, indent=2))
     else:

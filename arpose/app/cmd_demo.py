@@ -1,9 +1,8 @@
 """``arpose demo``: the synthetic performer through the whole pipeline, no camera or file needed.
 
-Renders the mannequin (a built-in motion or a BVH take), runs estimation and every feature's
-stages and sinks on it (smoothing, retargeting, OSC, takes ... as registered in
-:data:`arpose.app.runner.FEATURES`) and writes every output into one folder, plus the ground
-truth, then prints how close the landmarks came to it.
+Renders the mannequin (a built-in motion or a BVH take), builds the pipeline the options
+describe (:func:`demo_spec`: every file output in one folder) and runs it, writes the ground
+truth beside, then prints how close the landmarks came to it.
 """
 
 from __future__ import annotations
@@ -19,23 +18,15 @@ from ..errors import ConfigError, OutputError
 from ..evaluate import metrics as M
 from ..landmarks import NAMES, NUM_LANDMARKS
 from ..performer import PROCEDURAL, MannequinConfig, PerformerSource
+from ..spec import AnglesOutput, BvhOutput, CsvOutput, PipelineSpec, RunningMode, TakeOutput, VideoOutput
 from ..types import Camera
-from . import cmd_run
-from .runner import FEATURES, RunContext, build_pipeline, drive
+from .runner import add_feature_options, drive, interrupted_exit, print_config, report, spec_from_args, with_mode
 
 DEFAULT_DIR = "arpose-demo"
 DEFAULT_MOTION = "wave"
 DEFAULT_SECONDS = 4.0
 #: Marker file that makes a folder the demo's own (safe to overwrite without --force).
 MARKER = ".arpose-demo"
-#: Output options filled in with a file in the demo folder when the option exists and is unset.
-DEMO_FILES = (
-    ("out", "demo.mp4"),  # annotated video
-    ("csv", "landmarks.csv"),  # long-form landmark CSV
-    ("angles", "angles.csv"),  # joint angles (retargeting)
-    ("take", "demo.take"),  # crash-safe take (takes)
-    ("bvh", "demo.bvh"),  # retargeted body as BVH (takes)
-)
 TRUTH_FILE = "truth.csv"
 TRUTH_COLUMNS = ("frame", "timestamp", "landmark", "name", "x_px", "y_px", "x_cam", "y_cam", "z_cam")
 
@@ -127,18 +118,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true", help="write into a folder that holds other files")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_performer_options(p, DEFAULT_MOTION, DEFAULT_SECONDS)
-    for feature in FEATURES:
-        feature.add_options(p, "demo")
+    add_feature_options(p)
     p.set_defaults(func=run)
 
 
 def prepare_folder(path: Path, force: bool) -> None:
-    """Create the demo folder, or accept an existing one that is empty, already the demo's,
-    or allowed with ``force``. Raises :class:`OutputError`."""
+    """Create the demo folder, or accept an existing empty one; a folder that holds anything
+    (an earlier demo's results included) needs ``force``. Raises :class:`OutputError`."""
     if path.exists() and not path.is_dir():
         raise OutputError(f"--out must be a folder, got a file: {path}")
-    if path.is_dir() and any(path.iterdir()) and not (path / MARKER).exists() and not force:
-        raise OutputError(f"output folder {path} holds other files; choose a new folder or use --force")
+    if path.is_dir() and any(path.iterdir()) and not force:
+        what = "an earlier demo's results" if (path / MARKER).exists() else "other files"
+        raise OutputError(f"output folder {path} holds {what}; choose a new folder or use --force")
     try:
         path.mkdir(parents=True, exist_ok=True)
         (path / MARKER).write_text("written by arpose demo\n", encoding="utf-8")
@@ -170,40 +161,60 @@ def write_truth(path: Path, source: PerformerSource) -> None:
                 )
 
 
+def demo_spec(args: argparse.Namespace, out: Path) -> PipelineSpec:
+    """The effective spec with every file output the options leave unset placed in ``out``
+    (annotated video, landmark CSV, and with retargeting angles, take and BVH)."""
+    spec = spec_from_args(args)
+    files = {
+        "video": VideoOutput(str(out / "demo.mp4")),
+        "csv": CsvOutput(str(out / "landmarks.csv")),
+        "angles": AnglesOutput(str(out / "angles.csv")),
+        "take": TakeOutput(str(out / "demo.take")),
+        "bvh": BvhOutput(str(out / "demo.bvh")),
+    }
+    for kind, output in files.items():
+        if kind in ("angles", "bvh") and not spec.retarget.enabled:
+            continue
+        if spec.output(kind) is None:
+            spec = spec.with_output(output)
+    return with_mode(spec, RunningMode.VIDEO)
+
+
 def run(args: argparse.Namespace) -> int:
+    from ..build import build_pipeline
+
     out = Path(args.out_dir)
+    spec = demo_spec(args, out)
+    if args.print_config:
+        return print_config(spec.validate())
+    spec.validate()
     source = make_performer(args, args.motion)
     prepare_folder(out, args.force)
-    args.force = True  # the folder is new, empty, the demo's own, or --force was given: overwrite its files
-    needs_body = ("angles", "bvh")
-    for dest, name in DEMO_FILES:
-        if dest in needs_body and getattr(args, "no_retarget", False):
-            continue
-        if dest in ("out", "csv") or (hasattr(args, dest) and getattr(args, dest) is None):
-            setattr(args, dest, str(out / name))
     write_truth(out / TRUTH_FILE, source)
-    estimator = cmd_run.make_estimator(args, source)
-    ctx = RunContext(command="demo", source=source, camera=source.camera)
-    pipeline = build_pipeline(args, ctx, estimator, renderer=cmd_run.make_renderer(args, ctx))
+    pipeline = build_pipeline(spec, source, source.camera, force=True, take_header={"command": "demo"})
     n = source.frame_count
     px = np.full((n, NUM_LANDMARKS, 2), np.nan)
+    seen = np.zeros(n, dtype=bool)
 
     def collect(pf, image) -> None:
+        seen[pf.index] = True
         if pf.people:
             px[pf.index] = pf.people[0].pixels(*source.size)
 
     summary = drive(pipeline, source, progress=not args.no_progress, desc="arpose demo", on_frame=collect)
     gt = source.truth
-    pck = M.pck(px, gt.markers_px, gt.torso_px)
-    med = M.median_px_error(px, gt.markers_px)
+    # Score only the frames that ran (an interrupted demo is not scored against frames it never saw).
+    pck = M.pck(px[seen], gt.markers_px[seen], gt.torso_px[seen]) if seen.any() else float("nan")
+    med = M.median_px_error(px[seen], gt.markers_px[seen]) if seen.any() else float("nan")
     rate = summary.frames / summary.seconds if summary.seconds > 0 else float("nan")
     files = sorted(p.name for p in out.iterdir() if p.is_file() and p.name != MARKER)
     print(
-        f"{source.motion.name}: {summary.frames} frames at {source.fps:g} fps ({rate:.1f} fps processed), "
+        f"{source.motion.name}: {summary.frames} of {n} frames at {source.fps:g} fps ({rate:.1f} fps processed), "
         f"person in {summary.frames_with_person}; vs ground truth: PCK@0.2 {pck:.3f}, median error {med:.1f} px\n"
         f"wrote {out}/: {', '.join(files)}",
         file=sys.stderr,
     )
+    report(pipeline, args)
     if summary.error is not None:
         raise summary.error
-    return 0
+    return interrupted_exit(summary.stats)

@@ -22,8 +22,9 @@ from tqdm import tqdm
 from ..errors import ConfigError, OutputError
 from ..estimate import EstimatorConfig
 from ..evaluate import harness
+from ..spec import RunningMode
 from .cmd_demo import add_performer_options, make_performer
-from .runner import FEATURES, RunContext
+from .runner import add_feature_options, spec_from_args, with_mode
 
 DEFAULT_MOTIONS = ("tpose", "wave", "squat", "jumping_jack", "walk")
 #: Modules that register variants and metrics with the harness when imported.
@@ -72,8 +73,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_performer_options(p, None, DEFAULT_SECONDS)
-    for feature in FEATURES:
-        feature.add_options(p, "eval")
+    add_feature_options(p)
     p.set_defaults(func=run)
 
 
@@ -81,12 +81,12 @@ def pipeline_variant(args: argparse.Namespace) -> harness.Variant:
     """The stages of every registered feature, configured by ``args`` (what ``run`` / ``demo``
     would apply), on the estimator ``run`` uses for a video."""
 
+    from ..build import make_stages
+
+    spec = with_mode(spec_from_args(args), RunningMode.VIDEO).validate(view=True)
+
     def stages(ctx: harness.EvalContext) -> list:
-        rc = RunContext(command="eval", source=ctx.source, camera=ctx.camera)
-        out: list = []
-        for feature in FEATURES:
-            out += feature.stages(args, rc)
-        return out
+        return make_stages(spec, ctx.camera)
 
     return harness.Variant(
         "pipeline",

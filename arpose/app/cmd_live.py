@@ -29,14 +29,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .._cv import cv2
 from ..errors import ConfigError, OutputError
-from ..render.draw import DrawConfig, draw_hud, draw_skeleton
 from ..runtime import LiveRuntime, RuntimeConfig
-from ..source import open_source
+from ..spec import PipelineSpec, RunningMode
 from ..types import Camera, PoseFrame
-from . import feat_people, feat_props, feat_take
-from .runner import RunContext, add_output_options, build_pipeline, check_outputs
+from . import feat_take
+from .runner import add_output_options, interrupted_exit, print_config, report, spec_from_args, with_mode
 
 WINDOW = "arpose live"
 ESC = 27
@@ -138,6 +136,8 @@ class LiveView:
             self._applied = key
 
     def __call__(self, pose_frame: PoseFrame, fps: float) -> np.ndarray:
+        from ..render.draw import DrawConfig, draw_hud, draw_skeleton
+
         st = self.state
         image = self.renderer.render(pose_frame.frame.image, pose_frame.people)
         image = image.copy() if image is pose_frame.frame.image else image
@@ -177,7 +177,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--headless", action="store_true", help="no window (write --out instead); for tests and servers")
     p.add_argument("--keys", metavar="FRAME:KEY,...", help="press keys at frame numbers, e.g. 30:p,60:a,90:q")
     p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
-    add_output_options(p, "live")
+    add_output_options(p)
+    feat_take.add_recorder_options(p)
     p.set_defaults(func=run)
 
 
@@ -188,32 +189,56 @@ def _check_display(args: argparse.Namespace) -> None:
         raise ConfigError("no display to open a window on; use --headless (with --out FILE.mp4 to see the result)")
 
 
+def live_spec(args: argparse.Namespace, source) -> PipelineSpec:
+    """The effective spec: a take recorder always present (the record key), the person mask
+    whenever props may be worn with occlusion (``p`` cycles through them all), LIVE mode for
+    a camera or a file shown in a window (paced by its timestamps), VIDEO mode for a file
+    played headless (every frame, for tests and servers)."""
+    spec = spec_from_args(args, recorder=True)
+    spec = replace(spec, estimator=replace(spec.estimator, segmentation=spec.overlay.occlusion))
+    lossless = source is not None and source.kind != "camera" and args.headless
+    return with_mode(spec, RunningMode.VIDEO if lossless else RunningMode.LIVE)
+
+
 def run(args: argparse.Namespace) -> int:
-    check_outputs(args)
+    from .._cv import cv2
+    from ..build import build_pipeline, camera_for, chosen_props
+    from ..render.props import load_manifest
+    from ..source import open_source
+
+    if args.print_config:
+        return print_config(live_spec(args, None).validate(view=True))
     _check_display(args)
     keys = parse_keys(args.keys)
     if args.max_frames is not None and args.max_frames < 1:
         raise ConfigError(f"--max-frames must be at least 1, got {args.max_frames}")
-    from ..render.props import load_manifest
-
-    available = load_manifest(args.props_manifest)
-    requested = [p.name for p in feat_props.chosen_props(args)]
-    state = LiveState(prop_sets=prop_cycle(requested, list(available)), avatar=args.avatar, mirror=not args.no_mirror)
+    spec = live_spec(args, None).validate(view=True)
+    available = load_manifest(spec.overlay.manifest)
+    requested = [p.name for p in chosen_props(spec)]
+    state = LiveState(
+        prop_sets=prop_cycle(requested, list(available)), avatar=spec.overlay.avatar, mirror=not args.no_mirror
+    )
     source = open_source(args.input) if args.input else open_source(args.camera)
-    # The mask is needed whenever a prop may be worn (p cycles through them all).
-    estimator = feat_people.make_estimator(args, source, segmentation=not args.no_occlusion)
-    camera = Camera.from_fov(*source.size, args.fov)
-    ctx = RunContext(command="live", source=source, camera=camera)
-    view = LiveView(state, camera, available, feat_props.overlay_config(args))
-    pipeline = build_pipeline(args, ctx, estimator, renderer=view)
-    live = source.kind == "camera"
+    try:
+        spec = live_spec(args, source)
+        camera = camera_for(spec, source)
+        view = LiveView(state, camera, available, overlay_config(spec))
+        pipeline = build_pipeline(
+            spec, source, camera, force=args.force, renderer=view, take_header={"command": "live"}
+        )
+    except BaseException:
+        source.close()
+        raise
+    live = spec.estimator.mode is RunningMode.LIVE
     runtime = LiveRuntime(
-        source, pipeline, config=RuntimeConfig(drop_frames=live, realtime=not live and not args.headless)
+        source,
+        pipeline,
+        config=RuntimeConfig(drop_frames=live, realtime=live and source.kind != "camera"),
     )
     shown = {"n": 0}
 
     def on_frame(pf: PoseFrame, image: np.ndarray | None) -> bool:
-        view.latency_ms = runtime.stats.recent_display_latency_ms(30)  # what the viewer sees: camera to this image
+        view.latency_ms = runtime.stats.recent_display_latency_ms(30)  # what the viewer sees
         pressed = list(keys.get(shown["n"], []))
         if not args.headless and image is not None:
             cv2.imshow(WINDOW, image)
@@ -226,7 +251,7 @@ def run(args: argparse.Namespace) -> int:
             view.state, action = handle_key(view.state, k)
             if action == "take":
                 try:
-                    view.status = feat_take.toggle_take(pipeline, args)
+                    view.status = feat_take.toggle_take(pipeline, args.take_dir)
                 except OutputError as exc:
                     view.status = f"cannot record: {exc}"
                 print(view.status, file=sys.stderr)
@@ -240,19 +265,23 @@ def run(args: argparse.Namespace) -> int:
     try:
         stats = runtime.run()
     finally:
-        view.close()
         if not args.headless:
             cv2.destroyAllWindows()
-    rec = feat_take.recorder(pipeline)  # closing the pipeline finished any take in progress
-    if rec is not None and rec.finished:
-        print("takes: " + ", ".join(str(p) for p in rec.finished), file=sys.stderr)
     seconds = time.perf_counter() - t0
+    report(pipeline, args)  # closing the pipeline finished any take in progress
     print(
         f"{stats.emitted} frames in {seconds:.1f} s ({stats.fps:.1f} fps), latency median "
         f"{stats.latency_ms(50):.0f} ms to outputs, {stats.display_latency_ms(50):.0f} ms to the view"
-        + (f"; wrote {args.out}" if args.out else ""),
+        + (f"; wrote {spec.output('video').path}" if spec.output("video") else ""),
         file=sys.stderr,
     )
     if stats.error is not None:
         raise stats.error
-    return 0
+    return interrupted_exit(stats)
+
+
+def overlay_config(spec: PipelineSpec):
+    from ..render.overlay import OverlayConfig
+
+    ov = spec.overlay
+    return OverlayConfig(occlusion=ov.occlusion, avatar=ov.avatar, lighting=ov.lighting)

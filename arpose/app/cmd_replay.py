@@ -12,14 +12,14 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 from ..errors import ConfigError
-from ..pipeline import ImageSink, Pipeline
+from ..pipeline import Pipeline
 from ..record.take import Take
-from ..record.video import VideoWriter, check_writable
 from ..source import Source, open_source
+from ..spec import PipelineSpec, VideoOutput
 from ..types import Camera, PoseFrame
 from . import feat_osc, feat_props
 from .cmd_export import add_take_input, open_take
-from .runner import RunContext, skeleton_renderer
+from .runner import output_lines
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -47,8 +47,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="the take's source video to draw the overlay on (frames are matched by index; default: black frames)",
     )
     p.add_argument("--no-progress", action="store_true", help="no summary line")
-    feat_osc.add_options(p, "replay")
-    feat_props.add_options(p, "replay")
+    feat_osc.add_options(p)
+    feat_props.add_options(p)
     p.set_defaults(func=run)
 
 
@@ -134,48 +134,49 @@ def replay(
     return stats
 
 
+def replay_spec(args: argparse.Namespace) -> PipelineSpec:
+    """The outputs (VMC, OSC, overlay video) and overlay the options ask for."""
+    spec = PipelineSpec()
+    if args.out is not None:
+        spec = spec.with_output(VideoOutput(args.out))
+    spec = feat_props.apply(args, feat_osc.apply(args, spec))
+    if not spec.outputs:
+        raise ConfigError("nothing to replay to: give --vmc HOST:PORT, --osc HOST:PORT and/or --out OVERLAY.mp4")
+    return spec.validate()
+
+
 def run(args: argparse.Namespace) -> int:
+    from ..build import build_pipeline
+
     if args.video and not args.out:
         raise ConfigError("--video is the background of the overlay: give --out OVERLAY.mp4 too")
-    if args.out:
-        check_writable(args.out, force=args.force)
+    spec = replay_spec(args)
     take = open_take(args.take, salvage=args.salvage)
     source = TakeSource(take)
     camera = take.camera or Camera.from_fov(*source.size, 60.0)
-    ctx = RunContext(command="replay", source=source, camera=camera)
-    renderer = feat_props.wrap_renderer(args, ctx, skeleton_renderer if args.out else None)
-    sinks = feat_osc.sinks(args, ctx)
-    images = None
+    inputs = [str(take.path)]
     video = None
+    images = None
+    if args.video:
+        video = open_source(args.video)
+        inputs.append(str(args.video))
+        source.size = video.size
+        images = matched_images(video, (f.index for f in take.frames))
     try:
-        try:
-            if args.out:
-                size = source.size
-                if args.video:
-                    video = open_source(args.video)
-                    size = video.size
-                    images = matched_images(video, (f.index for f in take.frames))
-                sinks.append(ImageSink(VideoWriter(args.out, take.fps, size)))
-            if not sinks:
-                raise ConfigError(
-                    "nothing to replay to: give --vmc HOST:PORT, --osc HOST:PORT and/or --out OVERLAY.mp4"
-                )
-        except BaseException:
-            for sink in sinks:
-                sink.close()
-            raise
-        pipeline = Pipeline(None, renderer=renderer, sinks=sinks)
+        from ..build import check_outputs
+
+        check_outputs(spec, force=args.force, inputs=inputs)
+        pipeline = build_pipeline(spec, source, camera, force=args.force, analysed=True)
         stats = replay(take, pipeline, realtime=args.realtime, images=images)
     finally:
         if video is not None:
             video.close()
-        close = getattr(renderer, "close", None)
-        if close is not None:
-            close()
     if not args.no_progress:
         print(
             f"replayed {stats.frames} of {len(take.frames)} frames in {stats.seconds:.2f} s"
             + (f"; wrote {args.out}" if args.out else ""),
             file=sys.stderr,
         )
+    for line in output_lines(pipeline):
+        print(line, file=sys.stderr)
     return 0

@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..source import open_source
-from ..types import Camera
-from . import feat_people, feat_props
-from .runner import RunContext, add_output_options, build_pipeline, check_outputs, drive, skeleton_renderer
+from .runner import add_output_options, drive, interrupted_exit, print_config, report, spec_from_args, with_mode
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -19,7 +16,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "write an annotated video and/or a landmark CSV.",
     )
     p.add_argument("input", metavar="INPUT", help="video file, image, folder of images, or webcam index (0, 1, ...)")
-    add_output_options(p, "run")
+    add_output_options(p)
     p.add_argument("--fps", type=float, default=30.0, help="frame rate for image folders (default 30)")
     p.add_argument(
         "--sequence", action="store_true", help="a folder holds consecutive frames of one shot: track between them"
@@ -27,31 +24,32 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def make_estimator(args: argparse.Namespace, source):
-    """The estimator for ``source`` as the options ask: tracking for sequences, the person
-    mask when props need it, several people with ``--max-people``."""
-    return feat_people.make_estimator(args, source)
-
-
-def make_renderer(args: argparse.Namespace, ctx: RunContext):
-    """The frame renderer: props / avatar (``--props``, ``--avatar``) under the skeleton and HUD."""
-    return feat_props.wrap_renderer(args, ctx, skeleton_renderer)
-
-
 def run(args: argparse.Namespace) -> int:
-    check_outputs(args)
+    from ..build import build_pipeline
+    from ..source import open_source
+    from ..spec import RunningMode
+
+    spec = spec_from_args(args)
+    if args.print_config:
+        return print_config(spec.validate())
+    spec.validate()
     source = open_source(args.input, fps=args.fps, sequence=args.sequence)
-    estimator = make_estimator(args, source)
-    ctx = RunContext(command="run", source=source, camera=Camera.from_fov(*source.size, args.fov))
-    pipeline = build_pipeline(args, ctx, estimator, renderer=make_renderer(args, ctx) if args.out else None)
+    try:
+        spec = with_mode(spec, RunningMode.for_source(source))
+        pipeline = build_pipeline(spec, source, force=args.force, take_header={"command": "run"})
+    except BaseException:
+        source.close()
+        raise
     summary = drive(pipeline, source, progress=not args.no_progress)
     rate = summary.frames / summary.seconds if summary.seconds > 0 else float("nan")
+    video, csv = spec.output("video"), spec.output("csv")
     print(
         f"{summary.frames} frames, person in {summary.frames_with_person}, {rate:.1f} fps"
-        + (f"; wrote {args.out}" if args.out else "")
-        + (f"; wrote {args.csv}" if args.csv else ""),
+        + (f"; wrote {video.path}" if video else "")
+        + (f"; wrote {csv.path}" if csv else ""),
         file=sys.stderr,
     )
+    report(pipeline, args)
     if summary.error is not None:
         raise summary.error
-    return 0
+    return interrupted_exit(summary.stats)

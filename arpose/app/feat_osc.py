@@ -1,7 +1,5 @@
-"""Feature: OSC broadcast for run / demo / live / replay.
+"""Options: OSC broadcast (``--vmc``, ``--osc``, ``--osc-rate``) -> VMC / OSC outputs.
 
-Options
--------
 ``--vmc HOST[:PORT]``  VMC protocol to a Marionette (Unity EVMC4U, VSeeFace, VNyan, the arpose
                        Blender add-on); default port 39539; person slot N goes to PORT + N.
                        Needs a retargeted body (``Person.body``); people without one are sent
@@ -17,14 +15,16 @@ Bad addresses (malformed, port out of range, a host name that does not resolve) 
 from __future__ import annotations
 
 import argparse
-import sys
 
-from ..broadcast import RAW_DEFAULT_PORT, VMC_DEFAULT_PORT, RawOscSink, VmcSink, parse_host_port
-from ..broadcast.osc import RateLimiter
+from ..broadcast.osc import parse_host_port
 from ..errors import ConfigError
+from ..spec import OscOutput, PipelineSpec, VmcOutput
+
+VMC_DEFAULT_PORT = VmcOutput.port
+RAW_DEFAULT_PORT = OscOutput.port
 
 
-def add_options(parser: argparse.ArgumentParser, command: str) -> None:
+def add_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("OSC broadcast")
     group.add_argument(
         "--vmc",
@@ -37,22 +37,26 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
     group.add_argument("--osc-rate", type=float, metavar="HZ", help="cap OSC/VMC sends to HZ frames per second")
 
 
-def stages(args: argparse.Namespace, ctx) -> list:
-    return []
+def apply(args: argparse.Namespace, spec: PipelineSpec) -> PipelineSpec:
+    """``spec`` with the VMC / OSC outputs the options ask for."""
+    rate = getattr(args, "osc_rate", None)
+    vmc, osc = getattr(args, "vmc", None), getattr(args, "osc", None)
+    if rate is not None and not (vmc is not None or osc is not None or spec.output("vmc") or spec.output("osc")):
+        raise ConfigError("--osc-rate needs --vmc or --osc")
+    if vmc is not None:
+        host, port = parse_host_port(vmc, VMC_DEFAULT_PORT, "--vmc")
+        spec = spec.with_output(VmcOutput(host, port))
+    if osc is not None:
+        host, port = parse_host_port(osc, RAW_DEFAULT_PORT, "--osc")
+        spec = spec.with_output(OscOutput(host, port))
+    if rate is not None:
+        from dataclasses import replace
 
-
-class _Reporting:
-    """Wraps a broadcast sink so closing it prints one summary line (app layer only)."""
-
-    def __init__(self, sink, label: str) -> None:
-        self.sink, self.label = sink, label
-
-    def write(self, pose_frame, image) -> None:
-        self.sink.write(pose_frame, image)
-
-    def close(self) -> None:
-        self.sink.close()
-        print(summary_line(self.sink, self.label), file=sys.stderr)
+        for kind in ("vmc", "osc"):
+            out = spec.output(kind)
+            if out is not None:
+                spec = spec.with_output(replace(out, rate_hz=float(rate)))
+    return spec
 
 
 def summary_line(sink, label: str) -> str:
@@ -67,20 +71,3 @@ def summary_line(sink, label: str) -> str:
     if missing:
         line += f"; {missing} people had no retargeted body (sent as tracking lost)"
     return line
-
-
-def sinks(args: argparse.Namespace, ctx) -> list:
-    rate = getattr(args, "osc_rate", None)
-    vmc, osc = getattr(args, "vmc", None), getattr(args, "osc", None)
-    if rate is not None:
-        RateLimiter(rate)  # validate even when nothing is sent
-        if not (vmc or osc):
-            raise ConfigError("--osc-rate needs --vmc or --osc")
-    out = []
-    if vmc:
-        host, port = parse_host_port(vmc, VMC_DEFAULT_PORT, "--vmc")
-        out.append(_Reporting(VmcSink(host, port, rate_hz=rate), f"--vmc {host}:{port}"))
-    if osc:
-        host, port = parse_host_port(osc, RAW_DEFAULT_PORT, "--osc")
-        out.append(_Reporting(RawOscSink(host, port, rate_hz=rate), f"--osc {host}:{port}"))
-    return out

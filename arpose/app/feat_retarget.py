@@ -1,11 +1,6 @@
-"""Feature: retargeting to the humanoid rig (on by default) for run / demo / live.
+"""Options: retargeting to the humanoid rig (on by default) -> the ``retarget`` part of the
+spec and the angles output.
 
-Fills every person's :class:`~arpose.retarget.BodyPose` (bone rotations, root 6D pose in
-camera space from ``--fov``, foot contacts) and joint angles, which the overlays, VMC/OSC and
-takes read.
-
-Options
--------
 ``--no-retarget``     skip retargeting (no bones, no angles: VMC and avatars get nothing).
 ``--no-grounding``    keep the measured root position (no floor pinning of planted feet).
 ``--angles FILE.csv`` write joint angles per frame and person:
@@ -22,15 +17,12 @@ its own: no calibration, hold or grounding across different photos.
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import replace
 
-from ..errors import ConfigError
-from ..record import check_writable
-from ..retarget import AnglesCsvWriter, RetargetConfig, RetargetStage
+from ..spec import AnglesOutput, PipelineSpec
 
 
-def add_options(parser: argparse.ArgumentParser, command: str) -> None:
+def add_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("retargeting")
     group.add_argument(
         "--no-retarget",
@@ -56,43 +48,19 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
     )
 
 
-def config_from_args(args: argparse.Namespace, independent: bool = False) -> RetargetConfig | None:
-    """The retargeting config the options ask for, or ``None`` with ``--no-retarget``."""
+def apply(args: argparse.Namespace, spec: PipelineSpec) -> PipelineSpec:
+    """``spec`` with the retargeting options and the angles output."""
+    rt = spec.retarget
     if getattr(args, "no_retarget", False):
-        if getattr(args, "angles", None):
-            raise ConfigError("--angles needs retargeting; drop --no-retarget")
-        return None
-    cfg = RetargetConfig()
-    height = getattr(args, "subject_height", None)
-    if height is not None:
-        if not (0.5 <= height <= 2.5):
-            raise ConfigError(f"--subject-height must be a standing height between 0.5 and 2.5 metres, got {height}")
-        cfg = replace(cfg, subject_height=float(height))
-    if getattr(args, "no_grounding", False) or independent:
-        cfg = replace(cfg, grounding_enabled=False)
-    return cfg
-
-
-def stages(args: argparse.Namespace, ctx) -> list:
-    independent = not getattr(ctx.source, "is_sequence", True)
-    cfg = config_from_args(args, independent)
-    if cfg is None:
-        return []
-    stage = RetargetStage(cfg, ctx.camera, independent_frames=independent)
-    args.retarget_stage = stage  # for the --retarget-stats sink below
-    return [stage]
-
-
-def sinks(args: argparse.Namespace, ctx) -> list:
-    out: list = []
-    path = getattr(args, "angles", None)
-    if path:
-        check_writable(path, force=getattr(args, "force", False))
-        out.append(AnglesCsvWriter(path, force=True))
-    stage = getattr(args, "retarget_stage", None)
-    if getattr(args, "retarget_stats", False) and stage is not None:
-        out.append(_StatsReport(stage))
-    return out
+        rt = replace(rt, enabled=False)
+    if getattr(args, "no_grounding", False):
+        rt = replace(rt, grounding=False)
+    if getattr(args, "subject_height", None) is not None:
+        rt = replace(rt, subject_height=float(args.subject_height))
+    spec = replace(spec, retarget=rt)
+    if getattr(args, "angles", None) is not None:
+        spec = spec.with_output(AnglesOutput(args.angles))
+    return spec
 
 
 def format_stats(s: dict[str, float]) -> str:
@@ -105,16 +73,3 @@ def format_stats(s: dict[str, float]) -> str:
         f"{s['speed_after_median']:.3f} m/s median, height above floor {1000 * s['height_before_median']:.1f} -> "
         f"{1000 * s['height_after_median']:.1f} mm median"
     )
-
-
-class _StatsReport:
-    """Sink that prints the retargeting summary when closed (app layer only)."""
-
-    def __init__(self, stage: RetargetStage) -> None:
-        self.stage = stage
-
-    def write(self, pose_frame, image) -> None:
-        pass
-
-    def close(self) -> None:
-        print(format_stats(self.stage.summary()), file=sys.stderr)

@@ -1,18 +1,10 @@
-"""Feature: One Euro landmark smoothing (on by default) for run / demo / live.
+"""Options: smoothing (on by default) -> the ``smooth`` part of the spec.
 
-Options
--------
-``--no-smooth``                 raw estimator output (neither ours nor MediaPipe's smoothing).
-``--smooth MIN_CUTOFF,BETA``    world-landmark One Euro parameters (Hz, speed coefficient).
-``--config FILE.toml``          a ``[smooth]`` table (keys: :data:`TOML_KEYS`); the command
-                                line wins over the file.
-
-Smoothing is skipped for inputs that are unrelated stills (an image, or a folder without
-``--sequence``): filtering across different photos would blend them.
-
-For ``arpose eval`` the options also register the smoothing evidence
-(:mod:`arpose.evaluate.smoothing`): the ``mediapipe-smoothed`` and ``one-euro`` variants and
-the jitter-cut / added-lag columns.
+``--no-smooth``            raw landmarks (neither ours nor MediaPipe's smoothing).
+``--smooth MIN_CUTOFF,BETA`` One Euro parameters of world landmarks across the image (x, y).
+Every other parameter: the ``[smooth]`` table of ``--config FILE.toml``
+(:class:`arpose.spec.SmoothSpec`; docs/smoothing.md). ``arpose eval`` scores the
+jitter-cut / added-lag columns.
 """
 
 from __future__ import annotations
@@ -20,13 +12,11 @@ from __future__ import annotations
 import argparse
 import math
 from dataclasses import replace
-from pathlib import Path
-from typing import Any
 
-from ..errors import ConfigError, InputError
-from ..smooth import OneEuroParams, SmoothConfig, SmoothStage
+from ..errors import ConfigError
+from ..spec import PipelineSpec
 
-#: ``[smooth]`` keys of the TOML config file and what they set.
+#: ``[smooth]`` keys of the TOML config file and what they set (the fields of SmoothSpec).
 TOML_KEYS: dict[str, str] = {
     "enabled": "bool, default true; false = raw output",
     "min_cutoff": "world landmarks x/y: Hz when still",
@@ -45,11 +35,7 @@ TOML_KEYS: dict[str, str] = {
 }
 
 
-def add_options(parser: argparse.ArgumentParser, command: str) -> None:
-    if command == "eval":
-        # ``arpose eval`` scores the registered variants: importing the smoothing evidence module
-        # registers the MediaPipe-smoothed peer, our ``one-euro`` row and their metric columns.
-        from ..evaluate import smoothing  # noqa: F401
+def add_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("smoothing")
     group.add_argument(
         "--no-smooth", action="store_true", help="raw landmarks: no smoothing at all (neither ours nor MediaPipe's)"
@@ -60,12 +46,6 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
         help="One Euro parameters for world landmarks across the image (x, y), e.g. 6,10 "
         "(Hz when still, Hz per m/s); depth and image landmarks: --config",
     )
-    try:
-        group.add_argument(
-            "--config", metavar="FILE.toml", help="TOML settings file; its [smooth] table sets smoothing parameters"
-        )
-    except argparse.ArgumentError:
-        pass  # another feature already offers the shared --config option
 
 
 def parse_smooth_pair(text: str) -> tuple[float, float]:
@@ -84,99 +64,16 @@ def parse_smooth_pair(text: str) -> tuple[float, float]:
     return mc, beta
 
 
-def load_toml_table(path: str | Path, table: str) -> dict[str, Any]:
-    """The ``[table]`` of a TOML file as a dict (empty if the file has no such table).
-
-    Raises :class:`InputError` if the file is missing or unreadable, :class:`ConfigError` if it
-    is not valid TOML or the table is not a table.
-    """
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python < 3.11
-        import tomli as tomllib
-    p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"config file not found: {p} (check the path)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read config file {p}: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {p} is not valid TOML: {exc}") from None
-    section = data.get(table, {})
-    if not isinstance(section, dict):
-        raise ConfigError(f"config file {p}: [{table}] must be a table, got {type(section).__name__}")
-    return section
-
-
-def config_from_table(
-    table: dict[str, Any], base: SmoothConfig = SmoothConfig(), where: str = "[smooth]"
-) -> tuple[bool, SmoothConfig]:
-    """``(enabled, config)`` from a ``[smooth]`` table; unknown keys or bad values -> ConfigError."""
-    unknown = sorted(set(table) - set(TOML_KEYS))
-    if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(TOML_KEYS)}")
-    for key, value in table.items():
-        if key == "enabled":
-            if not isinstance(value, bool):
-                raise ConfigError(f"{where}: enabled must be true or false, got {value!r}")
-        elif isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where}: {key} must be a number, got {value!r}")
-    try:
-        world = OneEuroParams(
-            table.get("min_cutoff", base.world.min_cutoff),
-            table.get("beta", base.world.beta),
-            table.get("d_cutoff", base.world.d_cutoff),
-        )
-        image = OneEuroParams(
-            table.get("image_min_cutoff", base.image.min_cutoff),
-            table.get("image_beta", base.image.beta),
-            table.get("image_d_cutoff", base.image.d_cutoff),
-        )
-        depth = OneEuroParams(
-            table.get("depth_min_cutoff", base.world_depth.min_cutoff),
-            table.get("depth_beta", base.world_depth.beta),
-            table.get("depth_d_cutoff", base.world_depth.d_cutoff),
-        )
-        cfg = SmoothConfig(
-            world=world,
-            world_depth=depth,
-            image=image,
-            visibility_threshold=table.get("visibility_threshold", base.visibility_threshold),
-            hidden_cutoff=table.get("hidden_cutoff", base.hidden_cutoff),
-            visibility_cutoff=table.get("visibility_cutoff", base.visibility_cutoff),
-            reset_gap=table.get("reset_gap", base.reset_gap),
-        )
-    except ConfigError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
-    return bool(table.get("enabled", True)), cfg
-
-
-def config_from_args(args: argparse.Namespace) -> SmoothConfig | None:
-    """The smoothing config the options ask for, or ``None`` for raw output."""
+def apply(args: argparse.Namespace, spec: PipelineSpec) -> PipelineSpec:
+    """``spec`` with ``--no-smooth`` / ``--smooth`` applied."""
     no_smooth = bool(getattr(args, "no_smooth", False))
     pair = getattr(args, "smooth", None)
-    if no_smooth and pair:
+    if no_smooth and pair is not None:
         raise ConfigError("--no-smooth and --smooth contradict each other; use one of them")
-    enabled, cfg = True, SmoothConfig()
-    path = getattr(args, "config", None)
-    if path:
-        enabled, cfg = config_from_table(load_toml_table(path, "smooth"), cfg, where=f"{path} [smooth]")
-    if pair:
+    smooth = spec.smooth
+    if pair is not None:
         mc, beta = parse_smooth_pair(pair)
-        cfg = replace(cfg, world=OneEuroParams(mc, beta, cfg.world.d_cutoff))
-        enabled = True
-    if no_smooth or not enabled:
-        return None
-    return cfg
-
-
-def stages(args: argparse.Namespace, ctx) -> list:
-    cfg = config_from_args(args)  # validate options even when the input is a still
-    if cfg is None or not getattr(ctx.source, "is_sequence", True):
-        return []
-    return [SmoothStage(cfg)]
-
-
-def sinks(args: argparse.Namespace, ctx) -> list:
-    return []
+        smooth = replace(smooth, enabled=True, min_cutoff=mc, beta=beta)
+    if no_smooth:
+        smooth = replace(smooth, enabled=False)
+    return replace(spec, smooth=smooth)

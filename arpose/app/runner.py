@@ -1,61 +1,90 @@
-"""Shared wiring for commands that process frames (run, demo, live, replay): builds the
-pipeline from parsed options and drives it over a source with a progress bar."""
+"""From arguments to a running pipeline, for the commands that process frames (run, demo,
+live, bench): options -> :class:`~arpose.spec.PipelineSpec` -> :func:`arpose.build.build_pipeline`
+-> the runtime, with a progress bar and one summary line per output.
+
+Precedence of settings: the spec's defaults, then ``--config FILE.toml`` (the whole spec,
+one table per stage), then the command-line options given. ``--print-config`` prints the
+effective spec as TOML instead of running.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
-
-from tqdm import tqdm
+from dataclasses import dataclass, replace
 
 from ..errors import ArposeError
-from ..pipeline import ImageSink, Pipeline
-from ..record import CsvWriter, VideoWriter, check_writable
-from ..render import draw_pose_frame
-from ..runtime import LiveRuntime, RuntimeConfig, RuntimeStats
-from ..source import Source
-from ..types import Camera, PoseFrame
+from ..pipeline import Pipeline
+from ..spec import CsvOutput, PipelineSpec, RunningMode, VideoOutput, load_spec, spec_to_toml
 from . import feat_osc, feat_people, feat_props, feat_retarget, feat_smooth, feat_take
 
-
-@dataclass
-class RunContext:
-    """What features need to build their stages and sinks."""
-
-    command: str
-    source: Source
-    camera: Camera
+#: Option modules, in pipeline order. Each has ``add_options(parser)`` and
+#: ``apply(args, spec) -> spec``; none knows which command it serves.
+OPTION_MODULES = (feat_people, feat_smooth, feat_retarget, feat_props, feat_take, feat_osc)
 
 
-#: Feature modules plugged into every frame-processing command, in pipeline order. Each has
-#: ``add_options(parser, command)``, ``stages(args, ctx) -> list`` and ``sinks(args, ctx) -> list``
-#: (smoothing, retargeting, overlays, takes, OSC ... register here).
-FEATURES: list = [feat_smooth, feat_retarget, feat_osc, feat_take, feat_props, feat_people]
+def add_feature_options(parser: argparse.ArgumentParser) -> None:
+    """Every stage's options, ``--config`` and ``--print-config``."""
+    for module in OPTION_MODULES:
+        module.add_options(parser)
+    group = parser.add_argument_group("settings")
+    group.add_argument(
+        "--config",
+        metavar="FILE.toml",
+        help="TOML settings: the whole pipeline, one table per stage ([estimator], [smooth], "
+        "[retarget], [overlay], [outputs.vmc] ...); options given on the command line win",
+    )
+    group.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print the effective settings as TOML (for --config) and exit without running",
+    )
 
 
-def add_output_options(parser: argparse.ArgumentParser, command: str = "run") -> None:
-    """Options every frame-processing command shares, then each feature's options."""
-    parser.add_argument("--out", metavar="VIDEO", help="annotated video (.mp4/.avi) or image (.png/.jpg) to write")
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    """``--out``, ``--csv``, ``--force``, ``--no-progress``, ``--fov`` and every stage's options."""
+    parser.add_argument("--out", metavar="VIDEO", help="annotated video (.mp4/.mkv/.avi) or image (.png/.jpg) to write")
     parser.add_argument("--csv", metavar="CSV", help="long-form landmark CSV to write")
     parser.add_argument("--force", action="store_true", help="overwrite existing output files")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
         "--fov",
         type=float,
-        default=60.0,
         metavar="DEG",
         help="camera horizontal field of view in degrees, for metric 3D (default 60)",
     )
-    for feature in FEATURES:
-        feature.add_options(parser, command)
+    add_feature_options(parser)
 
 
-def check_outputs(args: argparse.Namespace) -> None:
-    """Fail before any work if an output cannot be written."""
-    for path in (getattr(args, "out", None), getattr(args, "csv", None)):
-        if path:
-            check_writable(path, force=args.force)
+def spec_from_args(args: argparse.Namespace, base: PipelineSpec | None = None, recorder: bool = False) -> PipelineSpec:
+    """The effective spec: ``base`` (default :class:`PipelineSpec()`), then ``--config``, then
+    each option given. ``recorder``: the take output is a key-toggled recorder (live).
+    Raises ConfigError / InputError with a one-line message."""
+    spec = base or PipelineSpec()
+    if getattr(args, "config", None) is not None:
+        spec = load_spec(args.config, spec)
+    if getattr(args, "fov", None) is not None:
+        spec = replace(spec, camera=replace(spec.camera, fov=float(args.fov)))
+    if getattr(args, "out", None) is not None:
+        spec = spec.with_output(VideoOutput(args.out))
+    if getattr(args, "csv", None) is not None:
+        spec = spec.with_output(CsvOutput(args.csv))
+    for module in OPTION_MODULES:
+        if module is feat_take:
+            spec = feat_take.apply(args, spec, recorder=recorder)
+        else:
+            spec = module.apply(args, spec)
+    return spec
+
+
+def with_mode(spec: PipelineSpec, mode: RunningMode) -> PipelineSpec:
+    return replace(spec, estimator=replace(spec.estimator, mode=mode))
+
+
+def print_config(spec: PipelineSpec) -> int:
+    """``--print-config``: the spec as TOML on stdout."""
+    sys.stdout.write(spec_to_toml(spec))
+    return 0
 
 
 @dataclass
@@ -64,43 +93,26 @@ class RunSummary:
     frames_with_person: int = 0
     seconds: float = 0.0
     error: ArposeError | None = None
-    stats: RuntimeStats | None = None
+    interrupted: str | None = None
+    stats: object | None = None
 
 
-def build_pipeline(args: argparse.Namespace, ctx: RunContext, estimator, renderer=None) -> Pipeline:
-    """Estimator, every feature's stages, the renderer, and every sink (outputs and features)."""
-    stages: list = []
-    sinks = build_sinks(args, ctx.source)
-    for feature in FEATURES:
-        stages += feature.stages(args, ctx)
-        sinks += feature.sinks(args, ctx)
-    return Pipeline(estimator, stages=stages, renderer=renderer, sinks=sinks)
-
-
-def build_sinks(args: argparse.Namespace, source: Source) -> list:
-    """The annotated video and landmark CSV sinks asked for by ``--out`` / ``--csv``."""
-    sinks: list = []
-    if getattr(args, "out", None):
-        sinks.append(ImageSink(VideoWriter(args.out, source.fps, source.size)))
-    if getattr(args, "csv", None):
-        sinks.append(CsvWriter(args.csv, force=True))
-    return sinks
-
-
-def skeleton_renderer(pose_frame: PoseFrame, fps: float):
-    return draw_pose_frame(pose_frame.frame.image.copy(), pose_frame, fps)
-
-
-def drive(pipeline: Pipeline, source: Source, progress: bool = True, desc: str = "arpose", on_frame=None) -> RunSummary:
+def drive(pipeline: Pipeline, source, progress: bool = True, desc: str = "arpose", on_frame=None) -> RunSummary:
     """Run ``source`` through ``pipeline`` on the pipelined runtime; always closes both.
 
-    Files are processed losslessly (every frame, capture/inference/rendering overlapped);
-    a webcam runs live (newest frame only). An :class:`ArposeError` raised by the source
-    part-way (a truncated video) is kept in the summary after the outputs are closed, so
-    the frames done are saved; the caller decides what to report.
+    The running mode comes from the pipeline's spec: LIVE keeps only the newest frame at each
+    hand-off (a file is then paced by its timestamps); VIDEO and IMAGE process every frame.
+    An :class:`ArposeError` raised by the source part-way (a truncated video) is kept in the
+    summary after the outputs are closed, so the frames done are saved; the caller decides
+    what to report. Ctrl-C or SIGTERM stop cleanly; ``interrupted`` then names the signal.
     """
+    from tqdm import tqdm
+
+    from ..runtime import LiveRuntime, RuntimeConfig
+
     summary = RunSummary()
-    live = source.kind == "camera"
+    spec = pipeline.spec or PipelineSpec()
+    live = spec.estimator.mode is RunningMode.LIVE
     bar = tqdm(
         total=source.frame_count,
         unit="frame",
@@ -111,18 +123,66 @@ def drive(pipeline: Pipeline, source: Source, progress: bool = True, desc: str =
         leave=False,
     )
 
-    def tick(pf: PoseFrame, image) -> bool | None:
+    def tick(pf, image) -> bool | None:
         summary.frames += 1
         summary.frames_with_person += bool(pf.people)
         bar.update(1)
         return on_frame(pf, image) if on_frame is not None else None
 
-    runtime = LiveRuntime(source, pipeline, on_frame=tick, config=RuntimeConfig(drop_frames=live))
+    config = RuntimeConfig(drop_frames=live, realtime=live and getattr(source, "kind", "") != "camera")
+    runtime = LiveRuntime(source, pipeline, on_frame=tick, config=config)
     try:
         stats = runtime.run()
     finally:
         bar.close()
     summary.seconds = stats.seconds
     summary.error = stats.error
+    summary.interrupted = getattr(stats, "interrupted", None)
     summary.stats = stats
     return summary
+
+
+#: Exit codes of a run stopped by a signal (the shell's 128 + signal number).
+INTERRUPTED_EXIT = {"SIGINT": 130, "SIGTERM": 143}
+
+
+def interrupted_exit(stats) -> int:
+    """0 for a run that ended by itself (or by the quit key); 130 / 143 for one stopped by
+    Ctrl-C / SIGTERM, after saying so on stderr (its outputs were closed and kept)."""
+    sig = getattr(stats, "interrupted", None)
+    if sig is None:
+        return 0
+    print(f"arpose: interrupted by {sig}; {getattr(stats, 'emitted', 0)} frames saved", file=sys.stderr)
+    return INTERRUPTED_EXIT.get(sig, 130)
+
+
+def output_lines(pipeline: Pipeline) -> list[str]:
+    """One line per output that has something to say after a run (datagrams sent, take and
+    BVH written), for the terminal."""
+    from ..broadcast import RawOscSink, VmcSink
+    from ..record.bvh_sink import BvhSink
+    from ..record.take import TakeRecorder, TakeWriter
+
+    lines = []
+    for sink in pipeline.sinks:
+        if isinstance(sink, VmcSink):
+            lines.append(feat_osc.summary_line(sink, f"--vmc {sink.host}:{sink.port}"))
+        elif isinstance(sink, RawOscSink):
+            lines.append(feat_osc.summary_line(sink, f"--osc {sink.host}:{sink.port}"))
+        elif isinstance(sink, TakeWriter):
+            lines.append(f"wrote take {sink.path} ({sink.frames} frames)")
+        elif isinstance(sink, TakeRecorder) and sink.finished:
+            lines.append("takes: " + ", ".join(str(p) for p in sink.finished))
+        elif isinstance(sink, BvhSink) and sink.written is not None:
+            path, pid, out = sink.written
+            lines.append(f"wrote {path} (person {pid}, {len(out)} frames at {sink.rate:.4g} fps)")
+    return lines
+
+
+def report(pipeline: Pipeline, args: argparse.Namespace) -> None:
+    """Print :func:`output_lines` and, with ``--retarget-stats``, the retargeting summary."""
+    for line in output_lines(pipeline):
+        print(line, file=sys.stderr)
+    stage = pipeline.stage("retarget")
+    if getattr(args, "retarget_stats", False) and stage is not None:
+        print(feat_retarget.format_stats(stage.summary()), file=sys.stderr)

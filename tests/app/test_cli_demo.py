@@ -31,9 +31,16 @@ def test_demo_writes_every_output_into_its_folder(tmp_path, capsys):
         truth = list(csv.DictReader(f))
     assert len(truth) == 15 * 33 and truth[0]["name"] == "nose"
     err = capsys.readouterr().err
-    assert "PCK@0.2" in err and "squat: 15 frames" in err
-    # running again into its own folder is fine; a foreign non-empty folder needs --force
-    assert main(["demo", "--out", str(out), "--seconds", "0.2", "--no-progress"]) == 0
+    assert "PCK@0.2" in err and "squat: 15 of 15 frames" in err
+    # running again into a folder an earlier demo wrote stops, and changes nothing, without --force
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert main(["demo", "--out", str(out), "--seconds", "0.2", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "earlier demo's results" in err[0] and "--force" in err[0]
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert main(["demo", "--out", str(out), "--seconds", "0.2", "--no-progress", "--force"]) == 0
+    capsys.readouterr()
+    # a foreign non-empty folder needs --force too
     other = tmp_path / "mine"
     other.mkdir()
     (other / "notes.txt").write_text("keep")

@@ -15,12 +15,13 @@ from arpose._cv import cv2
 from arpose.app import feat_take
 from arpose.app.cli import main
 from arpose.app.cmd_replay import ReplayStats, paced
-from arpose.app.runner import RunContext
+from arpose.build import build_pipeline
 from arpose.pipeline import Pipeline
 from arpose.record import CSV_COLUMNS
 from arpose.record.bvh import bvh_fk, read_bvh
 from arpose.record.export import ANGLE_COLUMNS
 from arpose.record.take import TakeRecorder, read_take
+from arpose.spec import PipelineSpec
 from arpose.types import Camera
 
 sys.path.insert(0, str(Path(__file__).parent))  # the shared synthetic-take helper beside this file
@@ -264,25 +265,27 @@ def test_truncated_and_corrupt_takes_on_the_command_line(recorded, tmp_path, cap
 
 
 def test_live_recorder_toggles_takes(tmp_path):
-    """The live command's take sink: idle until the record key, automatic names in --take-dir."""
+    """The live command's take output: a recorder, idle until the record key, automatic names in --take-dir."""
     parser = argparse.ArgumentParser()
-    feat_take.add_options(parser, "live")
+    feat_take.add_options(parser)
+    feat_take.add_recorder_options(parser)
     args = parser.parse_args(["--take-dir", str(tmp_path)])
+    spec = feat_take.apply(args, PipelineSpec(), recorder=True)
 
     class Src:
         name, kind, size, fps = "camera 0", "camera", (320, 240), 30.0
 
-    ctx = RunContext(command="live", source=Src(), camera=Camera.from_fov(320, 240))
-    sinks = feat_take.sinks(args, ctx)
+    built = build_pipeline(spec, Src(), Camera.from_fov(320, 240), analysed=True, take_header={"command": "live"})
+    sinks = built.sinks
     assert len(sinks) == 1 and isinstance(sinks[0], TakeRecorder) and not sinks[0].recording
     pipeline = Pipeline(None, sinks=sinks)
     frames = pose_frames(np.arange(12) / 30.0)
     pipeline.emit(frames[0])
-    msg = feat_take.toggle_take(pipeline, args)
+    msg = feat_take.toggle_take(pipeline, args.take_dir)
     assert msg.startswith("recording ") and str(tmp_path) in msg
     for pf in frames[1:11]:
         pipeline.emit(pf)
-    msg = feat_take.toggle_take(pipeline, args)
+    msg = feat_take.toggle_take(pipeline, args.take_dir)
     assert msg.startswith("saved ") and "(10 frames)" in msg
     pipeline.emit(frames[11])
     pipeline.close()

@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from arpose.app.feat_props import OverlayRenderer
-from arpose.app.runner import skeleton_renderer
+from arpose.build import OverlayRenderer, skeleton_renderer
 from arpose.render.avatar import Avatar, AvatarConfig
 from arpose.render.frames import BodyFrames
 from arpose.render.overlay import (

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from arpose.app import cmd_run
 from arpose.app.cli import build_parser
-from arpose.app.runner import RunContext, build_pipeline, skeleton_renderer
+from arpose.app.runner import spec_from_args
+from arpose.build import build_pipeline, make_renderer, skeleton_renderer
 from arpose.performer import PerformerSource
 from arpose.render.frames import BodyFrames
 from arpose.render.overlay import OverlayConfig, PropRenderer, project_world
@@ -22,14 +22,14 @@ from arpose.skeleton import BONE_INDEX, REST_OFFSETS
 def performer_frames(tmp_path_factory):
     source = PerformerSource("wave", seconds=0.6, fps=10)
     out = tmp_path_factory.mktemp("overlay") / "unused.mp4"
-    args = build_parser().parse_args(["run", "performer", "--out", str(out), "--props", "crown", "--no-occlusion"])
-    ctx = RunContext(command="run", source=source, camera=source.camera)
-    pipeline = build_pipeline(args, ctx, cmd_run.make_estimator(args, source), renderer=None)
+    args = build_parser().parse_args(["run", "performer", "--props", "crown", "--no-occlusion"])
+    spec = spec_from_args(args)
+    pipeline = build_pipeline(spec, source, source.camera, renderer=skeleton_renderer)
     try:
         out = [(pipeline.analyze(frame), source.ground_truth(frame.index)) for frame in source]
     finally:
         pipeline.close()
-    return args, ctx, out
+    return spec, source.camera, out
 
 
 def _crown_pixels(image, reference):
@@ -38,11 +38,11 @@ def _crown_pixels(image, reference):
 
 
 def test_crown_on_the_performer_matches_the_ground_truth_head(performer_frames):
-    args, ctx, frames = performer_frames
+    spec, camera, frames = performer_frames
     crown = select_props("crown", load_manifest())
-    renderer = cmd_run.make_renderer(args, ctx)
+    renderer = make_renderer(spec, camera)
     errors = []
-    with PropRenderer(ctx.camera, crown, OverlayConfig(occlusion=False)) as truth_renderer:
+    with PropRenderer(camera, crown, OverlayConfig(occlusion=False)) as truth_renderer:
         for pf, gt in frames[2:]:  # after the first frames the tracker and filters have settled
             assert len(pf.people) == 1 and pf.people[0].body is not None
             plain = skeleton_renderer(pf, 10.0)
@@ -57,7 +57,7 @@ def test_crown_on_the_performer_matches_the_ground_truth_head(performer_frames):
             box = head + r_head.apply(
                 np.array([[sx, sy, sz] for sx in (-0.16, 0.16) for sy in (-0.05, 0.26) for sz in (-0.16, 0.16)]) * scale
             )
-            px, _ = project_world(box, ctx.camera)
+            px, _ = project_world(box, camera)
             lo, hi = px.min(axis=0), px.max(axis=0)
             inside = (xs >= lo[0]) & (xs <= hi[0]) & (ys >= lo[1]) & (ys <= hi[1])
             assert xs.size > 100 and inside.mean() > 0.98

@@ -7,29 +7,30 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from arpose.app import cmd_run
 from arpose.app.cli import build_parser
-from arpose.app.runner import RunContext, build_pipeline, skeleton_renderer
+from arpose.app.runner import spec_from_args, with_mode
+from arpose.build import OverlayRenderer, build_pipeline, camera_for, make_renderer, skeleton_renderer
 from arpose.landmarks import PoseLandmark as L
 from arpose.source import open_source
-from arpose.types import Camera
+from arpose.spec import RunningMode
 
 IMAGES = ["person_yoga_warrior2_beach.jpg", "person_standing_businessman_pixabay.jpg", "person_arms_up_frame045.png"]
 
 
 def _analyse(media, name, *extra):
     path = str(media / "images" / name)
-    args = build_parser().parse_args(["run", path, "--out", "unused.png", *extra])
+    args = build_parser().parse_args(["run", path, *extra])
     source = open_source(path)
-    ctx = RunContext(command="run", source=source, camera=Camera.from_fov(*source.size, args.fov))
-    pipeline = build_pipeline(args, ctx, cmd_run.make_estimator(args, source), renderer=None)
+    spec = with_mode(spec_from_args(args), RunningMode.for_source(source))
+    camera = camera_for(spec, source)
+    pipeline = build_pipeline(spec, source, camera, renderer=skeleton_renderer)
     try:
         frame = next(iter(source))
         pf = pipeline.analyze(frame)
     finally:
         pipeline.close()
         source.close()
-    return args, ctx, pf
+    return spec, camera, pf
 
 
 def _head_box(person, w, h):
@@ -55,13 +56,17 @@ def _head_box(person, w, h):
     ids=[f"retargeted-{n}" for n in IMAGES] + [f"no-retarget-stage-{IMAGES[1]}"],
 )
 def test_crown_lands_on_the_head_in_real_photos(media, name, retarget):
-    args, ctx, pf = _analyse(media, name, "--props", "crown", *([] if retarget else ["--no-retarget"]))
+    spec, camera, pf = _analyse(media, name, "--props", "crown", *([] if retarget else ["--no-retarget"]))
     assert len(pf.people) == 1
     person = pf.people[0]
     assert (person.body is not None) == retarget
     assert person.mask is not None  # props switched segmentation on
     plain = skeleton_renderer(pf, 30.0)
-    worn = cmd_run.make_renderer(args, ctx)(pf, 30.0)
+    renderer = make_renderer(spec, camera)
+    try:
+        worn = renderer(pf, 30.0)
+    finally:
+        renderer.close()
     changed = np.any(worn != plain, axis=2)
     h, w = plain.shape[:2]
     lo, hi, size = _head_box(person, w, h)
@@ -74,10 +79,9 @@ def test_crown_lands_on_the_head_in_real_photos(media, name, retarget):
 
 
 def test_no_props_output_equals_skeleton_only_on_a_real_photo(media):
-    args, ctx, pf = _analyse(media, IMAGES[0])
-    assert cmd_run.make_renderer(args, ctx) is skeleton_renderer  # no overlay stage at all
-    from arpose.app.feat_props import OverlayRenderer
+    spec, camera, pf = _analyse(media, IMAGES[0])
+    assert make_renderer(spec, camera) is skeleton_renderer  # no overlay stage at all
     from arpose.render.overlay import PropRenderer
 
-    with PropRenderer(ctx.camera, []) as empty:
+    with PropRenderer(camera, []) as empty:
         np.testing.assert_array_equal(OverlayRenderer(skeleton_renderer, empty)(pf, 12.0), skeleton_renderer(pf, 12.0))

@@ -1,26 +1,33 @@
 """Smoothing options: --no-smooth, --smooth MIN_CUTOFF,BETA, --config FILE.toml; bad values exit 2."""
 
+from dataclasses import fields
+
 import pytest
 
 from arpose.app import feat_smooth
 from arpose.app.cli import build_parser, main
-from arpose.app.runner import FEATURES, RunContext
+from arpose.app.runner import spec_from_args, with_mode
+from arpose.build import make_stages
 from arpose.errors import ConfigError, InputError
 from arpose.smooth import SmoothConfig, SmoothStage
+from arpose.spec import RunningMode, SmoothSpec
+from arpose.types import Camera
 
 
-class _Src:
-    def __init__(self, is_sequence=True):
-        self.is_sequence = is_sequence
+def _all_stages(argv, is_sequence=True):
+    args = build_parser().parse_args(["run", "in.mp4", *argv])
+    spec = with_mode(spec_from_args(args), RunningMode.VIDEO if is_sequence else RunningMode.IMAGE).validate()
+    return make_stages(spec, Camera.from_fov(640, 480))
 
 
 def _stages(argv, is_sequence=True):
-    args = build_parser().parse_args(["run", "in.mp4", *argv])
-    return feat_smooth.stages(args, RunContext("run", _Src(is_sequence), None))
+    return [s for s in _all_stages(argv, is_sequence) if s.name == "smooth"]
 
 
-def test_smoothing_is_the_first_feature_and_on_by_default():
-    assert FEATURES[0] is feat_smooth
+def test_smoothing_is_the_first_stage_and_on_by_default():
+    assert isinstance(_all_stages([])[0], SmoothStage)
+    assert SmoothSpec().config() == SmoothConfig()  # the spec's defaults are the smoother's
+    assert set(feat_smooth.TOML_KEYS) == {f.name for f in fields(SmoothSpec)}  # every key documented
     (stage,) = _stages([])
     assert isinstance(stage, SmoothStage) and stage.config == SmoothConfig()
 
@@ -47,7 +54,7 @@ def test_toml_config_sets_every_key_and_cli_wins(tmp_path):
     cfg.write_text(
         "[smooth]\nmin_cutoff = 0.2\nbeta = 10\nd_cutoff = 2.0\nimage_min_cutoff = 0.3\nimage_beta = 5\n"
         "image_d_cutoff = 1.5\ndepth_min_cutoff = 0.7\ndepth_beta = 0.25\ndepth_d_cutoff = 0.5\nvisibility_threshold = 0.3\nhidden_cutoff = 0\nvisibility_cutoff = 2\n"
-        "reset_gap = 1.0\n\n[osc]\nport = 9000\n"
+        "reset_gap = 1.0\n"
     )
     (stage,) = _stages(["--config", str(cfg)])
     c = stage.config
@@ -71,6 +78,7 @@ def test_toml_config_sets_every_key_and_cli_wins(tmp_path):
         ("[smooth]\nmin_cutoff = 0\n", "min_cutoff"),
         ("[smooth]\nenabled = 1\n", "true or false"),
         ("smooth = 3\n", "must be a table"),
+        ("[smoth]\nbeta = 1\n", "unknown table \\[smoth\\]"),
     ],
 )
 def test_bad_toml_raises_config_error(tmp_path, text, match):

@@ -1,0 +1,299 @@
+"""One function builds a running pipeline from a :class:`~arpose.spec.PipelineSpec`.
+
+>>> from arpose import PipelineSpec, VideoOutput, build_pipeline
+>>> from arpose.source import open_source
+>>> source = open_source("clip.mp4")
+>>> spec = PipelineSpec(outputs=(VideoOutput("annotated.mp4"),))
+>>> with build_pipeline(spec, source) as pipeline:          # doctest: +SKIP
+...     for frame in source:
+...         pipeline.emit(pipeline.analyze(frame))
+
+:func:`build_pipeline` checks the whole spec and every output path before it opens anything,
+then wires, in this order (see :class:`~arpose.pipeline.Pipeline` for how frames flow):
+
+1. the estimator (:func:`make_estimator`: the classic single-person graph, or MediaPipe
+   Tasks for several people or a user-supplied model);
+2. identity tracking, its own stage ``"track"``, when several people are tracked;
+3. smoothing ``"smooth"`` (not for unrelated stills);
+4. retargeting ``"retarget"``;
+5. the data outputs in :data:`arpose.spec.OUTPUT_TYPES` order (VMC, OSC, take, CSV,
+   angles, BVH), written as soon as a pose is known;
+6. the renderer (props and avatar under the skeleton and HUD) when something shows or
+   writes the image, and the image outputs (the annotated video).
+
+The pipeline owns everything it was given or built: :meth:`Pipeline.close` closes every
+output, the renderer and the estimator, even when one of them fails. If building fails
+part-way, whatever was already opened is closed again and no output file is left behind.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from typing import Any, Iterable
+
+from .errors import ArposeError, ConfigError
+from .pipeline import ImageSink, Pipeline, Renderer
+from .spec import PipelineSpec, RunningMode
+from .types import Camera
+
+
+def camera_for(spec: PipelineSpec, source: Any) -> Camera:
+    """The camera of ``source``: its own intrinsics when it knows them (the synthetic
+    performer, a take), else square pixels from ``spec.camera.fov`` and the source's size."""
+    own = getattr(source, "camera", None)
+    if isinstance(own, Camera):
+        return own
+    return Camera.from_fov(*source.size, spec.camera.fov)
+
+
+def make_estimator(spec: PipelineSpec) -> Any:
+    """The estimator ``spec.estimator`` asks for (identity tracking is a separate stage).
+
+    ``max_people`` 1 without ``model``: the classic :class:`~arpose.estimate.BlazePoseEstimator`;
+    otherwise MediaPipe Tasks' :class:`~arpose.estimate.tasks.MultiPoseEstimator`. Raises
+    :class:`ConfigError` for bad values, :class:`InputError` for a bad model file.
+    """
+    from .estimate import BlazePoseEstimator, EstimatorConfig
+
+    e = spec.estimator
+    config = EstimatorConfig(
+        tracking=e.tracking,
+        min_detection_confidence=e.min_detection_confidence,
+        min_tracking_confidence=e.min_tracking_confidence,
+        segmentation=spec.segmentation,
+        mediapipe_smoothing=e.mediapipe_smoothing,
+    )
+    if e.max_people == 1 and not e.model:
+        return BlazePoseEstimator(config)
+    from .estimate.tasks import MultiPoseConfig, MultiPoseEstimator
+
+    return MultiPoseEstimator(
+        MultiPoseConfig(
+            max_people=e.max_people,
+            model=e.model,
+            tracking=e.tracking,
+            min_detection_confidence=e.min_detection_confidence,
+            segmentation=spec.segmentation,
+            tiles=e.tiles,
+        )
+    )
+
+
+def make_stages(spec: PipelineSpec, camera: Camera) -> list:
+    """New stage objects for ``spec`` in pipeline order (their state starts empty):
+    ``track`` (several people), ``smooth``, ``retarget``."""
+    stages: list = []
+    mode = spec.estimator.mode
+    if spec.estimator.max_people > 1:
+        from .track import TrackerConfig, TrackStage
+
+        stages.append(TrackStage(TrackerConfig(max_gap=spec.tracking.max_gap), mode is not RunningMode.IMAGE))
+    if spec.smoothing:
+        from .smooth import SmoothStage
+
+        stages.append(SmoothStage(spec.smooth.config()))
+    if spec.retarget.enabled:
+        from .retarget import RetargetStage
+
+        stages.append(RetargetStage(spec.retarget.config(mode), camera, independent_frames=mode is RunningMode.IMAGE))
+    return stages
+
+
+def chosen_props(spec: PipelineSpec) -> list:
+    """The :class:`~arpose.render.props.Prop` objects ``spec.overlay`` names (reads the
+    manifests; ConfigError for unknown names, InputError for a bad manifest)."""
+    if not spec.overlay.props:
+        return []
+    from .render.props import load_manifest, select_props
+
+    return select_props(",".join(spec.overlay.props), load_manifest(spec.overlay.manifest))
+
+
+def skeleton_renderer(pose_frame, fps: float):
+    """The plain renderer: a copy of the frame with every person's skeleton (coloured by
+    visibility) and the HUD (confidence, fps)."""
+    from .render import draw_pose_frame
+
+    return draw_pose_frame(pose_frame.frame.image.copy(), pose_frame, fps)
+
+
+def make_renderer(spec: PipelineSpec, camera: Camera, props: list | None = None) -> Renderer:
+    """The frame renderer ``(PoseFrame, fps) -> BGR image``: the props and avatar (when asked
+    for) drawn under the skeleton and HUD. ``props``: already chosen props (default: read them
+    from the spec)."""
+    if not spec.overlay.draws_props:
+        return skeleton_renderer
+    from .render.overlay import OverlayConfig, PropRenderer
+
+    ov = spec.overlay
+    config = OverlayConfig(occlusion=ov.occlusion, avatar=ov.avatar, lighting=ov.lighting)
+    chosen = chosen_props(spec) if props is None else props
+    return OverlayRenderer(skeleton_renderer, PropRenderer(camera, chosen, config))
+
+
+class OverlayRenderer:
+    """A renderer ``(PoseFrame, fps) -> BGR image`` that draws the props and avatar onto the
+    frame, then hands it to ``base`` (the skeleton and HUD renderer), so text and skeleton stay
+    on top. With nothing to draw the output is exactly ``base``'s. Owns ``props`` (a
+    :class:`~arpose.render.overlay.PropRenderer`): :meth:`close` closes it."""
+
+    def __init__(self, base: Renderer, props: Any) -> None:
+        self.base = base
+        self.props = props
+
+    def __call__(self, pose_frame, fps: float):
+        image = self.props.render(pose_frame.frame.image, pose_frame.people)
+        if image is not pose_frame.frame.image:
+            pose_frame = replace(pose_frame, frame=replace(pose_frame.frame, image=image))
+        return self.base(pose_frame, fps)
+
+    def close(self) -> None:
+        self.props.close()
+
+
+def check_outputs(spec: PipelineSpec, force: bool = False, inputs: Iterable[str] = ()) -> None:
+    """Fail before any work if a file output cannot be written: it exists (without
+    ``force``), its folder is missing or is a file, or it is one of ``inputs``."""
+    from .record import check_writable
+
+    for out in spec.outputs:
+        path = getattr(out, "path", None)
+        if path is not None and out.kind != "vmc" and out.kind != "osc":
+            check_writable(path, force=force, inputs=tuple(inputs))
+    take = spec.output("take")
+    if take is not None and take.toggled and not os.path.isdir(take.folder):
+        raise ConfigError(f"--take-dir {take.folder} is not a folder (create it first)")
+
+
+def source_inputs(source: Any) -> tuple[str, ...]:
+    """The files a source reads (outputs may never be one of them)."""
+    path = getattr(source, "path", None)
+    return (str(path),) if path is not None and os.path.isfile(str(path)) else ()
+
+
+def build_pipeline(
+    spec: PipelineSpec,
+    source: Any,
+    camera: Camera | None = None,
+    *,
+    force: bool = False,
+    renderer: Renderer | None = None,
+    estimator: Any = None,
+    analysed: bool = False,
+    take_header: dict | None = None,
+) -> Pipeline:
+    """A :class:`Pipeline` wired as ``spec`` says, for frames from ``source``.
+
+    source: gives the outputs' rate and size (``fps``, ``size``), its name and kind for a
+        take's header, and the input file that no output may overwrite. It is not read here.
+    camera: intrinsics of the frames (default :func:`camera_for`).
+    force: overwrite existing output files.
+    renderer: a renderer of the caller's own (e.g. the live window's view); the pipeline owns
+        and closes it. Default: :func:`make_renderer` when there is an image output.
+    estimator: an estimator of the caller's own (default :func:`make_estimator`).
+    analysed: frames arrive already analysed (a take replayed through
+        :meth:`Pipeline.emit`): no estimator and no stages, only the renderer and outputs.
+    take_header: extra header fields for a take (e.g. ``{"command": "run"}``).
+
+    Raises :class:`ConfigError` / :class:`InputError` / :class:`OutputError` with a one-line
+    message before any file is created when the spec, a prop manifest, a model or an output
+    path is wrong.
+    """
+    spec.validate(view=renderer is not None)
+    camera = camera or camera_for(spec, source)
+    check_outputs(spec, force=force, inputs=source_inputs(source))
+    props = chosen_props(spec) if renderer is None and spec.output("video") is not None else None
+    opened: list = []
+    try:
+        stages = [] if analysed else make_stages(spec, camera)
+        sinks = _make_sinks(spec, source, camera, force, take_header, opened)
+        if renderer is None and spec.output("video") is not None:
+            renderer = make_renderer(spec, camera, props)
+            opened.append(renderer)
+        if estimator is None and not analysed:
+            estimator = make_estimator(spec)
+    except BaseException:
+        for thing in reversed(opened):
+            _discard(thing)
+        if renderer is not None and renderer not in opened:
+            _close(renderer)
+        raise
+    return Pipeline(estimator, stages=stages, renderer=renderer, sinks=sinks, spec=spec)
+
+
+def _make_sinks(spec: PipelineSpec, source: Any, camera: Camera, force: bool, header: dict | None, opened: list):
+    from .spec import spec_to_dict
+
+    sinks: list = []
+    fps = getattr(source, "fps", None)
+    for out in spec.outputs:
+        kind = out.kind
+        if kind == "csv":
+            from .record import CsvWriter
+
+            sink = CsvWriter(out.path, force=True)
+        elif kind == "angles":
+            from .retarget import AnglesCsvWriter
+
+            sink = AnglesCsvWriter(out.path, force=True)
+        elif kind == "take":
+            from .record.take import TakeRecorder, TakeWriter
+            from .record.take import take_header as make_header
+
+            h = make_header(
+                source=getattr(source, "name", ""),
+                source_kind=getattr(source, "kind", ""),
+                resolution=tuple(source.size) if getattr(source, "size", None) else None,
+                fps=fps,
+                camera=camera,
+                command=(header or {}).get("command", ""),
+                settings={"spec": spec_to_dict(spec)},
+            )
+            if out.toggled:
+                sink = TakeRecorder(h)
+                if out.path is not None:
+                    sink.start(out.path, force=True)
+            else:
+                sink = TakeWriter(out.path, h, force=True)
+        elif kind == "bvh":
+            from .record.bvh_sink import BvhSink
+
+            sink = BvhSink(out.path, fps, out.person, force=True, origin=out.origin)
+        elif kind in ("vmc", "osc"):
+            from .broadcast import RawOscSink, VmcSink
+
+            cls = VmcSink if kind == "vmc" else RawOscSink
+            sink = cls(out.host, out.port, rate_hz=out.rate_hz)
+        elif kind == "video":
+            from .record import VideoWriter
+
+            sink = ImageSink(VideoWriter(out.path, fps or 30.0, tuple(source.size)))
+        else:  # pragma: no cover - OUTPUT_TYPES and this function change together
+            raise ConfigError(f"unknown output kind {kind!r}")
+        opened.append(sink)
+        sinks.append(sink)
+    return sinks
+
+
+def _close(thing: Any) -> None:
+    close = getattr(thing, "close", None)
+    if close is not None:
+        try:
+            close()
+        except ArposeError:
+            pass
+
+
+def _discard(thing: Any) -> None:
+    """Close a sink or renderer opened by a build that failed, removing what it created."""
+    discard = getattr(thing, "discard", None)
+    if discard is not None:
+        discard()
+    else:
+        _close(thing)
+
+
+def spec_for_source(spec: PipelineSpec, source: Any) -> PipelineSpec:
+    """``spec`` with its running mode set from ``source`` (:meth:`RunningMode.for_source`)."""
+    return replace(spec, estimator=replace(spec.estimator, mode=RunningMode.for_source(source)))
