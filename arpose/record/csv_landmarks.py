@@ -21,7 +21,7 @@ import numpy as np
 
 from ..landmarks import NAMES, NUM_LANDMARKS
 from ..types import PoseFrame
-from .output import CsvOutput, OutputResult
+from .output import CsvOutput
 
 CSV_COLUMNS = (
     "frame",
@@ -44,35 +44,22 @@ def _fmt(v: float) -> str:
     return "" if not np.isfinite(v) else f"{v:.6g}"
 
 
-class CsvWriter:
-    """Appends :class:`PoseFrame` rows to a CSV file (see module doc).
+class CsvWriter(CsvOutput):
+    """Appends :class:`PoseFrame` rows to a CSV file (see module doc); a pipeline sink.
 
     force, inputs: as :func:`arpose.record.check_writable`. ``frames`` counts the frames
-    written (with or without a person), ``rows`` the rows. Nothing is created before the
-    first frame. Raises :class:`OutputError`.
+    written (with or without a person), ``rows`` the rows; ``close(partial=False)`` returns
+    an :class:`~arpose.record.output.OutputResult`. Nothing is created before the first
+    frame. Raises :class:`OutputError`.
     """
 
     def __init__(self, path: str | os.PathLike[str], force: bool = True, inputs: Iterable[str | os.PathLike[str]] = ()):
-        self._out = CsvOutput(path, CSV_COLUMNS, force=force, inputs=inputs)
-        self.path = self._out.path
-
-    @property
-    def rows(self) -> int:
-        return self._out.rows
-
-    @property
-    def frames(self) -> int:
-        return self._out.frames
-
-    @property
-    def result(self) -> OutputResult | None:
-        """How the output ended (after :meth:`close`), else ``None``."""
-        return self._out.result
+        super().__init__(path, CSV_COLUMNS, force=force, inputs=inputs)
 
     def write(self, pose_frame: PoseFrame, image: np.ndarray | None = None) -> None:
         """Append the rows of one frame result (``image`` is ignored; sink signature)."""
         f = pose_frame.frame
-        self._out.write_frame(
+        self.write_frame(
             (
                 f.index,
                 f"{f.timestamp:.6f}",
@@ -85,17 +72,6 @@ class CsvWriter:
             for person in pose_frame.people
             for i in range(NUM_LANDMARKS)
         )
-
-    def close(self, partial: bool = False) -> OutputResult:
-        """Close and rename into place (no frames: no file). ``partial``: the run was cut
-        short. Safe to call twice."""
-        return self._out.close(partial=partial)
-
-    def __enter__(self) -> "CsvWriter":
-        return self
-
-    def __exit__(self, exc_type: object, *exc: object) -> None:
-        self.close(partial=exc_type is not None)
 
 
 def read_landmark_csv(path: str | os.PathLike[str]) -> dict[tuple[int, int], dict[str, np.ndarray | float]]:

@@ -194,7 +194,8 @@ class CsvOutput:
     """A CSV output made of per-frame row batches, over a :class:`PendingOutput`: the header
     row ``columns`` and the file appear with the first frame; each frame's rows are flushed
     to the operating system at once. ``frames`` counts frames (with or without rows),
-    ``rows`` the rows. Raises :class:`OutputError`."""
+    ``rows`` the rows. Leaving a ``with`` block on an exception closes it as partial. The CSV
+    sinks (landmarks, angles) subclass it. Raises :class:`OutputError`."""
 
     def __init__(
         self, path: PathLike, columns: Iterable[str], force: bool = True, inputs: Iterable[PathLike] = ()
@@ -239,3 +240,9 @@ class CsvOutput:
                 self._pending.finish(self.frames, partial=True)
                 raise OutputError(f"cannot finish {self.path} ({exc.strerror}; is the disk full?)") from None
         return self._pending.finish(self.frames, partial=partial)
+
+    def __enter__(self) -> "CsvOutput":
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.close(partial=exc_type is not None)

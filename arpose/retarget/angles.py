@@ -30,7 +30,7 @@ from typing import Iterable
 import numpy as np
 
 from ..landmarks import PoseLandmark as L
-from ..record.output import CsvOutput, OutputResult
+from ..record.output import CsvOutput
 from ..types import PoseFrame
 from .geometry import EPS, cross, dots, units
 from .solver import landmark_combinations, visibility_or_zero
@@ -136,7 +136,7 @@ def _twist(up: np.ndarray, lines: np.ndarray) -> float:
 ANGLES_CSV_COLUMNS: tuple[str, ...] = ("frame", "time_s", "person") + ANGLE_NAMES
 
 
-class AnglesCsvWriter:
+class AnglesCsvWriter(CsvOutput):
     """Sink writing one row per frame and person: ``frame,time_s,person,<ANGLE_NAMES>``
     (degrees, 3 decimals; NaN or no angles -> empty field). Flushed every frame; written as
     ``NAME.partial.csv`` and renamed into place on close, no file if no frame was written
@@ -146,20 +146,10 @@ class AnglesCsvWriter:
     def __init__(
         self, path: str | os.PathLike[str], force: bool = True, inputs: Iterable[str | os.PathLike[str]] = ()
     ) -> None:
-        self._out = CsvOutput(path, ANGLES_CSV_COLUMNS, force=force, inputs=inputs)
-        self.path = self._out.path
-
-    @property
-    def rows(self) -> int:
-        return self._out.rows
-
-    @property
-    def result(self) -> OutputResult | None:
-        """How the output ended (after :meth:`close`), else ``None``."""
-        return self._out.result
+        super().__init__(path, ANGLES_CSV_COLUMNS, force=force, inputs=inputs)
 
     def write(self, pose_frame: PoseFrame, image: np.ndarray | None = None) -> None:
-        self._out.write_frame(
+        self.write_frame(
             [pose_frame.index, f"{pose_frame.timestamp:.6f}", person.id]
             + [
                 "" if not np.isfinite(v) else f"{v:.3f}"
@@ -167,8 +157,3 @@ class AnglesCsvWriter:
             ]
             for person in pose_frame.people
         )
-
-    def close(self, partial: bool = False) -> OutputResult:
-        """Close and rename into place (no frames: no file). ``partial``: the run was cut
-        short. Safe to call twice."""
-        return self._out.close(partial=partial)
