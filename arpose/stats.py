@@ -98,20 +98,17 @@ class SampleStats:
 
     def merge(self, other: SampleStats) -> None:
         """Add ``other``'s samples (e.g. a departed person's) to this holder. Count and sum
-        stay exact; the sample stays a uniform sample of the union (a hypergeometric share
-        drawn from each side); ``other``'s recent values follow this holder's."""
+        stay exact; the sample stays a uniform sample of the union. If ``other`` still holds
+        every value (``count <= capacity``) they are added in order, as :meth:`add` would, in
+        time proportional to ``other.count``; otherwise a hypergeometric share is drawn from
+        each side. ``other``'s recent values follow this holder's."""
         if other.count == 0:
+            return
+        if len(other._values) == other.count:  # ``other`` holds every value: adding them is exact
+            self.extend(other._values)
             return
         n_a, n_b = self.count, other.count
         self._recent.extend(other._recent)
-        if n_a + n_b <= self.capacity and len(other._values) == n_b:  # both exact: concatenate
-            for v in other._values:
-                self.count += 1
-                self.total += v
-                self._values.append(v)
-            if self.count == self.capacity:
-                self._start_skipping()
-            return
         k = self.capacity
         gen = np.random.default_rng(self._rng.getrandbits(64))
         from_a = int(gen.hypergeometric(n_a, n_b, k)) if n_a else 0

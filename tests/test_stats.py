@@ -99,6 +99,20 @@ def test_merging_keeps_exact_counts_and_a_uniform_sample_of_the_union():
     assert abs(np.mean(np.asarray(first) == 5.0) - 0.5) < 0.03
 
 
+def test_many_small_merges_into_a_full_holder_stay_uniform():
+    """Stills retire every person every frame: each merge adds a few values to a full holder."""
+    x = _latencies(LONG, 8)
+    s = SampleStats()
+    s.extend(x[: LONG // 2])
+    for part in np.split(x[LONG // 2 :] + 1.0, LONG // 10):  # 20,000 holders of 5 values
+        small = SampleStats()
+        small.extend(part)
+        s.merge(small)
+    assert s.count == LONG and len(s) == DEFAULT_CAPACITY
+    assert s.mean == pytest.approx(x.mean() + 0.5, rel=1e-9)
+    assert abs(np.mean(np.asarray(s) < 1.0) - 0.5) < 4 * math.sqrt(0.25 / DEFAULT_CAPACITY)
+
+
 def test_empty_holders_read_nan_and_bad_sizes_are_refused():
     s = SampleStats()
     assert math.isnan(s.mean) and math.isnan(s.percentile(50)) and len(s) == 0 and s.recent().size == 0
