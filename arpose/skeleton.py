@@ -33,7 +33,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from .landmarks import NUM_LANDMARKS
 from .landmarks import PoseLandmark as L
@@ -205,6 +204,8 @@ def forward_kinematics(
     Returns ``(positions (..., B, 3), rotations (..., B, 4))`` in the same frame as
     ``root_position``.
     """
+    from scipy.spatial.transform import Rotation
+
     q = np.asarray(local_rotations, dtype=np.float64)
     lead = q.shape[:-2]
     qf = q.reshape(-1, NUM_BONES, 4)
@@ -235,6 +236,8 @@ def markers_from_pose(positions: np.ndarray, rotations: np.ndarray, scale: float
     rotations ``(x, y, z, w)`` (from :func:`forward_kinematics`); scale: body scale applied to
     :data:`MARKER_OFFSETS`. Returns ``(..., 33, 3)`` in the same frame.
     """
+    from scipy.spatial.transform import Rotation
+
     pos = np.asarray(positions, dtype=np.float64)
     rot = np.asarray(rotations, dtype=np.float64)
     lead = pos.shape[:-2]

@@ -35,6 +35,8 @@ from .errors import ConfigError, InputError
 MAX_PEOPLE_LIMIT = 16
 #: Most tiles per side accepted by ``EstimatorSpec.tiles``.
 MAX_TILES = 8
+#: Where a BVH's origin is: the take's camera-attached frame, or the floor under the first hips.
+BVH_ORIGINS = ("camera", "floor")
 
 
 class RunningMode(str, enum.Enum):
@@ -432,7 +434,7 @@ def _check_output(out: Output) -> None:
             return
     if path is None or not str(path).strip():
         raise ConfigError(f"the {out.kind} output needs a file name, got an empty value")
-    if out.kind == "bvh" and out.origin not in ("camera", "floor"):
+    if out.kind == "bvh" and out.origin not in BVH_ORIGINS:
         raise ConfigError(f"--bvh-origin must be camera or floor, got {out.origin!r}")
 
 

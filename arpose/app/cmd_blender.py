@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError, OutputError
-from ..record import check_writable
 
 #: The add-on as shipped in the package (package data).
 ADDON_PATH = Path(__file__).resolve().parents[1] / "broadcast" / "blender_addon" / "arpose_vmc_receiver.py"
@@ -36,6 +35,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix != ".py":
         raise OutputError(f"--out must name a .py file (Blender installs add-ons from .py), got {out}")
+    from ..record.output import check_writable
+
     check_writable(out, force=args.force)
     out.write_bytes(ADDON_PATH.read_bytes())
     print(f"wrote {out}; in Blender: Edit > Preferences > Add-ons > Install... > {out.name}", file=sys.stderr)

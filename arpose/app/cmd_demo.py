@@ -17,7 +17,6 @@ import numpy as np
 from ..errors import ConfigError, OutputError
 from ..evaluate import metrics as M
 from ..landmarks import NAMES, NUM_LANDMARKS
-from ..performer import PROCEDURAL, MannequinConfig, PerformerSource
 from ..spec import AnglesOutput, BvhOutput, CsvOutput, PipelineSpec, RunningMode, TakeOutput, VideoOutput
 from ..types import Camera
 from .runner import add_feature_options, drive, interrupted_exit, print_config, report, spec_from_args, with_mode
@@ -44,6 +43,8 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def add_performer_options(p: argparse.ArgumentParser, default_motion: str | None, seconds: float | None) -> None:
     """Options shared by ``demo`` and ``eval``: the motion, length, rate, image and body."""
+    from ..performer.motions import PROCEDURAL
+
     names = ", ".join(PROCEDURAL)
     g = p.add_argument_group("performer")
     if default_motion is not None:
@@ -79,8 +80,10 @@ def add_performer_options(p: argparse.ArgumentParser, default_motion: str | None
     g.add_argument("--seed", type=int, default=0, help="seed of the sensor noise (default 0)")
 
 
-def make_performer(args: argparse.Namespace, motion: str) -> PerformerSource:
-    """The :class:`PerformerSource` the performer options describe."""
+def make_performer(args: argparse.Namespace, motion: str):
+    """The :class:`~arpose.performer.PerformerSource` the performer options describe."""
+    from ..performer import MannequinConfig, PerformerSource
+
     w, h = parse_size(args.size)
     background = None
     if args.background:
@@ -137,7 +140,7 @@ def prepare_folder(path: Path, force: bool) -> None:
         raise OutputError(f"cannot write to output folder {path} ({exc.strerror})") from None
 
 
-def write_truth(path: Path, source: PerformerSource) -> None:
+def write_truth(path: Path, source) -> None:
     """Ground-truth markers per frame: pixels and OpenCV camera metres (long form)."""
     gt = source.truth
     with open(path, "w", newline="", encoding="utf-8") as f:

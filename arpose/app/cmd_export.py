@@ -6,13 +6,15 @@ import argparse
 import math
 import sys
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import ConfigError
-from ..record.export import ORIGINS, export_bvh, export_csv, take_body_track
-from ..record.take import Take, TruncatedTakeWarning, read_take
-from ..record.video import check_writable
+from ..spec import BVH_ORIGINS as ORIGINS
+
+if TYPE_CHECKING:
+    from ..record.take import Take
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -55,6 +57,8 @@ def add_take_input(p: argparse.ArgumentParser) -> None:
 
 
 def open_take(path: str, salvage: bool = False) -> Take:
+    from ..record.take import TruncatedTakeWarning, read_take
+
     """Read a take for a command; a truncated take's warning goes to stderr, once."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TruncatedTakeWarning)
@@ -67,6 +71,9 @@ def open_take(path: str, salvage: bool = False) -> Take:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..record.export import export_bvh, export_csv, take_body_track
+    from ..record.output import check_writable
+
     if not (args.bvh or args.csv):
         raise ConfigError("nothing to export: give --bvh OUT.bvh and/or --csv OUT.csv")
     if args.fps is not None and not (math.isfinite(args.fps) and 0 < args.fps <= 1000):

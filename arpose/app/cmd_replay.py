@@ -7,14 +7,15 @@ import argparse
 import sys
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError
 from ..pipeline import Pipeline
-from ..record.take import Take
-from ..source import Source, open_source
+
+if TYPE_CHECKING:
+    from ..record.take import Take
 from ..spec import PipelineSpec, VideoOutput
 from ..types import Camera, PoseFrame
 from . import feat_osc, feat_props
@@ -52,10 +53,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-class TakeSource(Source):
+class TakeSource:
     """A take seen as a source (for the outputs' context): its name, rate, size and length."""
 
     kind = "take"
+    is_sequence = True
 
     def __init__(self, take: Take) -> None:
         self.take = take
@@ -67,8 +69,11 @@ class TakeSource(Source):
     def __iter__(self):  # pragma: no cover - replay iterates the take itself
         return iter(())
 
+    def close(self) -> None:
+        pass
 
-def matched_images(video: Source, indices: Iterable[int]) -> Iterator[np.ndarray]:
+
+def matched_images(video, indices: Iterable[int]) -> Iterator[np.ndarray]:
     """The video's images for the given increasing frame indices (frames in between are
     skipped); stops early when the video ends."""
     frames = iter(video)
@@ -147,11 +152,14 @@ def replay_spec(args: argparse.Namespace) -> PipelineSpec:
 
 def run(args: argparse.Namespace) -> int:
     from ..build import build_pipeline
+    from ..source import open_source
 
     if args.video and not args.out:
         raise ConfigError("--video is the background of the overlay: give --out OVERLAY.mp4 too")
     spec = replay_spec(args)
     take = open_take(args.take, salvage=args.salvage)
+    if not take.frames:
+        raise InputError(f"take {args.take} holds no frames to replay (it was stopped before its first frame)")
     source = TakeSource(take)
     camera = take.camera or Camera.from_fov(*source.size, 60.0)
     inputs = [str(take.path)]

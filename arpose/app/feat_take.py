@@ -19,8 +19,7 @@ from dataclasses import replace
 
 from ..errors import ConfigError
 from ..pipeline import Pipeline
-from ..record.export import ORIGINS
-from ..spec import BvhOutput, PipelineSpec, TakeOutput
+from ..spec import BVH_ORIGINS, BvhOutput, PipelineSpec, TakeOutput
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -34,7 +33,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--bvh-person", type=int, metavar="N", help="person id for --bvh (default: the most tracked)")
     group.add_argument(
         "--bvh-origin",
-        choices=ORIGINS,
+        choices=BVH_ORIGINS,
         help="--bvh origin: 'camera' frame (default) or 'floor' (floor at Y=0, first hips at X=Z=0)",
     )
 

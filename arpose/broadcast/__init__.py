@@ -1,42 +1,36 @@
 """Broadcast stage: OSC over UDP. :mod:`.vmc` drives avatars with the VMC protocol,
 :mod:`.raw` streams landmarks in arpose's own address space, :mod:`.osc` holds the pure
-encoders and the non-blocking sender. The Blender add-on ships in ``blender_addon/``."""
+encoders and the non-blocking sender. The Blender add-on ships in ``blender_addon/``.
 
-from .osc import (
-    DEFAULT_MAX_DATAGRAM,
-    UDP_MAX_PAYLOAD,
-    RateLimiter,
-    SendStats,
-    UdpSender,
-    encode_bundle,
-    encode_message,
-    pack_bundles,
-    parse_host_port,
-    resolve,
-)
-from .raw import RAW_DEFAULT_PORT, RawOscSink, frame_datagrams, person_messages
-from .vmc import VMC_DEFAULT_PORT, SlotAllocator, VmcEncoder, VmcPose, VmcSink, encode_pose, vmc_pose
+Names are imported on first use (:mod:`arpose._lazy`)."""
 
-__all__ = [
-    "DEFAULT_MAX_DATAGRAM",
-    "UDP_MAX_PAYLOAD",
-    "RateLimiter",
-    "SendStats",
-    "UdpSender",
-    "encode_bundle",
-    "encode_message",
-    "pack_bundles",
-    "parse_host_port",
-    "resolve",
-    "RAW_DEFAULT_PORT",
-    "RawOscSink",
-    "frame_datagrams",
-    "person_messages",
-    "VMC_DEFAULT_PORT",
-    "SlotAllocator",
-    "VmcEncoder",
-    "VmcPose",
-    "VmcSink",
-    "encode_pose",
-    "vmc_pose",
-]
+from __future__ import annotations
+
+from .._lazy import lazy_exports
+
+_EXPORTS = {
+    "DEFAULT_MAX_DATAGRAM": ".osc",
+    "UDP_MAX_PAYLOAD": ".osc",
+    "RateLimiter": ".osc",
+    "SendStats": ".osc",
+    "UdpSender": ".osc",
+    "encode_bundle": ".osc",
+    "encode_message": ".osc",
+    "pack_bundles": ".osc",
+    "parse_host_port": ".osc",
+    "resolve": ".osc",
+    "RAW_DEFAULT_PORT": ".raw",
+    "RawOscSink": ".raw",
+    "frame_datagrams": ".raw",
+    "person_messages": ".raw",
+    "VMC_DEFAULT_PORT": ".vmc",
+    "SlotAllocator": ".vmc",
+    "VmcEncoder": ".vmc",
+    "VmcPose": ".vmc",
+    "VmcSink": ".vmc",
+    "encode_pose": ".vmc",
+    "vmc_pose": ".vmc",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())

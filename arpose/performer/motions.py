@@ -11,13 +11,15 @@ at any frame rate and are exactly periodic.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from ..errors import ConfigError
 from ..skeleton import BONE_INDEX, NUM_BONES
+
+if TYPE_CHECKING:
+    from scipy.spatial.transform import Rotation
 
 
 @dataclass(frozen=True)
@@ -49,14 +51,20 @@ class Motion(Protocol):
 
 
 def _rx(deg) -> Rotation:
+    from scipy.spatial.transform import Rotation
+
     return Rotation.from_euler("x", np.reshape(deg, (-1, 1)), degrees=True)
 
 
 def _ry(deg) -> Rotation:
+    from scipy.spatial.transform import Rotation
+
     return Rotation.from_euler("y", np.reshape(deg, (-1, 1)), degrees=True)
 
 
 def _rz(deg) -> Rotation:
+    from scipy.spatial.transform import Rotation
+
     return Rotation.from_euler("z", np.reshape(deg, (-1, 1)), degrees=True)
 
 
