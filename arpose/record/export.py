@@ -29,6 +29,10 @@ GRID_TOLERANCE = 0.05
 
 ANGLE_COLUMNS = ("frame", "time_s", "person", "angle", "degrees")
 
+#: The most frames :func:`resample` makes (10 hours at 30 fps; about 1.3 GB of rotations and
+#: positions): a longer span means broken timestamps, refused before memory runs out.
+MAX_RESAMPLED_FRAMES = 1_080_000
+
 
 @dataclass(frozen=True)
 class BodyTrack:
@@ -161,13 +165,20 @@ def on_grid(times: np.ndarray, fps: float, tolerance: float = GRID_TOLERANCE) ->
 def resample(track: BodyTrack, fps: float) -> BodyTrack:
     """The track at a constant ``fps`` from its first to its last time: rotations by slerp
     (per bone), the root position linearly; joint positions are the forward kinematics of
-    those. Returns a new track."""
+    those. Returns a new track. Raises :class:`InputError` for a bad ``fps`` or a span that
+    would need more than :data:`MAX_RESAMPLED_FRAMES` frames."""
     if not (math.isfinite(fps) and fps > 0):
         raise InputError(f"--fps must be a positive number, got {fps}")
     t = track.times
     if t.size < 2:
         return track
-    n = int(math.floor((t[-1] - t[0]) * fps + 1e-6)) + 1
+    span = float(t[-1] - t[0])
+    if span * fps >= MAX_RESAMPLED_FRAMES:
+        raise InputError(
+            f"resampling to {fps:g} fps would make {span * fps:.3g} frames (the motion's times span {span:.6g} s), "
+            f"more than {MAX_RESAMPLED_FRAMES} in one BVH: check the recording's timestamps or choose a lower --fps"
+        )
+    n = int(math.floor(span * fps + 1e-6)) + 1
     out_t = t[0] + np.arange(n) / fps
     out_t = np.minimum(out_t, t[-1])
     rots = np.empty((n, NUM_BONES, 4))

@@ -628,7 +628,7 @@ def read_take(path: str | os.PathLike[str], salvage: bool = False, warn: bool = 
         raise _bad_take(p, "the header is missing (the take was cut off as it started)")
     try:
         header = decode_record(lines[0])
-    except (ValueError, UnicodeDecodeError) as exc:
+    except _DECODE_ERRORS as exc:
         raise _bad_take(p, f"the header is corrupt ({exc})") from None
     if header.get("type") != "header":
         raise _bad_take(p, "the second line is not the header record")
