@@ -1,10 +1,14 @@
 """``arpose eval``: score the pipeline against the synthetic performer's ground truth.
 
-Rows are (motion, variant). Variants come from :data:`arpose.evaluate.harness.VARIANTS`
-(``blazepose``: raw estimates, plus whatever other modules register) and ``pipeline``: the
-stages every frame-processing command runs, as configured by this command's feature options
-(e.g. ``--no-smooth``). Columns come from :data:`arpose.evaluate.harness.METRICS`. When both
-the ``mediapipe-smoothed`` and ``one-euro`` rows are scored, a per-motion verdict against the
+Rows are (motion, variant). Variants are named pipeline specs,
+:func:`arpose.evaluate.harness.default_variants`: ``blazepose`` (raw estimates),
+``mediapipe-smoothed`` (MediaPipe's own smoothing), ``one-euro`` (ours) and ``pipeline``: the
+spec every frame-processing command would build from this command's options (e.g.
+``--no-smooth``, ``--config FILE.toml``). Columns come from
+:func:`arpose.evaluate.harness.default_metrics`; jitter cut and added lag compare each row with
+the raw estimate of the same motion, computed whether or not its row is selected, so a row is
+the same whatever ``--variant`` selects and in which order. When both the
+``mediapipe-smoothed`` and ``one-euro`` rows are scored, a per-motion verdict against the
 smoothing targets follows the table. ``--arrays DIR`` saves each motion's truth and every
 variant's landmarks (:meth:`arpose.evaluate.harness.MotionRun.arrays`) for offline scoring.
 """
@@ -20,15 +24,12 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..errors import ConfigError, OutputError
-from ..estimate import EstimatorConfig
-from ..evaluate import harness
-from ..spec import RunningMode
+from ..evaluate import harness, smoothing
+from ..spec import PipelineSpec
 from .cmd_demo import add_performer_options, make_performer
-from .runner import add_feature_options, spec_from_args, with_mode
+from .runner import add_feature_options, spec_from_args
 
 DEFAULT_MOTIONS = ("tpose", "wave", "squat", "jumping_jack", "walk")
-#: Modules that register variants and metrics with the harness when imported.
-PLUGINS = ("arpose.evaluate.smoothing", "arpose.evaluate.retarget")
 DEFAULT_SECONDS = 4.0
 
 #: Column name -> (header, format) for the table; other columns print with 3 significant digits.
@@ -61,7 +62,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--variant",
         action="append",
         metavar="NAME",
-        help="only these variants (repeat; default: all registered plus 'pipeline')",
+        help="only these variants, in this order (repeat; default: all of "
+        f"{', '.join(v.name for v in harness.default_variants(PipelineSpec()))})",
     )
     p.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
     p.add_argument("--plot", metavar="DIR", help="write PNG plots per motion into DIR (created if missing)")
@@ -77,43 +79,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def pipeline_variant(args: argparse.Namespace) -> harness.Variant:
-    """The stages of every registered feature, configured by ``args`` (what ``run`` / ``demo``
-    would apply), on the estimator ``run`` uses for a video."""
-
-    from ..build import make_stages
-
-    spec = with_mode(spec_from_args(args), RunningMode.VIDEO).validate(view=True)
-
-    def stages(ctx: harness.EvalContext) -> list:
-        return make_stages(spec, ctx.camera)
-
-    return harness.Variant(
-        "pipeline",
-        EstimatorConfig(tracking=True),
-        stages,
-        "every feature's stages as run/demo apply them (smoothing, retargeting, ...)",
-    )
-
-
-def load_plugins() -> None:
-    """Import every :data:`PLUGINS` module (each registers its variants / metrics once)."""
-    import importlib
-
-    for name in PLUGINS:
-        importlib.import_module(name)
+def pipeline_spec(args: argparse.Namespace) -> PipelineSpec:
+    """The spec ``run`` would build from this command's options (``--config``, ``--no-smooth``
+    ...), checked; the harness runs it on the clip as a video, without outputs."""
+    return spec_from_args(args).validate(view=True)
 
 
 def select_variants(args: argparse.Namespace) -> list[harness.Variant]:
-    load_plugins()
-    available = list(harness.VARIANTS) + [pipeline_variant(args)]
+    """The default variants (with ``pipeline`` from :func:`pipeline_spec`), or those named by
+    ``--variant`` in the order given (a repeated name counts once); ConfigError for an
+    unknown name."""
+    available = harness.default_variants(pipeline_spec(args))
     if not args.variant:
         return available
     by_name = {v.name: v for v in available}
     unknown = [n for n in args.variant if n not in by_name]
     if unknown:
         raise ConfigError(f"unknown variant {', '.join(unknown)}: choose from {', '.join(by_name)}")
-    return [by_name[n] for n in args.variant]
+    return [by_name[n] for n in dict.fromkeys(args.variant)]
 
 
 def format_table(rows: list[dict]) -> str:
@@ -168,8 +151,6 @@ def write_plots(folder: Path, runs: list[harness.MotionRun]) -> list[Path]:
         fig.savefig(written[-1], dpi=100)
         plt.close(fig)
 
-    from ..evaluate import smoothing
-
     # One wrist's trajectory for every variant (raw, MediaPipe-smoothed, ours) and the truth.
     written += smoothing.write_wrist_plots(folder, runs)
     return written
@@ -208,7 +189,6 @@ def run(args: argparse.Namespace) -> int:
     for motion in motions:
         source = make_performer(args, motion)
         bar = tqdm(
-            total=source.frame_count * len({v.estimator for v in variants}),
             unit="frame",
             desc=f"eval {source.motion.name}",
             disable=args.no_progress,
@@ -217,14 +197,15 @@ def run(args: argparse.Namespace) -> int:
         )
 
         def progress(label: str, done: int, total: int) -> None:
+            if bar.total != total:
+                bar.total = total
             bar.update(1)
 
         try:
-            results = harness.run_variants(source, variants, progress=progress)
+            runs.append(harness.run_motion(source, variants, progress=progress))
         finally:
             bar.close()
             source.close()
-        runs.append(harness.MotionRun(source.motion.name, source.truth, results, harness.score(results, source.truth)))
         if arrays_dir is not None:
             write_arrays(arrays_dir, runs[-1])
     rows = [row for r in runs for row in r.rows]
@@ -237,8 +218,6 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         print(format_table(rows))
-        from ..evaluate import smoothing
-
         verdict = smoothing.format_targets(smoothing.check_targets(rows))
         if verdict:
             print()

@@ -1,14 +1,22 @@
 """Scoring pipeline variants against the synthetic performer's ground truth.
 
-* A :class:`Variant` is a name, an estimator configuration and a factory of the stages run
-  after estimation (smoothing, retargeting ...). Register variants in :data:`VARIANTS`
-  (e.g. ``arpose/evaluate/smoothing.py`` adds raw / MediaPipe-smoothed / ours).
-* A metric function takes ``(VariantResult, GroundTruthSequence)`` and returns
-  ``{column name: float}``; register it in :data:`METRICS` (e.g. joint-angle errors in
-  ``arpose/evaluate/retarget.py``). :func:`core_metrics` is always first.
-* :func:`evaluate` renders the performer, runs BlazePose **once per distinct estimator
-  configuration** over those frames and reuses the estimates for every variant sharing it;
-  each variant's stages are fresh objects (their state starts empty).
+Nothing here is a registry and importing this module changes nothing: callers say what to
+run and how to score it.
+
+* A :class:`Variant` is a row name plus a :class:`~arpose.spec.PipelineSpec` (and a one-line
+  description). :func:`default_variants` returns the standard rows: ``blazepose`` (raw),
+  ``mediapipe-smoothed`` (the peer), ``one-euro`` (our smoothing) and, given a spec,
+  ``pipeline`` (what ``run`` would apply).
+* A :class:`Metric` is a function ``(result, truth, *, baseline) -> {column: float}``;
+  :func:`default_metrics` returns the standard ones. ``baseline`` is the raw estimate of the
+  same motion (the ``blazepose`` row), which metrics that compare with raw (jitter cut, added
+  lag) read; it is always computed, whether its row was asked for or not.
+* :func:`run_motion` renders the performer, runs BlazePose **once per distinct estimator
+  configuration** (:func:`estimation_key`, built with :func:`arpose.build.make_estimator`),
+  runs each variant's fresh stages (:func:`arpose.build.make_stages`) over the shared
+  estimates and scores every row against the truth and the baseline. A row depends only on
+  its own variant, the motion and the baseline, so rows are the same whatever the order or
+  selection of variants.
 
 Frames: image landmarks are compared in pixels with the ground-truth markers; world landmarks
 (MediaPipe world frame, hip-centred metres) with the markers in the same frame
@@ -17,39 +25,98 @@ Frames: image landmarks are compared in pixels with the ground-truth markers; wo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable, Iterable
+import time
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol, Sequence
 
 import numpy as np
 
-from ..estimate import BlazePoseEstimator, EstimatorConfig
+from .. import build
+from ..errors import ConfigError
 from ..landmarks import NUM_LANDMARKS, VISIBILITY
-from ..performer import GroundTruthSequence, PerformerSource
+from ..spec import EstimatorSpec, PipelineSpec, RetargetSpec, RunningMode, SmoothSpec
 from ..types import Camera, Frame, PoseFrame
 from . import metrics as M
 
+if TYPE_CHECKING:  # the performer loads trimesh and the renderer, which `arpose --help` must not
+    from ..performer import GroundTruthSequence, PerformerSource
 
-@dataclass(frozen=True)
-class EvalContext:
-    """What a variant's stage factory gets: the camera (intrinsics of the rendered frames),
-    the frame rate, the motion's name and the performer source (for its size and kind)."""
+#: Row names of the default variants.
+RAW_VARIANT_NAME = "blazepose"
+MEDIAPIPE_VARIANT_NAME = "mediapipe-smoothed"
+OURS_VARIANT_NAME = "one-euro"
+PIPELINE_VARIANT_NAME = "pipeline"
 
-    camera: Camera
-    fps: float
-    motion: str
-    source: PerformerSource
+#: The raw estimate: BlazePose Full on a video (tracking between frames), no smoothing, no
+#: retargeting. Also the baseline every row is compared with.
+RAW_SPEC = PipelineSpec(
+    estimator=EstimatorSpec(mode=RunningMode.VIDEO),
+    smooth=SmoothSpec(enabled=False),
+    retarget=RetargetSpec(enabled=False),
+)
 
 
 @dataclass(frozen=True)
 class Variant:
-    """name: row label. estimator: BlazePose settings (variants with equal settings share one
-    estimation run). stages: ``(EvalContext) -> list`` of new stage objects, applied in order
-    to each estimated :class:`PoseFrame`. description: one line for ``--help`` and docs."""
+    """One row of the evaluation. name: row label (unique in a run). spec: what the pipeline
+    does; only its estimator (with :attr:`~arpose.spec.PipelineSpec.segmentation`), tracking,
+    smoothing and retargeting matter here (outputs and the overlay are not run).
+    description: one line for ``--help`` and docs."""
 
     name: str
-    estimator: EstimatorConfig = EstimatorConfig()
-    stages: Callable[[EvalContext], list] = field(default=lambda ctx: [])
+    spec: PipelineSpec
     description: str = ""
+
+
+def raw_variant() -> Variant:
+    """``blazepose``: :data:`RAW_SPEC`, the baseline of every comparison with raw."""
+    return Variant(RAW_VARIANT_NAME, RAW_SPEC, "BlazePose Full, tracking, no smoothing, no later stages")
+
+
+def default_variants(pipeline_spec: PipelineSpec | None = None) -> list[Variant]:
+    """The standard rows, in table order (a new list each call):
+
+    * ``blazepose``: :func:`raw_variant`;
+    * ``mediapipe-smoothed``: the raw spec with MediaPipe's own One Euro landmark filter
+      (``estimator.mediapipe_smoothing``), the peer; a separate estimation run;
+    * ``one-euro``: the raw spec with our smoothing at its defaults (:class:`SmoothSpec()`),
+      no retargeting; shares the raw estimation run;
+    * ``pipeline`` (only when ``pipeline_spec`` is given): :func:`pipeline_variant`.
+    """
+    raw = raw_variant()
+    variants = [
+        raw,
+        Variant(
+            MEDIAPIPE_VARIANT_NAME,
+            replace(RAW_SPEC, estimator=replace(RAW_SPEC.estimator, mediapipe_smoothing=True)),
+            "BlazePose with MediaPipe's own One Euro landmark smoothing (the peer)",
+        ),
+        Variant(
+            OURS_VARIANT_NAME,
+            replace(RAW_SPEC, smooth=SmoothSpec()),
+            "raw BlazePose through arpose's One Euro smoothing stage (default settings)",
+        ),
+    ]
+    if pipeline_spec is not None:
+        variants.append(pipeline_variant(pipeline_spec))
+    return variants
+
+
+def pipeline_variant(spec: PipelineSpec) -> Variant:
+    """``pipeline``: ``spec``'s stages as ``run`` applies them to a video (its running mode set
+    to VIDEO; its outputs dropped, the harness writes nothing)."""
+    spec = replace(spec, estimator=replace(spec.estimator, mode=RunningMode.VIDEO), outputs=())
+    return Variant(
+        PIPELINE_VARIANT_NAME,
+        spec,
+        "every stage as run/demo apply them with the options given (smoothing, retargeting, ...)",
+    )
+
+
+def estimation_key(spec: PipelineSpec) -> EstimatorSpec:
+    """What decides the estimator's output: ``spec.estimator`` with its effective
+    segmentation. Variants with equal keys share one estimation run."""
+    return replace(spec.estimator, segmentation=spec.segmentation)
 
 
 @dataclass
@@ -82,26 +149,22 @@ class VariantResult:
         return out
 
 
-MetricFn = Callable[[VariantResult, GroundTruthSequence], dict[str, float]]
+class Metric(Protocol):
+    """A metric: columns for one row, from the row's result, the motion's ground truth and the
+    raw baseline of the same motion (:func:`raw_variant`'s result). Pure: the same arguments
+    give the same columns. NaN where there is nothing to score."""
+
+    def __call__(
+        self, result: VariantResult, truth: GroundTruthSequence, *, baseline: VariantResult
+    ) -> dict[str, float]: ...
 
 
-def _raw_variant() -> Variant:
-    return Variant(
-        "blazepose",
-        EstimatorConfig(tracking=True),
-        lambda ctx: [],
-        "BlazePose Full, tracking, no smoothing, no later stages",
-    )
-
-
-#: Variants scored by ``arpose eval`` in order (other modules append here).
-VARIANTS: list[Variant] = [_raw_variant()]
-
-
-def core_metrics(result: VariantResult, truth: GroundTruthSequence) -> dict[str, float]:
+def core_metrics(
+    result: VariantResult, truth: GroundTruthSequence, *, baseline: VariantResult | None = None
+) -> dict[str, float]:
     """Detection rate; 2D median pixel error and PCK@0.2 of torso size; 3D world MPJPE after
     Procrustes (mm); jitter of world landmarks (m/s^2), the estimate's and the truth's; lag of
-    the world landmarks behind the truth (frames)."""
+    the world landmarks behind the truth (frames). ``baseline`` is not used."""
     gt_px, gt_w = truth.markers_px, truth.markers_mp_world
     return {
         "detected": M.detection_rate(result.image_px),
@@ -114,21 +177,17 @@ def core_metrics(result: VariantResult, truth: GroundTruthSequence) -> dict[str,
     }
 
 
-#: Metric functions, each adding columns (other modules append here).
-METRICS: list[MetricFn] = [core_metrics]
+def default_metrics() -> list[Metric]:
+    """The standard metric functions, in column order (a new list each call):
+    :func:`core_metrics`, :func:`arpose.evaluate.smoothing.smoothing_metrics` (image jitter,
+    jitter cut and added lag against the baseline) and
+    :func:`arpose.evaluate.retarget.retarget_metrics` (joint-angle, bone and root errors)."""
+    # Imported here: both modules build on this one's types, and the retargeting metrics load
+    # the retargeter, which ``arpose --help`` must not.
+    from .retarget import retarget_metrics
+    from .smoothing import smoothing_metrics
 
-
-def register_variant(variant: Variant) -> Variant:
-    """Add ``variant`` to :data:`VARIANTS` (replacing one with the same name)."""
-    VARIANTS[:] = [v for v in VARIANTS if v.name != variant.name] + [variant]
-    return variant
-
-
-def register_metric(fn: MetricFn) -> MetricFn:
-    """Add a metric function to :data:`METRICS` (once); usable as a decorator."""
-    if fn not in METRICS:
-        METRICS.append(fn)
-    return fn
+    return [core_metrics, smoothing_metrics, retarget_metrics]
 
 
 def _light(frame: Frame) -> Frame:
@@ -160,38 +219,44 @@ def arrays_from_pose_frames(pose_frames: list[PoseFrame], size: tuple[int, int])
 def run_variants(
     source: PerformerSource,
     variants: Iterable[Variant],
-    make_estimator: Callable[[EstimatorConfig], object] = BlazePoseEstimator,
+    make_estimator: Callable[[PipelineSpec], Any] = build.make_estimator,
+    make_stages: Callable[[PipelineSpec, Camera], list] = build.make_stages,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> list[VariantResult]:
-    """Render ``source`` once per distinct estimator configuration, estimate, then run each
-    variant's stages over the shared estimates. Returns one result per variant, in order.
+    """Render ``source`` once per distinct :func:`estimation_key` of the variants, estimate with
+    ``make_estimator(spec)``, then run each variant's new stages ``make_stages(spec, camera)``
+    over the shared estimates. Returns one result per variant, in order.
 
-    progress: optional ``(label, done, total)`` callback (the app layer draws a bar).
+    progress: optional ``(label, done, total)`` callback, once per estimated frame; ``done``
+    and ``total`` count frames over all estimation runs (the app layer draws a bar).
     """
-    import time
-
     variants = list(variants)
-    ctx = EvalContext(camera=source.camera, fps=source.fps, motion=source.motion.name, source=source)
-    estimates: dict[EstimatorConfig, tuple[list[PoseFrame], float]] = {}
-    for cfg in dict.fromkeys(v.estimator for v in variants):
-        est = make_estimator(cfg)
+    groups: dict[EstimatorSpec, PipelineSpec] = {}
+    for v in variants:
+        groups.setdefault(estimation_key(v.spec), v.spec)
+    total = source.frame_count * len(groups)
+    done = 0
+    estimates: dict[EstimatorSpec, tuple[list[PoseFrame], float]] = {}
+    for key, spec in groups.items():
+        est = make_estimator(spec)
         frames: list[PoseFrame] = []
         t0 = time.perf_counter()
         try:
             for frame in source:
                 pf = est.process(frame)
                 frames.append(PoseFrame(_light(frame), pf.people))
+                done += 1
                 if progress:
-                    progress(f"{source.motion.name}: estimate", len(frames), source.frame_count)
+                    progress(f"{source.motion.name}: estimate", done, total)
         finally:
             close = getattr(est, "close", None)
             if close:
                 close()
-        estimates[cfg] = (frames, (time.perf_counter() - t0) / max(1, len(frames)))
+        estimates[key] = (frames, (time.perf_counter() - t0) / max(1, len(frames)))
     results = []
     for v in variants:
-        frames, est_s = estimates[v.estimator]
-        stages = v.stages(ctx)
+        frames, est_s = estimates[estimation_key(v.spec)]
+        stages = make_stages(v.spec, source.camera)
         out = []
         t0 = time.perf_counter()
         for pf in frames:
@@ -205,27 +270,35 @@ def run_variants(
 
 
 def score(
-    results: Iterable[VariantResult], truth: GroundTruthSequence, metrics: Iterable[MetricFn] | None = None
+    results: Iterable[VariantResult],
+    truth: GroundTruthSequence,
+    baseline: VariantResult,
+    metrics: Sequence[Metric] | None = None,
 ) -> list[dict]:
     """One row per result: ``{"motion", "variant", <metric columns>...}`` (NaN where a
-    metric has nothing to score, e.g. no detection)."""
+    metric has nothing to score, e.g. no detection). Each metric gets the result, ``truth``
+    and ``baseline`` (the raw result of the same motion); ``metrics`` default to
+    :func:`default_metrics`."""
+    metrics = default_metrics() if metrics is None else list(metrics)
     rows = []
     for r in results:
         row: dict = {"motion": r.motion, "variant": r.variant.name}
-        for fn in METRICS if metrics is None else metrics:
-            row.update({k: float(v) for k, v in fn(r, truth).items()})
+        for fn in metrics:
+            row.update({k: float(v) for k, v in fn(r, truth, baseline=baseline).items()})
         rows.append(row)
     return rows
 
 
 @dataclass
 class MotionRun:
-    """Everything scored on one motion: its ground truth, each variant's result, the rows."""
+    """Everything scored on one motion: its ground truth, each selected variant's result, the
+    raw baseline's result (also when its row was not selected) and the rows."""
 
     motion: str
     truth: GroundTruthSequence
     results: list[VariantResult]
     rows: list[dict]
+    baseline: VariantResult
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The run as plain arrays, to score other settings offline (e.g. smoothing parameters
@@ -235,19 +308,23 @@ class MotionRun:
         ``t`` ``(F,)`` seconds; ``size`` ``(2,)`` ``[width, height]`` pixels;
         ``truth.world`` ``(F, 33, 3)`` true markers in MediaPipe's world frame (metres,
         hip-centred, x image-right, y down, z away from the camera); ``truth.px`` ``(F, 33, 2)``
-        their pixels. Per variant ``NAME``: ``NAME.image`` ``(F, 33, 5)`` the first person's
-        normalised image landmarks ``[x, y, z, visibility, presence]`` and ``NAME.world``
-        ``(F, 33, 3)`` world landmarks (metres), NaN where nobody was found.
+        their pixels. Per variant ``NAME`` (the selected ones and the baseline ``blazepose``):
+        ``NAME.image`` ``(F, 33, 5)`` the first person's normalised image landmarks
+        ``[x, y, z, visibility, presence]`` and ``NAME.world`` ``(F, 33, 3)`` world landmarks
+        (metres), NaN where nobody was found.
         """
         out: dict[str, np.ndarray] = {
             "t": np.asarray(self.truth.timestamps, dtype=np.float64),
             "truth.world": np.asarray(self.truth.markers_mp_world, dtype=np.float64),
             "truth.px": np.asarray(self.truth.markers_px, dtype=np.float64),
         }
-        frames = next((r.pose_frames for r in self.results if r.pose_frames), None)
+        results = list(self.results)
+        if all(r.variant.name != self.baseline.variant.name for r in results):
+            results.append(self.baseline)
+        frames = next((r.pose_frames for r in results if r.pose_frames), None)
         if frames:
             out["size"] = np.array(frames[0].frame.size, dtype=np.int64)
-        for r in self.results:
+        for r in results:
             image = np.full((len(r.pose_frames), NUM_LANDMARKS, 5), np.nan, dtype=np.float32)
             for i, p in enumerate(r.people()):
                 if p is not None:
@@ -257,29 +334,64 @@ class MotionRun:
         return out
 
 
+def run_motion(
+    source: PerformerSource,
+    variants: Iterable[Variant],
+    metrics: Sequence[Metric] | None = None,
+    baseline: Variant | None = None,
+    make_estimator: Callable[[PipelineSpec], Any] = build.make_estimator,
+    make_stages: Callable[[PipelineSpec, Camera], list] = build.make_stages,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> MotionRun:
+    """Run and score ``variants`` on one performer ``source`` (not closed here).
+
+    baseline: the variant every metric compares with (default :func:`raw_variant`); it is run
+    too when not among ``variants`` (sharing the estimation run of any variant with its
+    estimator settings) but gets a row only when selected. metrics: default
+    :func:`default_metrics`. make_estimator, make_stages, progress: as for
+    :func:`run_variants`. Raises :class:`ConfigError` if two variants share a name.
+    """
+    variants = list(variants)
+    baseline = raw_variant() if baseline is None else baseline
+    names = [v.name for v in variants]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ConfigError(f"variant names must be unique, got {', '.join(dupes)} more than once")
+    clash = next((v for v in variants if v.name == baseline.name and v != baseline), None)
+    if clash is not None:
+        raise ConfigError(f"variant {clash.name!r} has the baseline's name but another spec; rename it")
+    todo = variants if baseline in variants else [*variants, baseline]
+    results = run_variants(source, todo, make_estimator, make_stages, progress)
+    base = results[todo.index(baseline)]
+    results = results[: len(variants)]
+    rows = score(results, source.truth, base, metrics)
+    return MotionRun(source.motion.name, source.truth, results, rows, base)
+
+
 def evaluate(
     motions: Iterable[str],
     seconds: float | None = 4.0,
     fps: float = 30.0,
     variants: Iterable[Variant] | None = None,
-    metrics: Iterable[MetricFn] | None = None,
+    metrics: Sequence[Metric] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     **performer,
 ) -> list[MotionRun]:
     """Score every variant on every motion (built-in name or BVH path), ``seconds`` long
-    (None: a BVH take's full length) at ``fps``.
+    (None: a BVH take's full length) at ``fps``, with :func:`run_motion`.
 
     ``performer`` keyword arguments go to :class:`PerformerSource` (camera, mannequin,
-    placement, background, noise, seed). Variants default to :data:`VARIANTS`, metrics to
-    :data:`METRICS`, both read at call time.
+    placement, background, noise, seed). Variants default to :func:`default_variants`,
+    metrics to :func:`default_metrics`.
     """
-    variants = list(VARIANTS if variants is None else variants)
+    from ..performer import PerformerSource
+
+    variants = default_variants() if variants is None else list(variants)
     runs: list[MotionRun] = []
     for motion in motions:
         source = PerformerSource(motion, seconds=seconds, fps=fps, **performer)
         try:
-            res = run_variants(source, variants, progress=progress)
+            runs.append(run_motion(source, variants, metrics, progress=progress))
         finally:
             source.close()
-        runs.append(MotionRun(source.motion.name, source.truth, res, score(res, source.truth, metrics)))
     return runs

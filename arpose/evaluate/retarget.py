@@ -1,10 +1,10 @@
 """Retargeting scores against the synthetic performer's ground truth: joint-angle error,
 bone-rotation error and the root's position and orientation error in camera space.
 
-Registered in :data:`arpose.evaluate.harness.METRICS` on import. Variants whose people carry
-no :class:`~arpose.retarget.BodyPose` (no retarget stage) are retargeted here with a fresh
-:class:`~arpose.retarget.RetargetStage` and the performer's camera, so every variant gets these
-columns.
+:func:`retarget_metrics` is one of :func:`arpose.evaluate.harness.default_metrics`. Variants
+whose people carry no :class:`~arpose.retarget.BodyPose` (no retarget stage) are retargeted
+here with a fresh :class:`~arpose.retarget.RetargetStage` (default settings) and the
+performer's camera, so every variant gets these columns.
 
 Frames: *world* is the camera-attached rig frame shared by :class:`BodyPose` and the
 performer's ground truth (+X image right, +Y camera up, +Z towards the camera, metres).
@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..performer import GroundTruthSequence
 from ..retarget import ANGLE_NAMES, RetargetStage, joint_angles
 from ..retarget.geometry import geodesic_degrees
 from ..skeleton import NUM_BONES
-from .harness import GroundTruthSequence, VariantResult, register_metric
+from .harness import VariantResult
 
 
 def angle_errors(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
@@ -57,8 +58,11 @@ def _bodies(result: VariantResult, truth: GroundTruthSequence) -> list:
     return out
 
 
-def retarget_metrics(result: VariantResult, truth: GroundTruthSequence) -> dict[str, float]:
-    """Columns (medians over frames with a person, NaN when nothing to score):
+def retarget_metrics(
+    result: VariantResult, truth: GroundTruthSequence, *, baseline: VariantResult | None = None
+) -> dict[str, float]:
+    """Columns (medians over frames with a person, NaN when nothing to score; ``baseline`` is
+    not used):
 
     ``angle_err_deg`` / ``angle_err_p95_deg``: joint-angle error over all :data:`ANGLE_NAMES`;
     ``elbow_knee_err_deg``: elbows and knees only; ``bone_rot_err_deg``: global bone rotation
@@ -99,6 +103,3 @@ def retarget_metrics(result: VariantResult, truth: GroundTruthSequence) -> dict[
         "root_depth_err_m": _nanmedian(np.abs(root_pos[:, 2])),
         "reproj_px": _nanmedian(reproj),
     }
-
-
-register_metric(retarget_metrics)

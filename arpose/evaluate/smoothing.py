@@ -1,14 +1,13 @@
 """Smoothing evidence: raw vs MediaPipe-smoothed vs ours, on the very same frames, against
 ground truth.
 
-**Registered on import** into the evaluation harness (:mod:`arpose.evaluate.harness`):
+For ``arpose eval`` (:mod:`arpose.evaluate.harness`, whose :func:`~arpose.evaluate.harness.default_variants`
+names the rows ``blazepose`` (raw), ``mediapipe-smoothed`` (the peer) and ``one-euro`` (ours)):
 
-* variant ``mediapipe-smoothed``: BlazePose with MediaPipe's own One Euro landmark filter
-  (``EstimatorConfig(mediapipe_smoothing=True)``), the peer;
-* variant ``one-euro``: the raw estimate (shared with the harness's ``blazepose`` row, which
-  *is* the raw variant: same frames, same estimation run) through our
-  :class:`~arpose.smooth.SmoothStage` with the default :class:`~arpose.smooth.SmoothConfig`;
-* metric :func:`smoothing_metrics`: 2D jitter, and jitter cut / added lag relative to raw.
+* metric :func:`smoothing_metrics`: 2D jitter, and jitter cut / added lag relative to the raw
+  baseline it is given;
+* :func:`check_targets` / :func:`format_targets`: the per-motion verdict after the table;
+* :func:`write_wrist_plots`: one wrist's trajectory per motion for every row and the truth.
 
 Pure functions over arrays (no estimator, no rendering), for ``arpose eval`` and tests alike:
 
@@ -28,22 +27,20 @@ where the person was not found are all NaN.
 from __future__ import annotations
 
 import math
-import weakref
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..estimate import EstimatorConfig
 from ..landmarks import NUM_LANDMARKS, PoseLandmark
-from ..smooth import PersonSmoothState, SmoothConfig, SmoothStage, smooth_person
+from ..smooth import PersonSmoothState, SmoothConfig, smooth_person
 from ..types import Person
 from . import metrics
-from .harness import GroundTruthSequence, Variant, VariantResult, register_metric, register_variant
+from .harness import MEDIAPIPE_VARIANT_NAME, OURS_VARIANT_NAME, RAW_VARIANT_NAME, VariantResult
 
-#: Row names of the peer (MediaPipe's own smoothing) and of ours in ``arpose eval``.
-MEDIAPIPE_VARIANT_NAME = "mediapipe-smoothed"
-OURS_VARIANT_NAME = "one-euro"
+if TYPE_CHECKING:
+    from ..performer import GroundTruthSequence
 
 __all__ = [
     "SmoothingScores",
@@ -54,9 +51,6 @@ __all__ = [
     "format_table",
     "smoothing_metrics",
     "write_wrist_plots",
-    "RAW_VARIANT",
-    "MEDIAPIPE_VARIANT",
-    "OURS_VARIANT",
     "TargetCheck",
     "check_targets",
     "format_targets",
@@ -223,7 +217,7 @@ def plot_wrist(
     fig, axes = plt.subplots(rows, 1, figsize=(10, 2.6 * rows + 0.6), sharex=True)
     styles = {
         "ground truth": dict(color="black", lw=2.0, ls="--"),
-        RAW_VARIANT: dict(color="0.55", lw=1.0),
+        RAW_VARIANT_NAME: dict(color="0.55", lw=1.0),
         "raw": dict(color="0.55", lw=1.0),
     }
     i = int(landmark)
@@ -347,87 +341,30 @@ def format_targets(checks: list[TargetCheck]) -> str:
     return "\n".join(lines)
 
 
-# --- harness registration -------------------------------------------------------------------
-
-#: Name of the harness's raw row (BlazePose, tracking, no smoothing, no stages).
-RAW_VARIANT = "blazepose"
-
-MEDIAPIPE_VARIANT = register_variant(
-    Variant(
-        MEDIAPIPE_VARIANT_NAME,
-        EstimatorConfig(tracking=True, mediapipe_smoothing=True),
-        lambda ctx: [],
-        "BlazePose with MediaPipe's own One Euro landmark smoothing (the peer)",
-    )
-)
-
-OURS_VARIANT = register_variant(
-    Variant(
-        OURS_VARIANT_NAME,
-        EstimatorConfig(tracking=True),
-        lambda ctx: [SmoothStage(SmoothConfig())],
-        "raw BlazePose through arpose's One Euro smoothing stage (default settings)",
-    )
-)
-
-# Raw jitter / lag per ground truth, remembered when the raw row is scored so that variants
-# without raw arrays of their own (MediaPipe's) can be compared with it.
-_raw_reference: dict[int, tuple[weakref.ref, float, float]] = {}
+# --- the harness metric ----------------------------------------------------------------------
 
 
-def _raw_arrays(result: VariantResult) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(world (F, 33, 3), px (F, 33, 2))`` of the unsmoothed estimate carried by the
-    variant's people (``raw_world`` / ``raw_landmarks``), or None if no frame carries them."""
-    people = result.people()
-    if not any(p is not None and p.raw_world is not None for p in people):
-        return None
-    n = len(people)
-    w = np.full((n, NUM_LANDMARKS, 3), np.nan)
-    px = np.full((n, NUM_LANDMARKS, 2), np.nan)
-    size = None
-    for i, (p, pf) in enumerate(zip(people, result.pose_frames)):
-        if p is None or p.raw_world is None:
-            continue
-        size = pf.frame.size
-        w[i] = p.raw_world
-        px[i] = np.asarray(p.raw_landmarks[:, :2], dtype=np.float64) * np.array(size, dtype=np.float64)
-    return w, px
-
-
-def smoothing_metrics(result: VariantResult, truth: GroundTruthSequence) -> dict[str, float]:
+def smoothing_metrics(
+    result: VariantResult, truth: GroundTruthSequence, *, baseline: VariantResult
+) -> dict[str, float]:
     """Columns for ``arpose eval``:
 
     ``jitter_px``: mean |acceleration| of the image landmarks, px/s^2 (truth's in
-    ``jitter_px_gt``). ``jitter_cut_%``: how much less world jitter than the raw estimate of the
-    same frames, percent (``100 * (1 - jitter / raw jitter)``). ``added_lag_fr``: world lag
-    behind the truth minus the raw estimate's, frames. The raw reference is the variant's own
-    ``raw_world`` / ``raw_landmarks`` when its people carry them (our smoothing), otherwise the
-    ``blazepose`` row scored earlier on the same ground truth (NaN if that row was not run).
+    ``jitter_px_gt``). ``jitter_cut_%``: how much less world jitter than ``baseline`` (the raw
+    estimate of the same motion), percent: ``100 * (1 - jitter / raw jitter)``, NaN if raw has
+    none. ``added_lag_fr``: world lag behind the truth minus the baseline's, frames.
     """
     t = truth.timestamps
     gt_w = truth.markers_mp_world
     jit = metrics.jitter(result.world, t)
-    lag = metrics.lag_frames(result.world, gt_w)
-    raw = _raw_arrays(result)
-    if result.variant.name == RAW_VARIANT:
-        _raw_reference.clear()  # keep only the newest motion's reference
-        _raw_reference[id(truth)] = (weakref.ref(truth), jit, lag)
-        raw_jit, raw_lag = jit, lag
-    elif raw is not None:
-        raw_jit, raw_lag = metrics.jitter(raw[0], t), metrics.lag_frames(raw[0], gt_w)
-    else:
-        ref = _raw_reference.get(id(truth))
-        raw_jit, raw_lag = (ref[1], ref[2]) if ref is not None and ref[0]() is truth else (math.nan, math.nan)
+    raw_jit = metrics.jitter(baseline.world, t)
     cut = 100.0 * (1.0 - jit / raw_jit) if raw_jit > 0 else math.nan
     return {
         "jitter_px": metrics.jitter(result.image_px, t),
         "jitter_px_gt": metrics.jitter(truth.markers_px, t),
         "jitter_cut_%": cut,
-        "added_lag_fr": lag - raw_lag,
+        "added_lag_fr": metrics.lag_frames(result.world, gt_w) - metrics.lag_frames(baseline.world, gt_w),
     }
-
-
-register_metric(smoothing_metrics)
 
 
 def write_wrist_plots(folder: str | Path, runs, landmark: PoseLandmark = PoseLandmark.RIGHT_WRIST) -> list[Path]:

@@ -1,14 +1,20 @@
-"""The evaluation harness with an exact stand-in estimator: known answers for every metric."""
+"""The evaluation harness with exact stand-in estimators: known answers for every metric,
+variants as named specs, metrics given their baseline explicitly."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from arpose.estimate import EstimatorConfig
+from arpose.errors import ConfigError
 from arpose.evaluate import harness
+from arpose.evaluate.retarget import retarget_metrics
+from arpose.evaluate.smoothing import smoothing_metrics
 from arpose.landmarks import NUM_LANDMARKS
 from arpose.performer import PerformerSource
+from arpose.spec import CsvOutput, PipelineSpec, RunningMode, SmoothSpec
 from arpose.types import Camera, Person, PoseFrame
 
 
@@ -53,18 +59,30 @@ def source():
     src.close()
 
 
+def _no_stages(spec, camera):
+    return []
+
+
 @pytest.mark.slow
 def test_perfect_estimates_score_perfectly_and_estimation_is_shared(source):
     TruthEstimator.runs = 0
-    cfg = EstimatorConfig(tracking=True)
+    raw = harness.RAW_SPEC
     variants = [
-        harness.Variant("exact", cfg),
-        harness.Variant("late", cfg, lambda ctx: [Delay(3)]),
-        harness.Variant("other", EstimatorConfig(tracking=False)),
+        harness.Variant("exact", raw),
+        harness.Variant("late", replace(raw, smooth=SmoothSpec())),  # shares the estimation run
+        harness.Variant("other", replace(raw, estimator=replace(raw.estimator, min_detection_confidence=0.7))),
     ]
-    res = harness.run_variants(source, variants, make_estimator=lambda c: TruthEstimator(source))
-    assert TruthEstimator.runs == 2  # one estimation per distinct estimator config
-    rows = harness.score(res, source.truth)
+    specs = []
+
+    def stages(spec, camera):  # a known answer: "smoothing" here delays by exactly 3 frames
+        specs.append(spec)
+        assert camera == source.camera
+        return [Delay(3)] if spec.smoothing else []
+
+    res = harness.run_variants(source, variants, lambda spec: TruthEstimator(source), stages)
+    assert TruthEstimator.runs == 2  # one estimation per distinct estimator setting
+    assert specs == [v.spec for v in variants]  # fresh stages per variant, from its own spec
+    rows = harness.score(res, source.truth, baseline=res[0], metrics=[harness.core_metrics])
     exact, late, other = rows
     assert exact["detected"] == 1.0 and exact["pck@0.2"] == 1.0
     assert exact["median_px"] == pytest.approx(0.0, abs=1e-3)
@@ -79,32 +97,93 @@ def test_perfect_estimates_score_perfectly_and_estimation_is_shared(source):
     assert res[0].pose_frames[0].frame.image.strides[:2] == (0, 0)
 
 
-def test_missed_frames_count_against_detection_and_pck(source):
+def test_missed_frames_count_against_detection_and_pck(blank_clip):
+    source = blank_clip
     miss = range(0, source.frame_count, 4)
     res = harness.run_variants(
-        source, [harness.Variant("gappy")], make_estimator=lambda c: TruthEstimator(source, missing=miss)
+        source,
+        [harness.Variant("gappy", harness.RAW_SPEC)],
+        make_estimator=lambda spec: TruthEstimator(source, missing=miss),
     )
-    row = harness.score(res, source.truth)[0]
+    row = harness.score(res, source.truth, baseline=res[0], metrics=[harness.core_metrics])[0]
     assert row["detected"] == pytest.approx(1 - len(miss) / source.frame_count)
     assert row["pck@0.2"] == pytest.approx(row["detected"])
     assert row["median_px"] == pytest.approx(0.0, abs=1e-3)
 
 
-def test_registries_take_variants_and_metrics(source):
-    before_v, before_m = list(harness.VARIANTS), list(harness.METRICS)
-    try:
-        harness.register_variant(harness.Variant("extra"))
-        harness.register_variant(harness.Variant("extra", description="replaced"))
-        assert [v.name for v in harness.VARIANTS].count("extra") == 1
+def test_default_variants_are_named_specs():
+    variants = harness.default_variants()
+    assert [v.name for v in variants] == ["blazepose", "mediapipe-smoothed", "one-euro"]
+    raw, peer, ours = variants
+    assert raw == harness.raw_variant() and raw.spec == harness.RAW_SPEC
+    assert not raw.spec.smoothing and not raw.spec.retarget.enabled
+    assert raw.spec.estimator.mode is RunningMode.VIDEO and not raw.spec.estimator.mediapipe_smoothing
+    assert peer.spec.estimator.mediapipe_smoothing and not peer.spec.smoothing and not peer.spec.retarget.enabled
+    assert ours.spec.smooth == SmoothSpec() and ours.spec.smoothing and not ours.spec.retarget.enabled
+    # raw and ours share one BlazePose run; MediaPipe's smoothing needs its own
+    key = harness.estimation_key
+    assert key(raw.spec) == key(ours.spec) != key(peer.spec)
+    assert all(v.description for v in variants)
+    # a new list each call: changing one changes nothing elsewhere
+    variants.clear()
+    assert len(harness.default_variants()) == 3
 
-        @harness.register_metric
-        def frames(result, truth):
-            return {"frames": float(len(result.pose_frames)), "gt_frames": float(len(truth))}
 
-        res = harness.run_variants(source, [harness.Variant("x")], make_estimator=lambda c: TruthEstimator(source))
-        row = harness.score(res, source.truth)[0]
-        assert row["frames"] == row["gt_frames"] == source.frame_count
-        assert "pck@0.2" in row
-    finally:
-        harness.VARIANTS[:] = before_v
-        harness.METRICS[:] = before_m
+def test_pipeline_variant_is_the_options_spec_on_a_video_without_outputs():
+    spec = PipelineSpec(
+        estimator=replace(PipelineSpec().estimator, mode=RunningMode.LIVE),
+        smooth=SmoothSpec(min_cutoff=3.0),
+        outputs=(CsvOutput("x.csv"),),
+    )
+    (*_, pipe) = harness.default_variants(spec)
+    assert pipe.name == "pipeline"
+    assert pipe.spec == replace(spec, estimator=replace(spec.estimator, mode=RunningMode.VIDEO), outputs=())
+    assert harness.estimation_key(pipe.spec) == harness.estimation_key(harness.RAW_SPEC)
+    # props worn with occlusion need masks: another estimator setting
+    masked = harness.pipeline_variant(replace(spec, overlay=replace(spec.overlay, props=("crown",))))
+    assert harness.estimation_key(masked.spec).segmentation
+    assert harness.estimation_key(masked.spec) != harness.estimation_key(harness.RAW_SPEC)
+
+
+def test_default_metrics_are_core_smoothing_and_retargeting():
+    assert harness.default_metrics() == [harness.core_metrics, smoothing_metrics, retarget_metrics]
+    harness.default_metrics().clear()
+    assert len(harness.default_metrics()) == 3
+
+
+def test_metrics_receive_the_raw_baseline_even_when_its_row_is_not_selected(blank_clip):
+    source = blank_clip
+    TruthEstimator.runs = 0
+    seen = []
+
+    def baseline_metric(result, truth, *, baseline):
+        seen.append((result.variant.name, baseline.variant.name))
+        return {"frames": float(len(result.pose_frames)), "baseline_frames": float(len(baseline.pose_frames))}
+
+    raw = harness.RAW_SPEC
+    variant = harness.Variant("peer", replace(raw, estimator=replace(raw.estimator, min_tracking_confidence=0.6)))
+    run = harness.run_motion(
+        source, [variant], [baseline_metric], make_estimator=lambda spec: TruthEstimator(source), make_stages=_no_stages
+    )
+    assert TruthEstimator.runs == 2  # the variant's own run and the baseline's
+    assert seen == [("peer", "blazepose")]
+    assert run.rows == [
+        {
+            "motion": "jumping_jack",
+            "variant": "peer",
+            "frames": source.frame_count,
+            "baseline_frames": source.frame_count,
+        }
+    ]
+    assert [r.variant.name for r in run.results] == ["peer"] and run.baseline.variant == harness.raw_variant()
+    # the saved arrays include the baseline, to tune smoothing offline from raw
+    arrays = run.arrays()
+    assert {"peer.image", "peer.world", "blazepose.image", "blazepose.world"} <= set(arrays)
+
+
+def test_run_motion_rejects_ambiguous_row_names(source):
+    v = harness.Variant("a", harness.RAW_SPEC)
+    with pytest.raises(ConfigError, match="unique"):
+        harness.run_motion(source, [v, replace(v, description="again")])
+    with pytest.raises(ConfigError, match="baseline"):
+        harness.run_motion(source, [harness.Variant("blazepose", PipelineSpec())])

@@ -4,11 +4,11 @@ known truth, the harness metric, the wrist plot, and a short run on the syntheti
 import numpy as np
 import pytest
 
-from arpose.estimate import EstimatorConfig
 from arpose.evaluate import harness
 from arpose.evaluate import smoothing as S
 from arpose.landmarks import NUM_LANDMARKS
 from arpose.landmarks import PoseLandmark as L
+from arpose.performer import GroundTruthSequence
 from arpose.smooth import SmoothConfig, SmoothStage
 from arpose.types import Frame, Person, PoseFrame
 
@@ -74,7 +74,7 @@ def _truth_seq(t, gt_w, gt_px):
     n = t.size
     cam = gt_w.copy()
     cam[..., 2] += 3.0
-    return harness.GroundTruthSequence(
+    return GroundTruthSequence(
         timestamps=t,
         markers_camera=cam,
         markers_px=gt_px,
@@ -107,29 +107,24 @@ def test_metric_compares_every_variant_with_the_raw_row():
         pf.with_people([p.with_(world=p.world * 0 + gt_w[pf.index].astype(np.float32)) for p in pf.people])
         for pf in raw_frames
     ]  # a "perfect" peer
-    raw_v = next(v for v in harness.VARIANTS if v.name == S.RAW_VARIANT)
-    assert S.MEDIAPIPE_VARIANT in harness.VARIANTS and S.OURS_VARIANT in harness.VARIANTS
-    assert S.MEDIAPIPE_VARIANT.estimator == EstimatorConfig(tracking=True, mediapipe_smoothing=True)
-    assert S.smoothing_metrics in harness.METRICS
-    rows = harness.score(
-        [
-            _result(raw_v, t, raw_frames),
-            _result(S.MEDIAPIPE_VARIANT, t, peer_frames),
-            _result(S.OURS_VARIANT, t, ours_frames),
-        ],
-        truth,
-    )
+    raw_v, peer_v, ours_v = harness.default_variants()
+    results = [_result(raw_v, t, raw_frames), _result(peer_v, t, peer_frames), _result(ours_v, t, ours_frames)]
+    metrics = [harness.core_metrics, S.smoothing_metrics]
+    rows = harness.score(results, truth, baseline=results[0], metrics=metrics)
     raw, peer, ours = rows
     assert raw["jitter_cut_%"] == 0.0 and raw["added_lag_fr"] == 0.0
     expected = 100 * (1 - ours["jitter"] / raw["jitter"])
     assert ours["jitter_cut_%"] == pytest.approx(expected) and ours["jitter_cut_%"] > 60
     assert ours["added_lag_fr"] <= 1.0
+    assert ours["added_lag_fr"] == pytest.approx(ours["lag_frames"] - raw["lag_frames"])
     assert peer["jitter_cut_%"] == pytest.approx(100 * (1 - peer["jitter"] / raw["jitter"]))
     assert ours["jitter_px"] < raw["jitter_px"]
-    # Without the raw row scored first on this truth, the peer has nothing to compare with.
+    # Scored alone, in another order or against an equal truth, each row stays the same: the
+    # baseline is an argument, not something remembered from an earlier row.
     other = _truth_seq(t, gt_w, gt_px)
-    (lone,) = harness.score([_result(S.MEDIAPIPE_VARIANT, t, peer_frames)], other)
-    assert np.isnan(lone["jitter_cut_%"])
+    (lone,) = harness.score([results[1]], other, baseline=results[0], metrics=metrics)
+    np.testing.assert_equal(lone, peer)
+    np.testing.assert_equal(harness.score(results[::-1], truth, baseline=results[0], metrics=metrics), rows[::-1])
 
 
 def test_wrist_plot_is_written(tmp_path):
@@ -152,26 +147,34 @@ def test_three_variants_on_the_rendered_performer(tmp_path):
 
     source = PerformerSource("jumping_jack", seconds=1.0)
     try:
-        variants = [v for v in harness.VARIANTS if v.name in (S.RAW_VARIANT, "mediapipe-smoothed", "one-euro")]
-        results = harness.run_variants(source, variants)
+        run = harness.run_motion(source, harness.default_variants())
     finally:
         source.close()
-    rows = {r["variant"]: r for r in harness.score(results, source.truth)}
-    assert set(rows) == {S.RAW_VARIANT, "mediapipe-smoothed", "one-euro"}
+    results = run.results
+    rows = {r["variant"]: r for r in run.rows}
+    assert set(rows) == {harness.RAW_VARIANT_NAME, "mediapipe-smoothed", "one-euro"}
     assert all(r["detected"] == 1.0 for r in rows.values())
-    assert rows["one-euro"]["jitter"] < rows[S.RAW_VARIANT]["jitter"]
+    assert rows["one-euro"]["jitter"] < rows[harness.RAW_VARIANT_NAME]["jitter"]
     assert rows["one-euro"]["jitter_cut_%"] > 30
     assert np.isfinite(rows["mediapipe-smoothed"]["jitter_cut_%"])
     ours = next(r for r in results if r.variant.name == "one-euro")
     assert all(p.raw_world is not None for p in ours.people() if p is not None)
-    run = harness.MotionRun("jumping_jack", source.truth, results, list(rows.values()))
+    # ours smooths exactly the baseline's estimates (one shared BlazePose run)
+    raw_world = np.array([p.raw_world for p in ours.people()], dtype=np.float64)
+    np.testing.assert_array_equal(raw_world, run.baseline.world)
     (png,) = S.write_wrist_plots(tmp_path, [run])
     assert png.name == "jumping_jack_smoothing_right_wrist.png" and png.stat().st_size > 10_000
 
 
 def _rows(motion, cut, lag, err, mp_err):
     return [
-        {"motion": motion, "variant": S.RAW_VARIANT, "jitter_cut_%": 0.0, "added_lag_fr": 0.0, "mpjpe_pa_mm": 80.0},
+        {
+            "motion": motion,
+            "variant": harness.RAW_VARIANT_NAME,
+            "jitter_cut_%": 0.0,
+            "added_lag_fr": 0.0,
+            "mpjpe_pa_mm": 80.0,
+        },
         {
             "motion": motion,
             "variant": "mediapipe-smoothed",
@@ -189,7 +192,7 @@ def test_check_targets_judges_each_motion_against_the_issue_targets():
         + _rows("b", 59.9, 0.2, 70.0, 71.0)  # jitter missed
         + _rows("c", 70.0, 1.01, 70.0, 71.0)  # lag missed
         + _rows("d", 70.0, 0.5, 71.0, 71.0)  # error equal: not lower
-        + [{"motion": "e", "variant": S.RAW_VARIANT, "mpjpe_pa_mm": 1.0}]
+        + [{"motion": "e", "variant": harness.RAW_VARIANT_NAME, "mpjpe_pa_mm": 1.0}]
     )  # no peer row: left out
     checks = S.check_targets(rows)
     assert [c.motion for c in checks] == ["a", "b", "c", "d"]
@@ -218,11 +221,9 @@ def test_cmu_take_meets_every_target_against_mediapipes_smoothing(media):
 
     source = PerformerSource(str(media / "bvh" / "cmu_01_01_forward_jumps_30fps.bvh"), seconds=4.0, fps=30.0)
     try:
-        variants = [v for v in harness.VARIANTS if v.name in (S.RAW_VARIANT, "mediapipe-smoothed", "one-euro")]
-        results = harness.run_variants(source, variants)
+        rows = harness.run_motion(source, harness.default_variants()).rows
     finally:
         source.close()
-    rows = harness.score(results, source.truth)
     assert all(r["detected"] == 1.0 for r in rows)
     (check,) = S.check_targets(rows)
     assert check.jitter_cut >= S.TARGET_JITTER_CUT
