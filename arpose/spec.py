@@ -332,6 +332,13 @@ class PipelineSpec:
     overlay: OverlaySpec = field(default_factory=OverlaySpec)
     outputs: tuple[Output, ...] = ()
 
+    def __post_init__(self) -> None:
+        # One canonical order (the wiring order), so equal specs compare equal.
+        outputs = tuple(self.outputs)
+        if any(type(o) not in OUTPUT_TYPES.values() for o in outputs):
+            raise ConfigError(f"outputs must be arpose.spec output objects, got {outputs!r}")
+        object.__setattr__(self, "outputs", _ordered(outputs))
+
     def output(self, kind: str) -> Output | None:
         """The output of ``kind`` (``"video"``, ``"vmc"`` ...) or None."""
         return next((o for o in self.outputs if o.kind == kind), None)
@@ -339,7 +346,7 @@ class PipelineSpec:
     def with_output(self, out: Output) -> "PipelineSpec":
         """A copy with ``out`` replacing any output of its kind (or added)."""
         rest = tuple(o for o in self.outputs if o.kind != out.kind)
-        return replace(self, outputs=_ordered(rest + (out,)))
+        return replace(self, outputs=rest + (out,))
 
     def without_output(self, kind: str) -> "PipelineSpec":
         return replace(self, outputs=tuple(o for o in self.outputs if o.kind != kind))
