@@ -313,3 +313,141 @@ def test_timestamps_and_record_frames(addon):
     assert addon.record_frame(None, 5.0, 30.0, 1) == 1
     assert addon.record_frame(12.5, 13.0, 30.0, 1) == 16  # 0.5 s at 30 fps after the start frame
     assert addon.record_frame(12.5, 12.5 + 1 / 24, 24.0, 10) == 11
+
+
+def _nested(message: bytes, depth: int) -> bytes:
+    """``message`` wrapped in ``depth`` bundles (each: "#bundle", time tag, size, content)."""
+    for _ in range(depth):
+        message = b"#bundle\x00" + b"\x00" * 7 + b"\x01" + len(message).to_bytes(4, "big") + message
+    return message
+
+
+def test_listens_on_loopback_by_default_and_warns_for_any_other_address(addon):
+    rx = addon.UdpReceiver(0)
+    try:
+        assert rx.sock.getsockname()[0] == "127.0.0.1"
+    finally:
+        rx.close()
+    for host in ("127.0.0.1", "localhost", "127.0.1.1", "::1"):
+        assert addon.is_loopback(host) and addon.listen_warning(host) is None
+    assert (
+        addon.listen_warning("0.0.0.0")
+        == "listening on every network interface: anyone on the network can move the armature"
+    )
+    assert "192.168.1.20: anyone on the network" in addon.listen_warning("192.168.1.20")
+
+
+@pytest.mark.parametrize("reuse", [False, True])
+def test_a_taken_port_is_refused_with_a_message(addon, reuse):
+    """No SO_REUSEADDR: even a program that set it keeps its port to itself."""
+    other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    if reuse:
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    other.bind(("127.0.0.1", 0))
+    port = other.getsockname()[1]
+    try:
+        with pytest.raises(addon.ReceiverError, match=f"^port {port} is in use by another program"):
+            addon.UdpReceiver(port)
+    finally:
+        other.close()
+    with pytest.raises(addon.ReceiverError, match="203.0.113.7 is not an address of this computer"):
+        addon.UdpReceiver(0, "203.0.113.7")
+
+
+def test_nesting_depth_and_size_are_bounded(addon):
+    msg = encode_message("/VMC/Ext/T", 1.0)
+    assert addon.parse_packet(_nested(msg, addon.MAX_BUNDLE_DEPTH)) == [("/VMC/Ext/T", (1.0,))]
+    bomb = _nested(msg, 1500)  # the issue's datagram: about 30 kB, RecursionError before
+    assert 29_000 < len(bomb) < 31_000
+    with pytest.raises(addon.OscError, match=f"nested deeper than {addon.MAX_BUNDLE_DEPTH}"):
+        addon.parse_packet(bomb)
+    with pytest.raises(addon.OscError, match="larger than 65507"):
+        addon.parse_packet(encode_bundle([encode_message("/x", "a" * 70_000)]))
+    with pytest.raises(addon.OscError, match="truncated OSC blob"):
+        addon.parse_packet(b"/x\x00\x00,b\x00\x00\xff\xff\xff\xf8")  # negative blob size
+
+
+def test_a_bundle_bomb_is_counted_and_the_receiver_keeps_going(addon):
+    rx = addon.UdpReceiver(0)
+    port = rx.sock.getsockname()[1]
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.sendto(_nested(encode_message("/VMC/Ext/T", 1.0), 1500), ("127.0.0.1", port))
+        s.sendto(encode_message("/VMC/Ext/T", "not a number"), ("127.0.0.1", port))  # valid OSC, bad value
+        s.sendto(encode_message("/VMC/Ext/T", 2.0), ("127.0.0.1", port))
+        end = time.monotonic() + 5
+        while rx.state.frames < 1 and time.monotonic() < end:
+            rx.poll()
+            time.sleep(0.005)
+    finally:
+        s.close()
+        rx.close()
+    assert rx.state.frames == 1 and rx.state.timestamp == 2.0
+    assert rx.bad_packets == 1 and "nested deeper" in rx.last_error
+
+
+_IN_BLENDER_SECURITY = r"""
+import importlib.util, json, socket, sys
+import bpy
+spec = importlib.util.spec_from_file_location("arpose_vmc_receiver", sys.argv[1])
+m = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(m)
+m.register()
+bpy.ops.wm.read_factory_settings(use_empty=True)
+s = bpy.context.scene.arpose_receiver
+out = {"default_host": s.host}
+labels = []
+
+class Layout:  # records what the panel draws
+    def column(self):
+        return self
+    def prop(self, data, name):
+        pass
+    def operator(self, name, icon=""):
+        pass
+    def label(self, text="", icon="NONE"):
+        labels.append([text, icon])
+
+class Panel:
+    layout = Layout()
+
+m.ARPOSE_PT_panel.draw(Panel(), bpy.context)
+out["labels_loopback"] = labels[:]
+labels.clear()
+s.host = "0.0.0.0"
+m.ARPOSE_PT_panel.draw(Panel(), bpy.context)
+out["labels_any"] = labels[:]
+s.host = "127.0.0.1"
+assert bpy.ops.arpose.create_armature() == {"FINISHED"}
+taken = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+taken.bind(("127.0.0.1", 0))
+s.port = taken.getsockname()[1]
+try:
+    bpy.ops.arpose.start()
+    out["start"] = "started"
+except RuntimeError as exc:
+    out["start"] = str(exc)
+out["port"] = s.port
+out["running"] = s.running
+m.unregister()
+print(json.dumps(out))
+"""
+
+
+def test_real_blender_panel_warns_and_start_refuses_a_taken_port():
+    if importlib.util.find_spec("bpy") is None:
+        pytest.skip("bpy (Blender as a Python module) is not installed")
+    import json
+    import subprocess
+
+    proc = subprocess.run(
+        [sys.executable, "-c", _IN_BLENDER_SECURITY, str(ADDON)], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["default_host"] == "127.0.0.1"
+    assert not any(icon == "ERROR" for _, icon in out["labels_loopback"])
+    assert [t for t, icon in out["labels_any"] if icon == "ERROR"] == [
+        "listening on every network interface: anyone on the network can move the armature"
+    ]
+    assert f"port {out['port']} is in use by another program" in out["start"] and not out["running"]

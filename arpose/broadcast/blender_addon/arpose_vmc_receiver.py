@@ -7,6 +7,13 @@ any T-pose armature whose bones use Unity HumanBodyBones names: Hips, Spine, Lef
 set the port (39539 for ``arpose run ... --vmc 127.0.0.1``, 9000 for ``--osc 127.0.0.1``),
 press Start. Stop ends listening (the pose stays).
 
+Security: the receiver has no authentication, so it listens on 127.0.0.1 (this computer only)
+unless another address is typed in "Listen on" on purpose; the panel then shows a warning.
+It never shares its port (no ``SO_REUSEADDR``): a port another program holds is refused with
+a message. Datagrams are bounded (:data:`MAX_PACKET_BYTES`, bundles nested at most
+:data:`MAX_BUNDLE_DEPTH` deep); a datagram that is not valid OSC is counted in
+``UdpReceiver.bad_packets`` and skipped, and no datagram can stop the receiver.
+
 Frames: Blender is right-handed, Z up, a character faces -Y (its left is +X). VMC values are in
 Unity's frame (left-handed, Y up, +Z forward, +X the avatar's right); the raw stream's bones are
 in arpose's rig frame (right-handed, Y up, +Z forward, +X the subject's left). Quaternions in
@@ -15,6 +22,7 @@ this file are tuples ``(x, y, z, w)``; mathutils' ``(w, x, y, z)`` only at the b
 Everything above the ``bpy`` section is pure Python and imports without Blender (tests run it).
 """
 
+import errno
 import math
 import socket
 import struct
@@ -72,8 +80,20 @@ IDENTITY = (0.0, 0.0, 0.0, 1.0)
 # --------------------------------------------------------------------------------------------
 
 
+#: The largest datagram parsed: the largest UDP payload over IPv4.
+MAX_PACKET_BYTES = 65507
+#: How deep bundles may nest (senders use one level, sometimes two).
+MAX_BUNDLE_DEPTH = 8
+
+
 class OscError(ValueError):
-    """A datagram that is not valid OSC."""
+    """A datagram that is not valid OSC (or exceeds the bounds above): the only error
+    :func:`parse_packet` raises."""
+
+
+class ReceiverError(Exception):
+    """The receiver cannot listen (port in use, address not of this computer ...); the
+    message says what to do."""
 
 
 def _read_string(data: bytes, i: int) -> tuple[str, int]:
@@ -114,6 +134,8 @@ def parse_message(data: bytes) -> tuple[str, tuple]:
                 i += 8
             elif t == "b":
                 n = struct.unpack_from(">i", data, i)[0]
+                if n < 0 or i + 4 + n > len(data):
+                    raise OscError("truncated OSC blob")
                 args.append(bytes(data[i + 4 : i + 4 + n]))
                 i += 4 + ((n + 3) & ~3)
             elif t in "TF":
@@ -128,17 +150,38 @@ def parse_message(data: bytes) -> tuple[str, tuple]:
 
 
 def parse_packet(data: bytes) -> list:
-    """A datagram (message or bundle, nested bundles flattened in order) -> ``[(address, args)]``."""
-    if data.startswith(b"#bundle\x00"):
-        out, i = [], 16
-        while i + 4 <= len(data):
-            n = struct.unpack_from(">i", data, i)[0]
-            if n < 0 or i + 4 + n > len(data):
-                raise OscError("truncated OSC bundle")
-            out += parse_packet(data[i + 4 : i + 4 + n])
-            i += 4 + n
-        return out
-    return [parse_message(data)]
+    """A datagram (message or bundle, nested bundles flattened in order) -> ``[(address, args)]``.
+
+    Raises :class:`OscError` (and nothing else) if it is not valid OSC, is larger than
+    :data:`MAX_PACKET_BYTES` or nests bundles deeper than :data:`MAX_BUNDLE_DEPTH`.
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise OscError(f"an OSC datagram is bytes, got {type(data).__name__}")
+    if len(data) > MAX_PACKET_BYTES:
+        raise OscError(f"datagram of {len(data)} bytes is larger than {MAX_PACKET_BYTES}")
+    data = bytes(data)
+    out = []
+    _parse_element(data, 0, len(data), 0, out)
+    return out
+
+
+def _parse_element(data: bytes, start: int, end: int, depth: int, out: list) -> None:
+    """Append the messages of the element ``data[start:end]`` to ``out`` (bundles by offset,
+    not by copying, so a datagram costs time in proportion to its size)."""
+    if not data.startswith(b"#bundle\x00", start, end):
+        out.append(parse_message(data[start:end]))
+        return
+    if depth >= MAX_BUNDLE_DEPTH:
+        raise OscError(f"OSC bundles nested deeper than {MAX_BUNDLE_DEPTH}")
+    i = start + 16
+    if i > end:
+        raise OscError("truncated OSC bundle")
+    while i + 4 <= end:
+        n = struct.unpack_from(">i", data, i)[0]
+        if n < 0 or i + 4 + n > end:
+            raise OscError("truncated OSC bundle")
+        _parse_element(data, i + 4, i + 4 + n, depth + 1, out)
+        i += 4 + n
 
 
 # --------------------------------------------------------------------------------------------
@@ -238,6 +281,12 @@ def rest_joints_blender():
     return out
 
 
+def _finite_or(v, fallback):
+    """``v`` if all its components are finite numbers, else ``fallback`` (a position received
+    as NaN or infinity keeps the previous one)."""
+    return v if all(math.isfinite(c) for c in v) else fallback
+
+
 class PoseState:
     """The latest pose received, in Blender axes.
 
@@ -267,10 +316,10 @@ class PoseState:
                 name = args[0]
                 self.local[name] = qnormalize(unity_to_blender_quat(args[4:8]))
                 if name == "Hips":
-                    self.hips_local_position = unity_to_blender_vec(args[1:4])
+                    self.hips_local_position = _finite_or(unity_to_blender_vec(args[1:4]), self.hips_local_position)
                     self._update_vmc_hips()
             elif address == "/VMC/Ext/Root/Pos":
-                self.root_position = unity_to_blender_vec(args[1:4])
+                self.root_position = _finite_or(unity_to_blender_vec(args[1:4]), self.root_position)
                 self.root_rotation = qnormalize(unity_to_blender_quat(args[4:8]))
                 self._update_vmc_hips()
             elif address == "/VMC/Ext/OK" and len(args) >= 4:
@@ -286,12 +335,12 @@ class PoseState:
                 self.local[args[1]] = qnormalize(rig_to_blender_quat(args[2:6]))
             elif address == "/arpose/person/root" and args[0] == self.person:
                 p = rig_to_blender_vec(args[1:4])
-                if all(c == c for c in p):  # not NaN
+                if all(math.isfinite(c) for c in p):
                     if self._raw_origin is None:
                         self._raw_origin = p
                     hips_rest = rest_joints_blender()["Hips"][0]
                     self.hips_target = tuple(h + a - o for h, a, o in zip(hips_rest, p, self._raw_origin))
-        except (IndexError, TypeError):
+        except (IndexError, TypeError, ValueError, OverflowError):
             pass  # a malformed message from some other sender: ignore it
 
     def _update_vmc_hips(self):
@@ -300,19 +349,50 @@ class PoseState:
             self.hips_target = tuple(a + b for a, b in zip(self.root_position, off))
 
 
-class UdpReceiver:
-    """Non-blocking UDP socket on ``(host, port)``; :meth:`poll` drains it into a PoseState."""
+DEFAULT_HOST = "127.0.0.1"
 
-    def __init__(self, port: int, host: str = "0.0.0.0", person: int = 0):
+
+def is_loopback(host: str) -> bool:
+    """True if ``host`` only accepts datagrams from this computer (127.x.x.x, localhost, ::1)."""
+    h = host.strip().lower()
+    return h == "localhost" or h == "::1" or h.startswith("127.")
+
+
+def listen_warning(host: str):
+    """The panel's warning for a listening address other than this computer's loopback, or
+    ``None`` for a loopback address."""
+    if is_loopback(host):
+        return None
+    where = "every network interface" if host.strip() in ("", "0.0.0.0") else host.strip()
+    return f"listening on {where}: anyone on the network can move the armature"
+
+
+class UdpReceiver:
+    """Non-blocking UDP socket on ``(host, port)`` (loopback by default, port never shared);
+    :meth:`poll` drains it into a PoseState.
+
+    ``bad_packets`` counts datagrams that were skipped (not valid OSC, over the bounds, or
+    failing in any other way); ``last_error`` says why the latest one was.
+    Raises :class:`ReceiverError` if it cannot listen.
+    """
+
+    def __init__(self, port: int, host: str = DEFAULT_HOST, person: int = 0):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((host, port))
+        try:
+            if hasattr(socket, "SO_EXCLUSIVEADDRUSE"):  # Windows: nobody else may bind it either
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
+            self.sock.bind((host, port))
+        except OSError as exc:
+            self.sock.close()
+            raise ReceiverError(_bind_message(exc, host, port)) from None
         self.sock.setblocking(False)
         self.state = PoseState(person)
         self.bad_packets = 0
+        self.last_error = None
 
     def poll(self, max_packets: int = 1000) -> int:
-        """Read every waiting datagram (at most ``max_packets``); returns how many were read."""
+        """Read every waiting datagram (at most ``max_packets``); returns how many were read.
+        Never raises for what a datagram holds."""
         n = 0
         while n < max_packets:
             try:
@@ -325,12 +405,25 @@ class UdpReceiver:
             try:
                 for address, args in parse_packet(data):
                     self.state.handle(address, args)
-            except OscError:
+            except Exception as exc:  # OscError, or anything a crafted datagram provokes
                 self.bad_packets += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"[:200]
         return n
 
     def close(self):
         self.sock.close()
+
+
+def _bind_message(exc: OSError, host: str, port: int) -> str:
+    if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)) or getattr(exc, "winerror", None) == 10048:
+        return f"port {port} is in use by another program (close it, or choose another port)"
+    if exc.errno in (errno.EADDRNOTAVAIL, getattr(errno, "WSAEADDRNOTAVAIL", -1)):
+        return f"{host} is not an address of this computer (use {DEFAULT_HOST} for this computer only)"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"not allowed to listen on port {port} (choose a port above 1023)"
+    if isinstance(exc, socket.gaierror):
+        return f"unknown address {host!r} (use {DEFAULT_HOST} for this computer only)"
+    return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -418,7 +511,10 @@ if bpy is not None:  # pragma: no cover - needs Blender
             name="Port", default=39539, min=1, max=65535, description="UDP port: 39539 for --vmc, 9000 for --osc"
         )
         host: bpy.props.StringProperty(
-            name="Listen on", default="0.0.0.0", description="Address to listen on (0.0.0.0: every interface)"
+            name="Listen on",
+            default=DEFAULT_HOST,
+            description="Address to listen on: 127.0.0.1 is this computer only; another address (0.0.0.0: every "
+            "interface) lets anyone on that network move the armature",
         )
         person: bpy.props.IntProperty(
             name="Person id", default=0, min=0, description="Raw stream only: which person drives the armature"
@@ -474,8 +570,8 @@ if bpy is not None:  # pragma: no cover - needs Blender
                 return {"CANCELLED"}
             try:
                 self._rx = UdpReceiver(s.port, s.host, s.person)
-            except OSError as exc:
-                self.report({"ERROR"}, f"cannot listen on {s.host}:{s.port}: {exc}")
+            except ReceiverError as exc:
+                self.report({"ERROR"}, str(exc))
                 return {"CANCELLED"}
             s.running, s.status = True, f"listening on {s.host}:{s.port}"
             wm = context.window_manager
@@ -498,8 +594,10 @@ if bpy is not None:  # pragma: no cover - needs Blender
                         self._t0 = st.timestamp
                     fps = scene.render.fps / scene.render.fps_base
                     keyframe_armature(s.armature, names, record_frame(self._t0, st.timestamp, fps, scene.frame_start))
-                s.status = f"{st.frames} frames, {len(names)} bones" + (
-                    "" if st.tracking in (None, True) else ", tracking lost"
+                s.status = (
+                    f"{st.frames} frames, {len(names)} bones"
+                    + ("" if st.tracking in (None, True) else ", tracking lost")
+                    + (f", {self._rx.bad_packets} bad packets skipped" if self._rx.bad_packets else "")
                 )
             return {"PASS_THROUGH"}
 
@@ -532,6 +630,9 @@ if bpy is not None:  # pragma: no cover - needs Blender
             col.prop(s, "armature")
             col.operator("arpose.create_armature", icon="ARMATURE_DATA")
             col.prop(s, "host")
+            warning = listen_warning(s.host)
+            if warning:
+                col.label(text=warning, icon="ERROR")
             col.prop(s, "port")
             col.prop(s, "person")
             col.prop(s, "move_root")
