@@ -143,10 +143,22 @@ class RuntimeStats:
     seconds: float = 0.0
     error: BaseException | None = None
     interrupted: str | None = None
+    first_emit: float | None = None  # perf_counter() when the first frame was presented
+    last_emit: float | None = None
 
     @property
     def fps(self) -> float:
+        """Frames presented per second of the whole run (start-up and model loading included)."""
         return self.emitted / self.seconds if self.seconds > 0 else float("nan")
+
+    @property
+    def steady_fps(self) -> float:
+        """Frames presented per second from the first presented frame to the last: the rate the
+        live HUD shows, without start-up (NaN with fewer than two frames)."""
+        if self.first_emit is None or self.last_emit is None or self.emitted < 2:
+            return float("nan")
+        span = self.last_emit - self.first_emit
+        return (self.emitted - 1) / span if span > 0 else float("nan")
 
     def latency_ms(self, q: float) -> float:
         """``q``-th percentile (0-100) of capture -> data outputs sent, ms (NaN if none)."""
@@ -262,6 +274,9 @@ class LiveRuntime:
                 pf, t_cap = item
                 image = self.pipeline.present(pf)
                 st.emitted += 1
+                st.last_emit = time.perf_counter()
+                if st.first_emit is None:
+                    st.first_emit = st.last_emit
                 st.display_latencies.add(time.perf_counter() - t_cap)
                 if self.on_frame is not None and self.on_frame(pf, image) is False:
                     break
@@ -278,7 +293,14 @@ class LiveRuntime:
             try:
                 self.source.close()
             finally:
-                self.pipeline.close()
+                try:
+                    self.pipeline.close()
+                except BaseException as exc:
+                    # The first error is the one reported: an output that cannot finish because
+                    # the run failed earlier (e.g. a BVH with no body) must not hide the cause.
+                    if st.error is None and not errors:
+                        raise
+                    del exc  # a consequence of the error already kept
         if errors:
             raise errors[0]
         return st

@@ -90,7 +90,13 @@ def make_performer(args: argparse.Namespace, motion: str):
         from ..source.sources import _read_image
 
         background = _read_image(Path(args.background))
-    seconds = args.seconds if args.seconds else None
+    seconds = args.seconds
+    if seconds == 0:
+        from ..performer import get_motion
+
+        if not get_motion(motion).duration:
+            raise ConfigError("--seconds 0 means a BVH take's own length; a built-in motion needs a length > 0")
+        seconds = None
     return PerformerSource(
         motion,
         seconds=seconds,
@@ -184,17 +190,25 @@ def demo_spec(args: argparse.Namespace, out: Path) -> PipelineSpec:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..build import build_pipeline
+    from ..build import build_pipeline, chosen_props
 
     out = Path(args.out_dir)
     spec = demo_spec(args, out)
     if args.print_config:
         return print_config(spec.validate())
     spec.validate()
+    chosen_props(spec)  # unknown props or a bad manifest fail before the folder is touched
     source = make_performer(args, args.motion)
+    existed = out.is_dir()
     prepare_folder(out, args.force)
+    try:
+        pipeline = build_pipeline(spec, source, source.camera, force=True, take_header={"command": "demo"})
+    except BaseException:
+        if not existed:  # nothing of this run is left behind to block the corrected one
+            (out / MARKER).unlink(missing_ok=True)
+            out.rmdir()
+        raise
     write_truth(out / TRUTH_FILE, source)
-    pipeline = build_pipeline(spec, source, source.camera, force=True, take_header={"command": "demo"})
     n = source.frame_count
     px = np.full((n, NUM_LANDMARKS, 2), np.nan)
     seen = np.zeros(n, dtype=bool)
@@ -209,7 +223,7 @@ def run(args: argparse.Namespace) -> int:
     # Score only the frames that ran (an interrupted demo is not scored against frames it never saw).
     pck = M.pck(px[seen], gt.markers_px[seen], gt.torso_px[seen]) if seen.any() else float("nan")
     med = M.median_px_error(px[seen], gt.markers_px[seen]) if seen.any() else float("nan")
-    rate = summary.frames / summary.seconds if summary.seconds > 0 else float("nan")
+    rate = summary.stats.steady_fps  # as the live HUD counts it: from the first frame on, start-up excluded
     files = sorted(p.name for p in out.iterdir() if p.is_file() and p.name != MARKER)
     print(
         f"{source.motion.name}: {summary.frames} of {n} frames at {source.fps:g} fps ({rate:.1f} fps processed), "

@@ -270,7 +270,7 @@ def run(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - t0
     report(pipeline, args)  # closing the pipeline finished any take in progress
     print(
-        f"{stats.emitted} frames in {seconds:.1f} s ({stats.fps:.1f} fps), latency median "
+        f"{stats.emitted} frames in {seconds:.1f} s ({stats.steady_fps:.1f} fps after the first), latency median "
         f"{stats.latency_ms(50):.0f} ms to outputs, {stats.display_latency_ms(50):.0f} ms to the view"
         + (f"; wrote {spec.output('video').path}" if spec.output("video") else ""),
         file=sys.stderr,

@@ -168,6 +168,14 @@ def run(args: argparse.Namespace) -> int:
     if args.video:
         video = open_source(args.video)
         inputs.append(str(args.video))
+        if take.resolution and tuple(video.size) != tuple(take.resolution):
+            w, h = video.size
+            tw, th = take.resolution
+            print(
+                f"arpose: warning: --video is {w}x{h} but the take was recorded at {tw}x{th}; "
+                "the overlay is drawn at the video's size and may not line up",
+                file=sys.stderr,
+            )
         source.size = video.size
         images = matched_images(video, (f.index for f in take.frames))
     try:

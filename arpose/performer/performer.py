@@ -251,6 +251,8 @@ class PerformerSource(Source):
             seconds = self.motion.duration if self.motion.duration else 4.0
         if not (0.0 < seconds <= 3600.0):
             raise ConfigError(f"performer length must be more than 0 and at most 3600 s, got {seconds}")
+        if not (np.isfinite(noise) and noise >= 0.0):
+            raise ConfigError(f"--noise must be a standard deviation >= 0 in 8-bit levels, got {noise}")
         self.camera = camera or Camera.from_fov(640, 480, 60.0)
         self.fps = float(fps)
         self.size = (self.camera.width, self.camera.height)
