@@ -20,6 +20,7 @@ from arpose.pipeline import Pipeline
 from arpose.record import CSV_COLUMNS
 from arpose.record.bvh import bvh_fk, read_bvh
 from arpose.record.export import ANGLE_COLUMNS
+from arpose.record.output import partial_path
 from arpose.record.take import TakeRecorder, read_take
 from arpose.spec import PipelineSpec
 from arpose.types import Camera
@@ -318,15 +319,20 @@ def test_blender_imports_a_real_run(recorded):
     assert worst < 1e-3
 
 
+@pytest.mark.slow
 def test_kill_9_during_arpose_demo_take(tmp_path):
-    """The whole app, killed with SIGKILL mid-run: the take holds every frame that was on disk
-    a second before the kill (the sink writes as it goes), and opens with a warning."""
+    """The whole app, killed with SIGKILL mid-run: the take, left as demo.partial.take, holds
+    every frame that was on disk a second before the kill (the sink writes as it goes) and opens
+    with a warning; the annotated video, left as demo.partial.mp4, plays in PyAV and OpenCV."""
     import os
     import signal
     import subprocess
     import time
 
+    import av
+
     take = tmp_path / "demo.take"
+    writing = partial_path(take)  # the name it has until a clean close
     repo = Path(__file__).resolve().parents[2]
     env = dict(os.environ, PYTHONPATH=str(repo) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.Popen(
@@ -349,7 +355,7 @@ def test_kill_9_during_arpose_demo_take(tmp_path):
     )
 
     def complete_frames() -> int:
-        data = take.read_bytes() if take.exists() else b""
+        data = writing.read_bytes() if writing.exists() else b""
         return max(0, data.count(b"\n") - 2)  # the magic and header lines
 
     try:
@@ -364,7 +370,17 @@ def test_kill_9_during_arpose_demo_take(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+    assert not take.exists()
     with pytest.warns(Warning, match="truncated"):
-        t = read_take(take)
+        t = read_take(writing)
     idx = [f.index for f in t.frames]
     assert idx == list(range(len(idx))) and len(idx) >= seen
+    video = tmp_path / "demo" / "demo.partial.mp4"
+    with av.open(str(video)) as c:
+        decoded = sum(1 for _ in c.decode(video=0))
+    cap = cv2.VideoCapture(str(video))
+    read = 0
+    while cap.read()[0]:
+        read += 1
+    cap.release()
+    assert decoded == read >= 1
