@@ -78,6 +78,8 @@ _BODY_SHAPES = {
     "foot_contact": (2,),
     "rotations": (NUM_BONES, 4),
 }
+#: The largest image side a take header may give (pixels): replay allocates images this size.
+_MAX_SIDE = 16384
 #: What decoding a damaged record can raise (json, base64, numpy, int/float conversions,
 #: nesting too deep for the JSON parser); :func:`read_take` turns each into an InputError.
 _DECODE_ERRORS = (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError, OverflowError, RecursionError)
@@ -575,7 +577,7 @@ def _check_header(path: Path, header: Mapping[str, Any]) -> None:
     if fps is not None and not (_number(fps) and fps > 0):
         raise _bad_take(path, f"the header's fps {fps!r} is not a positive number")
     if res is not None and not (
-        isinstance(res, list) and len(res) == 2 and all(isinstance(v, int) and 0 < v < 1 << 16 for v in res)
+        isinstance(res, list) and len(res) == 2 and all(isinstance(v, int) and 0 < v <= _MAX_SIDE for v in res)
     ):
         raise _bad_take(path, f"the header's resolution {str(res)[:40]} is not [width, height]")
     if cam is not None:
