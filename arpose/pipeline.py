@@ -186,9 +186,11 @@ class Pipeline:
         self.publish(pf)
         return self.present(pf)
 
-    def close(self) -> None:
+    def close(self, partial: bool = False) -> None:
         """Close every sink, the renderer and the estimator (all of them, even if one fails;
-        the first error is re-raised). Closing twice does nothing."""
+        the first error is re-raised). ``partial``: the run was cut short (an error or a
+        signal), so file outputs keep their frames and say they are partial. Closing twice
+        does nothing."""
         if self._closed:
             return
         self._closed = True
@@ -198,11 +200,24 @@ class Pipeline:
             if close is None:
                 continue
             try:
-                close()
+                if partial and _takes_partial(close):
+                    close(partial=True)
+                else:
+                    close()
             except Exception as exc:  # keep closing the others; re-raise the first below
                 errors.append(exc)
         if errors:
             raise errors[0]
+
+
+def _takes_partial(close: Callable) -> bool:
+    """True if a ``close`` method accepts ``partial=`` (the file outputs do)."""
+    import inspect
+
+    try:
+        return "partial" in inspect.signature(close).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 class ImageSink:
@@ -217,5 +232,13 @@ class ImageSink:
         if image is not None:
             self.writer.write(image)
 
-    def close(self) -> None:
-        self.writer.close()
+    @property
+    def result(self):
+        """The writer's :class:`~arpose.record.output.OutputResult` once closed (or None)."""
+        return getattr(self.writer, "result", None)
+
+    def close(self, partial: bool = False) -> None:
+        if _takes_partial(self.writer.close):
+            self.writer.close(partial=partial)
+        else:
+            self.writer.close()

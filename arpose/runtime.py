@@ -294,7 +294,8 @@ class LiveRuntime:
                 self.source.close()
             finally:
                 try:
-                    self.pipeline.close()
+                    # Cut short (an error, or Ctrl-C / SIGTERM): outputs keep their frames as partial.
+                    self.pipeline.close(partial=bool(errors or st.error is not None or st.interrupted))
                 except BaseException as exc:
                     # The first error is the one reported: an output that cannot finish because
                     # the run failed earlier (e.g. a BVH with no body) must not hide the cause.

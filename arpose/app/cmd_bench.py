@@ -273,46 +273,6 @@ def format_table(res: dict) -> str:
     return "\n".join(lines)
 
 
-class LoopSource:
-    """A video played over and over with timestamps that keep increasing (for the soak run):
-    ``minutes`` of frames in all."""
-
-    kind = "video"
-    is_sequence = True
-
-    def __init__(self, video: str, minutes: float) -> None:
-        from ..source import open_source
-
-        self.video = video
-        first = open_source(video)
-        self.fps, self.size, self.name = first.fps, first.size, first.name
-        first.close()
-        self.frame_count = int(minutes * 60.0 * self.fps)
-        self._current = None
-
-    def __iter__(self):
-        from dataclasses import replace as _replace
-
-        from ..source import open_source
-
-        n, offset = 0, 0.0
-        while n < self.frame_count:
-            self._current = open_source(self.video)
-            last = 0.0
-            for frame in self._current:
-                if n >= self.frame_count:
-                    break
-                last = frame.timestamp
-                yield _replace(frame, timestamp=offset + frame.timestamp, index=n)
-                n += 1
-            self._current.close()
-            offset += last + 1.0 / self.fps
-
-    def close(self) -> None:
-        if self._current is not None:
-            self._current.close()
-
-
 def soak(video: str, minutes: float) -> dict:
     """The full pipeline, live-paced, for ``minutes``: RSS sampled every frame; growth per
     minute is the slope of a line fitted to RSS over the run after its first minute (buffers
@@ -329,7 +289,12 @@ def soak(video: str, minutes: float) -> dict:
             s.bind(("127.0.0.1", 0))
         spec = full_spec(tmp, *(s.getsockname()[1] for s in socks))
         spec = replace(spec, estimator=replace(spec.estimator, mode=RunningMode.LIVE))
-        source = LoopSource(video, minutes)
+        from ..source import LoopSource, open_source
+
+        first = open_source(video)
+        fps = first.fps
+        first.close()
+        source = LoopSource(lambda: open_source(video), frame_count=int(minutes * 60.0 * fps))
         camera = camera_for(spec, source)
         pipeline = build_pipeline(spec, source, camera, renderer=make_renderer(spec, camera))
         t0 = time.perf_counter()

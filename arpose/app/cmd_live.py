@@ -5,7 +5,7 @@ rate and latency.
 Keys (:func:`handle_key`, a pure state machine so it is tested without a window):
 
 ====== =============================================
-p / P  next / previous prop set (as asked, each prop alone, none)
+p / o  next / previous prop set (as asked, each prop alone, none)
 s      skeleton on / off
 a      avatar: off -> beside -> over -> off
 r      start / stop a take (``--take-dir``)
@@ -14,9 +14,14 @@ h      help on / off
 q, Esc quit
 ====== =============================================
 
+Every key is a distinct lower-case letter (or Esc): OpenCV's Qt backend, which the pip wheel
+uses, delivers ``P`` as ``p``, so no key relies on Shift. The window can be resized and keeps
+the image's aspect ratio; the help text goes in the corner that covers the fewest people.
+
 Without a display (tests, servers) ``--headless`` runs the same loop with no window; with
 ``--input VIDEO`` instead of a camera and ``--out OUT.mp4`` it writes what the window would
-show, and ``--keys 30:p,60:a`` presses keys at given frame numbers.
+show, and ``--keys 30:p,60:a`` presses keys at given frame numbers. ``--loop`` plays the
+input over and over (a kiosk mirror, or a test that needs time to press keys).
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from .runner import add_output_options, interrupted_exit, print_config, report, 
 WINDOW = "arpose live"
 ESC = 27
 AVATAR_CYCLE = (None, "beside", "over")
-HELP = ("p/P props  s skeleton  a avatar  r record", "m mirror  h help  q quit")
+HELP = ("p/o next/previous props", "s skeleton  a avatar", "r record  m mirror", "h help  q quit")
 
 
 @dataclass(frozen=True)
@@ -83,7 +88,7 @@ def handle_key(state: LiveState, key: int) -> tuple[LiveState, str | None]:
         return replace(state, quit=True), None
     if ch == "p":
         return replace(state, prop_index=(state.prop_index + 1) % n), None
-    if ch == "P":
+    if ch in ("o", "P"):  # P where a backend delivers Shift (Qt does not: o is the documented key)
         return replace(state, prop_index=(state.prop_index - 1) % n), None
     if ch == "s":
         return replace(state, skeleton=not state.skeleton), None
@@ -136,7 +141,7 @@ class LiveView:
             self._applied = key
 
     def __call__(self, pose_frame: PoseFrame, fps: float) -> np.ndarray:
-        from ..render.draw import DrawConfig, draw_hud, draw_skeleton
+        from ..render.draw import DrawConfig, draw_hud, draw_skeleton, hud_size, least_covered_corner
 
         st = self.state
         image = self.renderer.render(pose_frame.frame.image, pose_frame.people)
@@ -144,6 +149,7 @@ class LiveView:
         if st.skeleton:
             for person in pose_frame.people:
                 draw_skeleton(image, person, DrawConfig(show_hud=False))
+        boxes = people_boxes(pose_frame, mirror=st.mirror)
         if st.mirror:
             image = np.ascontiguousarray(image[:, ::-1])
         lines = [
@@ -156,11 +162,44 @@ class LiveView:
         )
         if self.status:
             lines.append(self.status)
-        lines += list(HELP) if st.help else ["h: help"]
-        return draw_hud(image, lines)
+        help_lines = list(HELP) if st.help else ["h: help"]
+        status_corner = least_covered_corner(image.shape, hud_size(image.shape, lines), boxes)
+        draw_hud(image, lines, status_corner)
+        # The help goes in the free corner that covers the fewest people (never on the status).
+        size = hud_size(image.shape, help_lines)
+        taken = boxes + [_corner_box(image.shape, hud_size(image.shape, lines), status_corner)]
+        self.help_corner = least_covered_corner(image.shape, size, taken)
+        return draw_hud(image, help_lines, self.help_corner)
 
     def close(self) -> None:
         self.renderer.close()
+
+
+def people_boxes(pose_frame: PoseFrame, mirror: bool = False) -> list[tuple[float, float, float, float]]:
+    """Each person's bounding box ``(x0, y0, x1, y1)`` in pixels of the displayed image (x
+    flipped when ``mirror``), from the landmarks seen (visibility >= 0.5), widened by a tenth
+    of its size."""
+    w, h = pose_frame.frame.size
+    boxes = []
+    for person in pose_frame.people:
+        px = person.pixels(w, h)
+        seen = np.isfinite(px).all(axis=1) & (np.nan_to_num(person.landmarks[:, 3]) >= 0.5)
+        if not seen.any():
+            continue
+        (x0, y0), (x1, y1) = px[seen].min(axis=0), px[seen].max(axis=0)
+        if mirror:
+            x0, x1 = w - x1, w - x0
+        mx, my = 0.1 * (x1 - x0), 0.1 * (y1 - y0)
+        boxes.append((float(x0 - mx), float(y0 - 2 * my), float(x1 + mx), float(y1 + my)))
+    return boxes
+
+
+def _corner_box(shape, block: tuple[int, int], corner: str) -> tuple[float, float, float, float]:
+    h, w = shape[:2]
+    bw, bh = block
+    x0 = 0 if corner.endswith("left") else w - bw
+    y0 = 0 if corner.startswith("top") else h - bh
+    return (x0, y0, x0 + bw, y0 + bh)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -168,8 +207,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "live",
         help="mirror view: props, skeleton and avatar on the camera image",
         description="Live mirror view from a webcam (or a video with --input): props worn on the body, the "
-        "skeleton, an avatar, takes on a key, fps and latency on screen. Keys: p/P props, s skeleton, "
-        "a avatar, r record, m mirror, h help, q quit.",
+        "skeleton, an avatar, takes on a key, fps and latency on screen. Keys: p/o next/previous props, "
+        "s skeleton, a avatar, r record, m mirror, h help, q or Esc quit.",
     )
     p.add_argument("--camera", type=int, default=0, metavar="N", help="webcam index (default 0)")
     p.add_argument("--input", metavar="VIDEO", help="play a video file (or image, folder) instead of a camera")
@@ -177,6 +216,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--headless", action="store_true", help="no window (write --out instead); for tests and servers")
     p.add_argument("--keys", metavar="FRAME:KEY,...", help="press keys at frame numbers, e.g. 30:p,60:a,90:q")
     p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
+    p.add_argument("--loop", action="store_true", help="with --input: play it over and over until you quit")
     add_output_options(p)
     feat_take.add_recorder_options(p)
     p.set_defaults(func=run)
@@ -218,7 +258,14 @@ def run(args: argparse.Namespace) -> int:
     state = LiveState(
         prop_sets=prop_cycle(requested, list(available)), avatar=spec.overlay.avatar, mirror=not args.no_mirror
     )
-    source = open_source(args.input) if args.input else open_source(args.camera)
+    if args.loop and not args.input:
+        raise ConfigError("--loop plays an --input file over and over; a camera never ends")
+    if args.loop:
+        from ..source import LoopSource
+
+        source = LoopSource(lambda: open_source(args.input))
+    else:
+        source = open_source(args.input) if args.input else open_source(args.camera)
     try:
         spec = live_spec(args, source)
         camera = camera_for(spec, source)
@@ -241,6 +288,9 @@ def run(args: argparse.Namespace) -> int:
         view.latency_ms = runtime.stats.recent_display_latency_ms(30)  # what the viewer sees
         pressed = list(keys.get(shown["n"], []))
         if not args.headless and image is not None:
+            if shown["n"] == 0:  # resizable, keeps the aspect ratio, no Qt tool bar; starts at the image size
+                cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
+                cv2.resizeWindow(WINDOW, image.shape[1], image.shape[0])
             cv2.imshow(WINDOW, image)
             k = cv2.waitKey(1)
             pressed.append(k & 0xFF if k >= 0 else -1)
@@ -271,8 +321,7 @@ def run(args: argparse.Namespace) -> int:
     report(pipeline, args)  # closing the pipeline finished any take in progress
     print(
         f"{stats.emitted} frames in {seconds:.1f} s ({stats.steady_fps:.1f} fps after the first), latency median "
-        f"{stats.latency_ms(50):.0f} ms to outputs, {stats.display_latency_ms(50):.0f} ms to the view"
-        + (f"; wrote {spec.output('video').path}" if spec.output("video") else ""),
+        f"{stats.latency_ms(50):.0f} ms to outputs, {stats.display_latency_ms(50):.0f} ms to the view",
         file=sys.stderr,
     )
     if stats.error is not None:

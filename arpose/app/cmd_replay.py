@@ -133,9 +133,12 @@ def replay(
         for pf in paced(take.pose_frames(images), realtime, clock, sleep, stats):
             pipeline.emit(pf)
             stats.frames += 1
-    finally:
+    except BaseException:
         stats.seconds = clock() - t_start
-        pipeline.close()
+        pipeline.close(partial=True)  # cut short: the overlay video keeps its frames, marked partial
+        raise
+    stats.seconds = clock() - t_start
+    pipeline.close()
     return stats
 
 
@@ -189,8 +192,7 @@ def run(args: argparse.Namespace) -> int:
             video.close()
     if not args.no_progress:
         print(
-            f"replayed {stats.frames} of {len(take.frames)} frames in {stats.seconds:.2f} s"
-            + (f"; wrote {args.out}" if args.out else ""),
+            f"replayed {stats.frames} of {len(take.frames)} frames in {stats.seconds:.2f} s",
             file=sys.stderr,
         )
     for line in output_lines(pipeline):

@@ -42,13 +42,7 @@ def run(args: argparse.Namespace) -> int:
         raise
     summary = drive(pipeline, source, progress=not args.no_progress)
     rate = summary.stats.steady_fps  # as the live HUD counts it: from the first frame on, start-up excluded
-    video, csv = spec.output("video"), spec.output("csv")
-    print(
-        f"{summary.frames} frames, person in {summary.frames_with_person}, {rate:.1f} fps"
-        + (f"; wrote {video.path}" if video else "")
-        + (f"; wrote {csv.path}" if csv else ""),
-        file=sys.stderr,
-    )
+    print(f"{summary.frames} frames, person in {summary.frames_with_person}, {rate:.1f} fps", file=sys.stderr)
     report(pipeline, args)
     if summary.error is not None:
         raise summary.error

@@ -89,6 +89,10 @@ def toggle_take(pipeline: Pipeline, folder: str = ".") -> str:
     if rec.recording:
         frames = rec.frames
         path = rec.stop()
-        return f"saved {path} ({frames} frames)"
+        return (
+            f"saved {path} ({frames} frames)"
+            if path is not None
+            else "take stopped before its first frame: nothing saved"
+        )
     path = rec.start(auto_take_name(folder or "."))
     return f"recording {path}"

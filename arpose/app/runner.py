@@ -157,25 +157,29 @@ def interrupted_exit(stats) -> int:
 
 
 def output_lines(pipeline: Pipeline) -> list[str]:
-    """One line per output that has something to say after a run (datagrams sent, take and
-    BVH written), for the terminal."""
+    """One line per output that has something to say after a run: datagrams sent, each file
+    written (frames, and "partial" when the run was cut short) or not written (no frames),
+    takes recorded with the record key, the BVH."""
     from ..broadcast import RawOscSink, VmcSink
     from ..record.bvh_sink import BvhSink
-    from ..record.take import TakeRecorder, TakeWriter
+    from ..record.take import TakeRecorder
 
     lines = []
     for sink in pipeline.sinks:
+        result = getattr(sink, "result", None)
         if isinstance(sink, VmcSink):
             lines.append(feat_osc.summary_line(sink, f"--vmc {sink.host}:{sink.port}"))
         elif isinstance(sink, RawOscSink):
             lines.append(feat_osc.summary_line(sink, f"--osc {sink.host}:{sink.port}"))
-        elif isinstance(sink, TakeWriter):
-            lines.append(f"wrote take {sink.path} ({sink.frames} frames)")
-        elif isinstance(sink, TakeRecorder) and sink.finished:
-            lines.append("takes: " + ", ".join(str(p) for p in sink.finished))
-        elif isinstance(sink, BvhSink) and sink.written is not None:
-            path, pid, out = sink.written
-            lines.append(f"wrote {path} (person {pid}, {len(out)} frames at {sink.rate:.4g} fps)")
+        elif isinstance(sink, TakeRecorder):
+            if sink.finished:
+                lines.append("takes: " + ", ".join(str(p) for p in sink.finished))
+        elif isinstance(sink, BvhSink):
+            if sink.written is not None:
+                path, pid, out = sink.written
+                lines.append(f"wrote {path} (person {pid}, {len(out)} frames at {sink.rate:.4g} fps)")
+        elif result is not None:
+            lines.append(result.describe())
     return lines
 
 

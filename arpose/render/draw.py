@@ -64,13 +64,57 @@ def draw_skeleton(image: np.ndarray, person: Person, config: DrawConfig = DrawCo
     return image
 
 
-def draw_hud(image: np.ndarray, lines: list[str]) -> np.ndarray:
-    """Draw text lines at the top-left of ``image`` (in place, BGR) on a dark band."""
-    h, w = image.shape[:2]
+#: Where :func:`draw_hud` may put its text.
+CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")
+
+
+def _hud_metrics(shape: tuple[int, ...]) -> tuple[float, int]:
+    h, w = shape[:2]
     scale = max(0.4, max(w, h) / 1280.0)
-    line_h = int(22 * scale * 1.6)
+    return scale, int(22 * scale * 1.6)
+
+
+def hud_size(shape: tuple[int, ...], lines: list[str]) -> tuple[int, int]:
+    """``(width, height)`` in pixels of the block :func:`draw_hud` draws for ``lines`` on an
+    image of ``shape`` ``(H, W, ...)``."""
+    scale, line_h = _hud_metrics(shape)
+    thick = max(2, int(3 * scale))
+    width = max((cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)[0][0] for t in lines), default=0)
+    return int(width + 16 * scale), int(line_h * len(lines) + 0.6 * line_h)
+
+
+def least_covered_corner(
+    shape: tuple[int, ...], block: tuple[int, int], boxes: list[tuple[float, float, float, float]]
+) -> str:
+    """The corner of an image of ``shape`` ``(H, W, ...)`` where a ``block`` ``(width,
+    height)`` pixels overlaps the least area of ``boxes`` (``(x0, y0, x1, y1)`` pixels, image
+    frame, e.g. people's bounding boxes); ties go to the first of :data:`CORNERS`."""
+    h, w = shape[:2]
+    bw, bh = block
+
+    def covered(corner: str) -> float:
+        x0 = 0 if corner.endswith("left") else w - bw
+        y0 = 0 if corner.startswith("top") else h - bh
+        area = 0.0
+        for bx0, by0, bx1, by1 in boxes:
+            dx = min(x0 + bw, bx1) - max(x0, bx0)
+            dy = min(y0 + bh, by1) - max(y0, by0)
+            area += max(0.0, dx) * max(0.0, dy)
+        return area
+
+    return min(CORNERS, key=covered)
+
+
+def draw_hud(image: np.ndarray, lines: list[str], corner: str = "top-left") -> np.ndarray:
+    """Draw text lines in a ``corner`` of ``image`` (one of :data:`CORNERS`; in place, BGR),
+    white on a dark outline."""
+    h, w = image.shape[:2]
+    scale, line_h = _hud_metrics(image.shape)
+    bw, bh = hud_size(image.shape, lines)
+    x = int(8 * scale) if corner.endswith("left") else max(0, w - bw + int(8 * scale))
+    y0 = 0 if corner.startswith("top") else max(0, h - bh)
     for i, text in enumerate(lines):
-        org = (int(8 * scale), int((i + 1) * line_h))
+        org = (x, y0 + int((i + 1) * line_h))
         cv2.putText(image, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), max(2, int(3 * scale)), cv2.LINE_AA)
         cv2.putText(image, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), max(1, int(scale)), cv2.LINE_AA)
     return image

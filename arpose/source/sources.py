@@ -226,3 +226,49 @@ def open_source(spec: str | int, fps: float = 30.0, sequence: bool = False) -> S
     if path.suffix.lower() in IMAGE_EXTENSIONS:
         return ImageSource(path, fps=fps)
     return VideoSource(path)
+
+
+class LoopSource(Source):
+    """A finite source played over and over, as a camera would deliver it: timestamps keep
+    increasing across the seams (one nominal frame step between the last frame of one pass
+    and the first of the next) and indices keep counting.
+
+    open_source: a zero-argument callable returning a fresh source for each pass (its first
+        pass gives ``name``, ``fps``, ``size``, ``kind`` and ``is_sequence``).
+    frame_count: frames in all; ``None`` plays until closed or stopped.
+    """
+
+    def __init__(self, open_source, frame_count: int | None = None) -> None:
+        self._open = open_source
+        first = open_source()
+        self.name, self.fps, self.size = first.name, first.fps, first.size
+        self.kind, self.is_sequence = first.kind, first.is_sequence
+        self._current: Source | None = first
+        self.frame_count = frame_count
+        self._closed = False
+
+    def __iter__(self) -> Iterator[Frame]:
+        n, offset = 0, 0.0
+        while not self._closed and (self.frame_count is None or n < self.frame_count):
+            current = self._current if self._current is not None else self._open()
+            self._current = current
+            last, passed = 0.0, 0
+            try:
+                for frame in current:
+                    if self._closed or (self.frame_count is not None and n >= self.frame_count):
+                        return
+                    last = frame.timestamp
+                    yield Frame(frame.image, offset + frame.timestamp, n)
+                    n += 1
+                    passed += 1
+            finally:
+                current.close()
+                self._current = None
+            if passed == 0:
+                return  # an empty pass would loop for ever
+            offset += last + 1.0 / self.fps
+
+    def close(self) -> None:
+        self._closed = True
+        if self._current is not None:
+            self._current.close()
