@@ -33,8 +33,10 @@ def test_keys_cycle_props_both_ways():
     for expected in (("crown",), ("glasses",), ("cape",), (), ("crown", "glasses")):
         s, action = handle_key(s, ord("p"))
         assert s.props == expected and action is None
-    s, _ = handle_key(s, ord("P"))
+    s, _ = handle_key(s, ord("o"))  # o: previous (the documented key; Qt delivers P as p)
     assert s.props == ()
+    s, _ = handle_key(s, ord("P"))  # P still goes back where a backend delivers it
+    assert s.props == ("cape",)
 
 
 def test_toggles_record_and_quit():
@@ -130,3 +132,34 @@ def test_run_with_unknown_prop_or_no_output_fails_cleanly(media, tmp_path, capsy
     assert "add --out" in capsys.readouterr().err
     assert main(["run", image, "--props-manifest", str(tmp_path / "none.json"), "--out", str(tmp_path / "b.png")]) == 2
     assert "--props" in capsys.readouterr().err
+
+
+def test_help_goes_where_it_covers_nobody():
+    from arpose.render.draw import hud_size, least_covered_corner
+
+    shape = (480, 640, 3)
+    block = hud_size(shape, ["p/o next/previous props", "s skeleton  a avatar"])
+    assert 0 < block[0] < 640 and 0 < block[1] < 480
+    assert least_covered_corner(shape, block, []) == "top-left"  # nobody: the first corner
+    left_person = [(0.0, 0.0, 300.0, 480.0)]
+    assert least_covered_corner(shape, block, left_person) == "top-right"
+    everywhere_but_bottom_right = [(0, 0, 640, 300), (0, 300, 400, 480)]
+    assert least_covered_corner(shape, block, everywhere_but_bottom_right) == "bottom-right"
+
+
+def test_people_boxes_follow_the_mirror():
+    import numpy as np
+
+    from arpose.app.cmd_live import people_boxes
+    from arpose.types import Frame, Person, PoseFrame
+
+    lm = np.full((33, 5), np.nan, np.float32)
+    lm[:, :2] = np.linspace([0.1, 0.2], [0.3, 0.8], 33)
+    lm[:, 3] = 1.0
+    pf = PoseFrame(
+        Frame(np.zeros((100, 200, 3), np.uint8), 0.0, 0), (Person(0, lm, np.zeros((33, 3), np.float32), 1.0),)
+    )
+    ((x0, y0, x1, y1),) = people_boxes(pf)
+    assert x0 < 20 < 60 < x1 < 70 and y0 < 20 and y1 > 80  # x 20..60 px, widened by a tenth
+    ((mx0, _, mx1, _),) = people_boxes(pf, mirror=True)
+    assert mx0 == pytest.approx(200 - x1) and mx1 == pytest.approx(200 - x0)
