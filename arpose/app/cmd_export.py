@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError
 from ..spec import BVH_ORIGINS as ORIGINS
 
 if TYPE_CHECKING:
@@ -57,12 +57,15 @@ def add_take_input(p: argparse.ArgumentParser) -> None:
 
 
 def open_take(path: str, salvage: bool = False) -> Take:
+    """Read a take for a command; a truncated take's warning goes to stderr, once. A take with
+    no frames is an :class:`InputError` (there is nothing to export or replay)."""
     from ..record.take import TruncatedTakeWarning, read_take
 
-    """Read a take for a command; a truncated take's warning goes to stderr, once."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TruncatedTakeWarning)
         take = read_take(path, salvage=salvage, warn=False)
+    if not take.frames:
+        raise InputError(f"take {path} holds no frames (it was stopped before its first frame)")
     if take.warning:
         print(f"arpose: warning: {take.warning}", file=sys.stderr)
     if take.skipped:

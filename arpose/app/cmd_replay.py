@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import numpy as np
 
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError
 from ..pipeline import Pipeline
 
 if TYPE_CHECKING:
@@ -161,8 +161,6 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--video is the background of the overlay: give --out OVERLAY.mp4 too")
     spec = replay_spec(args)
     take = open_take(args.take, salvage=args.salvage)
-    if not take.frames:
-        raise InputError(f"take {args.take} holds no frames to replay (it was stopped before its first frame)")
     source = TakeSource(take)
     camera = take.camera or Camera.from_fov(*source.size, 60.0)
     inputs = [str(take.path)]

@@ -152,7 +152,8 @@ def interrupted_exit(stats) -> int:
     sig = getattr(stats, "interrupted", None)
     if sig is None:
         return 0
-    print(f"arpose: interrupted by {sig}; {getattr(stats, 'emitted', 0)} frames saved", file=sys.stderr)
+    analysed = getattr(stats, "analyzed", 0)
+    print(f"arpose: interrupted by {sig}; every output closed with the {analysed} frames analysed", file=sys.stderr)
     return INTERRUPTED_EXIT.get(sig, 130)
 
 
