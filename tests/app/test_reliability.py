@@ -119,3 +119,22 @@ def test_a_stopped_run_closes_every_output_and_says_so(media, tmp_path, sig, cod
         video_frames = sum(1 for _ in container.decode(video=0))
     assert 0 < len(take.frames) < 102 and max(frames) < 101
     assert video_frames >= 1 and abs(video_frames - len(take.frames)) <= 3  # the view lags the data by a frame or two
+
+
+@pytest.mark.slow
+def test_an_interrupted_demo_scores_only_the_frames_it_ran(tmp_path):
+    import re
+
+    out = tmp_path / "demo"
+    cmd = [sys.executable, "-m", "arpose", "demo", "--out", str(out), "--seconds", "20", "--no-progress"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not ((out / "landmarks.partial.csv").exists() and (out / "landmarks.partial.csv").stat().st_size > 30000):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    done, total, pck = re.search(r"wave: (\d+) of (\d+) frames .* PCK@0\.2 ([\d.]+)", err).groups()
+    assert 0 < int(done) < int(total) == 600
+    assert float(pck) > 0.9  # the frames it ran, not 600 frames of which most were never seen
