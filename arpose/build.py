@@ -263,8 +263,12 @@ def _make_sinks(spec: PipelineSpec, source: Any, camera: Camera, force: bool, he
         elif kind in ("vmc", "osc"):
             from .broadcast import RawOscSink, VmcSink
 
-            cls = VmcSink if kind == "vmc" else RawOscSink
-            sink = cls(out.host, out.port, rate_hz=out.rate_hz)
+            if kind == "vmc":
+                sink = VmcSink(
+                    out.host, out.port, rate_hz=out.rate_hz, avatar=out.avatar, vrm=out.vrm, trackers=out.trackers
+                )
+            else:
+                sink = RawOscSink(out.host, out.port, rate_hz=out.rate_hz)
         elif kind == "video":
             from .record import VideoWriter
 

@@ -275,3 +275,183 @@ def rig_to_unity_quaternion(q: np.ndarray) -> np.ndarray:
     r[..., 1] *= -1.0
     r[..., 2] *= -1.0
     return r
+
+
+def _sided(table: dict[str, str], left: str, right: str) -> dict[str, str]:
+    """``{"Shoulder": "X_{s}_Y"}`` -> Left/Right entries with ``{s}`` replaced by ``left`` / ``right``."""
+    out = {}
+    for bone, pattern in table.items():
+        if "{s}" in pattern:
+            out[f"Left{bone}"] = pattern.format(s=left)
+            out[f"Right{bone}"] = pattern.format(s=right)
+        else:
+            out[bone] = pattern
+    return out
+
+
+_LIMBS = ("Shoulder", "UpperArm", "LowerArm", "Hand", "UpperLeg", "LowerLeg", "Foot", "Toes")
+
+#: Node names of the humanoid bones in rigs people bring, by naming scheme: ``{scheme: {bone:
+#: node name}}`` with bone names from :data:`BONE_NAMES` (Left = the subject's left). Names
+#: compare case-insensitively; Mixamo's ``mixamorig:`` / ``mixamorig_`` / ``mixamorig1:``
+#: prefixes are stripped first (:func:`rig_node_key`). VRM files name their bones in the file
+#: (``humanBones``) and need no table; the ``vrm`` scheme is for VRoid rigs exported as glTF.
+#: ``cesium_man`` and ``robot_expressive`` are the Khronos sample models CesiumMan and
+#: RobotExpressive (Robot's legs and spine hang from ``Body``, so that is its Hips; its feet
+#: and hands are outside the arm and leg chains and are left out when read).
+RIG_BONE_NAMES: dict[str, dict[str, str]] = {
+    "mixamo": _sided(
+        dict(
+            Hips="Hips",
+            Spine="Spine",
+            Chest="Spine1",
+            UpperChest="Spine2",
+            Neck="Neck",
+            Head="Head",
+            **dict(
+                zip(
+                    _LIMBS,
+                    ("{s}Shoulder", "{s}Arm", "{s}ForeArm", "{s}Hand", "{s}UpLeg", "{s}Leg", "{s}Foot", "{s}ToeBase"),
+                )
+            ),
+        ),
+        "Left",
+        "Right",
+    ),
+    "vrm": _sided(
+        dict(
+            Hips="J_Bip_C_Hips",
+            Spine="J_Bip_C_Spine",
+            Chest="J_Bip_C_Chest",
+            UpperChest="J_Bip_C_UpperChest",
+            Neck="J_Bip_C_Neck",
+            Head="J_Bip_C_Head",
+            **{b: f"J_Bip_{{s}}_{b}" for b in _LIMBS if b != "Toes"},
+            Toes="J_Bip_{s}_ToeBase",
+        ),
+        "L",
+        "R",
+    ),
+    "unreal": _sided(
+        dict(
+            Hips="pelvis",
+            Spine="spine_01",
+            Chest="spine_02",
+            UpperChest="spine_03",
+            Neck="neck_01",
+            Head="head",
+            **dict(
+                zip(
+                    _LIMBS,
+                    (
+                        "clavicle_{s}",
+                        "upperarm_{s}",
+                        "lowerarm_{s}",
+                        "hand_{s}",
+                        "thigh_{s}",
+                        "calf_{s}",
+                        "foot_{s}",
+                        "ball_{s}",
+                    ),
+                )
+            ),
+        ),
+        "l",
+        "r",
+    ),
+    "rigify": _sided(
+        dict(
+            Hips="DEF-spine",
+            Spine="DEF-spine.001",
+            Chest="DEF-spine.002",
+            UpperChest="DEF-spine.003",
+            Neck="DEF-spine.004",
+            Head="DEF-spine.006",
+            **dict(
+                zip(
+                    _LIMBS,
+                    (
+                        "DEF-shoulder.{s}",
+                        "DEF-upper_arm.{s}",
+                        "DEF-forearm.{s}",
+                        "DEF-hand.{s}",
+                        "DEF-thigh.{s}",
+                        "DEF-shin.{s}",
+                        "DEF-foot.{s}",
+                        "DEF-toe.{s}",
+                    ),
+                )
+            ),
+        ),
+        "L",
+        "R",
+    ),
+    "character_creator": _sided(
+        dict(
+            Hips="CC_Base_Hip",
+            Spine="CC_Base_Waist",
+            Chest="CC_Base_Spine01",
+            UpperChest="CC_Base_Spine02",
+            Neck="CC_Base_NeckTwist01",
+            Head="CC_Base_Head",
+            **dict(
+                zip(
+                    _LIMBS,
+                    (
+                        "CC_Base_{s}_Clavicle",
+                        "CC_Base_{s}_Upperarm",
+                        "CC_Base_{s}_Forearm",
+                        "CC_Base_{s}_Hand",
+                        "CC_Base_{s}_Thigh",
+                        "CC_Base_{s}_Calf",
+                        "CC_Base_{s}_Foot",
+                        "CC_Base_{s}_ToeBase",
+                    ),
+                )
+            ),
+        ),
+        "L",
+        "R",
+    ),
+    "cesium_man": {
+        "Hips": "Skeleton_torso_joint_1",
+        "Spine": "Skeleton_torso_joint_2",
+        "Chest": "torso_joint_3",
+        "Neck": "Skeleton_neck_joint_1",
+        "Head": "Skeleton_neck_joint_2",
+        "LeftUpperArm": "Skeleton_arm_joint_L__4_",
+        "LeftLowerArm": "Skeleton_arm_joint_L__3_",
+        "LeftHand": "Skeleton_arm_joint_L__2_",
+        "RightUpperArm": "Skeleton_arm_joint_R",
+        "RightLowerArm": "Skeleton_arm_joint_R__2_",
+        "RightHand": "Skeleton_arm_joint_R__3_",
+        "LeftUpperLeg": "leg_joint_L_1",
+        "LeftLowerLeg": "leg_joint_L_2",
+        "LeftFoot": "leg_joint_L_3",
+        "LeftToes": "leg_joint_L_5",
+        "RightUpperLeg": "leg_joint_R_1",
+        "RightLowerLeg": "leg_joint_R_2",
+        "RightFoot": "leg_joint_R_3",
+        "RightToes": "leg_joint_R_5",
+    },
+    "robot_expressive": _sided(
+        dict(
+            Hips="Body",
+            Spine="Abdomen",
+            Chest="Torso_1",
+            Neck="Neck",
+            Head="Head",
+            **{b: f"{b}{{s}}" for b in ("Shoulder", "UpperArm", "LowerArm", "UpperLeg", "LowerLeg", "Foot")},
+        ),
+        "L",
+        "R",
+    ),
+}
+
+
+def rig_node_key(name: str) -> str:
+    """A node name as :data:`RIG_BONE_NAMES` compares it: lower case, without a Mixamo prefix
+    (``mixamorig:``, ``mixamorig_``, ``mixamorig1:`` ...)."""
+    import re
+
+    return re.sub(r"^mixamorig\d*[:_]", "", name.strip()).lower()

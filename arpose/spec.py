@@ -286,11 +286,18 @@ class BvhOutput:
 @dataclass(frozen=True)
 class VmcOutput:
     """The VMC protocol to a Marionette at host:port (person slot N to port + N); rate_hz
-    caps frames sent per second (None: every frame)."""
+    caps frames sent per second (None: every frame). avatar: the receiving avatar's
+    ``.vrm`` / ``.glb`` / ``.gltf`` file, whose own bone positions, hip height and rest pose are
+    then sent (None: arpose's standard skeleton); vrm: ``"0"`` normalised (VRM 0.x) or ``"1"``
+    the file's own bones (VRM 1.0), None by the file; trackers: also send ``/VMC/Ext/Tra/Pos``
+    virtual trackers (docs/osc.md)."""
 
     host: str = "127.0.0.1"
     port: int = 39539
     rate_hz: float | None = None
+    avatar: str | None = None
+    vrm: str | None = None
+    trackers: bool = False
     kind: typing.ClassVar[str] = "vmc"
     needs_image: typing.ClassVar[bool] = False
 
@@ -432,6 +439,8 @@ def _check_output(out: Output) -> None:
             raise ConfigError(f"{flag} port must be 1-65535, got {out.port}")
         if out.rate_hz is not None and not (math.isfinite(out.rate_hz) and out.rate_hz > 0):
             raise ConfigError(f"--osc-rate must be a positive number of frames per second, got {out.rate_hz}")
+        if out.kind == "vmc" and out.vrm is not None and (out.vrm not in ("0", "1") or not out.avatar):
+            raise ConfigError(f"--vmc-vrm must be 0 or 1 and needs --vmc-avatar FILE, got {out.vrm!r}")
         return
     path = getattr(out, "path", None)
     if out.kind == "take" and out.toggled:

@@ -7,6 +7,10 @@
 ``--osc HOST[:PORT]``  the raw arpose stream (landmarks, world landmarks, visibility, scores,
                        joint angles, bones); default port 9000.
 ``--osc-rate HZ``      cap on frames sent per second for both (default: every frame).
+``--vmc-avatar FILE``  the receiving avatar (.vrm, .glb, .gltf): send its own bone positions,
+                       hip height and rotations relative to its rest pose (docs/osc.md).
+``--vmc-vrm {0,1}``    VRM 0.x (normalised) or 1.0 (the file's own) bones; default: by the file.
+``--vmc-trackers``     also send /VMC/Ext/Tra/Pos virtual trackers (head, hips, hands, feet).
 
 Bad addresses (malformed, port out of range, a host name that does not resolve) are a
 :class:`ConfigError` at start-up; once running, sending never blocks or fails the run.
@@ -35,6 +39,19 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         "--osc", metavar="HOST[:PORT]", help=f"send the raw landmark stream over OSC (default port {RAW_DEFAULT_PORT})"
     )
     group.add_argument("--osc-rate", type=float, metavar="HZ", help="cap OSC/VMC sends to HZ frames per second")
+    group.add_argument(
+        "--vmc-avatar",
+        metavar="FILE",
+        help="the receiver's avatar (.vrm/.glb/.gltf): keep its proportions (its own bone positions and hip height)",
+    )
+    group.add_argument(
+        "--vmc-vrm",
+        choices=("0", "1"),
+        help="bones as VRM 0.x (normalised) or 1.0 (the file's own); default: by the file",
+    )
+    group.add_argument(
+        "--vmc-trackers", action="store_true", default=None, help="also send virtual trackers (head, hips, hands, feet)"
+    )
 
 
 def apply(args: argparse.Namespace, spec: PipelineSpec) -> PipelineSpec:
@@ -49,6 +66,22 @@ def apply(args: argparse.Namespace, spec: PipelineSpec) -> PipelineSpec:
     if osc is not None:
         host, port = parse_host_port(osc, RAW_DEFAULT_PORT, "--osc")
         spec = spec.with_output(OscOutput(host, port))
+    extra = {
+        k: v
+        for k, v in (
+            ("avatar", getattr(args, "vmc_avatar", None)),
+            ("vrm", getattr(args, "vmc_vrm", None)),
+            ("trackers", getattr(args, "vmc_trackers", None)),
+        )
+        if v is not None
+    }
+    if extra:
+        from dataclasses import replace
+
+        out = spec.output("vmc")
+        if out is None:
+            raise ConfigError("--vmc-avatar, --vmc-vrm and --vmc-trackers need --vmc HOST[:PORT]")
+        spec = spec.with_output(replace(out, **extra))
     if rate is not None:
         from dataclasses import replace
 

@@ -36,17 +36,19 @@ the floor is known, else the standard rest hip height plus the hips' rise since 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import ConfigError
-from ..skeleton import BONE_INDEX, BONE_NAMES, NUM_BONES, REST_OFFSETS, rig_to_unity_position, rig_to_unity_quaternion
+from ..skeleton import BONE_INDEX, BONE_NAMES, NUM_BONES, REST_OFFSETS, rig_to_unity_position
 from ..types import PoseFrame
 from .osc import DEFAULT_MAX_DATAGRAM, RateLimiter, UdpSender, encode_message, pack_bundles, resolve
 
 #: The Marionette's (receiver's) standard port.
 VMC_DEFAULT_PORT = 39539
+#: ``/VMC/Ext/Tra/Pos`` serials are this prefix plus the bone name (``arpose_Head`` ...).
+TRACKER_SERIAL_PREFIX = "arpose_"
 
 CALIBRATION_WAITING = 1
 CALIBRATION_DONE = 3
@@ -74,13 +76,14 @@ STANDARD_HIP_HEIGHT = float(REST_OFFSETS[_HIPS, 1])
 UNITY_REST_OFFSETS = rig_to_unity_position(REST_OFFSETS)
 
 
-def body_scale(offsets: np.ndarray | None) -> float:
-    """Factor from the person's metres to the standard body's: standard leg / person's leg
-    (1 when ``offsets`` is missing or degenerate)."""
+def body_scale(offsets: np.ndarray | None, avatar_leg: float = STANDARD_LEG) -> float:
+    """Factor from the person's metres to the avatar's: the avatar's leg / the person's leg
+    (``avatar_leg`` metres, the standard body's by default; 1 when ``offsets`` is missing or
+    degenerate)."""
     if offsets is None:
         return 1.0
     leg = _leg_length(offsets)
-    return STANDARD_LEG / leg if np.isfinite(leg) and leg > 1e-3 else 1.0
+    return avatar_leg / leg if np.isfinite(leg) and leg > 1e-3 else 1.0
 
 
 @dataclass(frozen=True)
@@ -88,14 +91,19 @@ class VmcPose:
     """One avatar pose in Unity's frame, ready to encode.
 
     root_position: ``(3,)`` metres, Unity; root_rotation: ``(4,)`` ``(x, y, z, w)``.
-    bone_positions: ``(B, 3)`` local positions, Unity, metres; bone_rotations: ``(B, 4)`` local
-    rotations ``(x, y, z, w)``, Unity, relative to the T-pose. Rows follow ``BONE_NAMES``.
+    bone_positions: ``(n, 3)`` local positions, Unity, metres of the avatar; bone_rotations:
+    ``(n, 4)`` local rotations ``(x, y, z, w)``, Unity. Rows follow ``bone_names`` (all of
+    ``BONE_NAMES`` for the standard skeleton, the bones the avatar has otherwise).
+    trackers: ``(serial, (3,) position, (4,) rotation)`` virtual trackers, Unity *world* (the
+    root's displacement included), sent as ``/VMC/Ext/Tra/Pos`` after the bones.
     """
 
     root_position: np.ndarray
     root_rotation: np.ndarray
     bone_positions: np.ndarray
     bone_rotations: np.ndarray
+    bone_names: tuple[str, ...] = BONE_NAMES
+    trackers: tuple[tuple[str, np.ndarray, np.ndarray], ...] = field(default=())
 
 
 def vmc_pose(
@@ -104,40 +112,76 @@ def vmc_pose(
     origin: np.ndarray,
     scale: float = 1.0,
     floor_height: float = float("nan"),
+    avatar=None,
+    trackers: bool = False,
 ) -> VmcPose:
-    """Rig-frame body to a Unity-frame VMC pose (pure).
+    """Rig-frame body to a Unity-frame VMC pose on ``avatar`` (pure).
 
     local_rotations: ``(B, 4)`` rig-frame local rotations ``(x, y, z, w)`` (identity = T-pose;
         the Hips' is the body orientation in *world*). Must be finite (see :class:`VmcEncoder`
         for the hold-last policy).
     root_position: ``(3,)`` Hips joint in *world* metres (finite).
     origin: ``(3,)`` the calibrated Hips position in *world* metres.
-    scale: person metres -> standard body metres (:func:`body_scale`).
+    scale: person metres -> avatar metres (:func:`body_scale` with the avatar's leg length).
     floor_height: the floor's *world* Y in metres, NaN if unknown.
+    avatar: an :class:`~arpose.broadcast.avatar.AvatarRig` (None: arpose's standard skeleton).
+    trackers: add the virtual trackers of :data:`~arpose.broadcast.avatar.TRACKER_BONES`.
     """
+    from .avatar import pose_avatar
+
+    rig = avatar if avatar is not None else _standard()
     q = np.asarray(local_rotations, dtype=np.float64)
     q = q / np.linalg.norm(q, axis=1, keepdims=True)
     root = np.asarray(root_position, dtype=np.float64)
-    d = (root - np.asarray(origin, dtype=np.float64)) * scale
+    origin = np.asarray(origin, dtype=np.float64)
+    d = (root - origin) * scale
+    # Heights scale by standing hip heights (so a standing person stands the avatar at its own
+    # rest height), the rest by leg lengths; both are `scale` for arpose's proportions.
+    up = scale * ((rig.hip_height / rig.leg_length) / (STANDARD_HIP_HEIGHT / STANDARD_LEG))
     if np.isfinite(floor_height):
-        hip_height = (root[1] - floor_height) * scale
+        hip_height = (root[1] - floor_height) * up
     else:
-        hip_height = STANDARD_HIP_HEIGHT + d[1]
-    positions = UNITY_REST_OFFSETS.copy()
-    positions[_HIPS] = (0.0, hip_height, 0.0)
+        hip_height = rig.hip_height + (root[1] - origin[1]) * up
+    centre = np.array([rig.hip_centre[0], hip_height, rig.hip_centre[2]])
+    pose = pose_avatar(rig, q, centre, trackers=trackers)
+    root_unity = rig_to_unity_position(np.array([d[0], 0.0, d[2]]))
+    tracked: tuple = ()
+    if trackers and pose.tracker_positions is not None:
+        tracked = tuple(
+            (TRACKER_SERIAL_PREFIX + b, root_unity + pose.tracker_positions[b], pose.tracker_rotations[b])
+            for b in pose.tracker_positions
+        )
     return VmcPose(
-        root_position=rig_to_unity_position(np.array([d[0], 0.0, d[2]])),
+        root_position=root_unity,
         root_rotation=_IDENTITY.copy(),
-        bone_positions=positions,
-        bone_rotations=rig_to_unity_quaternion(q),
+        bone_positions=pose.positions,
+        bone_rotations=pose.rotations,
+        bone_names=pose.bone_names,
+        trackers=tracked,
     )
 
 
+_STANDARD = None
+
+
+def _standard():
+    """arpose's standard skeleton as an avatar (built once)."""
+    global _STANDARD
+    if _STANDARD is None:
+        from .avatar import standard_avatar
+
+        _STANDARD = standard_avatar()
+    return _STANDARD
+
+
 def encode_pose(pose: VmcPose) -> list[bytes]:
-    """``/VMC/Ext/Root/Pos`` then one ``/VMC/Ext/Bone/Pos`` per bone, as OSC messages."""
+    """``/VMC/Ext/Root/Pos``, one ``/VMC/Ext/Bone/Pos`` per bone, then one ``/VMC/Ext/Tra/Pos``
+    per tracker, as OSC messages."""
     msgs = [encode_message("/VMC/Ext/Root/Pos", "root", pose.root_position, pose.root_rotation)]
-    for i, name in enumerate(BONE_NAMES):
+    for i, name in enumerate(pose.bone_names):
         msgs.append(encode_message("/VMC/Ext/Bone/Pos", name, pose.bone_positions[i], pose.bone_rotations[i]))
+    for serial, position, rotation in pose.trackers:
+        msgs.append(encode_message("/VMC/Ext/Tra/Pos", serial, position, rotation))
     return msgs
 
 
@@ -157,10 +201,14 @@ class VmcEncoder:
     status, tracking 0, so the receiver holds the last pose). Non-finite rotations hold the
     previous frame's value for that bone (identity before any); a NaN root position holds the
     previous root. The origin is set by the first known root position; :meth:`recalibrate`
-    sets it again from the next one.
+    sets it again from the next one. avatar: the receiving avatar
+    (:class:`~arpose.broadcast.avatar.AvatarRig`; None: arpose's standard skeleton);
+    trackers: also send ``/VMC/Ext/Tra/Pos`` virtual trackers.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, avatar=None, trackers: bool = False) -> None:
+        self.avatar = avatar
+        self.trackers = trackers
         self.origin: np.ndarray | None = None
         self._last_rot = np.tile(_IDENTITY, (NUM_BONES, 1))
         self._last_root: np.ndarray | None = None
@@ -183,18 +231,21 @@ class VmcEncoder:
         if np.all(np.isfinite(root)):
             self._last_root = root
         root = self._last_root
-        if root is None:  # no position yet: pose in place at the standard height
+        if root is None:  # no position yet: pose in place at the rest height
             root, origin = np.zeros(3), np.zeros(3)
         else:
             if self.origin is None:
                 self.origin = root.copy()
             origin = self.origin
+        leg = self.avatar.leg_length if self.avatar is not None else STANDARD_LEG
         pose = vmc_pose(
             rot,
             root,
             origin,
-            body_scale(getattr(body, "offsets", None)),
+            body_scale(getattr(body, "offsets", None), leg),
             float(getattr(body, "floor_height", float("nan"))),
+            avatar=self.avatar,
+            trackers=self.trackers,
         )
         return encode_pose(pose) + encode_status(timestamp, self.calibrated, tracking=True)
 
@@ -236,6 +287,11 @@ class VmcSink:
     is resolved once here; :class:`~arpose.errors.ConfigError` if it does not resolve or the
     ports do not fit. rate_hz: cap on frames sent per second (``None``: every frame).
     max_people: number of avatar slots (ports ``port .. port + max_people - 1``).
+    avatar: the receiving avatar: a ``.vrm`` / ``.glb`` / ``.gltf`` path (read here with
+    :func:`~arpose.broadcast.avatar.read_avatar`, so a bad file fails before anything is sent)
+    or an :class:`~arpose.broadcast.avatar.AvatarRig`; None sends arpose's standard skeleton.
+    vrm: the bone form, ``"0"`` (normalised, VRM 0.x) or ``"1"`` (the file's own bones, VRM 1.0);
+    None: chosen by the file. trackers: also send ``/VMC/Ext/Tra/Pos`` virtual trackers.
     Sending never blocks or raises; drops are counted in ``sender.stats``.
     """
 
@@ -247,11 +303,24 @@ class VmcSink:
         max_people: int = 4,
         max_datagram: int = DEFAULT_MAX_DATAGRAM,
         option: str = "--vmc",
+        avatar=None,
+        vrm: str | None = None,
+        trackers: bool = False,
     ) -> None:
         if not (1 <= port and port + max_people - 1 <= 65535):
             raise ConfigError(
                 f"{option}: ports {port}..{port + max_people - 1} (one per person) exceed 65535; choose a lower port"
             )
+        if vrm is not None and avatar is None:
+            raise ConfigError("--vmc-vrm chooses how --vmc-avatar's bones are sent; give --vmc-avatar FILE")
+        if avatar is not None and not hasattr(avatar, "bones"):
+            from .avatar import read_avatar
+
+            if vrm is not None and str(vrm) not in ("0", "1"):
+                raise ConfigError(f"--vmc-vrm must be 0 or 1, got {vrm!r}")
+            avatar = read_avatar(avatar, None if vrm is None else f"vrm{vrm}")
+        self.avatar = avatar
+        self.trackers = bool(trackers)
         self.host, self.port = host, port
         self.family, sockaddr = resolve(host, port, option)
         self._addr = [(sockaddr[0], port + n, *sockaddr[2:]) for n in range(max_people)]
@@ -275,7 +344,7 @@ class VmcSink:
             if slot is None:
                 continue
             if self._owner.get(slot) != person.id:  # a new person in this slot: a fresh origin and history
-                self.encoders[slot] = VmcEncoder()
+                self.encoders[slot] = VmcEncoder(self.avatar, self.trackers)
                 self._owner[slot] = person.id
             enc = self.encoders[slot]
             self.people_without_body += person.body is None

@@ -161,7 +161,8 @@ def test_sink_datagrams_byte_for_byte(osc_spec):
         vals = [("/VMC/Ext/Root/Pos", ("root", *f32(*root)))]
         for k, name in enumerate(BONE_NAMES):
             o = REST_OFFSETS[k]
-            p = (0.0, STANDARD_HIP_HEIGHT + d[1], 0.0) if name == "Hips" else (-o[0], o[1], o[2])
+            # The Hips carry (0, hip height, 0), mirrored like every position (its X goes out as -0.0).
+            p = (-0.0, STANDARD_HIP_HEIGHT + d[1], 0.0) if name == "Hips" else (-o[0], o[1], o[2])
             x, y, z, w = unit[k]
             args = (*p, x, -y, -z, w)
             msgs.append(S.message("/VMC/Ext/Bone/Pos", ",sfffffff", S.string(name), S.floats(*args)))
