@@ -16,10 +16,10 @@ from typing import NoReturn, Sequence
 
 from .. import __version__
 from ..errors import ArposeError
-from . import cmd_bench, cmd_blender, cmd_demo, cmd_eval, cmd_export, cmd_live, cmd_replay, cmd_run
+from . import cmd_batch, cmd_bench, cmd_blender, cmd_demo, cmd_eval, cmd_export, cmd_live, cmd_replay, cmd_run
 
 #: In the order ``arpose --help`` lists them: try it, use it, score it, convert, stream, measure.
-COMMANDS = [cmd_demo, cmd_run, cmd_live, cmd_eval, cmd_export, cmd_replay, cmd_blender, cmd_bench]
+COMMANDS = [cmd_demo, cmd_run, cmd_batch, cmd_live, cmd_eval, cmd_export, cmd_replay, cmd_blender, cmd_bench]
 
 
 class ArgumentParser(argparse.ArgumentParser):
