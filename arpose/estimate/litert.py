@@ -290,9 +290,13 @@ class _Track:
     last_us: int = 0
 
     def lose(self) -> None:
+        """No pose this frame. As in MediaPipe's graph, only the filters that also take the
+        image size reset (the auxiliary and image-landmark ones: they run on every frame and
+        see the empty landmarks); the world-landmark and visibility filters are simply not
+        run, so they resume from their last state when the pose comes back."""
         self.roi = None
         self.mask = None
-        for f in (self.aux, self.image, self.world, self.visibility):
+        for f in (self.aux, self.image):
             if f is not None:
                 f.reset()
 
@@ -326,13 +330,17 @@ class LiteRTPoseEstimator:
             raise InputError(
                 f"pose graph makes {self.anchors.shape[0]} anchors for {self.graph.decoding.num_boxes} boxes"
             )
-        g = self.graph
-        self._track = _Track(aux=MediaPipeOneEuro(g.aux_filter))
-        if config.mediapipe_smoothing and config.tracking:
-            self._track.image = MediaPipeOneEuro(g.image_filter)
-            self._track.world = MediaPipeOneEuro(g.world_filter)
-            self._track.visibility = VisibilityLowPass(g.visibility_alpha)
+        self._track = self._new_track()
         self._closed = False
+
+    def _new_track(self) -> _Track:
+        g, cfg = self.graph, self.config
+        track = _Track(aux=MediaPipeOneEuro(g.aux_filter))
+        if cfg.mediapipe_smoothing and cfg.tracking:
+            track.image = MediaPipeOneEuro(g.image_filter)
+            track.world = MediaPipeOneEuro(g.world_filter)
+            track.visibility = VisibilityLowPass(g.visibility_alpha)
+        return track
 
     @property
     def roi(self) -> Roi | None:
@@ -404,8 +412,9 @@ class LiteRTPoseEstimator:
         return PoseFrame(frame=frame, people=(person,))
 
     def reset(self) -> None:
-        """Forget the tracked region and filters (the next frame runs the detector)."""
-        self._track.lose()
+        """Start a new sequence: forget the tracked region, every filter and the timestamps
+        (the next frame runs the detector)."""
+        self._track = self._new_track()
 
     def close(self) -> None:
         self._closed = True
