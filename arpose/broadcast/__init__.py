@@ -1,6 +1,7 @@
 """Broadcast stage: OSC over UDP. :mod:`.vmc` drives avatars with the VMC protocol,
 :mod:`.raw` streams landmarks in arpose's own address space, :mod:`.osc` holds the pure
-encoders and the non-blocking sender. The Blender add-on ships in ``blender_addon/``.
+encoders and the non-blocking sender, :mod:`.avatar` reads a receiving avatar's skeleton
+(``--vmc-avatar``). The Blender add-on ships in ``blender_addon/``.
 
 Names are imported on first use (:mod:`arpose._lazy`)."""
 
@@ -23,6 +24,10 @@ _EXPORTS = {
     "RawOscSink": ".raw",
     "frame_datagrams": ".raw",
     "person_messages": ".raw",
+    "AvatarRig": ".avatar",
+    "pose_avatar": ".avatar",
+    "read_avatar": ".avatar",
+    "standard_avatar": ".avatar",
     "VMC_DEFAULT_PORT": ".vmc",
     "SlotAllocator": ".vmc",
     "VmcEncoder": ".vmc",

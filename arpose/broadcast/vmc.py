@@ -1,5 +1,6 @@
 """VMC protocol (Virtual Motion Capture, OSC over UDP) performer: drives Unity / Blender / VTuber
-avatars (EVMC4U, VMC4B, VSeeFace, VNyan) from :class:`arpose.retarget.BodyPose`.
+avatars (EVMC4U, VMC4B, VSeeFace, VNyan, the Virtual Motion Capture app) from
+:class:`arpose.retarget.BodyPose`. docs/osc.md has the full description and what receivers do.
 
 What one frame sends (in this order, packed into bundles of at most ``max_datagram`` bytes)
 --------------------------------------------------------------------------------------------
@@ -8,12 +9,14 @@ What one frame sends (in this order, packed into bundles of at most ``max_datagr
   the hips were on the first frame with a known root position), on the floor (``y = 0``);
   rotation identity (the body's orientation is the Hips' rotation).
 * ``/VMC/Ext/Bone/Pos`` ``s name``, ``3 f`` local position, ``4 f`` local rotation, for every
-  bone of :data:`arpose.skeleton.BONES` (Unity ``HumanBodyBones`` names), parents first.
-  Rotations: the retargeted local rotations, relative to the T-pose (identity = VRM T-pose,
-  which is also the rest pose of a normalised VRM), so a receiver can copy them to any
-  humanoid. Positions: the standard humanoid rest offsets of :mod:`arpose.skeleton` (receivers
-  such as EVMC4U copy bone positions; standard offsets never stretch a differently built
-  avatar) except the Hips, whose local position is ``(0, hip height above the floor, 0)``.
+  humanoid bone of the receiving avatar (Unity ``HumanBodyBones`` names), parents first. With
+  no avatar file that is arpose's standard skeleton (:data:`arpose.skeleton.BONES`): rotations
+  relative to the T-pose (identity = VRM T-pose), positions the standard rest offsets, which
+  receivers that copy positions (EVMC4U's default) take as the avatar's proportions. With an
+  avatar (:mod:`.avatar`): that avatar's own bones, local positions and rest pose. The Hips'
+  position carries the hip height above the floor.
+* ``/VMC/Ext/Tra/Pos`` (with trackers) ``s serial``, ``3 f`` world position, ``4 f`` rotation for
+  the head, hips, hands and feet (:data:`~arpose.broadcast.avatar.TRACKER_BONES`).
 * ``/VMC/Ext/OK`` ``i 1`` (loaded), ``i`` calibration state (3 calibrated, 1 waiting for the
   first root position), ``i 0`` calibration mode (normal), ``i`` tracking status (1 tracked,
   0 lost: no person, or no retargeted body, this frame).
@@ -28,10 +31,12 @@ subject's left) by mirroring X (:func:`arpose.skeleton.rig_to_unity_position` /
 avatar facing +Z; walking towards the camera moves it along +Z; stepping to the image's
 right (the subject's left) moves it along Unity -X (the avatar's left).
 
-Translations are in *standard body* units: world metres times
-``standard leg length / the person's leg length`` (from ``BodyPose.offsets``), so a standard
-avatar's feet stay where the person's do. The hip height is ``root_y - floor_height`` when
-the floor is known, else the standard rest hip height plus the hips' rise since calibration.
+Translations are in the avatar's metres: world metres times ``the avatar's leg length / the
+person's leg length`` (from ``BodyPose.offsets``; the standard body's leg without an avatar),
+so the avatar's feet move as far as the person's. The hip height is ``root_y - floor_height``
+when the floor is known, else the avatar's rest hip height plus the hips' rise since
+calibration, both scaled by standing hip heights (a person standing straight stands the
+avatar at its own rest height).
 """
 
 from __future__ import annotations
