@@ -304,7 +304,7 @@ def test_bad_avatar_files_are_one_line_errors(tmp_path, make, error, words):
 
 
 def test_vrm_option_needs_an_avatar_and_is_0_or_1(tmp_path):
-    from arpose.spec import PipelineSpec, VmcOutput
+    from arpose.spec import PipelineSpec, VmcOutput, spec_from_toml, spec_to_toml
 
     with pytest.raises(ConfigError, match="--vmc-avatar"):
         VmcSink("127.0.0.1", 39539, vrm="1")
@@ -313,7 +313,10 @@ def test_vrm_option_needs_an_avatar_and_is_0_or_1(tmp_path):
     for out in (VmcOutput(vrm="1"), VmcOutput(avatar="a.vrm", vrm="x")):
         with pytest.raises(ConfigError, match="--vmc-vrm"):
             PipelineSpec().with_output(out).validate()
-    PipelineSpec().with_output(VmcOutput(avatar="a.vrm", vrm="0", trackers=True)).validate()
+    spec = PipelineSpec().with_output(VmcOutput(avatar="a.vrm", vrm="0", trackers=True)).validate()
+    text = spec_to_toml(spec)
+    assert 'avatar = "a.vrm"' in text and 'vrm = "0"' in text and "trackers = true" in text
+    assert spec_from_toml(text) == spec
 
 
 # --------------------------------------------------------------------------------------------
