@@ -81,8 +81,8 @@ def refine_from_heatmap(
     As MediaPipe: the window is ``kernel_size`` cells wide centred on cell
     ``(int(x * w), int(y * h))`` (truncated toward zero) and clipped to the heatmap; a landmark
     whose column is outside ``[0, w)`` or row below 0 is kept (MediaPipe tests the column, not
-    the row, against the height: rows past the bottom yield an empty window and are kept too);
-    otherwise, if the window's largest probability reaches ``min_confidence``, x and y become
+    the row, against the height: a row past the bottom is refined from whatever part of its
+    window is still on the heatmap, and kept if none is); otherwise, if the window's largest probability reaches ``min_confidence``, x and y become
     ``sum(col * p) / w / sum(p)`` and ``sum(row * p) / h / sum(p)``. Other columns are
     copied. Returns a new float32 array of ``landmarks``' shape.
     """

@@ -229,6 +229,25 @@ def default_graph_path() -> Path:
     return mediapipe_dir() / GRAPH_FILE
 
 
+def solutions_runtime_in_process() -> str:
+    """The runtime a ``solutions.pose`` built now, in this process, follows: ``"declared"`` if
+    some module has registered the heatmap-refinement options in Python (for example by
+    importing ``refine_landmarks_from_heatmap_calculator_pb2``), else ``"solutions"``.
+
+    For comparisons with a live ``solutions.pose`` (:mod:`arpose.estimate.parity`, tests). The
+    mask-smoothing options follow the same choice; a process that registered only one of the
+    two is not told apart.
+    """
+    from google.protobuf import descriptor_pool
+    from mediapipe.framework import calculator_pb2
+
+    try:
+        descriptor_pool.Default().FindExtensionByNumber(calculator_pb2.CalculatorOptions.DESCRIPTOR, REFINE_EXTENSION)
+    except KeyError:
+        return "solutions"
+    return "declared"
+
+
 def load_pose_graph(path: str | os.PathLike[str] | None = None, runtime: str = "solutions") -> PoseGraph:
     """Read the BlazePose constants from the wheel's graph (``path``: another
     ``pose_landmark_cpu.binarypb``; default the installed one). Cached per path and runtime.

@@ -129,18 +129,18 @@ class PoseModels:
         self._det = _load_interpreter(det_path, options.threads, "pose detector")
         self._lm = _load_interpreter(lm_path, options.threads, "pose landmark")
         d = graph.decoding
-        self._det_in = self._check_input(self._det, det_path, graph.detector_input)
+        self._det_in = self._check_input(self._det, det_path, graph.detector_input, "pose detector")
         outs = self._det.get_output_details()
-        shapes = [tuple(o["shape"]) for o in outs]
+        shapes = [tuple(int(d) for d in o["shape"]) for o in outs]
         want = [(1, d.num_boxes, d.num_coords), (1, d.num_boxes, 1)]
         if shapes != want:
             raise InputError(f"pose detector model {det_path} has outputs {shapes}, expected {want}")
         self._det_out = [o["index"] for o in outs]
-        self._lm_in = self._check_input(self._lm, lm_path, graph.landmark_input)
+        self._lm_in = self._check_input(self._lm, lm_path, graph.landmark_input, "pose landmark")
         n = graph.num_landmarks
         t = graph.landmark_input
         outs = self._lm.get_output_details()
-        shapes = [tuple(o["shape"]) for o in outs]
+        shapes = [tuple(int(d) for d in o["shape"]) for o in outs]
         heat = shapes[3] if len(shapes) == 5 else None
         want = [(1, n * 5), (1, 1), (1, t.height, t.width, 1), heat, (1, n * 3)]
         if len(shapes) != 5 or shapes != want or len(heat) != 4 or heat[3] != n:
@@ -151,12 +151,12 @@ class PoseModels:
         self.paths = (det_path, lm_path)
 
     @staticmethod
-    def _check_input(interpreter, path: str, tensor: TensorInput) -> int:
+    def _check_input(interpreter, path: str, tensor: TensorInput, role: str) -> int:
         ins = interpreter.get_input_details()
         want = (1, tensor.height, tensor.width, 3)
         if len(ins) != 1 or tuple(ins[0]["shape"]) != want or ins[0]["dtype"] != np.float32:
-            got = [(tuple(i["shape"]), np.dtype(i["dtype"]).name) for i in ins]
-            raise InputError(f"model {path} takes {got}, expected one float32 input {want}")
+            got = [(tuple(int(d) for d in i["shape"]), np.dtype(i["dtype"]).name) for i in ins]
+            raise InputError(f"{role} model {path} takes {got}, expected one float32 input {want}")
         return int(ins[0]["index"])
 
     def detect(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..types import Frame, PoseFrame
 from .blazepose import BlazePoseEstimator, EstimatorConfig
+from .graph import solutions_runtime_in_process
 from .litert import LiteRTOptions, LiteRTPoseEstimator
 
 __all__ = [
@@ -128,10 +129,16 @@ def run_parity(
     name: str,
     frames: Iterable[Frame],
     config: EstimatorConfig = EstimatorConfig(),
-    options: LiteRTOptions = LiteRTOptions(),
+    options: LiteRTOptions | None = None,
 ) -> ParityStats:
     """Run ``solutions.pose`` (:class:`BlazePoseEstimator`) and :class:`LiteRTPoseEstimator`
-    with the same ``config`` over ``frames`` (each frame to both, in turn) and score them."""
+    with the same ``config`` over ``frames`` (each frame to both, in turn) and score them.
+
+    options: the LiteRT backend's; default: its defaults with the graph runtime that the
+    ``solutions.pose`` of this process follows (:func:`~.graph.solutions_runtime_in_process`).
+    """
+    if options is None:
+        options = LiteRTOptions(graph_runtime=solutions_runtime_in_process())
     ref_out, cand_out = [], []
     with BlazePoseEstimator(config) as ref, LiteRTPoseEstimator(config, options) as cand:
         for frame in frames:
