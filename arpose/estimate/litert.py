@@ -11,14 +11,19 @@ constants read from it (:mod:`.graph`):
    non-maximum suppression, letterbox removal (:mod:`.detection`); the best detection's hip
    centre and body-circle keypoints give the region, rotated so the body stands upright,
    squared and scaled by 1.25;
-2. the region cut into the 256x256 input by one affine warp, the landmark model, its outputs
+2. the region cut into the 256x256 input by one warp (the affine map, warped as MediaPipe's
+   OpenCV path does), the landmark model, its outputs
    decoded (sigmoid visibility and presence, heatmap refinement, :mod:`.decode`) and
    projected back to the image; world landmarks rotated by the region's rotation;
 3. the pose flag under ``min_tracking_confidence``: no person this frame, detection next frame;
 4. otherwise the next region from the two auxiliary landmarks after MediaPipe's One Euro
    filter (:mod:`.tracking`), with real timestamps;
-5. on request the segmentation mask warped back to the frame (and smoothed over time in
-   tracking mode, as ``solutions.pose`` does).
+5. on request the segmentation mask warped back to the frame (smoothed over time in tracking
+   mode with the ratio ``solutions.pose`` applies, which is none: see ``LiteRTOptions``).
+
+The arithmetic repeats MediaPipe's float32 steps (see :mod:`.roi`, :mod:`.tracking`), so on
+the shared media the answers equal ``solutions.pose``'s bit for bit or within 1e-4 px
+(docs/backend.md).
 
 Construct it from the same :class:`EstimatorConfig` as the MediaPipe backend; runtime choices
 (interpreter threads, other model files) are in :class:`LiteRTOptions`.

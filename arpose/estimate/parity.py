@@ -149,17 +149,22 @@ def run_parity(
 
 @dataclass(frozen=True)
 class BackendTimes:
-    """Per-frame wall times in milliseconds, ``{backend name: (frames,) array}``, measured
-    interleaved frame by frame in one process."""
+    """Per-frame times in milliseconds, ``{backend name: (frames,) array}``, measured
+    interleaved frame by frame in one process.
+
+    ms: wall-clock time of each ``process`` call. cpu_ms: CPU time the whole process used
+    during it (all threads), less sensitive than wall time to other programs on a busy machine.
+    """
 
     ms: dict[str, np.ndarray]
+    cpu_ms: dict[str, np.ndarray] = field(default_factory=dict)
 
-    def median(self, name: str) -> float:
-        return float(np.median(self.ms[name]))
+    def median(self, name: str, cpu: bool = False) -> float:
+        return float(np.median((self.cpu_ms if cpu else self.ms)[name]))
 
-    def ratio(self, slower: str, faster: str) -> float:
+    def ratio(self, slower: str, faster: str, cpu: bool = False) -> float:
         """How many times faster ``faster`` is than ``slower`` (ratio of medians)."""
-        return self.median(slower) / self.median(faster)
+        return self.median(slower, cpu) / self.median(faster, cpu)
 
 
 def time_backends(
@@ -181,18 +186,20 @@ def time_backends(
             for frame in frames[:10]:
                 warm.process(frame)
         estimators[name] = make()
-    times: dict[str, list[float]] = {name: [] for name in estimators}
+    wall: dict[str, list[float]] = {name: [] for name in estimators}
+    cpu: dict[str, list[float]] = {name: [] for name in estimators}
     try:
         for _ in range(repeats):
             for frame in frames:
                 for name, est in estimators.items():
-                    t0 = time.perf_counter()
+                    c0, t0 = time.process_time(), time.perf_counter()
                     est.process(frame)
-                    times[name].append((time.perf_counter() - t0) * 1000.0)
+                    wall[name].append((time.perf_counter() - t0) * 1000.0)
+                    cpu[name].append((time.process_time() - c0) * 1000.0)
     finally:
         for est in estimators.values():
             est.close()
-    return BackendTimes({k: np.asarray(v) for k, v in times.items()})
+    return BackendTimes({k: np.asarray(v) for k, v in wall.items()}, {k: np.asarray(v) for k, v in cpu.items()})
 
 
 def parity_table(results: Sequence[ParityStats]) -> str:

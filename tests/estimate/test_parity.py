@@ -54,6 +54,7 @@ def test_time_backends_times_every_backend_on_every_frame(media):
 
     frames = list(open_source(str(media / "videos" / "single_squats_5fps.mp4")))[:4]
     t = time_backends(frames, threads=(1,))
-    assert set(t.ms) == {"mediapipe", "litert-1"}
+    assert set(t.ms) == set(t.cpu_ms) == {"mediapipe", "litert-1"}
     assert all(v.shape == (4,) and (v > 0).all() for v in t.ms.values())
+    assert all(v.shape == (4,) and (v >= 0).all() for v in t.cpu_ms.values())
     assert t.ratio("mediapipe", "litert-1") == pytest.approx(t.median("mediapipe") / t.median("litert-1"))
