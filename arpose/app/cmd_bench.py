@@ -46,6 +46,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="instead: run the full pipeline live-paced for MINUTES on the clip played in a loop and report "
         "RSS growth per minute (bounded memory check)",
     )
+    p.add_argument(
+        "--batch",
+        nargs="*",
+        metavar="INPUT",
+        help="instead: arpose batch throughput (videos and frames per second) with 1 and 2 workers on the process "
+        "pool and on Ray, per-job overhead and a 100-node projection; INPUTs are videos, folders or globs "
+        "(default: four synthetic performer clips of --seconds)",
+    )
     p.set_defaults(func=run)
 
 
@@ -323,6 +331,8 @@ def soak(video: str, minutes: float) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.batch is not None:
+        return run_batch_bench(args)
     if args.soak is not None and not (args.soak > 0):
         from ..errors import ConfigError
 
@@ -358,3 +368,76 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_table(res))
     return 0
+
+
+# ---------------------------------------------------------------------------- --batch
+
+
+def run_batch_bench(args: argparse.Namespace) -> int:
+    """``bench --batch``: the same videos through the pool and Ray with 1 and 2 workers."""
+    from ..batch.backends import PoolBackend, RayBackend
+    from ..batch.bench import measure, project
+
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        inputs = list(args.batch)
+        if not inputs:
+            for motion in ("wave", "squat", "walk", "jumping_jack"):
+                _performer_video(Path(tmp) / f"{motion}.avi", args.seconds, motion)
+            inputs = [tmp]
+        for workers in (1, 2):
+            runs.append(measure(inputs, PoolBackend(workers), "pool"))
+        try:
+            import ray  # noqa: F401
+
+            for workers in (1, 2):
+                runs.append(measure(inputs, RayBackend(None, workers=workers), "ray"))
+        except ImportError:
+            pass
+    res = {"inputs": args.batch or f"4 synthetic performer clips of {args.seconds:g} s", "runs": runs}
+    for name in ("pool", "ray"):
+        one = next((r for r in runs if r["backend"] == name and r["workers"] == 1), None)
+        two = next((r for r in runs if r["backend"] == name and r["workers"] == 2), None)
+        if one and two:
+            res[f"{name}_speedup_2_over_1"] = two["fps"] / one["fps"]
+    # The cluster projection from a full node's figures: Ray (else the pool) with 2 workers.
+    best = max(runs, key=lambda r: (r["backend"] == "ray", r["workers"]))
+    res["projection"] = [project(best, video_frames=n) for n in (300, 1800, 18000)]
+    res["cpu_count"] = os.cpu_count()
+    if args.json:
+        print(json.dumps(res, indent=2))
+    else:
+        print(format_batch(res))
+    return 0
+
+
+def format_batch(res: dict) -> str:
+    lines = [
+        f"batch throughput on {res['inputs']} ({res['cpu_count']} CPUs)",
+        "",
+        f"{'backend':<8}{'workers':>8}{'videos':>8}{'frames':>8}{'busy s':>9}{'videos/s':>10}{'fps':>8}"
+        f"{'ms/frame':>10}{'job overhead s':>16}{'handoff s':>11}{'wall s':>8}",
+    ]
+    for r in res["runs"]:
+        lines.append(
+            f"{r['backend']:<8}{r['workers']:>8}{r['videos']:>8}{r['frames']:>8}{r['busy_seconds']:>9.1f}"
+            f"{r['videos_per_s']:>10.3f}{r['fps']:>8.1f}{r['frame_ms']:>10.1f}{r['job_overhead_in_worker_s']:>16.2f}"
+            f"{r['job_overhead_handoff_s']:>11.3f}{r['seconds']:>8.1f}"
+        )
+    lines.append("")
+    for name in ("pool", "ray"):
+        if f"{name}_speedup_2_over_1" in res:
+            lines.append(f"{name}: 2 workers give {res[f'{name}_speedup_2_over_1']:.2f}x the frames per second of 1")
+    r0 = res["runs"][0]
+    lines.append(
+        f"worker threads at the end of a job: {r0['worker_threads']}; pinned: {r0['pinned']}; "
+        f"coordinator CPU {r0['coordinator_cpu_per_job_ms']:.1f} ms per job"
+    )
+    for p in res["projection"]:
+        lines.append(
+            f"projection, {p['nodes']} nodes x {p['cores_per_node']} workers, {p['video_frames']}-frame videos: "
+            f"{p['job_seconds']:.1f} s a job ({100 * p['overhead_share']:.1f}% overhead), "
+            f"{p['videos_per_s']:.1f} videos/s, {p['fps']:.0f} fps (limited by the {p['limit']}; one coordinator "
+            f"hands out up to {p['coordinator_jobs_per_s']:.0f} jobs/s)"
+        )
+    return "\n".join(lines)
