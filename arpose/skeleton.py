@@ -455,3 +455,81 @@ def rig_node_key(name: str) -> str:
     import re
 
     return re.sub(r"^mixamorig\d*[:_]", "", name.strip()).lower()
+
+
+# ----------------------------------------------------------------------------------------
+# Fingers and eyes: the 30 humanoid finger bones and the two eye bones, as data beside the 22
+# body bones (which keep their order; BVH and VMC of the body read only :data:`BONES`).
+#
+# Rest pose: the T-pose hand of the body skeleton, palm down (-Y), fingers straight along the
+# arm (+X for the subject's left hand, -X for the right), the four fingers side by side in Z
+# (index forward, +Z), the thumb pointing forward and out at 45 degrees in the palm's plane (the
+# VRM T-pose thumb). Every local rotation is the identity at rest, so each bone's rest frame is
+# aligned with the rig axes, as for the body. Unity HumanBodyBones names: the thumb's
+# ``Proximal`` / ``Intermediate`` / ``Distal`` sit at the thumb's CMC / MCP / IP joints (VRM 1.0
+# calls them thumbMetacarpal / thumbProximal / thumbDistal).
+
+#: Humanoid names of the three finger segments, base to tip.
+PHALANGES = ("Proximal", "Intermediate", "Distal")
+#: Humanoid names of the five fingers (same order as :class:`arpose.landmarks.Finger`).
+FINGER_NAMES = ("Thumb", "Index", "Middle", "Ring", "Little")
+
+_R2 = 0.5**0.5
+#: Per finger (left hand; the right mirrors X): base joint offset from the Hand joint (metres,
+#: rig frame), unit rest direction of the finger, and the lengths of its three segments.
+_FINGER_REST = {
+    "Thumb": ((0.025, -0.01, 0.02), (_R2, 0.0, _R2), (0.045, 0.032, 0.028)),
+    "Index": ((0.085, 0.0, 0.025), (1.0, 0.0, 0.0), (0.040, 0.025, 0.022)),
+    "Middle": ((0.088, 0.0, 0.007), (1.0, 0.0, 0.0), (0.045, 0.028, 0.024)),
+    "Ring": ((0.083, 0.0, -0.010), (1.0, 0.0, 0.0), (0.042, 0.026, 0.023)),
+    "Little": ((0.075, 0.0, -0.026), (1.0, 0.0, 0.0), (0.032, 0.020, 0.020)),
+}
+
+
+def _finger_bones() -> tuple[list[Bone], list[np.ndarray]]:
+    bones, directions = [], []
+    for side, sx in (("Left", 1.0), ("Right", -1.0)):
+        flip = np.array([sx, 1.0, 1.0])
+        for finger in FINGER_NAMES:
+            base, direction, lengths = _FINGER_REST[finger]
+            d = np.array(direction) * flip
+            parent = f"{side}Hand"
+            offset = np.array(base) * flip
+            for k, phalanx in enumerate(PHALANGES):
+                name = f"{side}{finger}{phalanx}"
+                end = tuple(float(v) for v in d * lengths[k]) if k == 2 else None
+                bones.append(Bone(name, parent, tuple(float(v) for v in offset), end=end))
+                directions.append(d)
+                parent, offset = name, d * lengths[k]
+    return bones, directions
+
+
+_finger_table = _finger_bones()
+#: The 30 finger bones, parents before children: left hand then right, each Thumb, Index,
+#: Middle, Ring, Little, each Proximal, Intermediate, Distal. Parents are ``LeftHand`` /
+#: ``RightHand`` (in :data:`BONES`) or the previous phalanx.
+FINGER_BONES: tuple[Bone, ...] = tuple(_finger_table[0])
+FINGER_BONE_NAMES: tuple[str, ...] = tuple(b.name for b in FINGER_BONES)
+FINGER_BONE_INDEX: dict[str, int] = {n: i for i, n in enumerate(FINGER_BONE_NAMES)}
+NUM_FINGER_BONES = len(FINGER_BONES)
+#: ``(30, 3)`` rest offsets (metres, rig frame) of each finger joint from its parent's joint.
+FINGER_REST_OFFSETS: np.ndarray = np.array([b.offset for b in FINGER_BONES], dtype=np.float64)
+#: ``(30, 3)`` unit rest direction of each finger bone (its joint towards its child's joint or
+#: its end), rig frame; the identity local rotation points the bone this way.
+FINGER_REST_DIRECTIONS: np.ndarray = np.array(_finger_table[1], dtype=np.float64)
+
+
+def finger_bone_index(side: int, finger: int, phalanx: int) -> int:
+    """Index into :data:`FINGER_BONES` of ``side`` (0 subject's left, 1 right), ``finger``
+    (0 thumb .. 4 little, :class:`arpose.landmarks.Finger`) and ``phalanx`` (0 proximal, 1
+    intermediate, 2 distal)."""
+    return int(side) * 15 + int(finger) * 3 + int(phalanx)
+
+
+#: The eye bones (Unity ``LeftEye`` / ``RightEye``), children of ``Head``: eyeball centres,
+#: looking along +Z (forward) at rest.
+EYE_BONES: tuple[Bone, ...] = (
+    Bone("LeftEye", "Head", (0.032, 0.035, 0.07), end=(0.0, 0.0, 0.015)),
+    Bone("RightEye", "Head", (-0.032, 0.035, 0.07), end=(0.0, 0.0, 0.015)),
+)
+EYE_BONE_NAMES: tuple[str, ...] = tuple(b.name for b in EYE_BONES)

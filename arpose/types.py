@@ -66,6 +66,20 @@ class Person:
         (``None`` before), same shapes and frames as ``landmarks`` and ``world``.
     body: retargeting output (:class:`arpose.retarget.BodyPose`) or ``None``.
     angles: joint angles in degrees keyed by name (``left_elbow`` ...) or ``None``.
+
+    Hands and face (only with ``--hands`` / ``--face``; ``None`` when not asked for, all-NaN
+    arrays when asked for but not seen; conventions in :mod:`arpose.landmarks`):
+
+    hands: ``(2, 21, 4)`` float32 image landmarks ``[x, y, z, visibility]`` of the subject's
+        left (row :attr:`~arpose.landmarks.Side.LEFT`) and right hand, x/y normalised to the
+        image, z the hand model's relative depth on the scale of x.
+    hands_world: ``(2, 21, 3)`` float32 metres, each hand about its own centre, axes as the
+        image's (x right, y down, z away from the camera).
+    face: ``(478, 4)`` float32 face mesh with irises ``[x, y, z, visibility]``, normalised.
+    raw_hands, raw_hands_world, raw_face: the estimator's arrays once a smoother ran.
+    fingers: finger retargeting (:class:`arpose.retarget.fingers.HandsPose`) or ``None``.
+    face_pose: face retargeting, head, eyes, jaw and expression weights
+        (:class:`arpose.retarget.face.FacePose`) or ``None``.
     """
 
     id: int
@@ -77,6 +91,14 @@ class Person:
     raw_world: np.ndarray | None = None
     body: Any = None
     angles: Mapping[str, float] | None = None
+    hands: np.ndarray | None = None
+    hands_world: np.ndarray | None = None
+    face: np.ndarray | None = None
+    raw_hands: np.ndarray | None = None
+    raw_hands_world: np.ndarray | None = None
+    raw_face: np.ndarray | None = None
+    fingers: Any = None
+    face_pose: Any = None
 
     def pixels(self, width: int, height: int) -> np.ndarray:
         """``(33, 2)`` float64 image landmarks in pixels (x right, y down)."""
