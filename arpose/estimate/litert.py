@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -136,7 +137,7 @@ class PoseModels:
         d = graph.decoding
         self._det_in = self._check_input(self._det, det_path, graph.detector_input, "pose detector")
         outs = self._det.get_output_details()
-        shapes = [tuple(int(d) for d in o["shape"]) for o in outs]
+        shapes = [tuple(int(k) for k in o["shape"]) for o in outs]
         want = [(1, d.num_boxes, d.num_coords), (1, d.num_boxes, 1)]
         if shapes != want:
             raise InputError(f"pose detector model {det_path} has outputs {shapes}, expected {want}")
@@ -145,7 +146,7 @@ class PoseModels:
         n = graph.num_landmarks
         t = graph.landmark_input
         outs = self._lm.get_output_details()
-        shapes = [tuple(int(d) for d in o["shape"]) for o in outs]
+        shapes = [tuple(int(k) for k in o["shape"]) for o in outs]
         heat = shapes[3] if len(shapes) == 5 else None
         want = [(1, n * 5), (1, 1), (1, t.height, t.width, 1), heat, (1, n * 3)]
         if len(shapes) != 5 or shapes != want or len(heat) != 4 or heat[3] != n:
@@ -176,6 +177,7 @@ class PoseModels:
         return [self._lm.get_tensor(self._lm_out[i]) if i in outputs else None for i in range(5)]
 
 
+@lru_cache(maxsize=8)
 def value_table(tensor: TensorInput) -> np.ndarray:
     """``(256,)`` float32: the model-input value of each 8-bit pixel value.
 
@@ -185,7 +187,9 @@ def value_table(tensor: TensorInput) -> np.ndarray:
     """
     scale = np.float32((np.float32(tensor.range_max) - np.float32(tensor.range_min)) / np.float32(255.0))
     offset = np.float32(tensor.range_min)
-    return (np.arange(256, dtype=np.float64) * float(scale) + float(offset)).astype(np.float32)
+    table = (np.arange(256, dtype=np.float64) * float(scale) + float(offset)).astype(np.float32)
+    table.flags.writeable = False  # cached: shared by every call
+    return table
 
 
 def to_tensor(image: np.ndarray, crop: Crop, tensor: TensorInput) -> np.ndarray:
