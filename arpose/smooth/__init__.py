@@ -3,8 +3,16 @@
 * :mod:`.one_euro`: the vectorised filter (pure :func:`one_euro_step` + :class:`OneEuroFilter`).
 * :mod:`.person`: one person's image + world landmarks, visibility-aware, reset after a gap.
 * :mod:`.stage`: :class:`SmoothStage`, the pipeline stage ``smooth`` (one state per person id).
+* :mod:`.rts`: zero-lag smoothing with future frames (Kalman forward, Rauch-Tung-Striebel
+  backward; :func:`rts_smooth` and the bounded-delay :class:`FixedLagSmoother`).
+* :mod:`.offline`: one person's landmarks through it (:func:`smooth_sequence`), and
+  :class:`OfflineSmoother` for a stream of frames, one smoother per person id.
+* :mod:`.deferred`: :class:`SmoothedOutputs`, the data sink that feeds a file run's outputs
+  (take, CSV, angles, BVH) from the zero-lag smoother.
 """
 
+from .deferred import SmoothedOutputs
+from .offline import OfflineConfig, OfflineSmoother, smooth_sequence
 from .one_euro import OneEuroFilter, OneEuroParams, OneEuroState, one_euro_step, smoothing_factor
 from .person import (
     MEDIAPIPE_IMAGE,
@@ -14,11 +22,15 @@ from .person import (
     SmoothConfig,
     smooth_person,
 )
+from .rts import FixedLagSmoother, rts_smooth
 from .stage import SmoothStage
 
 __all__ = [
     "MEDIAPIPE_IMAGE",
     "MEDIAPIPE_WORLD",
+    "FixedLagSmoother",
+    "OfflineConfig",
+    "OfflineSmoother",
     "OneEuroFilter",
     "OneEuroParams",
     "OneEuroState",
@@ -26,7 +38,10 @@ __all__ = [
     "PersonSmoothState",
     "SmoothConfig",
     "SmoothStage",
+    "SmoothedOutputs",
     "one_euro_step",
+    "rts_smooth",
     "smooth_person",
+    "smooth_sequence",
     "smoothing_factor",
 ]
