@@ -65,24 +65,38 @@ def make_estimator(spec: PipelineSpec) -> Any:
         mediapipe_smoothing=e.mediapipe_smoothing,
     )
     if e.max_people == 1 and not e.model:
-        return BlazePoseEstimator(config)
-    from .estimate.tasks import MultiPoseConfig, MultiPoseEstimator
+        pose = BlazePoseEstimator(config)
+    else:
+        from .estimate.tasks import MultiPoseConfig, MultiPoseEstimator
 
-    return MultiPoseEstimator(
-        MultiPoseConfig(
-            max_people=e.max_people,
-            model=e.model,
-            tracking=e.tracking,
-            min_detection_confidence=e.min_detection_confidence,
-            segmentation=spec.segmentation,
-            tiles=e.tiles,
+        pose = MultiPoseEstimator(
+            MultiPoseConfig(
+                max_people=e.max_people,
+                model=e.model,
+                tracking=e.tracking,
+                min_detection_confidence=e.min_detection_confidence,
+                segmentation=spec.segmentation,
+                tiles=e.tiles,
+            )
         )
-    )
+    return with_hands_face(spec, pose)
+
+
+def with_hands_face(spec: PipelineSpec, pose: Any) -> Any:
+    """``pose`` wrapped in a :class:`~arpose.estimate.holistic.HolisticEstimator` when
+    ``spec.estimator`` asks for hands or the face, else ``pose`` itself."""
+    e = spec.estimator
+    if not (e.hands or e.face):
+        return pose
+    from .estimate.holistic import HolisticConfig, HolisticEstimator
+
+    config = HolisticConfig(hands=e.hands, face=e.face, tracking=e.tracking, single_person=e.max_people == 1)
+    return HolisticEstimator(pose, config)
 
 
 def make_stages(spec: PipelineSpec, camera: Camera) -> list:
     """New stage objects for ``spec`` in pipeline order (their state starts empty):
-    ``track`` (several people), ``smooth``, ``retarget``."""
+    ``track`` (several people), ``smooth``, ``retarget``, ``hands_face`` (with hands or face)."""
     stages: list = []
     mode = spec.estimator.mode
     if spec.estimator.max_people > 1:
@@ -97,6 +111,10 @@ def make_stages(spec: PipelineSpec, camera: Camera) -> list:
         from .retarget import RetargetStage
 
         stages.append(RetargetStage(spec.retarget.config(mode), camera, independent_frames=mode is RunningMode.IMAGE))
+    if spec.estimator.hands or spec.estimator.face:
+        from .retarget.hands_face import HandsFaceStage
+
+        stages.append(HandsFaceStage(independent_frames=mode is RunningMode.IMAGE))
     return stages
 
 

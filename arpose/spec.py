@@ -79,6 +79,9 @@ class EstimatorSpec:
     min_detection_confidence, min_tracking_confidence: MediaPipe's thresholds in [0, 1].
     mediapipe_smoothing: MediaPipe's own landmark filter (off in the product; the evaluation
         peer turns it on).
+    hands, face: also estimate each person's hands (21 landmarks each) / face (478-point mesh
+        with irises) and retarget fingers / head, eyes and expressions (``--hands``, ``--face``,
+        ``--holistic``; :mod:`arpose.estimate.holistic`, docs/hands_face.md).
     """
 
     mode: RunningMode = RunningMode.VIDEO
@@ -89,6 +92,8 @@ class EstimatorSpec:
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
     mediapipe_smoothing: bool = False
+    hands: bool = False
+    face: bool = False
 
     @property
     def tracking(self) -> bool:
@@ -113,7 +118,9 @@ class SmoothSpec:
     landmarks (speeds in torso sizes per second); visibility_threshold: raw visibility under
     which a landmark eases at hidden_cutoff (Hz) instead of following; visibility_cutoff (Hz):
     low-pass of visibility and presence; reset_gap: seconds unseen before a person's filter
-    restarts. Smoothing never runs in IMAGE mode.
+    restarts. Smoothing never runs in IMAGE mode. ``hand_*`` / ``face_*``: hand and face
+    landmarks (speeds in hand sizes / inter-ocular distances per second; with ``--hands`` /
+    ``--face``).
     """
 
     enabled: bool = True
@@ -130,6 +137,12 @@ class SmoothSpec:
     hidden_cutoff: float = 2.0
     visibility_cutoff: float = 0.5
     reset_gap: float = 0.5
+    hand_min_cutoff: float = 3.0
+    hand_beta: float = 2.0
+    hand_d_cutoff: float = 1.0
+    face_min_cutoff: float = 3.0
+    face_beta: float = 3.0
+    face_d_cutoff: float = 1.0
 
     def config(self):
         """The :class:`arpose.smooth.SmoothConfig` these values describe; ConfigError if one
@@ -144,6 +157,8 @@ class SmoothSpec:
             hidden_cutoff=self.hidden_cutoff,
             visibility_cutoff=self.visibility_cutoff,
             reset_gap=self.reset_gap,
+            hands=OneEuroParams(self.hand_min_cutoff, self.hand_beta, self.hand_d_cutoff),
+            face=OneEuroParams(self.face_min_cutoff, self.face_beta, self.face_d_cutoff),
         )
 
     @classmethod
@@ -164,6 +179,12 @@ class SmoothSpec:
             hidden_cutoff=config.hidden_cutoff,
             visibility_cutoff=config.visibility_cutoff,
             reset_gap=config.reset_gap,
+            hand_min_cutoff=config.hands.min_cutoff,
+            hand_beta=config.hands.beta,
+            hand_d_cutoff=config.hands.d_cutoff,
+            face_min_cutoff=config.face.min_cutoff,
+            face_beta=config.face.beta,
+            face_d_cutoff=config.face.d_cutoff,
         )
 
 

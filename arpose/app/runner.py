@@ -16,11 +16,11 @@ from dataclasses import dataclass, replace
 from ..errors import ArposeError
 from ..pipeline import Pipeline
 from ..spec import CsvOutput, PipelineSpec, RunningMode, VideoOutput, load_spec, spec_to_toml
-from . import feat_osc, feat_people, feat_props, feat_retarget, feat_smooth, feat_take
+from . import feat_holistic, feat_osc, feat_people, feat_props, feat_retarget, feat_smooth, feat_take
 
 #: Option modules, in pipeline order. Each has ``add_options(parser)`` and
 #: ``apply(args, spec) -> spec``; none knows which command it serves.
-OPTION_MODULES = (feat_people, feat_smooth, feat_retarget, feat_props, feat_take, feat_osc)
+OPTION_MODULES = (feat_people, feat_holistic, feat_smooth, feat_retarget, feat_props, feat_take, feat_osc)
 
 
 def add_feature_options(parser: argparse.ArgumentParser) -> None:

@@ -24,6 +24,14 @@ Per person and frame (:func:`smooth_person`, pure):
 * NaN input elements stay NaN in the output and leave the state untouched.
 * **Reset**: if the person was last seen more than :attr:`SmoothConfig.reset_gap` seconds ago
   the past is forgotten (the first frame after passes through unchanged).
+* **Hands and face** (``Person.hands`` / ``hands_world`` / ``face``, when present): the same
+  filter with their own parameters, :attr:`SmoothConfig.hands` and :attr:`SmoothConfig.face`.
+  Hand image landmarks are filtered in pixels with speeds in *hand sizes* per second (wrist to
+  middle knuckle, in pixels), hand world landmarks in metres with speeds in hand sizes (metres)
+  per second, face landmarks in pixels with speeds in *inter-ocular distances* per second, so
+  one parameter set fits near and far. Each hand and the face is gated by its confidence
+  (``visibility`` column) like a body landmark, NaN stays NaN and leaves the state untouched,
+  and a hand or face unseen for more than ``reset_gap`` starts afresh on its own.
 
 Timestamps are the frames' real times in seconds; they must strictly increase.
 """
@@ -50,6 +58,8 @@ __all__ = [
     "DEFAULT_WORLD",
     "DEFAULT_WORLD_DEPTH",
     "DEFAULT_IMAGE",
+    "DEFAULT_HANDS",
+    "DEFAULT_FACE",
 ]
 
 #: MediaPipe's pose_landmark_filtering graph: world landmarks (m/s, unscaled).
@@ -64,6 +74,12 @@ MEDIAPIPE_IMAGE = OneEuroParams(min_cutoff=0.05, beta=80.0, d_cutoff=1.0)
 DEFAULT_WORLD = OneEuroParams(min_cutoff=6.0, beta=10.0, d_cutoff=1.0)
 DEFAULT_WORLD_DEPTH = OneEuroParams(min_cutoff=1.0, beta=0.5, d_cutoff=1.0)
 DEFAULT_IMAGE = OneEuroParams(min_cutoff=2.0, beta=10.0, d_cutoff=1.0)
+#: Hands: speeds in hand sizes per second (a still hand's fingers at 3 Hz; a finger closing at
+#: 5 sizes/s opens the cutoff to 13 Hz).
+DEFAULT_HANDS = OneEuroParams(min_cutoff=3.0, beta=2.0, d_cutoff=1.0)
+#: Face: speeds in inter-ocular distances per second (a lid closing in a blink moves about 6
+#: IOD/s, which opens the cutoff to 21 Hz, so blinks keep their depth).
+DEFAULT_FACE = OneEuroParams(min_cutoff=3.0, beta=3.0, d_cutoff=1.0)
 
 
 @dataclass(frozen=True)
@@ -78,6 +94,8 @@ class SmoothConfig:
     hidden_cutoff: Hz (>= 0), cap on the cutoff of low-visibility landmarks; 0 holds them.
     visibility_cutoff: Hz (> 0), low-pass cutoff of the visibility and presence columns.
     reset_gap: seconds (>= 0); a person unseen for longer than this starts afresh.
+    hands: One Euro parameters for hand landmarks (speeds in hand sizes per second).
+    face: One Euro parameters for face landmarks (speeds in inter-ocular distances per second).
     """
 
     world: OneEuroParams = DEFAULT_WORLD
@@ -87,9 +105,11 @@ class SmoothConfig:
     hidden_cutoff: float = 2.0
     visibility_cutoff: float = 0.5
     reset_gap: float = 0.5
+    hands: OneEuroParams = DEFAULT_HANDS
+    face: OneEuroParams = DEFAULT_FACE
 
     def __post_init__(self) -> None:
-        for name in ("world", "world_depth", "image"):
+        for name in ("world", "world_depth", "image", "hands", "face"):
             if not isinstance(getattr(self, name), OneEuroParams):
                 raise ConfigError(f"smooth {name} parameters must be OneEuroParams, got {getattr(self, name)!r}")
         vt = _check_rate("visibility_threshold", self.visibility_threshold)
@@ -111,7 +131,9 @@ class PersonSmoothState:
     image: state over ``(33, 3)`` pixel coordinates; world: over ``(33, 2)`` metres (x, y);
     world_depth: over ``(33, 1)`` metres (z);
     visibility: over ``(33, 2)`` ``[visibility, presence]``; scale: last valid torso size in
-    pixels; t: seconds, time of the last frame this person was seen.
+    pixels; t: seconds, time of the last frame this person was seen. hands: over ``(2, 21, 3)``
+    pixels; hands_world: over ``(2, 21, 3)`` metres; face: over ``(478, 3)`` pixels; None
+    until seen (the confidence column is passed on unfiltered).
     """
 
     image: OneEuroState
@@ -120,6 +142,9 @@ class PersonSmoothState:
     visibility: OneEuroState
     scale: float
     t: float
+    hands: OneEuroState | None = None
+    hands_world: OneEuroState | None = None
+    face: OneEuroState | None = None
 
 
 def _pose_scale(px: np.ndarray, previous: float | None, image_size: tuple[int, int]) -> float:
@@ -156,7 +181,10 @@ def smooth_person(
 
     Returns a new :class:`Person` whose ``landmarks`` / ``world`` are smoothed (float32, same
     shapes and frames) and whose ``raw_landmarks`` / ``raw_world`` hold the unsmoothed input
-    (kept from the input person if a smoother already ran), plus the new state.
+    (kept from the input person if a smoother already ran), plus the new state. ``hands``
+    ``(2, 21, 4)``, ``hands_world`` ``(2, 21, 3)`` and ``face`` ``(478, 4)``, when not None, are
+    smoothed likewise (same shapes and frames; the confidence column unfiltered) and their
+    inputs kept in ``raw_hands`` / ``raw_hands_world`` / ``raw_face``.
     """
     w, h = int(image_size[0]), int(image_size[1])
     if w <= 0 or h <= 0:
@@ -198,13 +226,124 @@ def smooth_person(
     out[:, :3] = px_s / to_px
     out[:, VISIBILITY] = vp_s[:, 0]
     out[:, PRESENCE] = vp_s[:, 1]
-    new_person = person.with_(
+    changes = dict(
         landmarks=out,
         world=np.concatenate([xy_s, z_s], axis=1).astype(np.float32),
         raw_landmarks=person.raw_landmarks if person.raw_landmarks is not None else person.landmarks,
         raw_world=person.raw_world if person.raw_world is not None else person.world,
     )
-    return new_person, PersonSmoothState(st_img, st_world, st_depth, st_vis, scale, float(t))
+    st_hands = st_hands_world = st_face = None
+    if person.hands is not None:
+        changes["hands"], changes["hands_world"], st_hands, st_hands_world = _smooth_hands(
+            None if state is None else state.hands,
+            None if state is None else state.hands_world,
+            person.hands,
+            person.hands_world,
+            t,
+            (w, h),
+            config,
+        )
+        changes["raw_hands"] = person.raw_hands if person.raw_hands is not None else person.hands
+        changes["raw_hands_world"] = (
+            person.raw_hands_world if person.raw_hands_world is not None else person.hands_world
+        )
+    if person.face is not None:
+        changes["face"], st_face = _smooth_face(None if state is None else state.face, person.face, t, (w, h), config)
+        changes["raw_face"] = person.raw_face if person.raw_face is not None else person.face
+    new_state = PersonSmoothState(
+        st_img, st_world, st_depth, st_vis, scale, float(t), st_hands, st_hands_world, st_face
+    )
+    return person.with_(**changes), new_state
+
+
+def _forget(state: OneEuroState | None, t: float, gap: float) -> OneEuroState | None:
+    """``state`` with the elements last observed more than ``gap`` seconds before ``t``
+    forgotten (they restart on their next observation)."""
+    if state is None:
+        return None
+    with np.errstate(invalid="ignore"):
+        old = ~(t - state.t <= gap)
+    if not old.any():
+        return state
+    return OneEuroState(np.where(old, np.nan, state.y), np.where(old, 0.0, state.dy), np.where(old, np.nan, state.t))
+
+
+def _gate(confidence: np.ndarray, config: SmoothConfig) -> np.ndarray:
+    """``max_cutoff`` for rows whose confidence is under the visibility threshold (NaN: none)."""
+    with np.errstate(invalid="ignore"):
+        hidden = confidence < config.visibility_threshold
+    return np.where(hidden, config.hidden_cutoff, np.nan)
+
+
+def _hand_sizes(points: np.ndarray) -> np.ndarray:
+    """``(2, 1, 1)`` wrist-to-middle-knuckle length of each hand in ``points`` ``(2, 21, >=2)``
+    (its own units), 1 where unknown."""
+    d = np.linalg.norm(points[:, 9, :] - points[:, 0, :], axis=-1)
+    return np.where(np.isfinite(d) & (d > 0), d, 1.0)[:, None, None]
+
+
+def _smooth_hands(
+    state: OneEuroState | None,
+    state_world: OneEuroState | None,
+    hands: np.ndarray,
+    world: np.ndarray | None,
+    t: float,
+    size: tuple[int, int],
+    config: SmoothConfig,
+) -> tuple[np.ndarray, np.ndarray | None, OneEuroState, OneEuroState | None]:
+    """Smoothed ``(2, 21, 4)`` hand image landmarks and ``(2, 21, 3)`` world landmarks."""
+    w, h = size
+    hl = np.asarray(hands, dtype=np.float64)
+    to_px = np.array([w, h, w])
+    px = hl[..., :3] * to_px
+    cap = _gate(hl[:, :1, VISIBILITY : VISIBILITY + 1], config)  # (2, 1, 1): one gate per hand
+    y, st = one_euro_step(
+        _forget(state, t, config.reset_gap),
+        px,
+        t,
+        config.hands,
+        scale=_hand_sizes(px[..., :2]),
+        speed_axis=-1,
+        max_cutoff=cap,
+    )
+    out = np.empty(hl.shape, dtype=np.float32)
+    out[..., :3] = y / to_px
+    out[..., VISIBILITY] = hl[..., VISIBILITY]  # the confidence is passed on as measured
+    if world is None:
+        return out, None, st, None
+    wl = np.asarray(world, dtype=np.float64)
+    yw, stw = one_euro_step(
+        _forget(state_world, t, config.reset_gap),
+        wl,
+        t,
+        config.hands,
+        scale=_hand_sizes(wl),
+        speed_axis=-1,
+        max_cutoff=cap,
+    )
+    return out, yw.astype(np.float32), st, stw
+
+
+def _smooth_face(
+    state: OneEuroState | None, face: np.ndarray, t: float, size: tuple[int, int], config: SmoothConfig
+) -> tuple[np.ndarray, OneEuroState]:
+    """Smoothed ``(478, 4)`` face landmarks (speeds in inter-ocular distances per second)."""
+    w, h = size
+    fl = np.asarray(face, dtype=np.float64)
+    to_px = np.array([w, h, w])
+    px = fl[:, :3] * to_px
+    eyes = [(33, 133), (263, 362)]  # eye corners (FaceLandmark RIGHT/LEFT_EYE_OUTER/INNER)
+    centres = [(px[a, :2] + px[b, :2]) / 2.0 for a, b in eyes]
+    iod = float(np.linalg.norm(centres[0] - centres[1]))
+    scale = iod if np.isfinite(iod) and iod > 0 else 1.0
+    cap = _gate(fl[:1, VISIBILITY : VISIBILITY + 1], config)
+    y, st = one_euro_step(
+        _forget(state, t, config.reset_gap), px, t, config.face, scale=scale, speed_axis=-1, max_cutoff=cap
+    )
+    out = np.empty(fl.shape, dtype=np.float32)
+    out[:, :3] = y / to_px
+    out[:, VISIBILITY] = fl[:, VISIBILITY]
+    return out, st
 
 
 class PersonSmoother:

@@ -1,0 +1,48 @@
+"""Options: hands and face (off by default) -> the estimator part of the spec.
+
+``--hands``     each person's hands: 21 landmarks per hand (image and world, the subject's
+                left and right), retargeted to the 30 humanoid finger bones; the hand model
+                orients the Hand bones when it sees the hand.
+``--face``      each person's face: the 478-point mesh with irises, retargeted to the head
+                rotation, the eye bones, a jaw value and expression weights (blinks, mouth
+                open, the vowels A I U E O, brows up / down, smile) after a neutral-face
+                calibration over the first 2 seconds a face is seen.
+``--holistic``  both.
+
+Smoothing parameters of hands and face: the ``[smooth]`` table of ``--config`` (``hand_*``,
+``face_*``). What each costs per frame: docs/hands_face.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+
+from ..spec import PipelineSpec
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("hands and face")
+    group.add_argument(
+        "--hands",
+        action="store_true",
+        help="also track each person's hands and fingers (21 landmarks per hand, 30 finger bones)",
+    )
+    group.add_argument(
+        "--face",
+        action="store_true",
+        help="also track each person's face (478-point mesh with irises: head, eyes, jaw, expressions)",
+    )
+    group.add_argument("--holistic", action="store_true", help="both --hands and --face")
+
+
+def apply(args: argparse.Namespace, spec: PipelineSpec) -> PipelineSpec:
+    """``spec`` with ``--hands`` / ``--face`` / ``--holistic`` turned on (options left out keep
+    the spec's values, e.g. from ``--config``)."""
+    both = bool(getattr(args, "holistic", False))
+    est = spec.estimator
+    if both or getattr(args, "hands", False):
+        est = replace(est, hands=True)
+    if both or getattr(args, "face", False):
+        est = replace(est, face=True)
+    return replace(spec, estimator=est)
