@@ -145,6 +145,7 @@ class BatchLock:
 @dataclass
 class _JobState:
     job: Job
+    out_dir: Path
     done: set[int] = field(default_factory=set)
     seconds: float = 0.0
     failed: str | None = None
@@ -189,6 +190,20 @@ def _prepare_folders(plan: BatchPlan) -> None:
                 item.unlink(missing_ok=True)
 
 
+def _clean_work(out: Path, name: str) -> None:
+    """Remove the output folders a job's killed attempts left in its work folder (finished
+    segment takes stay for a rerun), and the work folder if that empties it."""
+    folder = work_dir(out) / "work" / name
+    if not folder.is_dir():
+        return
+    for item in folder.glob("out-*"):
+        shutil.rmtree(item, ignore_errors=True)
+    try:
+        folder.rmdir()
+    except OSError:
+        pass  # segment takes are still there
+
+
 def run_batch(
     plan: BatchPlan,
     backend: Any,
@@ -223,7 +238,7 @@ def run_batch(
                 status = {"skip": "skipped", "failed": "kept-failed", "changed": "changed"}[action]
                 early.append((None, Outcome(job, status, error=job.decision.reason if action != "skip" else None)))
                 continue
-            state = states[job.name] = _JobState(job, done=set(job.segments_done))
+            state = states[job.name] = _JobState(job, out, done=set(job.segments_done))
             if job.error is not None:  # it could not even be opened
                 _record(manifest, plan, job, "failed", error=job.error)
                 early.append((state, None))
@@ -339,6 +354,8 @@ def _record(
 
 def _end(state: _JobState, summary: BatchSummary, emit, status: str, frames: int = 0, error: str | None = None) -> None:
     state.ended = True
+    if status != "interrupted":
+        _clean_work(state.out_dir, state.job.name)
     oc = Outcome(state.job, status, frames=frames, seconds=state.seconds, error=error)
     summary.outcomes.append(oc)
     emit(JobEnded(oc))
