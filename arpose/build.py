@@ -118,6 +118,34 @@ def make_stages(spec: PipelineSpec, camera: Camera) -> list:
     return stages
 
 
+def smoothed_offline(out: Any) -> bool:
+    """True for the outputs the zero-lag smoother feeds: the landmark CSV, joint angles, BVH
+    and a take written from the start (a take toggled by the live window's key stays causal)."""
+    return out.kind in ("csv", "angles", "bvh") or (out.kind == "take" and not out.toggled)
+
+
+def offline_smoothing(spec: PipelineSpec) -> bool:
+    """True when ``spec``'s file outputs get zero-lag smoothing (:mod:`arpose.smooth.offline`):
+    smoothing on, its mode not ``"causal"``, frames of a file in order (VIDEO mode), and at
+    least one output :func:`smoothed_offline` feeds. Streams, the video and windows stay causal."""
+    return (
+        spec.smoothing
+        and spec.smooth.mode != "causal"
+        and spec.estimator.mode is RunningMode.VIDEO
+        and any(smoothed_offline(o) for o in spec.outputs)
+    )
+
+
+def make_offline_outputs(spec: PipelineSpec, camera: Camera, sinks: list) -> Any:
+    """A :class:`~arpose.smooth.SmoothedOutputs` sink feeding ``sinks`` from the zero-lag
+    smoother of ``spec.smooth`` and, when retargeting is on, its own new retargeting stage."""
+    from .smooth import OfflineSmoother, SmoothedOutputs
+
+    later = [s for s in make_stages(replace(spec, smooth=replace(spec.smooth, enabled=False)), camera)]
+    later = [s for s in later if s.name == "retarget"]
+    return SmoothedOutputs(OfflineSmoother(spec.smooth.offline_config()), later, sinks)
+
+
 def chosen_props(spec: PipelineSpec) -> list:
     """The :class:`~arpose.render.props.Prop` objects ``spec.overlay`` names (reads the
     manifests; ConfigError for unknown names, InputError for a bad manifest)."""
@@ -226,6 +254,8 @@ def build_pipeline(
     try:
         stages = [] if analysed else make_stages(spec, camera)
         sinks = _make_sinks(spec, source, camera, force, take_header, opened)
+        if not analysed and offline_smoothing(spec):
+            sinks, stages = _offline_branch(spec, camera, sinks, stages, renderer, opened)
         if renderer is None and spec.output("video") is not None:
             renderer = make_renderer(spec, camera, props)
             opened.append(renderer)
@@ -296,6 +326,25 @@ def _make_sinks(spec: PipelineSpec, source: Any, camera: Camera, force: bool, he
         opened.append(sink)
         sinks.append(sink)
     return sinks
+
+
+def _offline_branch(spec: PipelineSpec, camera: Camera, sinks: list, stages: list, renderer: Any, opened: list):
+    """Move the outputs :func:`smoothed_offline` feeds behind one
+    :class:`~arpose.smooth.SmoothedOutputs` (at the first one's place). When nothing else
+    uses the causal path (no stream, video or window), its smoothing and retargeting stages
+    are dropped: the zero-lag branch does both. Returns ``(sinks, stages)``."""
+    fed = [s for s, o in zip(sinks, spec.outputs) if smoothed_offline(o)]
+    branch = make_offline_outputs(spec, camera, fed)
+    for s in fed:
+        opened.remove(s)
+    opened.append(branch)
+    first = sinks.index(fed[0])
+    rest = [s for s in sinks if s not in fed]
+    rest.insert(first, branch)
+    causal_used = renderer is not None or any(not smoothed_offline(o) for o in spec.outputs)
+    if not causal_used:
+        stages = [s for s in stages if s.name not in ("smooth", "retarget")]
+    return rest, stages
 
 
 def _close(thing: Any) -> None:

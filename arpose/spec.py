@@ -37,6 +37,8 @@ MAX_PEOPLE_LIMIT = 16
 MAX_TILES = 8
 #: Where a BVH's origin is: the take's camera-attached frame, or the floor under the first hips.
 BVH_ORIGINS = ("camera", "floor")
+#: Smoothing modes (:attr:`SmoothSpec.mode`).
+SMOOTH_MODES = ("auto", "causal", "offline")
 
 
 class RunningMode(str, enum.Enum):
@@ -121,9 +123,19 @@ class SmoothSpec:
     restarts. Smoothing never runs in IMAGE mode. ``hand_*`` / ``face_*``: hand and face
     landmarks (speeds in hand sizes / inter-ocular distances per second; with ``--hands`` /
     ``--face``).
+
+    mode: ``"auto"`` (default): file outputs (take, CSV, angles, BVH) of a VIDEO-mode run get
+    the zero-lag smoother (:mod:`arpose.smooth.offline`), everything else the causal One
+    Euro filter; ``"causal"``: the One Euro filter everywhere; ``"offline"``: as auto, and an
+    error in LIVE or IMAGE mode. Streams (VMC, OSC), the annotated video and live windows are
+    always causal. ``offline_*``: the zero-lag smoother's half-gain frequencies in Hz (world
+    x/y, depth, image), model order (3 constant acceleration, 2 constant velocity), variance
+    factor of landmarks under the visibility threshold, and the seconds of later frames it
+    waits for (:class:`arpose.smooth.OfflineConfig`).
     """
 
     enabled: bool = True
+    mode: str = "auto"
     min_cutoff: float = 6.0
     beta: float = 10.0
     d_cutoff: float = 1.0
@@ -143,6 +155,30 @@ class SmoothSpec:
     face_min_cutoff: float = 3.0
     face_beta: float = 3.0
     face_d_cutoff: float = 1.0
+    offline_cutoff: float = 6.0
+    offline_depth_cutoff: float = 3.0
+    offline_image_cutoff: float = 8.0
+    offline_order: int = 3
+    offline_hidden_noise: float = 100.0
+    offline_lag: float = 1.0
+
+    def offline_config(self):
+        """The :class:`arpose.smooth.OfflineConfig` these values describe (sharing the
+        visibility threshold, visibility cutoff and reset gap); ConfigError if one is out of
+        range."""
+        from .smooth import OfflineConfig
+
+        return OfflineConfig(
+            world_cutoff=self.offline_cutoff,
+            depth_cutoff=self.offline_depth_cutoff,
+            image_cutoff=self.offline_image_cutoff,
+            visibility_cutoff=self.visibility_cutoff,
+            order=self.offline_order,
+            visibility_threshold=self.visibility_threshold,
+            hidden_noise=self.offline_hidden_noise,
+            reset_gap=self.reset_gap,
+            lag=self.offline_lag,
+        )
 
     def config(self):
         """The :class:`arpose.smooth.SmoothConfig` these values describe; ConfigError if one
@@ -414,6 +450,14 @@ class PipelineSpec:
         if not (math.isfinite(gap) and gap >= 0):
             raise ConfigError(f"--track-gap must be seconds >= 0, got {gap}")
         self.smooth.config()  # every smoothing parameter in range (ConfigError names it)
+        self.smooth.offline_config()
+        if self.smooth.mode not in SMOOTH_MODES:
+            raise ConfigError(f"--smooth mode must be one of {', '.join(SMOOTH_MODES)}, got {self.smooth.mode!r}")
+        if self.smooth.mode == "offline" and self.smooth.enabled and e.mode is not RunningMode.VIDEO:
+            raise ConfigError(
+                f"--smooth offline needs frames of a file, processed in order (video mode), not {e.mode.value} "
+                "mode; live streams stay causal: drop it or use --smooth causal"
+            )
         h = self.retarget.subject_height
         if h is not None and not (0.5 <= h <= 2.5):
             raise ConfigError(f"--subject-height must be a standing height between 0.5 and 2.5 metres, got {h}")

@@ -209,6 +209,7 @@ def run(args: argparse.Namespace) -> int:
         if arrays_dir is not None:
             write_arrays(arrays_dir, runs[-1])
     rows = [row for r in runs for row in r.rows]
+    rows += [row for r in runs for row in r.comparisons]  # "A vs B" rows: both were selected
     if args.json:
         print(
             json.dumps(
@@ -218,10 +219,10 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         print(format_table(rows))
-        verdict = smoothing.format_targets(smoothing.check_targets(rows))
-        if verdict:
-            print()
-            print(verdict)
+        for verdict in (smoothing.format_targets(smoothing.check_targets(rows)), smoothing.format_restated(rows)):
+            if verdict:
+                print()
+                print(verdict)
     if plot_dir is not None:
         written = write_plots(plot_dir, runs)
         print(f"wrote {len(written)} plots to {plot_dir}/", file=sys.stderr)

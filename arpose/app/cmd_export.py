@@ -40,6 +40,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="BVH frame rate (default: the take's; uneven takes are resampled to a constant rate)",
     )
     p.add_argument(
+        "--smooth",
+        choices=("offline", "none"),
+        default="none",
+        help="offline: smooth every person's raw landmarks again with future frames (zero lag, "
+        "docs/smoothing.md) and retarget the smoothed landmarks before exporting (for a take "
+        "recorded live, whose landmarks were smoothed causally); none (default): export as recorded",
+    )
+    p.add_argument(
         "--origin",
         choices=ORIGINS,
         default="camera",
@@ -87,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
         if out:
             check_writable(out, force=args.force)
     take = open_take(args.take, salvage=args.salvage)
+    if args.smooth == "offline":
+        take = smooth_take(take)
     if args.bvh:
         pid, track = take_body_track(take, args.person)  # fails before any file is written
     if args.csv:
@@ -100,3 +110,52 @@ def run(args: argparse.Namespace) -> int:
         note = f", resampled from {len(track)} poses" if resampled else ""
         print(f"wrote {path} (person {pid}, {len(out)} frames at {rate:.4g} fps{note})", file=sys.stderr)
     return 0
+
+
+def take_spec(take: Take):
+    """The :class:`~arpose.spec.PipelineSpec` a take was recorded with (its header's
+    ``settings.spec``), else the defaults; ConfigError if the header's spec does not fit."""
+    from ..spec import PipelineSpec, spec_from_dict
+
+    recorded = (take.header.get("settings") or {}).get("spec")
+    if not isinstance(recorded, dict):
+        return PipelineSpec()
+    recorded = {k: v for k, v in recorded.items() if k != "outputs"}
+    return spec_from_dict(recorded, where=f"take {take.path} header")
+
+
+def smooth_take(take: Take) -> Take:
+    """``take`` with every person's raw landmarks (``raw_landmarks`` / ``raw_world`` when
+    recorded, else ``landmarks`` / ``world``) smoothed with future frames
+    (:class:`arpose.smooth.OfflineSmoother`, the ``[smooth]`` settings the take was recorded
+    with) and, when the take holds bodies, retargeted again from the smoothed landmarks with
+    a fresh retargeting stage (bodies and angles derive from the landmarks). Frames, times
+    and ids are unchanged; the header is kept."""
+    from dataclasses import replace
+
+    from ..build import make_stages
+    from ..record.take import TakeFrame
+    from ..smooth import OfflineSmoother
+    from ..spec import RunningMode
+    from ..types import Camera
+
+    spec = take_spec(take)
+    spec = replace(spec, estimator=replace(spec.estimator, mode=RunningMode.VIDEO, max_people=1))
+    has_body = any(p.body is not None for f in take.frames for p in f.people)
+    w, h = take.resolution or (640, 480)
+    camera = take.camera or Camera.from_fov(w, h, spec.camera.fov)
+    no_smooth = replace(spec.smooth, enabled=False)
+    later = make_stages(replace(spec, smooth=no_smooth), camera) if has_body else []
+    smoother = OfflineSmoother(spec.smooth.offline_config())
+    frames: list[TakeFrame] = []
+
+    def keep(pfs) -> None:
+        for pf in pfs:
+            for stage in later:
+                pf = stage.process(pf)
+            frames.append(TakeFrame(pf.index, pf.timestamp, pf.people))
+
+    for pf in take.pose_frames():
+        keep(smoother.push(pf))
+    keep(smoother.flush())
+    return replace(take, frames=frames)

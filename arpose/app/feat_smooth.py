@@ -1,7 +1,13 @@
 """Options: smoothing (on by default) -> the ``smooth`` part of the spec.
 
-``--no-smooth``            raw landmarks (neither ours nor MediaPipe's smoothing).
+``--no-smooth``              raw landmarks (neither ours nor MediaPipe's smoothing).
 ``--smooth MIN_CUTOFF,BETA`` One Euro parameters of world landmarks across the image (x, y).
+``--smooth causal|offline|auto`` which smoother feeds the file outputs (take, CSV, angles,
+                             BVH): ``auto`` (default) the zero-lag smoother when the input is
+                             a file, ``causal`` the live One Euro filter, ``offline`` the
+                             zero-lag one (an error for a camera). Streams, the video and
+                             windows are always causal. ``--smooth`` may be given twice
+                             (a mode and a pair).
 Every other parameter: the ``[smooth]`` table of ``--config FILE.toml``
 (:class:`arpose.spec.SmoothSpec`; docs/smoothing.md). ``arpose eval`` scores the
 jitter-cut / added-lag columns.
@@ -14,7 +20,7 @@ import math
 from dataclasses import replace
 
 from ..errors import ConfigError
-from ..spec import PipelineSpec
+from ..spec import SMOOTH_MODES, PipelineSpec
 
 #: ``[smooth]`` keys of the TOML config file and what they set (the fields of SmoothSpec).
 TOML_KEYS: dict[str, str] = {
@@ -32,6 +38,19 @@ TOML_KEYS: dict[str, str] = {
     "hidden_cutoff": "Hz, easing rate of low-visibility landmarks; 0 holds them",
     "visibility_cutoff": "Hz, low-pass of the visibility/presence columns",
     "reset_gap": "seconds a person may be lost before their filter restarts",
+    "hand_min_cutoff": "hand landmarks (--hands): Hz when still",
+    "hand_beta": "hand landmarks: Hz per hand size per second",
+    "hand_d_cutoff": "hand landmarks: Hz, speed low-pass",
+    "face_min_cutoff": "face landmarks (--face): Hz when still",
+    "face_beta": "face landmarks: Hz per inter-ocular distance per second",
+    "face_d_cutoff": "face landmarks: Hz, speed low-pass",
+    "mode": "auto (zero-lag smoothing for a file's file outputs), causal or offline",
+    "offline_cutoff": "zero-lag smoother, world landmarks x/y: Hz where the gain is one half",
+    "offline_depth_cutoff": "zero-lag smoother, world landmarks z (depth): Hz",
+    "offline_image_cutoff": "zero-lag smoother, image landmarks: Hz",
+    "offline_order": "zero-lag smoother model: 3 constant acceleration, 2 constant velocity",
+    "offline_hidden_noise": "zero-lag smoother: how many times less a low-visibility landmark is trusted",
+    "offline_lag": "zero-lag smoother: seconds of later frames awaited before a frame is written",
 }
 
 
@@ -42,9 +61,12 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--smooth",
-        metavar="MIN_CUTOFF,BETA",
+        action="append",
+        metavar="MIN_CUTOFF,BETA|MODE",
         help="One Euro parameters for world landmarks across the image (x, y), e.g. 6,10 "
-        "(Hz when still, Hz per m/s); depth and image landmarks: --config",
+        "(Hz when still, Hz per m/s; depth and image landmarks: --config); or the mode of the "
+        "file outputs (take, CSV, angles, BVH): auto (default: zero-lag smoothing with future "
+        "frames when the input is a file), causal (the live filter) or offline; may be given twice",
     )
 
 
@@ -52,7 +74,10 @@ def parse_smooth_pair(text: str) -> tuple[float, float]:
     """``"MIN_CUTOFF,BETA"`` -> two floats; :class:`ConfigError` if malformed or out of range."""
     parts = [p.strip() for p in str(text).split(",")]
     if len(parts) != 2:
-        raise ConfigError(f"--smooth wants MIN_CUTOFF,BETA (two numbers, e.g. 0.1,40), got {text!r}")
+        raise ConfigError(
+            f"--smooth wants MIN_CUTOFF,BETA (two numbers, e.g. 0.1,40) or a mode "
+            f"({', '.join(SMOOTH_MODES)}), got {text!r}"
+        )
     try:
         mc, beta = float(parts[0]), float(parts[1])
     except ValueError:
@@ -67,13 +92,24 @@ def parse_smooth_pair(text: str) -> tuple[float, float]:
 def apply(args: argparse.Namespace, spec: PipelineSpec) -> PipelineSpec:
     """``spec`` with ``--no-smooth`` / ``--smooth`` applied."""
     no_smooth = bool(getattr(args, "no_smooth", False))
-    pair = getattr(args, "smooth", None)
-    if no_smooth and pair is not None:
+    values = getattr(args, "smooth", None) or []
+    if isinstance(values, str):
+        values = [values]
+    if no_smooth and values:
         raise ConfigError("--no-smooth and --smooth contradict each other; use one of them")
+    modes = [v.strip().lower() for v in values if v.strip().lower() in SMOOTH_MODES]
+    pairs = [v for v in values if v.strip().lower() not in SMOOTH_MODES]
+    if len(modes) > 1 or len(pairs) > 1:
+        raise ConfigError(
+            f"--smooth takes at most one mode ({', '.join(SMOOTH_MODES)}) and one MIN_CUTOFF,BETA pair, "
+            f"got {', '.join(values)}"
+        )
     smooth = spec.smooth
-    if pair is not None:
-        mc, beta = parse_smooth_pair(pair)
+    if pairs:
+        mc, beta = parse_smooth_pair(pairs[0])
         smooth = replace(smooth, enabled=True, min_cutoff=mc, beta=beta)
+    if modes:
+        smooth = replace(smooth, enabled=True, mode=modes[0])
     if no_smooth:
         smooth = replace(smooth, enabled=False)
     return replace(spec, smooth=smooth)

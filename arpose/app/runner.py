@@ -166,7 +166,7 @@ def output_lines(pipeline: Pipeline) -> list[str]:
     from ..record.take import TakeRecorder
 
     lines = []
-    for sink in pipeline.sinks:
+    for sink in file_sinks(pipeline):
         result = getattr(sink, "result", None)
         if isinstance(sink, VmcSink):
             lines.append(feat_osc.summary_line(sink, f"--vmc {sink.host}:{sink.port}"))
@@ -184,10 +184,31 @@ def output_lines(pipeline: Pipeline) -> list[str]:
     return lines
 
 
+def file_sinks(pipeline: Pipeline) -> list:
+    """Every sink of ``pipeline``, with the outputs fed by the zero-lag smoother
+    (:class:`~arpose.smooth.SmoothedOutputs`) in its place."""
+    from ..smooth import SmoothedOutputs
+
+    out: list = []
+    for sink in pipeline.sinks:
+        out.extend(sink.sinks if isinstance(sink, SmoothedOutputs) else [sink])
+    return out
+
+
+def retarget_stage(pipeline: Pipeline):
+    """The retargeting stage whose bodies reach the file outputs: the zero-lag branch's when
+    there is one, else the pipeline's own (None without retargeting)."""
+    from ..smooth import SmoothedOutputs
+
+    branch = next((s for s in pipeline.sinks if isinstance(s, SmoothedOutputs)), None)
+    stage = branch.stage("retarget") if branch is not None else None
+    return stage if stage is not None else pipeline.stage("retarget")
+
+
 def report(pipeline: Pipeline, args: argparse.Namespace) -> None:
     """Print :func:`output_lines` and, with ``--retarget-stats``, the retargeting summary."""
     for line in output_lines(pipeline):
         print(line, file=sys.stderr)
-    stage = pipeline.stage("retarget")
+    stage = retarget_stage(pipeline)
     if getattr(args, "retarget_stats", False) and stage is not None:
         print(feat_retarget.format_stats(stage.summary()), file=sys.stderr)

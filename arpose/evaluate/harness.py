@@ -26,7 +26,7 @@ Frames: image landmarks are compared in pixels with the ground-truth markers; wo
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol, Sequence
 
 import numpy as np
@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # the performer loads trimesh and the renderer, which `arpose
 RAW_VARIANT_NAME = "blazepose"
 MEDIAPIPE_VARIANT_NAME = "mediapipe-smoothed"
 OURS_VARIANT_NAME = "one-euro"
+OFFLINE_VARIANT_NAME = "offline"
 PIPELINE_VARIANT_NAME = "pipeline"
 
 #: The raw estimate: BlazePose Full on a video (tracking between frames), no smoothing, no
@@ -81,6 +82,8 @@ def default_variants(pipeline_spec: PipelineSpec | None = None) -> list[Variant]
       (``estimator.mediapipe_smoothing``), the peer; a separate estimation run;
     * ``one-euro``: the raw spec with our smoothing at its defaults (:class:`SmoothSpec()`),
       no retargeting; shares the raw estimation run;
+    * ``offline``: the raw spec with ``smooth.mode = "offline"``: the zero-lag smoother that
+      feeds a file run's outputs (:func:`offline_stages`); shares the raw estimation run;
     * ``pipeline`` (only when ``pipeline_spec`` is given): :func:`pipeline_variant`.
     """
     raw = raw_variant()
@@ -95,6 +98,11 @@ def default_variants(pipeline_spec: PipelineSpec | None = None) -> list[Variant]
             OURS_VARIANT_NAME,
             replace(RAW_SPEC, smooth=SmoothSpec()),
             "raw BlazePose through arpose's One Euro smoothing stage (default settings)",
+        ),
+        Variant(
+            OFFLINE_VARIANT_NAME,
+            replace(RAW_SPEC, smooth=SmoothSpec(mode="offline")),
+            "raw BlazePose through arpose's zero-lag smoother (future frames; what file outputs get)",
         ),
     ]
     if pipeline_spec is not None:
@@ -257,16 +265,53 @@ def run_variants(
     for v in variants:
         frames, est_s = estimates[estimation_key(v.spec)]
         stages = make_stages(v.spec, source.camera)
-        out = []
         t0 = time.perf_counter()
-        for pf in frames:
-            for st in stages:
-                pf = st.process(pf)
-            out.append(pf)
+        if offline_stages(v.spec):
+            out = _run_offline(v.spec, source.camera, stages, frames)
+        else:
+            out = []
+            for pf in frames:
+                for st in stages:
+                    pf = st.process(pf)
+                out.append(pf)
         stage_s = (time.perf_counter() - t0) / max(1, len(frames))
         px, world, vis, ts = arrays_from_pose_frames(out, source.size)
         results.append(VariantResult(v, source.motion.name, out, px, world, vis, ts, est_s, stage_s))
     return results
+
+
+def offline_stages(spec: PipelineSpec) -> bool:
+    """True when a variant's smoothing is the zero-lag smoother (``smooth.mode`` is
+    ``"offline"``): its frames then go through :func:`arpose.build.make_offline_outputs`, as a
+    file run's outputs do, instead of the causal smoothing and retargeting stages."""
+    return spec.smoothing and spec.smooth.mode == "offline"
+
+
+class _Collect:
+    """A data sink keeping every frame it is given."""
+
+    def __init__(self) -> None:
+        self.frames: list[PoseFrame] = []
+
+    def write(self, pose_frame: PoseFrame, image: Any = None) -> None:
+        self.frames.append(pose_frame)
+
+    def close(self) -> None:
+        pass
+
+
+def _run_offline(spec: PipelineSpec, camera: Camera, stages: list, frames: list[PoseFrame]) -> list[PoseFrame]:
+    """``frames`` through the stages before smoothing, then the zero-lag branch (smoother and
+    retargeting) into a collector: the frames a file run's outputs would get, in order."""
+    before = [s for s in stages if s.name not in ("smooth", "retarget")]
+    collect = _Collect()
+    branch = build.make_offline_outputs(spec, camera, [collect])
+    for pf in frames:
+        for st in before:
+            pf = st.process(pf)
+        branch.write(pf, None)
+    branch.close()
+    return [PoseFrame(pf.frame, pf.people) for pf in collect.frames]
 
 
 def score(
@@ -292,13 +337,18 @@ def score(
 @dataclass
 class MotionRun:
     """Everything scored on one motion: its ground truth, each selected variant's result, the
-    raw baseline's result (also when its row was not selected) and the rows."""
+    raw baseline's result (also when its row was not selected) and the rows. ``comparisons``:
+    rows pairing two selected variants (``variant`` is ``"A vs B"``), e.g. each smoother's
+    per-frame error against MediaPipe's smoothing with a block-bootstrap interval
+    (:func:`arpose.evaluate.smoothing.peer_comparisons`); they exist only when both are
+    selected, so the variant rows stay the same whatever the selection."""
 
     motion: str
     truth: GroundTruthSequence
     results: list[VariantResult]
     rows: list[dict]
     baseline: VariantResult
+    comparisons: list[dict] = field(default_factory=list)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The run as plain arrays, to score other settings offline (e.g. smoothing parameters
@@ -365,7 +415,10 @@ def run_motion(
     base = results[todo.index(baseline)]
     results = results[: len(variants)]
     rows = score(results, source.truth, base, metrics)
-    return MotionRun(source.motion.name, source.truth, results, rows, base)
+    from .smoothing import peer_comparisons  # builds on this module's types
+
+    pairs = peer_comparisons(results, source.truth)
+    return MotionRun(source.motion.name, source.truth, results, rows, base, pairs)
 
 
 def evaluate(

@@ -56,6 +56,15 @@ __all__ = [
     "format_targets",
     "TARGET_JITTER_CUT",
     "TARGET_ADDED_LAG",
+    "excess_cut",
+    "lag_behind",
+    "frame_errors_mm",
+    "block_bootstrap",
+    "peer_comparisons",
+    "format_restated",
+    "TARGET_IMAGE_EXCESS_CUT",
+    "TARGET_OFFLINE_EXCESS_CUT",
+    "ZERO_LAG",
 ]
 
 
@@ -344,27 +353,146 @@ def format_targets(checks: list[TargetCheck]) -> str:
 # --- the harness metric ----------------------------------------------------------------------
 
 
+def excess_cut(jitter: float, raw_jitter: float, true_jitter: float) -> float:
+    """Percent of the raw estimate's *excess* jitter (above the truth's own) that is gone:
+    ``100 * (raw - jitter) / (raw - truth)``. 100 means as steady as the true motion; above
+    100, steadier than it. NaN when raw is not above the truth."""
+    excess = raw_jitter - true_jitter
+    return 100.0 * (raw_jitter - jitter) / excess if excess > 0 else math.nan
+
+
+#: Half-gain frequency (Hz) of the zero-phase low-pass applied to both series before
+#: :func:`lag_behind` cross-correlates them: it keeps the motion and drops the noise band.
+MOTION_BAND_HZ = 2.0
+
+
+def lag_behind(est: np.ndarray, ref: np.ndarray, t: np.ndarray) -> float:
+    """Delay of ``est`` behind ``ref`` in frames, in the motion band: both ``(F, N, D)``
+    series are low-passed with the zero-phase smoother at :data:`MOTION_BAND_HZ`
+    (:func:`arpose.smooth.rts_smooth`, so the low-pass itself shifts nothing), then their
+    velocities are cross-correlated (:func:`arpose.evaluate.metrics.lag_frames`). Unlike the lag
+    behind the truth, it does not depend on how much real motion a clip has: a zero-phase
+    smoother of ``ref`` measures 0, a causal one its delay on motion."""
+    from ..smooth import rts_smooth
+
+    e = np.asarray(est, dtype=np.float64)
+    r = np.asarray(ref, dtype=np.float64)
+    f = e.shape[0]
+    if f < 4:
+        return math.nan
+    lp_e = rts_smooth(e.reshape(f, -1), t, MOTION_BAND_HZ, 3)
+    lp_r = rts_smooth(r.reshape(f, -1), t, MOTION_BAND_HZ, 3)
+    return metrics.lag_frames(lp_e, lp_r)
+
+
 def smoothing_metrics(
     result: VariantResult, truth: GroundTruthSequence, *, baseline: VariantResult
 ) -> dict[str, float]:
-    """Columns for ``arpose eval``:
+    """Columns for ``arpose eval`` (``baseline``: the raw estimate of the same motion):
 
-    ``jitter_px``: mean |acceleration| of the image landmarks, px/s^2 (truth's in
-    ``jitter_px_gt``). ``jitter_cut_%``: how much less world jitter than ``baseline`` (the raw
-    estimate of the same motion), percent: ``100 * (1 - jitter / raw jitter)``, NaN if raw has
-    none. ``added_lag_fr``: world lag behind the truth minus the baseline's, frames.
+    * ``jitter_px``: mean |acceleration| of the image landmarks, px/s^2 (truth's in
+      ``jitter_px_gt``).
+    * ``jitter_cut_%``: how much less world jitter than raw, percent:
+      ``100 * (1 - jitter / raw jitter)``, NaN if raw has none.
+    * ``excess_cut_%`` / ``excess_cut_px_%``: percent of raw's excess world / image jitter
+      (above the truth's own) removed (:func:`excess_cut`).
+    * ``added_lag_fr`` / ``added_lag_px_fr``: world / image lag behind the truth minus raw's,
+      frames (velocity cross-correlation, :func:`arpose.evaluate.metrics.lag_frames`).
+    * ``lag_vs_raw_fr``: world delay behind raw in the motion band (:func:`lag_behind`).
+    * ``mpjpe_vs_raw_mm``: world MPJPE-PA minus raw's, mm; ``median_px_vs_raw``: median 2D
+      error minus raw's, px (negative: closer to the truth than raw).
     """
     t = truth.timestamps
-    gt_w = truth.markers_mp_world
+    gt_w, gt_px = truth.markers_mp_world, truth.markers_px
     jit = metrics.jitter(result.world, t)
     raw_jit = metrics.jitter(baseline.world, t)
+    jit_px = metrics.jitter(result.image_px, t)
+    raw_px = metrics.jitter(baseline.image_px, t)
+    true_px = metrics.jitter(gt_px, t)
     cut = 100.0 * (1.0 - jit / raw_jit) if raw_jit > 0 else math.nan
     return {
-        "jitter_px": metrics.jitter(result.image_px, t),
-        "jitter_px_gt": metrics.jitter(truth.markers_px, t),
+        "jitter_px": jit_px,
+        "jitter_px_gt": true_px,
         "jitter_cut_%": cut,
+        "excess_cut_%": excess_cut(jit, raw_jit, metrics.jitter(gt_w, t)),
+        "excess_cut_px_%": excess_cut(jit_px, raw_px, true_px),
         "added_lag_fr": metrics.lag_frames(result.world, gt_w) - metrics.lag_frames(baseline.world, gt_w),
+        "added_lag_px_fr": metrics.lag_frames(result.image_px, gt_px) - metrics.lag_frames(baseline.image_px, gt_px),
+        "lag_vs_raw_fr": lag_behind(result.world, baseline.world, t),
+        "mpjpe_vs_raw_mm": metrics.mpjpe_procrustes(result.world, gt_w)
+        - metrics.mpjpe_procrustes(baseline.world, gt_w),
+        "median_px_vs_raw": metrics.median_px_error(result.image_px, gt_px)
+        - metrics.median_px_error(baseline.image_px, gt_px),
     }
+
+
+# --- paired comparison with MediaPipe's smoothing: block bootstrap ---------------------------
+
+#: Frames per block of the bootstrap (about half a second at 30 fps: errors of nearby frames
+#: are correlated, so frames are resampled in runs).
+BOOTSTRAP_BLOCK = 15
+BOOTSTRAP_RESAMPLES = 2000
+
+
+def frame_errors_mm(world: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """``(F,)`` per-frame world error in mm after per-frame Procrustes (the frame's mean over
+    landmarks of :func:`arpose.evaluate.metrics.procrustes_align`'s residuals); NaN for
+    frames that cannot be scored. world, truth: ``(F, 33, 3)`` metres."""
+    out = np.full(len(world), np.nan)
+    for k, (p, g) in enumerate(zip(np.asarray(world, np.float64), np.asarray(truth, np.float64))):
+        e = np.linalg.norm(metrics.procrustes_align(p, g) - g, axis=1)
+        e = e[np.isfinite(e)]
+        if e.size:
+            out[k] = 1000.0 * e.mean()
+    return out
+
+
+def block_bootstrap(
+    diff: np.ndarray, block: int = BOOTSTRAP_BLOCK, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0
+) -> tuple[float, float, float]:
+    """Mean of the per-frame differences ``diff`` ``(F,)`` (NaN frames left out) and its 95%
+    interval by the moving-block bootstrap (blocks of ``block`` consecutive frames drawn with
+    replacement, ``resamples`` times, a fixed ``seed``): ``(mean, low, high)``."""
+    d = np.asarray(diff, dtype=np.float64)
+    d = d[np.isfinite(d)]
+    if d.size == 0:
+        return math.nan, math.nan, math.nan
+    block = max(1, min(block, d.size))
+    starts = d.size - block + 1
+    n_blocks = int(math.ceil(d.size / block))
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, starts, (resamples, n_blocks))[:, :, None] + np.arange(block)
+    means = d[idx.reshape(resamples, -1)[:, : d.size]].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(d.mean()), float(low), float(high)
+
+
+def peer_comparisons(results: list[VariantResult], truth: GroundTruthSequence) -> list[dict]:
+    """When the ``mediapipe-smoothed`` result is among ``results``, one row per other result
+    ``{"motion", "variant": "NAME vs mediapipe-smoothed", "vs_mediapipe_mm", "vs_mediapipe_lo",
+    "vs_mediapipe_hi"}``: the mean per-frame MPJPE-PA difference (mm, positive = worse than
+    MediaPipe's smoothing) and its block-bootstrap 95% interval (:func:`block_bootstrap`).
+    Empty otherwise."""
+    peer = next((r for r in results if r.variant.name == MEDIAPIPE_VARIANT_NAME), None)
+    if peer is None:
+        return []
+    gt = truth.markers_mp_world
+    base = frame_errors_mm(peer.world, gt)
+    out = []
+    for r in results:
+        if r is peer:
+            continue
+        mean, lo, hi = block_bootstrap(frame_errors_mm(r.world, gt) - base)
+        out.append(
+            {
+                "motion": r.motion,
+                "variant": f"{r.variant.name} vs {MEDIAPIPE_VARIANT_NAME}",
+                "vs_mediapipe_mm": mean,
+                "vs_mediapipe_lo": lo,
+                "vs_mediapipe_hi": hi,
+            }
+        )
+    return out
 
 
 def write_wrist_plots(folder: str | Path, runs, landmark: PoseLandmark = PoseLandmark.RIGHT_WRIST) -> list[Path]:
@@ -391,3 +519,134 @@ def write_wrist_plots(folder: str | Path, runs, landmark: PoseLandmark = PoseLan
             )
         )
     return written
+
+
+# --- the targets of issue 20 (causal restated from issue 4; zero-lag offline) ---------------
+
+#: Causal image landmarks, every clip: percent of raw's excess 2D jitter removed, at most
+#: TARGET_ADDED_LAG frames of added 2D lag, 2D median error not above raw's.
+TARGET_IMAGE_EXCESS_CUT = 60.0
+#: Zero-lag smoother, every clip: percent of raw's excess jitter removed (world and image),
+#: error not above raw's (world MPJPE-PA and 2D median), and no measured lag: the delay behind
+#: raw in the motion band (:func:`lag_behind`) within ZERO_LAG frames either way.
+TARGET_OFFLINE_EXCESS_CUT = 75.0
+ZERO_LAG = 0.1
+
+
+def _num(v) -> float:
+    return float("nan") if v is None else float(v)
+
+
+def _by_motion(rows: list[dict]) -> dict[str, dict[str, dict]]:
+    out: dict[str, dict[str, dict]] = {}
+    for r in rows:
+        out.setdefault(r["motion"], {})[r["variant"]] = r
+    return out
+
+
+def _is_take(motion: str) -> bool:
+    """True for a motion played from a BVH take (not a built-in procedural motion)."""
+    from ..performer.motions import PROCEDURAL
+
+    return motion.strip().lower().replace("-", "_") not in PROCEDURAL
+
+
+def format_restated(
+    rows: list[dict],
+    ours: str = OURS_VARIANT_NAME,
+    peer: str = MEDIAPIPE_VARIANT_NAME,
+    offline: str | None = None,
+) -> str:
+    """The verdict against issue 20's smoothing targets from ``arpose eval`` rows and
+    comparison rows (see :func:`smoothing_metrics` and :func:`peer_comparisons` for the
+    columns), one block each:
+
+    * causal image landmarks (``ours``), every clip: excess 2D jitter cut >= 60%, added 2D lag
+      <= 1 frame, 2D median error not above raw;
+    * causal world landmarks over the BVH takes: mean jitter cut >= 60%, mean added lag <= 1
+      frame, mean error below ``peer``'s, and on every take not significantly worse than
+      ``peer`` (block-bootstrap 95% interval of the per-frame difference not above zero);
+    * the zero-lag smoother (``offline``, default :data:`~arpose.evaluate.harness.OFFLINE_VARIANT_NAME`),
+      every clip: excess jitter cut >= 75% (world and image), lag behind raw within
+      :data:`ZERO_LAG` frames, error not above raw (world and 2D).
+
+    A block is left out when its rows are missing; empty string when all are."""
+    from .harness import OFFLINE_VARIANT_NAME
+
+    offline = OFFLINE_VARIANT_NAME if offline is None else offline
+    by = _by_motion(rows)
+    mark = {True: "yes", False: "NO"}
+    out: list[str] = []
+    width = max((len(m) for m in by), default=0)
+
+    img = [(m, v[ours]) for m, v in by.items() if ours in v]
+    if img:
+        out.append(
+            f"causal image landmarks ({ours}), every clip: excess 2D jitter cut >= {TARGET_IMAGE_EXCESS_CUT:.0f}%, "
+            f"added 2D lag <= {TARGET_ADDED_LAG:g} frame, 2D median error not above raw"
+        )
+        met = 0
+        for m, r in img:
+            cut, lag, err = (
+                _num(r.get("excess_cut_px_%")),
+                _num(r.get("added_lag_px_fr")),
+                _num(r.get("median_px_vs_raw")),
+            )
+            ok = (cut >= TARGET_IMAGE_EXCESS_CUT, lag <= TARGET_ADDED_LAG, err <= 0.0)
+            met += all(ok)
+            out.append(
+                f"  {m:<{width}}  excess -{cut:.0f}% {mark[ok[0]]:>3}  lag {lag:+.2f} fr {mark[ok[1]]:>3}  "
+                f"median {err:+.2f} px vs raw {mark[ok[2]]:>3}"
+            )
+        out.append(f"  met on {met}/{len(img)} clips")
+
+    takes = [
+        (m, v[ours], v[peer], v.get(f"{ours} vs {peer}", {}))
+        for m, v in by.items()
+        if ours in v and peer in v and _is_take(m)
+    ]
+    if takes:
+        cut = np.array([_num(o.get("jitter_cut_%")) for _, o, _, _ in takes])
+        lag = np.array([_num(o.get("added_lag_fr")) for _, o, _, _ in takes])
+        err = np.array([_num(o.get("mpjpe_pa_mm")) for _, o, _, _ in takes])
+        mp = np.array([_num(p.get("mpjpe_pa_mm")) for _, _, p, _ in takes])
+        out.append(
+            f"causal world landmarks ({ours}) over {len(takes)} takes: mean jitter cut "
+            f"{np.nanmean(cut):.1f}% {mark[bool(np.nanmean(cut) >= TARGET_JITTER_CUT)]}, mean added lag "
+            f"{np.nanmean(lag):+.2f} fr {mark[bool(np.nanmean(lag) <= TARGET_ADDED_LAG)]}, mean error "
+            f"{np.nanmean(err):.1f} vs {peer} {np.nanmean(mp):.1f} mm {mark[bool(np.nanmean(err) < np.nanmean(mp))]}"
+        )
+        worse = 0
+        for m, _, _, c in takes:
+            d, lo, hi = _num(c.get("vs_mediapipe_mm")), _num(c.get("vs_mediapipe_lo")), _num(c.get("vs_mediapipe_hi"))
+            sig = lo > 0.0
+            worse += sig
+            out.append(
+                f"  {m:<{width}}  error vs {peer} {d:+.1f} mm [{lo:+.1f}, {hi:+.1f}] "
+                f"{'significantly worse' if sig else 'not significantly worse'}"
+            )
+        out.append(f"  significantly worse than {peer} on {worse}/{len(takes)} takes")
+
+    off = [(m, v[offline]) for m, v in by.items() if offline in v]
+    if off:
+        out.append(
+            f"zero-lag smoother ({offline}), every clip: excess jitter cut >= {TARGET_OFFLINE_EXCESS_CUT:.0f}% "
+            f"(world and image), |lag behind raw| <= {ZERO_LAG:g} fr, error not above raw (world and 2D)"
+        )
+        met = 0
+        for m, r in off:
+            cw, ci = _num(r.get("excess_cut_%")), _num(r.get("excess_cut_px_%"))
+            lag, lag_t = _num(r.get("lag_vs_raw_fr")), _num(r.get("added_lag_fr"))
+            ew, ei = _num(r.get("mpjpe_vs_raw_mm")), _num(r.get("median_px_vs_raw"))
+            ok = (
+                min(cw, ci) >= TARGET_OFFLINE_EXCESS_CUT,
+                abs(lag) <= ZERO_LAG,
+                ew <= 0.0 and ei <= 0.0,
+            )
+            met += all(ok)
+            out.append(
+                f"  {m:<{width}}  excess -{cw:.0f}% / -{ci:.0f}% px {mark[ok[0]]:>3}  lag {lag:+.2f} fr "
+                f"(vs truth {lag_t:+.2f}) {mark[ok[1]]:>3}  error {ew:+.1f} mm {ei:+.2f} px vs raw {mark[ok[2]]:>3}"
+            )
+        out.append(f"  met on {met}/{len(off)} clips")
+    return "\n".join(out)

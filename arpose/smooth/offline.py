@@ -73,9 +73,9 @@ class OfflineConfig:
         a frame (frames leave in blocks, each after ``lag`` to ``2 lag`` seconds).
     """
 
-    world_cutoff: float = 4.0
-    depth_cutoff: float = 1.5
-    image_cutoff: float = 6.0
+    world_cutoff: float = 6.0
+    depth_cutoff: float = 3.0
+    image_cutoff: float = 8.0
     visibility_cutoff: float = 0.5
     order: int = 3
     visibility_threshold: float = 0.5
@@ -185,7 +185,8 @@ class OfflineSmoother:
     """Zero-lag smoothing of every person in a stream of :class:`PoseFrame` objects, with a
     bounded delay: :meth:`push` takes the next frame and returns the frames now ready (each
     released once ``config.lag`` to ``2 config.lag`` seconds of later frames are known, or
-    when every person in it has been lost for longer than ``config.reset_gap``);
+    once every person in it has been lost for longer than ``config.reset_gap``: a frame waits
+    at most ``2 lag + reset_gap`` seconds);
     :meth:`flush` returns the rest when the stream ends. Frames come out in order, every
     frame once.
 

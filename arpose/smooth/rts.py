@@ -244,7 +244,7 @@ def _noise_per_frame(noise: np.ndarray | float, f: int, c: int) -> np.ndarray:
     n = np.asarray(noise, dtype=np.float64)
     if n.ndim == 2:
         if n.shape != (f, c):
-            raise InputError(f"smoother: noise must be ({f}, {c}) or ({c},), got {n.shape}")
+            raise InputError(f"smoother: noise and cutoff must be ({f}, {c}) or ({c},), got {n.shape}")
         return n
     return np.broadcast_to(n, (f, c))
 
@@ -260,7 +260,8 @@ def rts_smooth(
     """Smooth a whole sequence with past and future frames. Pure.
 
     x: ``(F, C)`` values (any units per channel, NaN missing); t: ``(F,)`` seconds, strictly
-    increasing; cutoff: ``(C,)`` or scalar half-gain frequency in Hz; order: 2 or 3;
+    increasing; cutoff: ``(F, C)``, ``(C,)`` or scalar half-gain frequency in Hz (per frame:
+    the model's noise density between the previous frame and this one); order: 2 or 3;
     noise: ``(F, C)``, ``(C,)`` or scalar relative measurement variance; reset_gap: seconds.
     Returns ``(F, C)`` float64 smoothed values, NaN where ``x`` is NaN.
     """
@@ -272,9 +273,10 @@ def rts_smooth(
     if f == 0:
         return x.copy()
     nz = _noise_per_frame(noise, f, c)
+    cut = _noise_per_frame(cutoff, f, c)
     state, records = None, []
     for k in range(f):
-        state, rec = forward_step(state, x[k], t[k], cutoff, order, nz[k], reset_gap)
+        state, rec = forward_step(state, x[k], t[k], cut[k], order, nz[k], reset_gap)
         records.append(rec)
     return backward_means(records)
 

@@ -107,7 +107,7 @@ def test_metric_compares_every_variant_with_the_raw_row():
         pf.with_people([p.with_(world=p.world * 0 + gt_w[pf.index].astype(np.float32)) for p in pf.people])
         for pf in raw_frames
     ]  # a "perfect" peer
-    raw_v, peer_v, ours_v = harness.default_variants()
+    raw_v, peer_v, ours_v = harness.default_variants()[:3]
     results = [_result(raw_v, t, raw_frames), _result(peer_v, t, peer_frames), _result(ours_v, t, ours_frames)]
     metrics = [harness.core_metrics, S.smoothing_metrics]
     rows = harness.score(results, truth, baseline=results[0], metrics=metrics)
@@ -119,6 +119,15 @@ def test_metric_compares_every_variant_with_the_raw_row():
     assert ours["added_lag_fr"] == pytest.approx(ours["lag_frames"] - raw["lag_frames"])
     assert peer["jitter_cut_%"] == pytest.approx(100 * (1 - peer["jitter"] / raw["jitter"]))
     assert ours["jitter_px"] < raw["jitter_px"]
+    # Excess jitter: above the truth's own; a perfect peer removes all of it.
+    assert raw["excess_cut_%"] == 0.0 and peer["excess_cut_%"] == pytest.approx(100.0)
+    assert (
+        ours["excess_cut_%"] == pytest.approx(S.excess_cut(ours["jitter"], raw["jitter"], raw["jitter_gt"]))
+        and ours["excess_cut_%"] > ours["jitter_cut_%"]
+    )
+    assert ours["excess_cut_px_%"] > 0 and ours["added_lag_px_fr"] <= 1.0
+    assert raw["lag_vs_raw_fr"] == pytest.approx(0.0, abs=1e-9) and 0.0 < ours["lag_vs_raw_fr"] <= 1.0  # causal
+    assert peer["mpjpe_vs_raw_mm"] < 0 and raw["mpjpe_vs_raw_mm"] == 0.0 and raw["median_px_vs_raw"] == 0.0
     # Scored alone, in another order or against an equal truth, each row stays the same: the
     # baseline is an argument, not something remembered from an earlier row.
     other = _truth_seq(t, gt_w, gt_px)
@@ -152,7 +161,15 @@ def test_three_variants_on_the_rendered_performer(tmp_path):
         source.close()
     results = run.results
     rows = {r["variant"]: r for r in run.rows}
-    assert set(rows) == {harness.RAW_VARIANT_NAME, "mediapipe-smoothed", "one-euro"}
+    assert set(rows) == {harness.RAW_VARIANT_NAME, "mediapipe-smoothed", "one-euro", "offline"}
+    off = rows["offline"]
+    assert off["jitter"] < rows["one-euro"]["jitter"] and abs(off["lag_vs_raw_fr"]) <= 0.1
+    pairs = {c["variant"]: c for c in run.comparisons}
+    assert set(pairs) == {f"{n} vs mediapipe-smoothed" for n in ("blazepose", "one-euro", "offline")}
+    assert (
+        pairs["offline vs mediapipe-smoothed"]["vs_mediapipe_lo"]
+        <= pairs["offline vs mediapipe-smoothed"]["vs_mediapipe_hi"]
+    )
     assert all(r["detected"] == 1.0 for r in rows.values())
     assert rows["one-euro"]["jitter"] < rows[harness.RAW_VARIANT_NAME]["jitter"]
     assert rows["one-euro"]["jitter_cut_%"] > 30
@@ -230,3 +247,73 @@ def test_cmu_take_meets_every_target_against_mediapipes_smoothing(media):
     assert check.added_lag <= S.TARGET_ADDED_LAG
     assert check.error < check.mediapipe_error
     assert check.all_ok
+
+
+def test_excess_cut_and_block_bootstrap_known_answers():
+    assert S.excess_cut(3.0, 5.0, 1.0) == 50.0
+    assert S.excess_cut(0.5, 5.0, 1.0) == pytest.approx(112.5)  # steadier than the truth
+    assert np.isnan(S.excess_cut(1.0, 1.0, 2.0))
+    rng = np.random.default_rng(0)
+    d = np.repeat(rng.normal(0.0, 1.0, 40), 15) + 2.0  # correlated in runs of 15 frames
+    mean, lo, hi = S.block_bootstrap(d)
+    assert lo < mean < hi and mean == pytest.approx(d.mean())
+    assert lo < 2.0 < hi  # the true mean is inside
+    # Frame-by-frame resampling (blocks of 1) ignores the runs and is far too confident.
+    _, lo1, hi1 = S.block_bootstrap(d, block=1)
+    assert (hi1 - lo1) < 0.5 * (hi - lo)
+    assert all(np.isnan(S.block_bootstrap(np.full(5, np.nan))))
+
+
+def test_lag_behind_is_zero_for_a_zero_phase_smoother_and_the_delay_of_a_shift():
+    t = np.arange(300) / 30.0
+    x = np.sin(2 * np.pi * 0.7 * t)[:, None, None] * np.ones((1, 3, 3))
+    late = np.roll(x, 2, axis=0)  # two frames behind
+    assert S.lag_behind(late[10:], x[10:], t[10:]) == pytest.approx(2.0, abs=0.05)
+    assert S.lag_behind(x, x, t) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_the_restated_verdict_reads_every_block():
+    def row(motion, variant, **kw):
+        return {"motion": motion, "variant": variant, **kw}
+
+    rows = [
+        row("walk", "one-euro", **{"excess_cut_px_%": 70.0, "added_lag_px_fr": 0.2, "median_px_vs_raw": -0.01}),
+        row(
+            "walk",
+            "offline",
+            **{
+                "excess_cut_%": 90.0,
+                "excess_cut_px_%": 80.0,
+                "lag_vs_raw_fr": 0.01,
+                "added_lag_fr": 0.1,
+                "mpjpe_vs_raw_mm": -1.0,
+                "median_px_vs_raw": 0.02,
+            },
+        ),
+        row(
+            "cmu_12_03_walk",
+            "one-euro",
+            **{
+                "jitter_cut_%": 65.0,
+                "added_lag_fr": 0.1,
+                "mpjpe_pa_mm": 60.0,
+                "excess_cut_px_%": 50.0,
+                "added_lag_px_fr": 0.1,
+                "median_px_vs_raw": 0.0,
+            },
+        ),
+        row("cmu_12_03_walk", "mediapipe-smoothed", mpjpe_pa_mm=59.0),
+        row(
+            "cmu_12_03_walk",
+            "one-euro vs mediapipe-smoothed",
+            vs_mediapipe_mm=1.0,
+            vs_mediapipe_lo=0.2,
+            vs_mediapipe_hi=1.8,
+        ),
+    ]
+    text = S.format_restated(rows)
+    assert "met on 1/2 clips" in text  # image: walk yes, the take's 50% cut no
+    assert "mean error 60.0 vs mediapipe-smoothed 59.0 mm NO" in text
+    assert "significantly worse than mediapipe-smoothed on 1/1 takes" in text
+    assert "met on 0/1 clips" in text  # offline: 2D error above raw
+    assert S.format_restated([]) == ""
