@@ -239,3 +239,19 @@ def test_latest_slot_wakes_a_waiting_reader_with_the_item_put():
     slot.put("frame 7")
     reader.join(10)
     assert got == ["frame 7"] and slot.dropped == 0
+
+
+def test_summary_fps_counts_like_the_hud():
+    """The summary's rate is frames per second from the first presented frame on (what the
+    live HUD's meter shows), not diluted by start-up: 10 frames 0.1 s apart after a 2 s
+    model load is 10 fps, where the whole-run figure says 3.3."""
+    from arpose.pipeline import RateMeter
+    from arpose.runtime import RuntimeStats
+
+    st = RuntimeStats(emitted=10, seconds=3.0, first_emit=102.0, last_emit=102.9)
+    assert st.steady_fps == pytest.approx(10.0) and st.fps == pytest.approx(10 / 3)
+    hud = RateMeter(alpha=0.5)
+    for k in range(10):
+        hud.tick(102.0 + 0.1 * k)
+    assert hud.fps == pytest.approx(st.steady_fps)
+    assert np.isnan(RuntimeStats(emitted=1, first_emit=1.0, last_emit=1.0).steady_fps)

@@ -138,3 +138,18 @@ def test_an_interrupted_demo_scores_only_the_frames_it_ran(tmp_path):
     done, total, pck = re.search(r"wave: (\d+) of (\d+) frames .* PCK@0\.2 ([\d.]+)", err).groups()
     assert 0 < int(done) < int(total) == 600
     assert float(pck) > 0.9  # the frames it ran, not 600 frames of which most were never seen
+
+
+@pytest.mark.slow
+def test_replay_warns_when_the_video_is_not_the_takes_size(media, tmp_path, capsys):
+    """A take recorded at one size, replayed over a video of another: a one-line warning, and
+    the overlay is still written (drawn at the video's size)."""
+    take = tmp_path / "a.take"
+    assert main(["run", str(media / "videos" / "single_dance_woman.mp4"), "--take", str(take), "--no-progress"]) == 0
+    capsys.readouterr()
+    other = media / "videos" / "single_squats_5fps.mp4"  # 360x640, the take is 400x244
+    out = tmp_path / "o.mp4"
+    assert main(["replay", str(take), "--fast", "--out", str(out), "--video", str(other)]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("arpose: warning:")]
+    assert len(warnings) == 1 and "360x640" in warnings[0] and "400x244" in warnings[0]
+    assert out.exists()
