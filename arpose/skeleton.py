@@ -476,13 +476,15 @@ FINGER_NAMES = ("Thumb", "Index", "Middle", "Ring", "Little")
 
 _R2 = 0.5**0.5
 #: Per finger (left hand; the right mirrors X): base joint offset from the Hand joint (metres,
-#: rig frame), unit rest direction of the finger, and the lengths of its three segments.
+#: rig frame), unit rest direction of the finger, and the lengths of its three segments. The
+#: middle knuckle lies straight ahead of the wrist (+X), so the hand frame measured from
+#: landmarks (wrist -> middle knuckle, pinky -> index knuckle) is the rest frame at rest.
 _FINGER_REST = {
     "Thumb": ((0.025, -0.01, 0.02), (_R2, 0.0, _R2), (0.045, 0.032, 0.028)),
     "Index": ((0.085, 0.0, 0.025), (1.0, 0.0, 0.0), (0.040, 0.025, 0.022)),
-    "Middle": ((0.088, 0.0, 0.007), (1.0, 0.0, 0.0), (0.045, 0.028, 0.024)),
-    "Ring": ((0.083, 0.0, -0.010), (1.0, 0.0, 0.0), (0.042, 0.026, 0.023)),
-    "Little": ((0.075, 0.0, -0.026), (1.0, 0.0, 0.0), (0.032, 0.020, 0.020)),
+    "Middle": ((0.088, 0.0, 0.0), (1.0, 0.0, 0.0), (0.045, 0.028, 0.024)),
+    "Ring": ((0.083, 0.0, -0.017), (1.0, 0.0, 0.0), (0.042, 0.026, 0.023)),
+    "Little": ((0.075, 0.0, -0.033), (1.0, 0.0, 0.0), (0.032, 0.020, 0.020)),
 }
 
 

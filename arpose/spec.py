@@ -153,8 +153,8 @@ class SmoothSpec:
     hand_beta: float = 2.0
     hand_d_cutoff: float = 1.0
     face_min_cutoff: float = 3.0
-    face_beta: float = 3.0
-    face_d_cutoff: float = 1.0
+    face_beta: float = 5.0
+    face_d_cutoff: float = 3.0
     offline_cutoff: float = 6.0
     offline_depth_cutoff: float = 3.0
     offline_image_cutoff: float = 8.0

@@ -23,8 +23,9 @@ Frames and conventions
   thumb's base (CMC) also spread.
 * Quaternions are ``(x, y, z, w)``.
 
-:func:`finger_curl` is the anatomy-free measure used for evidence: the bend at each joint,
-the unsigned angle between consecutive segments (0 = straight), from the points alone.
+:func:`finger_curl` is the anatomy-free measure used for evidence: the bend at each joint from
+the points alone (the base joint's out of the palm's plane, the others between segments; 0 for
+a flat hand).
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ __all__ = [
     "HandPose",
     "HandsPose",
     "JOINT_LIMITS",
+    "extended_fingers",
     "finger_curl",
+    "thumb_across",
     "hand_points_to_rig",
     "hand_rotation",
     "solve_hand",
@@ -131,20 +134,49 @@ def hand_rotation(points: np.ndarray, side: Side) -> np.ndarray | None:
 
 def finger_curl(points: np.ndarray) -> np.ndarray:
     """``(5, 3)`` bend in degrees at each finger joint (rows :class:`Finger`, joints base to
-    tip): the unsigned angle between the segments meeting there (0 = straight). The segment
-    before a finger's base joint is wrist -> knuckle (thumb: wrist -> CMC). NaN where a point
-    is NaN. ``finger_curl(p).sum(axis=1)`` is each finger's total curl.
+    tip), from the points alone (no side, no limits): at the base joint (MCP; thumb CMC) the
+    angle of the finger's first segment out of the palm's plane (wrist, index and pinky
+    knuckles), at the two others the angle between the segments meeting there; all unsigned,
+    0 for a flat hand however spread. ``finger_curl(p).sum(axis=1)`` is each finger's total
+    curl; NaN where a point is NaN.
 
     points: ``(21, 3)`` hand landmarks in any one frame and unit (metres or pixels).
     """
     p = np.asarray(points, dtype=np.float64)
     out = np.full((5, 3), np.nan)
+    normal = _unit(np.cross(p[HL.INDEX_MCP] - p[HL.WRIST], p[HL.PINKY_MCP] - p[HL.WRIST]))
     for f, chain in enumerate(FINGER_CHAINS):
-        pts = [p[HL.WRIST]] + [p[int(i)] for i in chain]
-        segs = [pts[k + 1] - pts[k] for k in range(4)]
-        for j in range(3):
-            a, b = _unit(segs[j]), _unit(segs[j + 1])
-            out[f, j] = math.degrees(math.acos(float(np.clip(np.dot(a, b), -1.0, 1.0))))
+        segs = [_unit(p[int(chain[k + 1])] - p[int(chain[k])]) for k in range(3)]
+        out[f, 0] = math.degrees(math.asin(min(1.0, abs(float(np.dot(segs[0], normal))))))
+        for j in (1, 2):
+            out[f, j] = math.degrees(math.acos(float(np.clip(np.dot(segs[j - 1], segs[j]), -1.0, 1.0))))
+    return out
+
+
+#: A finger whose total curl (:func:`finger_curl`, degrees) is below this counts as extended.
+EXTENDED_CURL_DEG = 90.0
+#: A thumb whose tip lies further across the palm than this (:func:`thumb_across`) is folded.
+THUMB_FOLDED_ACROSS = 0.1
+
+
+def thumb_across(points: np.ndarray) -> float:
+    """Where the thumb tip lies across the palm: its projection on the line from the index
+    knuckle (0) to the little finger's knuckle (1); negative outside the index side. The
+    thumb's joints bend about as much when it rests beside the index as when it folds over the
+    middle finger (measured on the shared hand photos: 54 and 58 degrees), so whether a thumb
+    is folded is read from where its tip is. points: ``(21, 3)`` (or ``(21, 2)``), any unit."""
+    p = np.asarray(points, dtype=np.float64)
+    a = p[HL.PINKY_MCP] - p[HL.INDEX_MCP]
+    return float(np.dot(p[HL.THUMB_TIP] - p[HL.INDEX_MCP], a) / np.dot(a, a))
+
+
+def extended_fingers(points: np.ndarray) -> np.ndarray:
+    """``(5,)`` bool per :class:`Finger`: extended (True) or curled. A finger is extended when
+    its total curl is under :data:`EXTENDED_CURL_DEG`; the thumb also needs its tip not across
+    the palm (:func:`thumb_across` at most :data:`THUMB_FOLDED_ACROSS`)."""
+    total = finger_curl(points).sum(axis=1)
+    out = total < EXTENDED_CURL_DEG
+    out[Finger.THUMB] = bool(out[Finger.THUMB] and thumb_across(points) <= THUMB_FOLDED_ACROSS)
     return out
 
 

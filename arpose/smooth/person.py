@@ -77,9 +77,11 @@ DEFAULT_IMAGE = OneEuroParams(min_cutoff=2.0, beta=10.0, d_cutoff=1.0)
 #: Hands: speeds in hand sizes per second (a still hand's fingers at 3 Hz; a finger closing at
 #: 5 sizes/s opens the cutoff to 13 Hz).
 DEFAULT_HANDS = OneEuroParams(min_cutoff=3.0, beta=2.0, d_cutoff=1.0)
-#: Face: speeds in inter-ocular distances per second (a lid closing in a blink moves about 6
-#: IOD/s, which opens the cutoff to 21 Hz, so blinks keep their depth).
-DEFAULT_FACE = OneEuroParams(min_cutoff=3.0, beta=3.0, d_cutoff=1.0)
+#: Face: speeds in inter-ocular distances per second. A lid closing in a blink moves about 6
+#: IOD/s; the speed's own low-pass at 3 Hz lets the cutoff open within a frame or two, so brief
+#: blinks keep their depth (on face_blink_headtilt_tfjs.mp4 a 1 Hz speed low-pass or beta 3
+#: took the shortest lid drop from 0.58 to 0.49 blink, docs/hands_face.md).
+DEFAULT_FACE = OneEuroParams(min_cutoff=3.0, beta=5.0, d_cutoff=3.0)
 
 
 @dataclass(frozen=True)
