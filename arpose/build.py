@@ -88,9 +88,16 @@ def with_hands_face(spec: PipelineSpec, pose: Any) -> Any:
     e = spec.estimator
     if not (e.hands or e.face):
         return pose
+    from .estimate.hands import HandsConfig
     from .estimate.holistic import HolisticConfig, HolisticEstimator
 
-    config = HolisticConfig(hands=e.hands, face=e.face, tracking=e.tracking, single_person=e.max_people == 1)
+    config = HolisticConfig(
+        hands=e.hands,
+        face=e.face,
+        tracking=e.tracking,
+        single_person=e.max_people == 1,
+        hands_config=HandsConfig(model=e.hand_model),
+    )
     return HolisticEstimator(pose, config)
 
 

@@ -84,6 +84,8 @@ class EstimatorSpec:
     hands, face: also estimate each person's hands (21 landmarks each) / face (478-point mesh
         with irises) and retarget fingers / head, eyes and expressions (``--hands``, ``--face``,
         ``--holistic``; :mod:`arpose.estimate.holistic`, docs/hands_face.md).
+    hand_model: ``"full"`` (default) or ``"lite"``, the hand landmark model (``--hand-model``;
+        lite costs about half as much per hand).
     """
 
     mode: RunningMode = RunningMode.VIDEO
@@ -96,6 +98,7 @@ class EstimatorSpec:
     mediapipe_smoothing: bool = False
     hands: bool = False
     face: bool = False
+    hand_model: str = "full"
 
     @property
     def tracking(self) -> bool:
@@ -444,6 +447,8 @@ class PipelineSpec:
             v = getattr(e, name)
             if not (0.0 <= v <= 1.0):
                 raise ConfigError(f"estimator {name} must be in [0, 1], got {v}")
+        if e.hand_model not in ("full", "lite"):
+            raise ConfigError(f"--hand-model must be full or lite, got {e.hand_model!r}")
         if e.model is not None and not str(e.model).strip():
             raise ConfigError("--model needs a path to a .task file, got an empty value")
         gap = self.tracking.max_gap

@@ -8,6 +8,8 @@
                 open, the vowels A I U E O, brows up / down, smile) after a neutral-face
                 calibration over the first 2 seconds a face is seen.
 ``--holistic``  both.
+``--hand-model lite``  the wheel's smaller hand landmark model (about half the cost per hand;
+                the same finger states on the shared hand photos).
 
 Smoothing parameters of hands and face: the ``[smooth]`` table of ``--config`` (``hand_*``,
 ``face_*``). What each costs per frame: docs/hands_face.md.
@@ -34,6 +36,11 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         help="also track each person's face (478-point mesh with irises: head, eyes, jaw, expressions)",
     )
     group.add_argument("--holistic", action="store_true", help="both --hands and --face")
+    group.add_argument(
+        "--hand-model",
+        choices=("full", "lite"),
+        help="hand landmark model: full (default) or lite (about half the cost per hand)",
+    )
 
 
 def apply(args: argparse.Namespace, spec: PipelineSpec) -> PipelineSpec:
@@ -45,4 +52,6 @@ def apply(args: argparse.Namespace, spec: PipelineSpec) -> PipelineSpec:
         est = replace(est, hands=True)
     if both or getattr(args, "face", False):
         est = replace(est, face=True)
+    if getattr(args, "hand_model", None) is not None:
+        est = replace(est, hand_model=args.hand_model)
     return replace(spec, estimator=est)

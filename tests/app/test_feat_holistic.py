@@ -30,6 +30,19 @@ def test_options_set_the_estimator(argv, hands, face):
     assert feat_holistic in OPTION_MODULES
 
 
+def test_hand_model_option():
+    assert _spec("--hands", "--hand-model", "lite").estimator.hand_model == "lite"
+    assert _spec("--hands").estimator.hand_model == "full"
+    from dataclasses import replace
+
+    from arpose.errors import ConfigError
+
+    bad = PipelineSpec()
+    bad = replace(bad, estimator=replace(bad.estimator, hand_model="huge"))
+    with pytest.raises(ConfigError, match="--hand-model"):
+        bad.validate()
+
+
 def test_stages_and_estimator_follow_the_spec():
     camera = Camera.from_fov(640, 480)
     off = PipelineSpec()
