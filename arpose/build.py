@@ -145,11 +145,12 @@ def offline_smoothing(spec: PipelineSpec) -> bool:
 
 def make_offline_outputs(spec: PipelineSpec, camera: Camera, sinks: list) -> Any:
     """A :class:`~arpose.smooth.SmoothedOutputs` sink feeding ``sinks`` from the zero-lag
-    smoother of ``spec.smooth`` and, when retargeting is on, its own new retargeting stage."""
+    smoother of ``spec.smooth`` and its own new stages after smoothing (retargeting, hands and
+    face), which derive bodies from the smoothed landmarks."""
     from .smooth import OfflineSmoother, SmoothedOutputs
 
-    later = [s for s in make_stages(replace(spec, smooth=replace(spec.smooth, enabled=False)), camera)]
-    later = [s for s in later if s.name == "retarget"]
+    unsmoothed = replace(spec, smooth=replace(spec.smooth, enabled=False))
+    later = [s for s in make_stages(unsmoothed, camera) if s.name not in ("track", "smooth")]
     return SmoothedOutputs(OfflineSmoother(spec.smooth.offline_config()), later, sinks)
 
 
@@ -339,7 +340,8 @@ def _offline_branch(spec: PipelineSpec, camera: Camera, sinks: list, stages: lis
     """Move the outputs :func:`smoothed_offline` feeds behind one
     :class:`~arpose.smooth.SmoothedOutputs` (at the first one's place). When nothing else
     uses the causal path (no stream, video or window), its smoothing and retargeting stages
-    are dropped: the zero-lag branch does both. Returns ``(sinks, stages)``."""
+    are dropped (the zero-lag branch has its own); the causal smoothing stage stays, for the
+    hands and face, which the branch passes on as it gets them. Returns ``(sinks, stages)``."""
     fed = [s for s, o in zip(sinks, spec.outputs) if smoothed_offline(o)]
     branch = make_offline_outputs(spec, camera, fed)
     for s in fed:
@@ -350,7 +352,7 @@ def _offline_branch(spec: PipelineSpec, camera: Camera, sinks: list, stages: lis
     rest.insert(first, branch)
     causal_used = renderer is not None or any(not smoothed_offline(o) for o in spec.outputs)
     if not causal_used:
-        stages = [s for s in stages if s.name not in ("smooth", "retarget")]
+        stages = [s for s in stages if s.name in ("track", "smooth")]
     return rest, stages
 
 

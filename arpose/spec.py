@@ -131,7 +131,8 @@ class SmoothSpec:
     the zero-lag smoother (:mod:`arpose.smooth.offline`), everything else the causal One
     Euro filter; ``"causal"``: the One Euro filter everywhere; ``"offline"``: as auto, and an
     error in LIVE or IMAGE mode. Streams (VMC, OSC), the annotated video and live windows are
-    always causal. ``offline_*``: the zero-lag smoother's half-gain frequencies in Hz (world
+    always causal. ``leg_depth_*``: world z of the knees, ankles, heels and toes (a swinging
+    foot moves fast in depth). ``offline_*``: the zero-lag smoother's half-gain frequencies in Hz (world
     x/y, depth, image), model order (3 constant acceleration, 2 constant velocity), variance
     factor of landmarks under the visibility threshold, and the seconds of later frames it
     waits for (:class:`arpose.smooth.OfflineConfig`).
@@ -139,7 +140,7 @@ class SmoothSpec:
 
     enabled: bool = True
     mode: str = "auto"
-    min_cutoff: float = 6.0
+    min_cutoff: float = 4.5
     beta: float = 10.0
     d_cutoff: float = 1.0
     depth_min_cutoff: float = 1.0
@@ -158,6 +159,9 @@ class SmoothSpec:
     face_min_cutoff: float = 3.0
     face_beta: float = 5.0
     face_d_cutoff: float = 3.0
+    leg_depth_min_cutoff: float = 1.0
+    leg_depth_beta: float = 15.0
+    leg_depth_d_cutoff: float = 1.0
     offline_cutoff: float = 6.0
     offline_depth_cutoff: float = 3.0
     offline_image_cutoff: float = 8.0
@@ -191,6 +195,7 @@ class SmoothSpec:
         return SmoothConfig(
             world=OneEuroParams(self.min_cutoff, self.beta, self.d_cutoff),
             world_depth=OneEuroParams(self.depth_min_cutoff, self.depth_beta, self.depth_d_cutoff),
+            leg_depth=OneEuroParams(self.leg_depth_min_cutoff, self.leg_depth_beta, self.leg_depth_d_cutoff),
             image=OneEuroParams(self.image_min_cutoff, self.image_beta, self.image_d_cutoff),
             visibility_threshold=self.visibility_threshold,
             hidden_cutoff=self.hidden_cutoff,
@@ -211,6 +216,9 @@ class SmoothSpec:
             depth_min_cutoff=config.world_depth.min_cutoff,
             depth_beta=config.world_depth.beta,
             depth_d_cutoff=config.world_depth.d_cutoff,
+            leg_depth_min_cutoff=config.leg_depth.min_cutoff,
+            leg_depth_beta=config.leg_depth.beta,
+            leg_depth_d_cutoff=config.leg_depth.d_cutoff,
             image_min_cutoff=config.image.min_cutoff,
             image_beta=config.image.beta,
             image_d_cutoff=config.image.d_cutoff,

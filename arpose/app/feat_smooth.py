@@ -31,6 +31,9 @@ TOML_KEYS: dict[str, str] = {
     "depth_min_cutoff": "world landmarks z (depth): Hz when still",
     "depth_beta": "world landmarks z (depth): Hz per m/s",
     "depth_d_cutoff": "world landmarks z (depth): Hz, speed low-pass",
+    "leg_depth_min_cutoff": "world z of knees, ankles, heels, toes: Hz when still",
+    "leg_depth_beta": "world z of the legs: Hz per m/s (a swinging foot opens the cutoff)",
+    "leg_depth_d_cutoff": "world z of the legs: Hz, speed low-pass",
     "image_min_cutoff": "image landmarks: Hz when still",
     "image_beta": "image landmarks: Hz per torso size per second",
     "image_d_cutoff": "image landmarks: Hz, speed low-pass",
@@ -64,7 +67,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         action="append",
         metavar="MIN_CUTOFF,BETA|MODE",
         help="One Euro parameters for world landmarks across the image (x, y), e.g. 6,10 "
-        "(Hz when still, Hz per m/s; depth and image landmarks: --config); or the mode of the "
+        "(Hz when still, Hz per m/s; default 4.5,10; depth and image landmarks: --config); or the mode of the "
         "file outputs (take, CSV, angles, BVH): auto (default: zero-lag smoothing with future "
         "frames when the input is a file), causal (the live filter) or offline; may be given twice",
     )

@@ -303,7 +303,7 @@ class _Collect:
 def _run_offline(spec: PipelineSpec, camera: Camera, stages: list, frames: list[PoseFrame]) -> list[PoseFrame]:
     """``frames`` through the stages before smoothing, then the zero-lag branch (smoother and
     retargeting) into a collector: the frames a file run's outputs would get, in order."""
-    before = [s for s in stages if s.name not in ("smooth", "retarget")]
+    before = [s for s in stages if s.name == "track"]
     collect = _Collect()
     branch = build.make_offline_outputs(spec, camera, [collect])
     for pf in frames:

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ConfigError
-from ..landmarks import NUM_LANDMARKS, PRESENCE, VISIBILITY, torso_size
+from ..landmarks import NUM_LANDMARKS, PRESENCE, VISIBILITY, PoseLandmark, torso_size
 from ..types import Person
 from .one_euro import OneEuroParams, OneEuroState, _check_rate, one_euro_step
 
@@ -57,6 +57,8 @@ __all__ = [
     "MEDIAPIPE_IMAGE",
     "DEFAULT_WORLD",
     "DEFAULT_WORLD_DEPTH",
+    "DEFAULT_LEG_DEPTH",
+    "LEGS",
     "DEFAULT_IMAGE",
     "DEFAULT_HANDS",
     "DEFAULT_FACE",
@@ -71,8 +73,15 @@ MEDIAPIPE_IMAGE = OneEuroParams(min_cutoff=0.05, beta=80.0, d_cutoff=1.0)
 #: Our defaults, tuned on the synthetic performer at 30 fps (docs/smoothing.md, GUIDE section 4):
 #: x/y of world landmarks lightly (BlazePose's x/y are steady), depth heavily (it is noisy and
 #: mostly still), image landmarks in between.
-DEFAULT_WORLD = OneEuroParams(min_cutoff=6.0, beta=10.0, d_cutoff=1.0)
+DEFAULT_WORLD = OneEuroParams(min_cutoff=4.5, beta=10.0, d_cutoff=1.0)
 DEFAULT_WORLD_DEPTH = OneEuroParams(min_cutoff=1.0, beta=0.5, d_cutoff=1.0)
+#: Depth of the legs (knees, ankles, heels, toes): a foot swings through depth at a stride's
+#: pace (0.67 m per stride walking toward the camera, CMU 12_03), which the body's heavy depth
+#: filter lags; here the cutoff opens with speed (15 Hz per m/s) so a swinging foot follows
+#: while a still one stays steady (docs/smoothing.md).
+DEFAULT_LEG_DEPTH = OneEuroParams(min_cutoff=1.0, beta=15.0, d_cutoff=1.0)
+#: The landmarks whose depth uses ``SmoothConfig.leg_depth``: knees to toes.
+LEGS = slice(int(PoseLandmark.LEFT_KNEE), int(PoseLandmark.RIGHT_FOOT_INDEX) + 1)
 DEFAULT_IMAGE = OneEuroParams(min_cutoff=2.0, beta=10.0, d_cutoff=1.0)
 #: Hands: speeds in hand sizes per second (a still hand's fingers at 3 Hz; a finger closing at
 #: 5 sizes/s opens the cutoff to 13 Hz).
@@ -90,6 +99,8 @@ class SmoothConfig:
 
     world: One Euro parameters for world landmarks' x and y (speeds in m/s).
     world_depth: One Euro parameters for world landmarks' z (depth, m/s).
+    leg_depth: One Euro parameters for the z of the legs' landmarks (:data:`LEGS`: knees,
+        ankles, heels, toes; m/s).
     image: One Euro parameters for image landmarks (speeds in torso sizes per second).
     visibility_threshold: in [0, 1]; landmarks whose raw visibility is below it ease at
         ``hidden_cutoff`` instead of following the estimate. 0 disables the gate.
@@ -109,9 +120,10 @@ class SmoothConfig:
     reset_gap: float = 0.5
     hands: OneEuroParams = DEFAULT_HANDS
     face: OneEuroParams = DEFAULT_FACE
+    leg_depth: OneEuroParams = DEFAULT_LEG_DEPTH
 
     def __post_init__(self) -> None:
-        for name in ("world", "world_depth", "image", "hands", "face"):
+        for name in ("world", "world_depth", "image", "hands", "face", "leg_depth"):
             if not isinstance(getattr(self, name), OneEuroParams):
                 raise ConfigError(f"smooth {name} parameters must be OneEuroParams, got {getattr(self, name)!r}")
         vt = _check_rate("visibility_threshold", self.visibility_threshold)
@@ -135,7 +147,8 @@ class PersonSmoothState:
     visibility: over ``(33, 2)`` ``[visibility, presence]``; scale: last valid torso size in
     pixels; t: seconds, time of the last frame this person was seen. hands: over ``(2, 21, 3)``
     pixels; hands_world: over ``(2, 21, 3)`` metres; face: over ``(478, 3)`` pixels; None
-    until seen (the confidence column is passed on unfiltered).
+    until seen (the confidence column is passed on unfiltered). leg_depth: over ``(8, 1)``
+    metres, the z of the :data:`LEGS` landmarks (their entries of ``world_depth`` are unused).
     """
 
     image: OneEuroState
@@ -147,6 +160,7 @@ class PersonSmoothState:
     hands: OneEuroState | None = None
     hands_world: OneEuroState | None = None
     face: OneEuroState | None = None
+    leg_depth: OneEuroState | None = None
 
 
 def _pose_scale(px: np.ndarray, previous: float | None, image_size: tuple[int, int]) -> float:
@@ -217,6 +231,15 @@ def smooth_person(
     z_s, st_depth = one_euro_step(
         None if state is None else state.world_depth, world[:, 2:], t, config.world_depth, speed_axis=-1, max_cutoff=cap
     )
+    z_legs, st_legs = one_euro_step(
+        None if state is None else state.leg_depth,
+        world[LEGS, 2:],
+        t,
+        config.leg_depth,
+        speed_axis=-1,
+        max_cutoff=cap[LEGS],
+    )
+    z_s[LEGS] = z_legs
     vp_s, st_vis = one_euro_step(
         None if state is None else state.visibility,
         lm[:, [VISIBILITY, PRESENCE]],
@@ -253,7 +276,7 @@ def smooth_person(
         changes["face"], st_face = _smooth_face(None if state is None else state.face, person.face, t, (w, h), config)
         changes["raw_face"] = person.raw_face if person.raw_face is not None else person.face
     new_state = PersonSmoothState(
-        st_img, st_world, st_depth, st_vis, scale, float(t), st_hands, st_hands_world, st_face
+        st_img, st_world, st_depth, st_vis, scale, float(t), st_hands, st_hands_world, st_face, st_legs
     )
     return person.with_(**changes), new_state
 

@@ -7,6 +7,7 @@ from arpose.errors import ConfigError, InputError
 from arpose.landmarks import NUM_LANDMARKS, PRESENCE, VISIBILITY
 from arpose.landmarks import PoseLandmark as L
 from arpose.smooth import OneEuroParams, PersonSmoother, SmoothConfig, SmoothStage, smooth_person, smoothing_factor
+from arpose.smooth.person import LEGS
 from arpose.types import Frame, Person, PoseFrame
 
 W, H = 640, 480
@@ -176,7 +177,12 @@ def test_stage_rejects_duplicate_ids_and_bad_config():
 def test_world_depth_has_its_own_parameters():
     """A steady ramp in x and z: each axis lags by v * tau of its own cutoff (beta 0)."""
     img, world = _body()
-    cfg = SmoothConfig(world=OneEuroParams(4.0, 0.0), world_depth=OneEuroParams(0.5, 0.0), visibility_threshold=0.0)
+    cfg = SmoothConfig(
+        world=OneEuroParams(4.0, 0.0),
+        world_depth=OneEuroParams(0.5, 0.0),
+        leg_depth=OneEuroParams(2.0, 0.0),
+        visibility_threshold=0.0,
+    )
     sm = PersonSmoother(cfg)
     v = 0.3  # m/s
     for k in range(400):
@@ -187,5 +193,9 @@ def test_world_depth_has_its_own_parameters():
         out = sm(Person(0, img, w.astype(np.float32), 1.0), t, (W, H))
     lag = w - out.world
     np.testing.assert_allclose(lag[:, 0], v / (2 * np.pi * 4.0), rtol=1e-3, atol=2e-6)
-    np.testing.assert_allclose(lag[:, 2], v / (2 * np.pi * 0.5), rtol=1e-3, atol=2e-6)
+    body, legs = np.ones(33, bool), np.zeros(33, bool)
+    body[LEGS], legs[LEGS] = False, True
+    assert legs.sum() == 8 and legs[L.LEFT_KNEE] and legs[L.RIGHT_FOOT_INDEX] and not legs[L.LEFT_HIP]
+    np.testing.assert_allclose(lag[body, 2], v / (2 * np.pi * 0.5), rtol=1e-3, atol=2e-6)
+    np.testing.assert_allclose(lag[legs, 2], v / (2 * np.pi * 2.0), rtol=1e-3, atol=2e-6)  # the legs' own
     np.testing.assert_allclose(lag[:, 1], 0.0, atol=1e-6)
