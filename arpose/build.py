@@ -13,7 +13,8 @@ then wires, in this order (see :class:`~arpose.pipeline.Pipeline` for how frames
 
 1. the estimator (:func:`make_estimator`: the classic single-person graph, or MediaPipe
    Tasks for several people or a user-supplied model);
-2. identity tracking, its own stage ``"track"``, when several people are tracked;
+2. identity tracking, its own stage ``"track"``, when several people are tracked, then
+   left/right identity for every person, the stage ``"swap"`` (``tracking.fix_swaps``);
 3. smoothing ``"smooth"`` (not for unrelated stills);
 4. retargeting ``"retarget"``;
 5. the data outputs in :data:`arpose.spec.OUTPUT_TYPES` order (VMC, OSC, take, CSV,
@@ -50,8 +51,10 @@ def camera_for(spec: PipelineSpec, source: Any) -> Camera:
 def make_estimator(spec: PipelineSpec) -> Any:
     """The estimator ``spec.estimator`` asks for (identity tracking is a separate stage).
 
-    ``max_people`` 1 without ``model``: the classic :class:`~arpose.estimate.BlazePoseEstimator`;
-    otherwise MediaPipe Tasks' :class:`~arpose.estimate.tasks.MultiPoseEstimator`. Raises
+    ``backend`` litert: :class:`~arpose.estimate.litert.LiteRTPoseEstimator` (BlazePose's
+    pipeline on LiteRT, the same answers as MediaPipe's graph); else ``max_people`` 1 without
+    ``model``: the classic :class:`~arpose.estimate.BlazePoseEstimator`; otherwise MediaPipe
+    Tasks' :class:`~arpose.estimate.tasks.MultiPoseEstimator`. Raises
     :class:`ConfigError` for bad values, :class:`InputError` for a bad model file.
     """
     from .estimate import BlazePoseEstimator, EstimatorConfig
@@ -64,7 +67,11 @@ def make_estimator(spec: PipelineSpec) -> Any:
         segmentation=spec.segmentation,
         mediapipe_smoothing=e.mediapipe_smoothing,
     )
-    if e.max_people == 1 and not e.model:
+    if e.backend == "litert":
+        from .estimate.litert import LiteRTOptions, LiteRTPoseEstimator
+
+        pose = LiteRTPoseEstimator(config, LiteRTOptions(threads=e.threads))
+    elif e.max_people == 1 and not e.model:
         pose = BlazePoseEstimator(config)
     else:
         from .estimate.tasks import MultiPoseConfig, MultiPoseEstimator
@@ -103,13 +110,18 @@ def with_hands_face(spec: PipelineSpec, pose: Any) -> Any:
 
 def make_stages(spec: PipelineSpec, camera: Camera) -> list:
     """New stage objects for ``spec`` in pipeline order (their state starts empty):
-    ``track`` (several people), ``smooth``, ``retarget``, ``hands_face`` (with hands or face)."""
+    ``track`` (several people), ``swap`` (left/right identity), ``smooth``, ``retarget``,
+    ``hands_face`` (with hands or face)."""
     stages: list = []
     mode = spec.estimator.mode
     if spec.estimator.max_people > 1:
         from .track import TrackerConfig, TrackStage
 
         stages.append(TrackStage(TrackerConfig(max_gap=spec.tracking.max_gap), mode is not RunningMode.IMAGE))
+    if spec.tracking.fix_swaps and mode is not RunningMode.IMAGE:
+        from .track import SwapStage
+
+        stages.append(SwapStage())
     if spec.smoothing:
         from .smooth import SmoothStage
 
@@ -150,7 +162,7 @@ def make_offline_outputs(spec: PipelineSpec, camera: Camera, sinks: list) -> Any
     from .smooth import OfflineSmoother, SmoothedOutputs
 
     unsmoothed = replace(spec, smooth=replace(spec.smooth, enabled=False))
-    later = [s for s in make_stages(unsmoothed, camera) if s.name not in ("track", "smooth")]
+    later = [s for s in make_stages(unsmoothed, camera) if s.name not in ("track", "swap", "smooth")]
     return SmoothedOutputs(OfflineSmoother(spec.smooth.offline_config()), later, sinks)
 
 
@@ -352,7 +364,7 @@ def _offline_branch(spec: PipelineSpec, camera: Camera, sinks: list, stages: lis
     rest.insert(first, branch)
     causal_used = renderer is not None or any(not smoothed_offline(o) for o in spec.outputs)
     if not causal_used:
-        stages = [s for s in stages if s.name in ("track", "smooth")]
+        stages = [s for s in stages if s.name in ("track", "swap", "smooth")]
     return rest, stages
 
 

@@ -35,6 +35,8 @@ from .errors import ConfigError, InputError
 MAX_PEOPLE_LIMIT = 16
 #: Most tiles per side accepted by ``EstimatorSpec.tiles``.
 MAX_TILES = 8
+#: Pose estimation backends: MediaPipe's own graph, or the same pipeline on LiteRT.
+BACKENDS = ("mediapipe", "litert")
 #: Where a BVH's origin is: the take's camera-attached frame, or the floor under the first hips.
 BVH_ORIGINS = ("camera", "floor")
 #: Smoothing modes (:attr:`SmoothSpec.mode`).
@@ -86,9 +88,14 @@ class EstimatorSpec:
         ``--holistic``; :mod:`arpose.estimate.holistic`, docs/hands_face.md).
     hand_model: ``"full"`` (default) or ``"lite"``, the hand landmark model (``--hand-model``;
         lite costs about half as much per hand).
+    backend: ``"mediapipe"`` (MediaPipe's own graph, ``solutions.pose``) or ``"litert"``
+        (arpose runs BlazePose's pipeline itself on LiteRT with the wheel's models, the same
+        answers; single person; docs/backend.md). threads: LiteRT threads per model (1 or 2).
     """
 
     mode: RunningMode = RunningMode.VIDEO
+    backend: str = "mediapipe"
+    threads: int = 2
     max_people: int = 1
     model: str | None = None
     tiles: int = 1
@@ -108,10 +115,13 @@ class EstimatorSpec:
 
 @dataclass(frozen=True)
 class TrackingSpec:
-    """Identity tracking (with ``max_people`` > 1). max_gap: seconds a person may be unseen
-    and keep their id."""
+    """Identity tracking. max_gap: seconds a person may be unseen and keep their id (with
+    ``max_people`` > 1). fix_swaps: left/right identity for every person, the stage ``swap``
+    before smoothing (not for unrelated stills): frames BlazePose labels mirror-wise are
+    exchanged back (:mod:`arpose.track.swaps`, docs/tracking.md)."""
 
     max_gap: float = 1.5
+    fix_swaps: bool = True
 
 
 @dataclass(frozen=True)
@@ -455,6 +465,15 @@ class PipelineSpec:
             v = getattr(e, name)
             if not (0.0 <= v <= 1.0):
                 raise ConfigError(f"estimator {name} must be in [0, 1], got {v}")
+        if e.backend not in BACKENDS:
+            raise ConfigError(f"--backend must be one of {', '.join(BACKENDS)}, got {e.backend!r}")
+        if e.backend == "litert" and (e.max_people > 1 or e.model is not None):
+            raise ConfigError(
+                "--backend litert runs the wheel's Full model for one person; use --backend mediapipe "
+                "with --max-people or --model"
+            )
+        if not (1 <= e.threads <= 64):
+            raise ConfigError(f"--threads must be between 1 and 64, got {e.threads}")
         if e.hand_model not in ("full", "lite"):
             raise ConfigError(f"--hand-model must be full or lite, got {e.hand_model!r}")
         if e.model is not None and not str(e.model).strip():

@@ -40,6 +40,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--motion", default="wave", help="performer motion (default wave)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument(
+        "--litert-threads",
+        type=int,
+        default=2,
+        metavar="N",
+        help="LiteRT threads per model for the litert arms (default 2)",
+    )
+    p.add_argument(
         "--soak",
         type=float,
         metavar="MINUTES",
@@ -107,6 +114,47 @@ def arm_bare(video: str) -> dict:
     }
 
 
+def arm_bare_litert(video: str, threads: int = 2) -> dict:
+    """(a'): decode with OpenCV, BlazePose's own pipeline on LiteRT (the litert backend),
+    nothing else; the same frames and timing as (a)."""
+    from .._cv import cv2
+    from ..estimate import EstimatorConfig
+    from ..estimate.litert import LiteRTOptions, LiteRTPoseEstimator
+    from ..types import Frame
+
+    cap = cv2.VideoCapture(video)
+    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    est = LiteRTPoseEstimator(EstimatorConfig(tracking=True), LiteRTOptions(threads=threads))
+    ok, image = cap.read()
+    if ok:
+        est.process(Frame(image, 0.0, 0))  # first frame (interpreters warming up) not timed
+    n = 1 if ok else 0
+    decode, process = [], []
+    rss0 = rss_mb()
+    t_start = time.perf_counter()
+    while ok:
+        t0 = time.perf_counter()
+        ok, image = cap.read()
+        t1 = time.perf_counter()
+        if not ok:
+            break
+        est.process(Frame(image, n / fps, n))
+        decode.append(t1 - t0)
+        process.append(time.perf_counter() - t1)
+        n += 1
+    seconds = time.perf_counter() - t_start
+    est.close()
+    return {
+        "frames": n,
+        "threads": threads,
+        "fps": len(process) / seconds if seconds > 0 else float("nan"),
+        "stages": {"decode": _stats_ms(decode), "estimate": _stats_ms(process)},
+        "frame_ms": _stats_ms(np.add(decode, process)),
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_growth_mb": rss_mb() - rss0,
+    }
+
+
 def full_spec(tmp: str, port: int, port2: int, render: bool = True) -> PipelineSpec:
     """The full pipeline bench measures: smoothing, retargeting, crown + glasses props with
     occlusion, VMC and raw OSC to local ports, a take (in ``tmp``). ``render`` False: the same
@@ -134,7 +182,9 @@ def _features(spec: PipelineSpec) -> list[str]:
     return names
 
 
-def _run_full(video: str, realtime: bool, render: bool = True, on_rss=None) -> tuple[dict, list[str], dict]:
+def _run_full(
+    video: str, realtime: bool, render: bool = True, on_rss=None, backend: str = "mediapipe", threads: int = 2
+) -> tuple[dict, list[str], dict]:
     import socket
 
     from ..build import build_pipeline, make_renderer
@@ -152,7 +202,7 @@ def _run_full(video: str, realtime: bool, render: bool = True, on_rss=None) -> t
         spec = full_spec(tmp, *ports, render=render)
         source = open_source(video)
         mode = RunningMode.LIVE if realtime else RunningMode.VIDEO
-        spec = replace(spec, estimator=replace(spec.estimator, mode=mode))
+        spec = replace(spec, estimator=replace(spec.estimator, mode=mode, backend=backend, threads=threads))
         # The view is what a window would show: props (when rendering) under the skeleton and HUD.
         from ..build import camera_for
 
@@ -182,11 +232,11 @@ def _run_full(video: str, realtime: bool, render: bool = True, on_rss=None) -> t
         return ({"stats": stats, "rss": rss}, _features(spec), timings)
 
 
-def arm_full(video: str) -> dict:
+def arm_full(video: str, backend: str = "mediapipe", threads: int = 2) -> dict:
     """(b): the full arpose pipeline, once lossless as fast as possible (throughput, stage
     times), once paced like a live camera at the source rate (latency, drops)."""
-    fast, features, stages = _run_full(video, realtime=False)
-    live, _, _ = _run_full(video, realtime=True)
+    fast, features, stages = _run_full(video, realtime=False, backend=backend, threads=threads)
+    live, _, _ = _run_full(video, realtime=True, backend=backend, threads=threads)
     st, lv = fast["stats"], live["stats"]
     rss = fast["rss"]
     # Growth after warm-up (renderer buffers, caches): the last tenth of the run against the
@@ -234,12 +284,21 @@ def _performer_video(path: Path, seconds: float, motion: str) -> None:
             writer.write(frame.image)
 
 
-def bench(video: str) -> dict:
+def bench(video: str, litert_threads: int = 2) -> dict:
     ctx = get_context("spawn")
     results = {}
-    for name, fn in (("bare", arm_bare), ("analysis", arm_analysis), ("full", arm_full)):
+    arms = (
+        ("bare", arm_bare, ()),
+        ("bare_litert", arm_bare_litert, (litert_threads,)),
+        ("analysis", arm_analysis, ()),
+        ("full", arm_full, ()),
+        ("full_litert", arm_full, ("litert", litert_threads)),
+    )
+    for name, fn, extra in arms:
         with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-            results[name] = pool.submit(fn, video).result()
+            results[name] = pool.submit(fn, video, *extra).result()
+    results["ratio_litert_bare_over_mediapipe_bare"] = results["bare_litert"]["fps"] / results["bare"]["fps"]
+    results["ratio_full_litert_over_bare_litert"] = results["full_litert"]["fps"] / results["bare_litert"]["fps"]
     bare, full = results["bare"], results["full"]
     bare_ms = bare["frame_ms"]["median_ms"]
     non_render = sum(
@@ -261,7 +320,7 @@ def format_table(res: dict) -> str:
         "",
         f"{'stage':<12}{'median ms':>11}{'p95 ms':>9}",
     ]
-    for arm in ("bare", "analysis", "full"):
+    for arm in ("bare", "bare_litert", "analysis", "full", "full_litert"):
         lines.append(f"[{arm}]")
         for k, v in res[arm]["stages"].items():
             lines.append(f"  {k:<10}{v['median_ms']:>11.2f}{v['p95_ms']:>9.2f}")
@@ -277,6 +336,12 @@ def format_table(res: dict) -> str:
         f"p95 {full['display_latency_ms']['p95']:.1f} ms",
         f"peak RSS: bare {bare['peak_rss_mb']:.0f} MB, full {full['peak_rss_mb']:.0f} MB; "
         f"RSS growth over the second half of the full run {full['rss_growth_mb']:+.1f} MB",
+        "",
+        f"litert backend ({res['bare_litert']['threads']} threads): bare {res['bare_litert']['fps']:.1f} fps, "
+        f"{res['ratio_litert_bare_over_mediapipe_bare']:.2f}x MediaPipe's bare loop; full pipeline "
+        f"{res['full_litert']['fps']:.1f} fps ({res['ratio_full_litert_over_bare_litert']:.2f}x its bare loop); "
+        f"live-paced latency to the VMC packet median {res['full_litert']['latency_ms']['median']:.1f} ms, "
+        f"p95 {res['full_litert']['latency_ms']['p95']:.1f} ms",
     ]
     return "\n".join(lines)
 
@@ -367,7 +432,7 @@ def run(args: argparse.Namespace) -> int:
                     f"ms, p95 {res['latency_ms']['p95']:.1f} ms"
                 )
             return 0
-        res = bench(video)
+        res = bench(video, litert_threads=args.litert_threads)
         res["input"] = label
     if args.json:
         print(json.dumps(res, indent=2))

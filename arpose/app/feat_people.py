@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
-from ..spec import MAX_PEOPLE_LIMIT, PipelineSpec
+from ..spec import BACKENDS, MAX_PEOPLE_LIMIT, PipelineSpec
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -40,6 +40,13 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         help="seconds a person may be unseen and keep their id (default 1.5)",
     )
     group.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        help="pose estimation: mediapipe (MediaPipe's graph, default) or litert (the same pipeline run by "
+        "arpose on LiteRT, same answers, less overhead; one person)",
+    )
+    group.add_argument("--threads", type=int, metavar="N", help="--backend litert: threads per model (default 2)")
+    group.add_argument(
         "--tiles",
         type=int,
         metavar="N",
@@ -57,6 +64,10 @@ def apply(args: argparse.Namespace, spec: PipelineSpec) -> PipelineSpec:
         est = replace(est, model=args.model)
     if getattr(args, "tiles", None) is not None:
         est = replace(est, tiles=args.tiles)
+    if getattr(args, "backend", None) is not None:
+        est = replace(est, backend=args.backend)
+    if getattr(args, "threads", None) is not None:
+        est = replace(est, threads=args.threads)
     if getattr(args, "track_gap", None) is not None:
         tracking = replace(tracking, max_gap=args.track_gap)
     return replace(spec, estimator=est, tracking=tracking)

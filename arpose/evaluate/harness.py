@@ -34,7 +34,7 @@ import numpy as np
 from .. import build
 from ..errors import ConfigError
 from ..landmarks import NUM_LANDMARKS, VISIBILITY
-from ..spec import EstimatorSpec, PipelineSpec, RetargetSpec, RunningMode, SmoothSpec
+from ..spec import EstimatorSpec, PipelineSpec, RetargetSpec, RunningMode, SmoothSpec, TrackingSpec
 from ..types import Camera, Frame, PoseFrame
 from . import metrics as M
 
@@ -46,12 +46,14 @@ RAW_VARIANT_NAME = "blazepose"
 MEDIAPIPE_VARIANT_NAME = "mediapipe-smoothed"
 OURS_VARIANT_NAME = "one-euro"
 OFFLINE_VARIANT_NAME = "offline"
+LITERT_VARIANT_NAME = "blazepose-litert"
 PIPELINE_VARIANT_NAME = "pipeline"
 
 #: The raw estimate: BlazePose Full on a video (tracking between frames), no smoothing, no
 #: retargeting. Also the baseline every row is compared with.
 RAW_SPEC = PipelineSpec(
     estimator=EstimatorSpec(mode=RunningMode.VIDEO),
+    tracking=TrackingSpec(fix_swaps=False),
     smooth=SmoothSpec(enabled=False),
     retarget=RetargetSpec(enabled=False),
 )
@@ -84,6 +86,8 @@ def default_variants(pipeline_spec: PipelineSpec | None = None) -> list[Variant]
       no retargeting; shares the raw estimation run;
     * ``offline``: the raw spec with ``smooth.mode = "offline"``: the zero-lag smoother that
       feeds a file run's outputs (:func:`offline_stages`); shares the raw estimation run;
+    * ``blazepose-litert``: the raw spec on the LiteRT backend (``estimator.backend``), scored
+      beside ``blazepose`` (MediaPipe's graph); a separate estimation run;
     * ``pipeline`` (only when ``pipeline_spec`` is given): :func:`pipeline_variant`.
     """
     raw = raw_variant()
@@ -103,6 +107,11 @@ def default_variants(pipeline_spec: PipelineSpec | None = None) -> list[Variant]
             OFFLINE_VARIANT_NAME,
             replace(RAW_SPEC, smooth=SmoothSpec(mode="offline")),
             "raw BlazePose through arpose's zero-lag smoother (future frames; what file outputs get)",
+        ),
+        Variant(
+            LITERT_VARIANT_NAME,
+            replace(RAW_SPEC, estimator=replace(RAW_SPEC.estimator, backend="litert")),
+            "raw BlazePose run by arpose itself on LiteRT (--backend litert), beside MediaPipe's graph",
         ),
     ]
     if pipeline_spec is not None:
@@ -188,14 +197,16 @@ def core_metrics(
 def default_metrics() -> list[Metric]:
     """The standard metric functions, in column order (a new list each call):
     :func:`core_metrics`, :func:`arpose.evaluate.smoothing.smoothing_metrics` (image jitter,
-    jitter cut and added lag against the baseline) and
-    :func:`arpose.evaluate.retarget.retarget_metrics` (joint-angle, bone and root errors)."""
+    jitter cut and added lag against the baseline),
+    :func:`arpose.evaluate.retarget.retarget_metrics` (joint-angle, bone and root errors) and
+    :func:`arpose.evaluate.swaps.swap_metrics` (left/right swaps, limb PCK against the oracle)."""
     # Imported here: both modules build on this one's types, and the retargeting metrics load
     # the retargeter, which ``arpose --help`` must not.
     from .retarget import retarget_metrics
     from .smoothing import smoothing_metrics
+    from .swaps import swap_metrics
 
-    return [core_metrics, smoothing_metrics, retarget_metrics]
+    return [core_metrics, smoothing_metrics, retarget_metrics, swap_metrics]
 
 
 def _light(frame: Frame) -> Frame:
@@ -303,7 +314,7 @@ class _Collect:
 def _run_offline(spec: PipelineSpec, camera: Camera, stages: list, frames: list[PoseFrame]) -> list[PoseFrame]:
     """``frames`` through the stages before smoothing, then the zero-lag branch (smoother and
     retargeting) into a collector: the frames a file run's outputs would get, in order."""
-    before = [s for s in stages if s.name == "track"]
+    before = [s for s in stages if s.name in ("track", "swap")]
     collect = _Collect()
     branch = build.make_offline_outputs(spec, camera, [collect])
     for pf in frames:

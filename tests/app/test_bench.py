@@ -37,6 +37,13 @@ def test_bench_reports_both_arms_on_a_real_clip(media):
     assert full["live_dropped"] >= 0 and res["ratio_fps_full_over_bare"] > 0
     assert res["non_rendering_overhead_pct"] > 0 and analysis["fps"] > 0
     assert res["analysis_overhead_pct"] == 100.0 * (bare["fps"] / analysis["fps"] - 1.0)
+    # The LiteRT backend's arms: its bare loop and the full pipeline on it, the same frames.
+    bare_lite, full_lite = res["bare_litert"], res["full_litert"]
+    assert bare_lite["frames"] == 42 and full_lite["frames"] == 42 and bare_lite["threads"] == 2
+    assert {"decode", "estimate"} <= set(bare_lite["stages"]) and "render" in full_lite["stages"]
+    assert res["ratio_litert_bare_over_mediapipe_bare"] == bare_lite["fps"] / bare["fps"]
+    assert res["ratio_full_litert_over_bare_litert"] == full_lite["fps"] / bare_lite["fps"]
+    assert 0 < full_lite["latency_ms"]["median"] <= full_lite["latency_ms"]["p95"]
 
 
 def test_bench_missing_video_is_a_one_line_error(tmp_path):
