@@ -1,5 +1,6 @@
 """Retargeting scores against the synthetic performer's ground truth: joint-angle error,
-bone-rotation error and the root's position and orientation error in camera space.
+bone-rotation error, the root's position and orientation error in camera space, and the
+largest bone step (how far any bone turns between two frames: a snap shows there).
 
 :func:`retarget_metrics` is one of :func:`arpose.evaluate.harness.default_metrics`. Variants
 whose people carry no :class:`~arpose.retarget.BodyPose` (no retarget stage) are retargeted
@@ -31,6 +32,39 @@ def angle_errors(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
 def truth_angles(truth: GroundTruthSequence) -> np.ndarray:
     """``(F, A)`` joint angles of the ground-truth markers (*world*, +Y up)."""
     return np.array([[joint_angles(m)[n] for n in ANGLE_NAMES] for m in truth.markers_world])
+
+
+#: How much more than the truth's largest bone step a retargeted step may be (degrees).
+STEP_MARGIN_DEG = 20.0
+#: For a real clip (no truth): the turn speed standing in for the truth's largest step,
+#: degrees per second. About the fastest bone of the performer's built-in motions' truth (the
+#: walk's shins, 16.1 degrees a frame at 30 fps = 483 degrees per second).
+REFERENCE_TURN_SPEED = 500.0
+
+
+def bone_steps(local_rotations: np.ndarray) -> np.ndarray:
+    """``(F - 1, B)`` degrees each bone turns between consecutive frames of ``(F, B, 4)``
+    local rotations ``(x, y, z, w)`` (NaN where either frame is NaN; ``q`` and ``-q`` are the
+    same rotation)."""
+    q = np.asarray(local_rotations, dtype=np.float64)
+    if q.ndim != 3 or q.shape[-1] != 4:
+        raise ValueError(f"local_rotations must be (F, B, 4), got {q.shape}")
+    return geodesic_degrees(q[1:], q[:-1])
+
+
+def largest_step(local_rotations: np.ndarray) -> float:
+    """The largest of :func:`bone_steps` (degrees); NaN with nothing to compare."""
+    s = bone_steps(local_rotations)
+    return float(np.nanmax(s)) if np.isfinite(s).any() else float("nan")
+
+
+def step_bound(frame_time: float, truth_largest: float | None = None) -> float:
+    """The largest bone step allowed (degrees): the truth's largest step plus
+    :data:`STEP_MARGIN_DEG`; for a real clip (``truth_largest`` None) the truth's is
+    :data:`REFERENCE_TURN_SPEED` times ``frame_time`` (seconds between frames)."""
+    if truth_largest is None:
+        truth_largest = REFERENCE_TURN_SPEED * frame_time
+    return truth_largest + STEP_MARGIN_DEG
 
 
 def _nanmedian(a: np.ndarray) -> float:
@@ -69,12 +103,15 @@ def retarget_metrics(
     error (all bones, includes the root orientation); ``root_rot_err_deg``: body orientation in
     camera space; ``root_pos_err_m``: Hips position error in camera space (metres) and
     ``root_depth_err_m`` its distance-from-camera part; ``reproj_px``: the root fit's RMS
-    reprojection error.
+    reprojection error; ``bone_step_max_deg``: the largest turn of any bone's local rotation
+    between consecutive frames (:func:`largest_step`; a snap after an occlusion shows here) and
+    ``bone_step_max_gt_deg``: the truth's largest.
     """
     people = _bodies(result, truth)
     n = len(truth)
     pred = np.full((n, len(ANGLE_NAMES)), np.nan)
     rot_err = np.full((n, NUM_BONES), np.nan)
+    local = np.full((n, NUM_BONES, 4), np.nan)
     root_rot = np.full(n, np.nan)
     root_pos = np.full((n, 3), np.nan)
     reproj = np.full(n, np.nan)
@@ -86,6 +123,7 @@ def retarget_metrics(
         b = p.body
         if b is None:
             continue
+        local[f] = b.local_rotations
         if b.rotations is not None:
             rot_err[f] = geodesic_degrees(b.rotations, truth.joint_rotations[f])
         root_rot[f] = geodesic_degrees(b.root_rotation, truth.local_rotations[f, 0])
@@ -102,4 +140,6 @@ def retarget_metrics(
         "root_pos_err_m": _nanmedian(np.linalg.norm(root_pos, axis=1)),
         "root_depth_err_m": _nanmedian(np.abs(root_pos[:, 2])),
         "reproj_px": _nanmedian(reproj),
+        "bone_step_max_deg": largest_step(local),
+        "bone_step_max_gt_deg": largest_step(truth.local_rotations),
     }

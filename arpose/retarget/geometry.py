@@ -303,3 +303,33 @@ def geodesic_degrees(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
         b = b / np.linalg.norm(b, axis=-1, keepdims=True)
         d = np.abs(np.sum(a * b, axis=-1))
     return np.degrees(2.0 * np.arccos(np.clip(d, -1.0, 1.0)))
+
+
+def turn_towards(start: np.ndarray, target: np.ndarray, max_angle: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """Rotations part of the way from ``start`` to ``target``: at most ``max_angle`` radians.
+
+    start, target: ``(..., 4)`` unit quaternions ``(x, y, z, w)``; max_angle: radians
+    (broadcast to ``(...)``; ``inf`` for no limit). Each result turns ``start`` towards
+    ``target`` along the shortest path (the same axis as slerp) by
+    ``min(angle(start, target), max_angle)``. Returns ``(rotations (..., 4), reached (...))``:
+    ``reached`` is True where the result is ``target`` itself (the turn fitted, or a row held
+    NaN). The result keeps ``target``'s sign where it is reached, else ``start``'s.
+    """
+    a = np.asarray(start, dtype=np.float64)
+    b = np.asarray(target, dtype=np.float64)
+    c = dots(a, b)
+    b_near = np.where((c < 0)[..., None], -b, b)  # the same rotation, on start's side
+    cos_half = np.clip(np.abs(c), 0.0, 1.0)
+    with np.errstate(invalid="ignore"):
+        angle = 2.0 * np.arccos(cos_half)
+    limit = np.broadcast_to(np.asarray(max_angle, dtype=np.float64), angle.shape)
+    reached = ~(angle > limit)  # NaN rows count as reached (nothing to limit)
+    t = np.where(reached, 1.0, limit / np.where(angle > 0, angle, 1.0))
+    half = angle / 2.0
+    sin_half = np.sin(half)
+    safe = sin_half > 1e-12
+    wa = np.where(safe, np.sin((1.0 - t) * half) / np.where(safe, sin_half, 1.0), 1.0 - t)
+    wb = np.where(safe, np.sin(t * half) / np.where(safe, sin_half, 1.0), t)
+    out = wa[..., None] * a + wb[..., None] * b_near
+    out /= np.linalg.norm(out, axis=-1, keepdims=True)
+    return np.where(reached[..., None], b, out), reached

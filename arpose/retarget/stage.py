@@ -5,7 +5,9 @@ For each person (keyed by :attr:`Person.id`) and frame:
 1. world landmarks to rig axes (:func:`~arpose.retarget.solver.mp_world_to_rig`);
 2. bone lengths: robust median over the first seconds, then frozen (:mod:`.calibrate`);
 3. rotations (:func:`~arpose.retarget.solver.solve`), signs continuous with the last frame;
-   bones with low visibility hold their last rotation for ``hold_seconds``, then rest;
+   bones with low visibility hold their last rotation for ``hold_seconds``, then rest; no
+   bone but the Hips turns faster than ``max_turn_speed``, and a bone that was unseen eases
+   to its new rotation (seen again, or its hold over) at ``return_speed`` (:func:`ease_rotations`);
 4. root 6D pose in camera space (:func:`~arpose.retarget.root.fit_root_pose`): the whole
    body is moved from MediaPipe's hip-centred world into the camera-attached rig *world* of
    :class:`BodyPose`; without a fit the last fit is reused for ``hold_seconds``, then the root
@@ -25,14 +27,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..landmarks import VISIBILITY
-from ..skeleton import MP_TO_RIG, NUM_BONES
+from ..skeleton import MP_TO_RIG, NUM_BONES, forward_kinematics
 from ..smooth.one_euro import OneEuroParams, OneEuroState, one_euro_step
 from ..stats import SampleStats
 from ..types import Camera, Person, PoseFrame
 from .angles import joint_angles
 from .body import BodyPose
 from .calibrate import BoneCalibrator, CalibrationConfig, standing_height
-from .geometry import IDENTITY_QUAT, continuous, matrices_to_quats, quat_multiply
+from .geometry import IDENTITY_QUAT, continuous, matrices_to_quats, quat_multiply, turn_towards
 from .grounding import FootGrounder, GroundingConfig, GroundingStats
 from .root import RootFit, RootFitConfig, fit_root_pose
 from .solver import SolverConfig, mp_world_to_rig, solve
@@ -52,8 +54,14 @@ class RetargetConfig:
     MediaPipe's world follows an average body, so the whole body is scaled about the camera
     centre to this height (same pixels, metric depth); ``None`` keeps MediaPipe's scale.
     hold_seconds: how long a bone (or the root fit) keeps its last value when
-    unseen. grounding_enabled: apply foot
-    grounding. forget_seconds: drop a person's state after this long unseen."""
+    unseen. return_speed: degrees per second: a bone that was unseen (visibility under the
+    solver's threshold) turns to its new rotation at most this fast once seen again, or when
+    its hold runs out (so any return takes at most ``180 / return_speed`` seconds) (``None``:
+    it snaps). max_turn_speed: degrees per second no bone but the Hips turns faster than
+    between frames (a flip of an ill-defined twist is eased; the Hips carry the body's turn,
+    which a pirouette takes past 1000 degrees per second) (``None``: no limit).
+    grounding_enabled: apply foot grounding. forget_seconds: drop a person's state after this
+    long unseen."""
 
     solver: SolverConfig = field(default_factory=SolverConfig)
     calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
@@ -63,6 +71,8 @@ class RetargetConfig:
     depth_smoothing: OneEuroParams | None = field(default_factory=lambda: OneEuroParams(0.5, 1.0, 1.0))
     subject_height: float | None = None
     hold_seconds: float = 0.5
+    return_speed: float | None = 360.0
+    max_turn_speed: float | None = 600.0
     forget_seconds: float = 5.0
 
 
@@ -102,6 +112,38 @@ def _height_scale(config: RetargetConfig, offsets: np.ndarray, ends: np.ndarray)
     if config.subject_height is None:
         return 1.0
     return config.subject_height / standing_height(offsets, ends)
+
+
+def ease_rotations(
+    previous: np.ndarray,
+    target: np.ndarray,
+    easing: np.ndarray,
+    dt: float,
+    return_speed: float | None,
+    max_turn_speed: float | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One frame of easing local bone rotations (pure).
+
+    previous: ``(B, 4)`` last frame's output local rotations ``(x, y, z, w)``; target: ``(B, 4)``
+    this frame's solved ones (same frame, the hip-centred rig frame of :func:`solve`).
+    easing: ``(B,)`` bool, the bones returning from low visibility (turned at ``return_speed``,
+    the others at ``max_turn_speed``; degrees per second, ``None``: unlimited). dt: seconds
+    since ``previous``. The Hips (row 0) are never limited. Returns ``(local (B, 4), reached
+    (B,))``: each bone turned from ``previous`` towards ``target`` by at most its speed times
+    ``dt`` (:func:`~arpose.retarget.geometry.turn_towards`), and whether it reached ``target``.
+    """
+    fast = np.inf if max_turn_speed is None else np.radians(max_turn_speed) * dt
+    slow = fast if return_speed is None else min(fast, np.radians(return_speed) * dt)
+    limit = np.where(easing, slow, fast)
+    limit[0] = np.inf
+    return turn_towards(previous, target, limit)
+
+
+def _with_local(body: BodyPose, local: np.ndarray) -> BodyPose:
+    """``body`` (hip-centred, from :func:`solve`) with other local rotations: global rotations
+    and joint positions by forward kinematics from the same root and offsets."""
+    positions, rotations = forward_kinematics(local, body.root_position, body.offsets)
+    return replace(body, local_rotations=local, positions=positions, rotations=rotations)
 
 
 def body_for_person(person: Person, camera: Camera, config: RetargetConfig = RetargetConfig()) -> BodyPose:
@@ -147,6 +189,7 @@ class Retargeter:
         self._prev_local: np.ndarray | None = None  # last output (after the root pose)
         self._prev_solved: np.ndarray | None = None  # last solver output (hip-centred)
         self._last_seen = np.full(NUM_BONES, -np.inf)
+        self._easing = np.zeros(NUM_BONES, dtype=bool)  # returning from low visibility
         self._fit: RootFit | None = None
         self._fit_time = -np.inf
         self._depth_state: OneEuroState | None = None
@@ -165,7 +208,21 @@ class Retargeter:
             hold = (timestamp - self._last_seen) <= cfg.hold_seconds
             fallback[hold] = self._prev_solved[hold]
         body = solve(points, vis, self.calibrator.offsets, cfg.solver, fallback, self._prev_local)
-        self._last_seen[body.bone_confidence >= cfg.solver.min_visibility] = timestamp
+        seen = body.bone_confidence >= cfg.solver.min_visibility
+        self._last_seen[seen] = timestamp
+        self._easing |= ~seen
+        if self._prev_solved is not None and timestamp > self.last_time:
+            local, reached = ease_rotations(
+                self._prev_solved,
+                body.local_rotations,
+                self._easing,
+                timestamp - self.last_time,
+                cfg.return_speed,
+                cfg.max_turn_speed,
+            )
+            self._easing &= ~(reached & seen)
+            if not reached.all():
+                body = _with_local(body, continuous(local, self._prev_solved))
         self._prev_solved = body.local_rotations
 
         if self.camera is not None:
