@@ -265,10 +265,10 @@ data = json.loads(sys.stdin.read())
 st = m.PoseState()
 st.local = {k: tuple(v) for k, v in data["local"].items()}
 st.hips_target = tuple(data["hips"])
-names = m.apply_to_armature(obj, st)
+names = m.apply_to_armature(obj, st, feet="stream")  # the sent hip height, as the sender's own skeleton has it
 bpy.context.view_layer.update()
 heads = {pb.name: list(obj.matrix_world @ pb.head) for pb in obj.pose.bones}
-m.keyframe_armature(obj, names, 7)
+m.keyframe_armature(obj, names, 7, moved={"Hips"})
 curves = obj.animation_data.action.fcurves
 keyed = sorted({fc.data_path for fc in curves})
 frames = sorted({kp.co[0] for fc in curves for kp in fc.keyframe_points})

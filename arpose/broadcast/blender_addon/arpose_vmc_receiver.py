@@ -1,11 +1,44 @@
-"""arpose live receiver for Blender: drives an armature from the VMC protocol or the arpose raw
-OSC stream, live, over UDP. One file, no dependencies (it carries its own OSC parser).
+"""arpose live receiver for Blender: drives any humanoid armature from the VMC protocol or the
+arpose raw OSC stream, live, over UDP. One file, no dependencies (it carries its own OSC parser).
 
 Install: Edit > Preferences > Add-ons > Install... > pick this file > enable "arpose live
-receiver". Then in the 3D viewport's sidebar (N) > arpose tab: "Create arpose armature" (or pick
-any T-pose armature whose bones use Unity HumanBodyBones names: Hips, Spine, LeftUpperArm ...),
-set the port (39539 for ``arpose run ... --vmc 127.0.0.1``, 9000 for ``--osc 127.0.0.1``),
-press Start. Stop ends listening (the pose stays).
+receiver". Then in the 3D viewport's sidebar (N) > arpose tab: pick the armature (a Mixamo,
+VRoid/VRM, Rigify, Character Creator, Unreal or glTF rig as imported, or "Create arpose
+armature"), set the port (39539 for ``arpose run ... --vmc 127.0.0.1``, 9000 for ``--osc
+127.0.0.1``), press Start. Stop ends listening (the pose stays). The "Bone map" sub-panel shows
+which bone of the rig plays each humanoid bone (filled by :func:`auto_map` from the bone names;
+any field can be changed with its bone search, and maps saved to / loaded from JSON).
+
+Scripts and headless Blender (``bpy`` as a Python module, ``blender -b``), where no timer ever
+fires, call :func:`start` once and then :func:`pump` in a loop; :func:`stop` ends listening::
+
+    import arpose_vmc_receiver as rx
+    rx.register()
+    scene = bpy.context.scene
+    scene.arpose_receiver.armature = bpy.data.objects["Armature"]
+    rx.start(scene)                      # ReceiverError if the port is taken
+    while running:
+        n = rx.pump(scene)               # frames received since the last call, applied in order
+    rx.stop(scene)
+
+Retargeting (:func:`calibrate`, :func:`solve_pose`): the stream's rotations are relative to a
+T-pose with identity rotations (arpose's default VMC stream, not ``--vmc-avatar``). Each mapped
+bone's rest frame is taken in world space (the armature object's full ``matrix_world``: any
+scale, rotation or parent); upper and lower arms and legs are first swung from the rig's rest
+direction onto the T-pose direction (so an A-pose rig stands in a T when the performer does);
+the received rotation becomes a world-space change about the rig's facing and is brought back
+into the pose bone's own space, so rest rotations and bone rolls do not matter. The Hips and
+root motion scale by the rig's leg length over arpose's standard leg (0.85 m). "Feet" chooses
+the Hips height: "On the floor" (default) keeps the lower foot on the rig's floor (its feet's
+rest height), whatever hip height is sent; "As sent" puts the rig's feet as far above its floor
+as the sender's standard body's feet are above the sender's floor (jumps are followed). Feet
+keep their rest orientation as the T-pose's (flat), and a foot that does not hang below its
+lower leg (an IK rig's) is carried to where the lower leg puts it.
+
+Recording ("Record keyframes") keys every received frame into a new action (the armature's
+current one, e.g. an imported animation, is kept in the file with a fake user), timed by the
+sender's clock from the scene's start frame: each driven bone's rotation in its own rotation
+mode, and the location of the Hips and of carried feet.
 
 Security: the receiver has no authentication, so it listens on 127.0.0.1 (this computer only)
 unless another address is typed in "Listen on" on purpose; the panel then shows a warning.
@@ -18,22 +51,29 @@ Frames: Blender is right-handed, Z up, a character faces -Y (its left is +X). VM
 Unity's frame (left-handed, Y up, +Z forward, +X the avatar's right); the raw stream's bones are
 in arpose's rig frame (right-handed, Y up, +Z forward, +X the subject's left). Quaternions in
 this file are tuples ``(x, y, z, w)``; mathutils' ``(w, x, y, z)`` only at the bpy boundary.
+Vectors are 3-tuples in metres (of the sender's standard body, or of the Blender scene where
+said). *Armature space* is the armature object's own space (``bone.matrix_local``);
+*world* is Blender's (``matrix_world @ armature space``).
 
 Everything above the ``bpy`` section is pure Python and imports without Blender (tests run it).
 """
 
+import collections
 import errno
+import functools
+import json
 import math
+import re
 import socket
 import struct
 
 bl_info = {
     "name": "arpose live receiver (VMC / OSC)",
     "author": "arpose",
-    "version": (0, 1, 0),
+    "version": (0, 2, 0),
     "blender": (2, 93, 0),
     "location": "View3D > Sidebar > arpose",
-    "description": "Drive an armature live from arpose's VMC or raw OSC stream (UDP)",
+    "description": "Drive any humanoid armature live from arpose's VMC or raw OSC stream (UDP)",
     "category": "Animation",
 }
 
@@ -71,9 +111,237 @@ SKELETON = (
     ("RightFoot", "RightLowerLeg", (0.0, -0.42, 0.0), None),
     ("RightToes", "RightFoot", (0.0, -0.06, 0.105), (0.0, 0.0, 0.055)),
 )
+HUMANOID_BONES = tuple(s[0] for s in SKELETON)
 PARENT = {name: parent for name, parent, _, _ in SKELETON}
 STANDARD_HIP_HEIGHT = SKELETON[0][2][1]
+#: Hip-to-ankle length of the standard body (upper plus lower leg), metres: the sender's scale.
+STANDARD_LEG = math.sqrt(sum(c * c for c in SKELETON[15][2])) + math.sqrt(sum(c * c for c in SKELETON[16][2]))
 IDENTITY = (0.0, 0.0, 0.0, 1.0)
+#: Bones swung from the rig's rest direction onto the T-pose direction (as arpose.broadcast.avatar does).
+ALIGNED_BONES = tuple(f"{s}{b}" for s in ("Left", "Right") for b in ("UpperArm", "LowerArm", "UpperLeg", "LowerLeg"))
+#: Bones whose rest orientation is their T-pose one (flat on the floor), whatever the leg above does.
+FLAT_BONES = ("LeftFoot", "RightFoot")
+#: The bones whose joints touch the floor; grounding uses those a rig has.
+SOLE_BONES = ("LeftFoot", "LeftToes", "RightFoot", "RightToes")
+#: Frames kept between two :func:`pump` calls (older ones are dropped and counted).
+MAX_QUEUED_FRAMES = 600
+
+# --------------------------------------------------------------------------------------------
+# Bone names of the rigs people bring. The schemes and names of arpose.skeleton.RIG_BONE_NAMES
+# (a test keeps them equal), plus what Blender's importers make of them and arpose's own
+# (Unity HumanBodyBones, which VRM humanoid names equal case-insensitively).
+# --------------------------------------------------------------------------------------------
+_LIMBS = ("Shoulder", "UpperArm", "LowerArm", "Hand", "UpperLeg", "LowerLeg", "Foot", "Toes")
+
+
+def _sided(table, left, right):
+    """``{"Shoulder": "X_{s}_Y"}`` -> Left/Right entries with ``{s}`` replaced by ``left`` / ``right``."""
+    out = {}
+    for bone, pattern in table.items():
+        if "{s}" in pattern:
+            out["Left" + bone] = pattern.format(s=left)
+            out["Right" + bone] = pattern.format(s=right)
+        else:
+            out[bone] = pattern
+    return out
+
+
+def _torso(hips, spine, chest, upper_chest, neck, head):
+    return dict(Hips=hips, Spine=spine, Chest=chest, UpperChest=upper_chest, Neck=neck, Head=head)
+
+
+#: ``{scheme: {humanoid bone: bone name}}``, Left = the subject's left.
+RIG_BONE_NAMES = {
+    "mixamo": _sided(
+        dict(
+            _torso("Hips", "Spine", "Spine1", "Spine2", "Neck", "Head"),
+            **dict(
+                zip(
+                    _LIMBS,
+                    ("{s}Shoulder", "{s}Arm", "{s}ForeArm", "{s}Hand", "{s}UpLeg", "{s}Leg", "{s}Foot", "{s}ToeBase"),
+                )
+            ),
+        ),
+        "Left",
+        "Right",
+    ),
+    "vrm": _sided(
+        dict(
+            _torso(
+                "J_Bip_C_Hips", "J_Bip_C_Spine", "J_Bip_C_Chest", "J_Bip_C_UpperChest", "J_Bip_C_Neck", "J_Bip_C_Head"
+            ),
+            **{b: "J_Bip_{s}_" + b for b in _LIMBS if b != "Toes"},
+            Toes="J_Bip_{s}_ToeBase",
+        ),
+        "L",
+        "R",
+    ),
+    "unreal": _sided(
+        dict(
+            _torso("pelvis", "spine_01", "spine_02", "spine_03", "neck_01", "head"),
+            **dict(
+                zip(
+                    _LIMBS,
+                    (
+                        "clavicle_{s}",
+                        "upperarm_{s}",
+                        "lowerarm_{s}",
+                        "hand_{s}",
+                        "thigh_{s}",
+                        "calf_{s}",
+                        "foot_{s}",
+                        "ball_{s}",
+                    ),
+                )
+            ),
+        ),
+        "l",
+        "r",
+    ),
+    "rigify": _sided(
+        dict(
+            _torso("DEF-spine", "DEF-spine.001", "DEF-spine.002", "DEF-spine.003", "DEF-spine.004", "DEF-spine.006"),
+            **dict(
+                zip(
+                    _LIMBS,
+                    tuple(
+                        "DEF-" + b + ".{s}"
+                        for b in ("shoulder", "upper_arm", "forearm", "hand", "thigh", "shin", "foot", "toe")
+                    ),
+                )
+            ),
+        ),
+        "L",
+        "R",
+    ),
+    "character_creator": _sided(
+        dict(
+            _torso(
+                "CC_Base_Hip",
+                "CC_Base_Waist",
+                "CC_Base_Spine01",
+                "CC_Base_Spine02",
+                "CC_Base_NeckTwist01",
+                "CC_Base_Head",
+            ),
+            **dict(
+                zip(
+                    _LIMBS,
+                    tuple(
+                        "CC_Base_{s}_" + b
+                        for b in ("Clavicle", "Upperarm", "Forearm", "Hand", "Thigh", "Calf", "Foot", "ToeBase")
+                    ),
+                )
+            ),
+        ),
+        "L",
+        "R",
+    ),
+    "cesium_man": {
+        "Hips": "Skeleton_torso_joint_1",
+        "Spine": "Skeleton_torso_joint_2",
+        "Chest": "torso_joint_3",
+        "Neck": "Skeleton_neck_joint_1",
+        "Head": "Skeleton_neck_joint_2",
+        "LeftUpperArm": "Skeleton_arm_joint_L__4_",
+        "LeftLowerArm": "Skeleton_arm_joint_L__3_",
+        "LeftHand": "Skeleton_arm_joint_L__2_",
+        "RightUpperArm": "Skeleton_arm_joint_R",
+        "RightLowerArm": "Skeleton_arm_joint_R__2_",
+        "RightHand": "Skeleton_arm_joint_R__3_",
+        "LeftUpperLeg": "leg_joint_L_1",
+        "LeftLowerLeg": "leg_joint_L_2",
+        "LeftFoot": "leg_joint_L_3",
+        "LeftToes": "leg_joint_L_5",
+        "RightUpperLeg": "leg_joint_R_1",
+        "RightLowerLeg": "leg_joint_R_2",
+        "RightFoot": "leg_joint_R_3",
+        "RightToes": "leg_joint_R_5",
+    },
+    "robot_expressive": _sided(
+        dict(
+            Hips="Body",
+            Spine="Abdomen",
+            Chest="Torso_1",
+            Neck="Neck",
+            Head="Head",
+            **{b: b + "{s}" for b in ("Shoulder", "UpperArm", "LowerArm", "UpperLeg", "LowerLeg", "Foot")},
+        ),
+        "L",
+        "R",
+    ),
+}
+
+#: More names per scheme: what Blender's importers call a bone (RobotExpressive's head joint is
+#: the glTF node ``Head_1``; its ``Head`` is a group of meshes), then arpose's own names.
+BONE_NAME_ALIASES = {"robot_expressive": {"Head": ("Head_1",)}}
+NAME_SCHEMES = {
+    scheme: {b: (n,) + BONE_NAME_ALIASES.get(scheme, {}).get(b, ()) for b, n in table.items()}
+    for scheme, table in RIG_BONE_NAMES.items()
+}
+NAME_SCHEMES["humanoid"] = {b: (b,) for b in HUMANOID_BONES}
+
+
+def bone_key(name: str) -> str:
+    """A bone name as the schemes compare it: lower case, without a Mixamo prefix
+    (``mixamorig:``, ``mixamorig_``, ``mixamorig1:`` ...)."""
+    return re.sub(r"^mixamorig\d*[:_]", "", str(name).strip(), flags=re.IGNORECASE).lower()
+
+
+def auto_map(bone_names) -> tuple:
+    """``(scheme, {humanoid bone: bone name})`` for an armature's ``bone_names``: the scheme of
+    :data:`NAME_SCHEMES` that names the most of them (``(None, {})`` if none matches)."""
+    keys = {}
+    for name in bone_names:
+        keys.setdefault(bone_key(name), name)
+    best, found = None, {}
+    for scheme, table in NAME_SCHEMES.items():
+        got = {}
+        for bone, names in table.items():
+            hit = next((keys[bone_key(n)] for n in names if bone_key(n) in keys), None)
+            if hit is not None:
+                got[bone] = hit
+        if len(got) > len(found):
+            best, found = scheme, got
+    return best, found
+
+
+class MapError(ValueError):
+    """A bone map file that cannot be used; the message names the file and the reason."""
+
+
+#: The ``format`` of a saved bone map.
+MAP_FORMAT = "arpose-bone-map"
+
+
+def map_to_json(mapping: dict, armature: str = "") -> str:
+    """A bone map ``{humanoid bone: bone name}`` as the JSON text :func:`map_from_json` reads."""
+    bones = {b: mapping[b] for b in HUMANOID_BONES if mapping.get(b)}
+    return json.dumps({"format": MAP_FORMAT, "version": 1, "armature": armature, "bones": bones}, indent=2) + "\n"
+
+
+def map_from_json(text: str, where: str = "bone map") -> dict:
+    """``{humanoid bone: bone name}`` from :func:`map_to_json`'s text (or a plain object of
+    humanoid bone names to bone names). Raises :class:`MapError` (one line, starting with
+    ``where``) for text that is not such a map."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise MapError(f"{where}: not JSON ({str(exc).splitlines()[0]})") from None
+    if isinstance(data, dict) and "bones" in data:
+        if data.get("format", MAP_FORMAT) != MAP_FORMAT:
+            raise MapError(f"{where}: format {data.get('format')!r} is not {MAP_FORMAT!r}")
+        data = data["bones"]
+    if not isinstance(data, dict):
+        raise MapError(f"{where}: expected an object of humanoid bone names to bone names")
+    unknown = sorted(str(k) for k in data if k not in PARENT)
+    if unknown:
+        raise MapError(f"{where}: unknown humanoid bones {', '.join(unknown[:5])} (use Hips, Spine, LeftUpperArm ...)")
+    bad = sorted(k for k, v in data.items() if not isinstance(v, str))
+    if bad:
+        raise MapError(f"{where}: the bone names of {', '.join(bad[:5])} are not text")
+    return {b: data[b] for b in HUMANOID_BONES if data.get(b)}
+
 
 # --------------------------------------------------------------------------------------------
 # Minimal OSC 1.0 parser (messages and nested bundles).
@@ -189,6 +457,11 @@ def _parse_element(data: bytes, start: int, end: int, depth: int, out: list) -> 
 # --------------------------------------------------------------------------------------------
 
 
+# --------------------------------------------------------------------------------------------
+# Frames, vectors and quaternions (x, y, z, w).
+# --------------------------------------------------------------------------------------------
+
+
 def unity_to_blender_vec(v):
     """Unity (left-handed, Y up, +Z forward, +X right) -> Blender (Z up, forward -Y, +X left of
     a character facing the viewer): ``(x, y, z) -> (-x, -z, y)``."""
@@ -210,7 +483,32 @@ def rig_to_blender_quat(q):
     return (q[0], -q[2], q[1], q[3])
 
 
+def vadd(a, b):
+    return (a[0] + b[0], a[1] + b[1], a[2] + b[2])
+
+
+def vsub(a, b):
+    return (a[0] - b[0], a[1] - b[1], a[2] - b[2])
+
+
+def vscale(a, k):
+    return (a[0] * k, a[1] * k, a[2] * k)
+
+
+def vdot(a, b):
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+
+
+def vcross(a, b):
+    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+
+
+def vnorm(a):
+    return math.sqrt(vdot(a, a))
+
+
 def qmul(a, b):
+    """Hamilton product ``a * b`` (``b`` applied first)."""
     ax, ay, az, aw = a
     bx, by, bz, bw = b
     return (
@@ -226,8 +524,12 @@ def qconj(q):
 
 
 def qnormalize(q):
-    n = math.sqrt(sum(c * c for c in q))
-    if not (n > 1e-9) or n != n:
+    """``q`` scaled to unit length; the identity for a zero, non-finite or malformed value."""
+    try:
+        n = math.sqrt(sum(c * c for c in q))
+    except (TypeError, ValueError, OverflowError):
+        return IDENTITY
+    if not (n > 1e-9) or n != n or math.isinf(n):
         return IDENTITY
     return tuple(c / n for c in q)
 
@@ -235,6 +537,45 @@ def qnormalize(q):
 def qrotate(q, v):
     x, y, z, _ = qmul(qmul(q, (v[0], v[1], v[2], 0.0)), qconj(q))
     return (x, y, z)
+
+
+def quat_from_columns(x, y, z):
+    """Unit quaternion of the rotation matrix whose columns are the orthonormal right-handed
+    axes ``x``, ``y``, ``z`` (3-tuples)."""
+    m00, m10, m20 = x
+    m01, m11, m21 = y
+    m02, m12, m22 = z
+    tr = m00 + m11 + m22
+    if tr > 0.0:
+        s = 2.0 * math.sqrt(tr + 1.0)
+        q = ((m21 - m12) / s, (m02 - m20) / s, (m10 - m01) / s, 0.25 * s)
+    elif m00 > m11 and m00 > m22:
+        s = 2.0 * math.sqrt(1.0 + m00 - m11 - m22)
+        q = (0.25 * s, (m01 + m10) / s, (m02 + m20) / s, (m21 - m12) / s)
+    elif m11 > m22:
+        s = 2.0 * math.sqrt(1.0 + m11 - m00 - m22)
+        q = ((m01 + m10) / s, 0.25 * s, (m12 + m21) / s, (m02 - m20) / s)
+    else:
+        s = 2.0 * math.sqrt(1.0 + m22 - m00 - m11)
+        q = ((m02 + m20) / s, (m12 + m21) / s, 0.25 * s, (m10 - m01) / s)
+    return qnormalize(q)
+
+
+def swing(u, v):
+    """The smallest rotation taking direction ``u`` onto direction ``v`` (3-tuples, any length)."""
+    nu, nv = vnorm(u), vnorm(v)
+    if not (nu > 1e-12 and nv > 1e-12):
+        return IDENTITY
+    u, v = vscale(u, 1.0 / nu), vscale(v, 1.0 / nv)
+    c = vdot(u, v)
+    if c < -1.0 + 1e-9:  # opposite: half a turn about any axis perpendicular to u
+        axis = vcross(u, (1.0, 0.0, 0.0))
+        if vnorm(axis) < 1e-6:
+            axis = vcross(u, (0.0, 1.0, 0.0))
+        axis = vscale(axis, 1.0 / vnorm(axis))
+        return (axis[0], axis[1], axis[2], 0.0)
+    a = vcross(u, v)
+    return qnormalize((a[0], a[1], a[2], 1.0 + c))
 
 
 def global_rotations(local, root_rotation=IDENTITY):
@@ -245,21 +586,6 @@ def global_rotations(local, root_rotation=IDENTITY):
         q = qnormalize(local.get(name, IDENTITY))
         out[name] = qmul(out[parent] if parent else root_rotation, q)
     return out
-
-
-def pose_basis(global_q, parent_global_q, rest_q):
-    """Blender pose-bone rotation (bone space) that gives a bone the global rotation
-    ``global_q`` (T-pose relative, armature axes), when its nearest driven ancestor has
-    ``parent_global_q`` and its rest orientation (``bone.matrix_local``) is ``rest_q``:
-    ``rest^-1 * parent^-1 * global * rest``."""
-    return qnormalize(qmul(qmul(qconj(rest_q), qmul(qconj(parent_global_q), global_q)), rest_q))
-
-
-def pose_location(target_head, rest_head, rest_q):
-    """Root pose-bone location (bone space) moving its head from ``rest_head`` to
-    ``target_head`` (armature space, metres)."""
-    d = tuple(t - r for t, r in zip(target_head, rest_head))
-    return qrotate(qconj(rest_q), d)
 
 
 def rest_joints_blender():
@@ -281,18 +607,53 @@ def rest_joints_blender():
     return out
 
 
+_STANDARD_REST = {n: h for n, (h, _) in rest_joints_blender().items()}
+#: Direction of each bone to its first child's joint in the T-pose, Blender axes (leaves: none).
+TPOSE_DIRECTION = {}
+for _name, _parent, _off, _ in SKELETON:
+    if _parent is not None and _parent not in TPOSE_DIRECTION:
+        TPOSE_DIRECTION[_parent] = rig_to_blender_vec(_off)
+#: The first child of each bone in :data:`SKELETON`.
+FIRST_CHILD = {}
+for _name, _parent, _, _ in SKELETON:
+    if _parent is not None:
+        FIRST_CHILD.setdefault(_parent, _name)
+
+
+def standard_clearance(global_q, hips, bones=SOLE_BONES) -> float:
+    """How far the standard body's lowest foot joint of ``bones`` is above its rest height
+    (metres, negative below), with the global rotations ``global_q`` (Blender axes, T-pose
+    relative, from :func:`global_rotations`) and the Hips joint at ``hips`` (Blender axes,
+    standard-body metres, the sender's floor at z = 0)."""
+    pos = {}
+    for name, parent, off, _ in SKELETON:
+        if parent is None:
+            pos[name] = tuple(hips)
+        else:
+            pos[name] = vadd(pos[parent], qrotate(global_q[parent], rig_to_blender_vec(off)))
+    return min(pos[b][2] - _STANDARD_REST[b][2] for b in bones)
+
+
 def _finite_or(v, fallback):
     """``v`` if all its components are finite numbers, else ``fallback`` (a position received
     as NaN or infinity keeps the previous one)."""
     return v if all(math.isfinite(c) for c in v) else fallback
 
 
-class PoseState:
-    """The latest pose received, in Blender axes.
+#: One complete frame as received (see :class:`PoseState`).
+ReceivedFrame = collections.namedtuple("ReceivedFrame", "local root_rotation hips_target timestamp tracking")
 
-    ``local``: ``{bone: local rotation (x, y, z, w)}``; ``root_rotation``; ``hips_target``:
-    the Hips head in armature space (VMC: root + Hips local position; raw: rest head plus the
-    displacement since the first frame), or None. ``frames`` counts completed frames.
+
+class PoseState:
+    """The latest pose received, in Blender axes, and the frames completed since the last
+    :meth:`take_frames`.
+
+    ``local``: ``{bone: local rotation (x, y, z, w)}``, Blender axes, T-pose = identity;
+    ``root_rotation``; ``hips_target``: the Hips joint of the sender's standard body, Blender
+    axes, metres, the sender's floor at z = 0 (VMC: root + Hips local position; raw: rest head
+    plus the displacement since the first frame), or None. ``frames`` counts completed frames;
+    each completed frame is also queued as a :class:`ReceivedFrame` (at most
+    :data:`MAX_QUEUED_FRAMES`; ``dropped_frames`` counts older ones pushed out).
     """
 
     def __init__(self, person: int = 0):
@@ -307,6 +668,25 @@ class PoseState:
         self.messages = 0
         self.tracking = None
         self.timestamp = None  # sender's time of the latest frame, seconds
+        self.queue = collections.deque()
+        self.dropped_frames = 0
+
+    def snapshot(self) -> ReceivedFrame:
+        """The pose received so far as a :class:`ReceivedFrame`."""
+        return ReceivedFrame(dict(self.local), self.root_rotation, self.hips_target, self.timestamp, self.tracking)
+
+    def take_frames(self) -> list:
+        """The frames completed since the last call, oldest first (and forget them)."""
+        out = list(self.queue)
+        self.queue.clear()
+        return out
+
+    def _complete(self):
+        self.frames += 1
+        if len(self.queue) >= MAX_QUEUED_FRAMES:
+            self.queue.popleft()
+            self.dropped_frames += 1
+        self.queue.append(self.snapshot())
 
     def handle(self, address: str, args: tuple) -> None:
         """Apply one OSC message (VMC or arpose raw); unknown addresses are ignored."""
@@ -314,7 +694,10 @@ class PoseState:
         try:
             if address == "/VMC/Ext/Bone/Pos":
                 name = args[0]
-                self.local[name] = qnormalize(unity_to_blender_quat(args[4:8]))
+                if not isinstance(name, str):
+                    return
+                q = qnormalize(unity_to_blender_quat(args[4:8]))
+                self.local[name] = q
                 if name == "Hips":
                     self.hips_local_position = _finite_or(unity_to_blender_vec(args[1:4]), self.hips_local_position)
                     self._update_vmc_hips()
@@ -326,20 +709,20 @@ class PoseState:
                 self.tracking = bool(args[3])
             elif address == "/VMC/Ext/T":
                 self.timestamp = float(args[0])
-                self.frames += 1
+                self._complete()
             elif address == "/arpose/frame":
                 self.timestamp = float(args[1])
             elif address == "/arpose/frame/end":
-                self.frames += 1
+                self._complete()
             elif address == "/arpose/person/bone" and args[0] == self.person:
-                self.local[args[1]] = qnormalize(rig_to_blender_quat(args[2:6]))
+                if isinstance(args[1], str):
+                    self.local[args[1]] = qnormalize(rig_to_blender_quat(args[2:6]))
             elif address == "/arpose/person/root" and args[0] == self.person:
                 p = rig_to_blender_vec(args[1:4])
                 if all(math.isfinite(c) for c in p):
                     if self._raw_origin is None:
                         self._raw_origin = p
-                    hips_rest = rest_joints_blender()["Hips"][0]
-                    self.hips_target = tuple(h + a - o for h, a, o in zip(hips_rest, p, self._raw_origin))
+                    self.hips_target = tuple(h + a - o for h, a, o in zip(_STANDARD_REST["Hips"], p, self._raw_origin))
         except (IndexError, TypeError, ValueError, OverflowError):
             pass  # a malformed message from some other sender: ignore it
 
@@ -350,6 +733,8 @@ class PoseState:
 
 
 DEFAULT_HOST = "127.0.0.1"
+#: Receive buffer asked of the kernel (it may grant less).
+RECEIVE_BUFFER_BYTES = 1 << 21
 
 
 def is_loopback(host: str) -> bool:
@@ -386,6 +771,10 @@ class UdpReceiver:
             self.sock.close()
             raise ReceiverError(_bind_message(exc, host, port)) from None
         self.sock.setblocking(False)
+        try:  # room for a few seconds of frames between two polls (Blender busy, a slow script)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
+        except OSError:
+            pass
         self.state = PoseState(person)
         self.bad_packets = 0
         self.last_error = None
@@ -427,6 +816,358 @@ def _bind_message(exc: OSError, host: str, port: int) -> str:
 
 
 # --------------------------------------------------------------------------------------------
+# Retargeting onto any armature: its rest pose, in its object's world transform.
+# --------------------------------------------------------------------------------------------
+
+
+class ArmatureError(ValueError):
+    """An armature the receiver cannot drive, or none chosen; the message says what to do."""
+
+
+def affine_apply(m, p):
+    """``m @ (p, 1)`` for a 3x4 (or 4x4) row-major affine ``m`` and a 3-tuple ``p``."""
+    return tuple(r[0] * p[0] + r[1] * p[1] + r[2] * p[2] + r[3] for r in m[:3])
+
+
+def affine_inverse(m):
+    """The inverse of a 3x4 (or 4x4) row-major affine, as 3x4 rows; :class:`ArmatureError` if singular."""
+    a, b, c = (tuple(r[:3]) for r in m[:3])
+    det = vdot(a, vcross(b, c))
+    if not (abs(det) > 1e-300) or not math.isfinite(det):
+        raise ArmatureError("the armature object's transform is singular (a scale of 0); fix its scale")
+    # Rows of the inverse 3x3: the columns of the adjugate over det.
+    c0, c1, c2 = vcross(b, c), vcross(c, a), vcross(a, b)
+    inv = [tuple(col[i] / det for col in (c0, c1, c2)) for i in range(3)]
+    t = tuple(r[3] for r in m[:3])
+    return [inv[i] + (-vdot(inv[i], t),) for i in range(3)]
+
+
+def affine_rotation(m):
+    """``(rotation (x, y, z, w), scales (3,))`` of a 3x4 (or 4x4) affine whose 3x3 part is a
+    rotation times a scale per axis (any object transform without shear). :class:`ArmatureError`
+    for a mirrored (negative scale) one."""
+    cols = [tuple(m[i][j] for i in range(3)) for j in range(3)]
+    scales = tuple(vnorm(c) for c in cols)
+    if min(scales) < 1e-300:
+        raise ArmatureError("the armature object's transform is singular (a scale of 0); fix its scale")
+    x, y, z = (vscale(c, 1.0 / s) for c, s in zip(cols, scales))
+    if vdot(vcross(x, y), z) < 0:
+        raise ArmatureError("the armature object is mirrored (a negative scale); apply its scale (Ctrl+A) first")
+    # Orthonormalise against rounding (Gram-Schmidt: x kept, y made perpendicular, z from both).
+    y = vsub(y, vscale(x, vdot(x, y)))
+    y = vscale(y, 1.0 / vnorm(y))
+    return quat_from_columns(x, y, vcross(x, y)), scales
+
+
+class RigCalibration:
+    """What solving needs about one armature, from its rest pose and object transform (pure).
+
+    Built by :func:`calibrate`; attributes (armature space unless said; world = Blender's):
+
+    ``order``: bone names, each after its parent and after the bone it is carried by;
+    ``parent``: ``{bone: parent bone or None}``; ``rest``: ``{bone: (rest rotation (x, y, z, w),
+    rest head (3,))}`` (``bone.matrix_local``); ``mapping``: ``{humanoid bone: bone}`` (bones the
+    armature has); ``humanoid``: ``{bone: humanoid bone}``; ``humanoid_parent``: ``{humanoid bone:
+    nearest mapped humanoid ancestor or None}``; ``carried``: humanoid bones whose bone does not
+    hang below their humanoid parent's bone (e.g. IK feet on the armature's root): their heads
+    are placed where the humanoid parent carries them; ``matrix``, ``matrix_inverse``: the
+    object's ``matrix_world`` (3x4 rows) and its inverse; ``rotation``: its rotation;
+    ``facing``: the rotation from the stream's Blender axes (character facing -Y, left +X, up +Z)
+    to the rig's facing in world (a turn about world Z); ``left`` (a quaternion) and ``right``
+    (``{humanoid bone: quaternion}``): ``A = left * G * right[bone]`` is the armature-space
+    rotation of a bone whose T-pose-relative global rotation (stream's Blender axes) is ``G``; ``scale``: world units of the rig per metre of the
+    sender's standard body (its leg length / :data:`STANDARD_LEG`); ``hips_rest``: the Hips
+    joint at rest, world; ``soles``: ``{humanoid bone: rest world z}`` of the foot and toe
+    joints the rig has; ``floor``: the lowest of those (world z, None without feet);
+    ``problems``: one-line notes for the panel (bones mapped twice, missing bones ...).
+    """
+
+
+def _topological(names, deps):
+    """``names`` with every name after the names ``deps[name]`` lists, or None for a cycle."""
+    out, state = [], {}
+    for root in names:
+        if state.get(root):
+            continue
+        state[root] = 1
+        stack = [(root, iter(deps.get(root, ())))]
+        while stack:
+            n, it = stack[-1]
+            d = next(it, None)
+            if d is None:
+                stack.pop()
+                state[n] = 2
+                out.append(n)
+            elif state.get(d) == 1:
+                return None
+            elif not state.get(d):
+                state[d] = 1
+                stack.append((d, iter(deps.get(d, ()))))
+    return out
+
+
+def calibrate(bones, mapping, matrix_world) -> RigCalibration:
+    """A :class:`RigCalibration` for an armature.
+
+    bones: ``[(name, parent name or None, rest rotation (x, y, z, w), rest head (3,)[, rest
+        tail (3,)])]`` in armature space (``bone.matrix_local``, ``bone.head_local``,
+        ``bone.tail_local``), any order.
+    mapping: ``{humanoid bone: bone name}`` (entries naming no bone of ``bones`` are skipped and
+        noted in ``problems``).
+    matrix_world: the armature object's world matrix, 3x4 or 4x4 row-major (any translation,
+        rotation, scale and parents; no mirroring).
+    Raises :class:`ArmatureError` for a mirrored or singular object transform.
+    """
+    cal = RigCalibration()
+    problems = []
+    cal.rest, cal.parent, tails, children = {}, {}, {}, {}
+    for b in bones:
+        name, par, rq, head = b[0], b[1], qnormalize(b[2]), tuple(float(c) for c in b[3])
+        cal.rest[name] = (rq, head)
+        cal.parent[name] = par
+        tails[name] = tuple(b[4]) if len(b) > 4 and b[4] is not None else None
+    for name, par in list(cal.parent.items()):
+        if par is not None and par not in cal.rest:
+            cal.parent[name] = None
+        elif par is not None:
+            children.setdefault(par, []).append(name)
+    cal.mapping, cal.humanoid = {}, {}
+    for h in HUMANOID_BONES:
+        b = mapping.get(h)
+        if not b:
+            continue
+        if b not in cal.rest:
+            problems.append(f"{h}: no bone {b!r}")
+        elif b in cal.humanoid:
+            problems.append(f"{h}: {b!r} already plays {cal.humanoid[b]}")
+        else:
+            cal.mapping[h], cal.humanoid[b] = b, h
+
+    def humanoid_parent(h):
+        p = PARENT[h]
+        while p is not None and p not in cal.mapping:
+            p = PARENT[p]
+        return p
+
+    cal.humanoid_parent = {h: humanoid_parent(h) for h in cal.mapping}
+
+    def descends(bone, ancestor):
+        p = cal.parent.get(bone)
+        while p is not None:
+            if p == ancestor:
+                return True
+            p = cal.parent.get(p)
+        return False
+
+    carried = {
+        h for h, hp in cal.humanoid_parent.items() if hp is not None and not descends(cal.mapping[h], cal.mapping[hp])
+    }
+    deps = {n: [p] for n, p in cal.parent.items() if p is not None}
+    cal.carried = set()
+    for h in (h for h in HUMANOID_BONES if h in carried):  # a carried bone that would wait on itself is not
+        b, by = cal.mapping[h], cal.mapping[cal.humanoid_parent[h]]
+        trial = dict(deps)
+        trial[b] = deps.get(b, []) + [by]
+        if _topological(list(cal.rest), trial) is not None:
+            deps = trial
+            cal.carried.add(h)
+    cal.order = _topological(list(cal.rest), deps)
+
+    cal.matrix = [tuple(float(c) for c in r[:4]) for r in matrix_world[:3]]
+    cal.matrix_inverse = affine_inverse(cal.matrix)
+    cal.rotation, _ = affine_rotation(cal.matrix)
+
+    def joint(h):
+        return affine_apply(cal.matrix, cal.rest[cal.mapping[h]][1])
+
+    def end(h):
+        """World point a humanoid bone points at: its humanoid child's joint, else the mean of
+        its bone's children's heads, else its tail."""
+        c = FIRST_CHILD.get(h)
+        if c in cal.mapping:
+            return joint(c)
+        own = cal.rest[cal.mapping[h]][1]
+        heads = [cal.rest[k][1] for k in children.get(cal.mapping[h], ()) if vnorm(vsub(cal.rest[k][1], own)) > 1e-9]
+        if heads:
+            mean = tuple(sum(p[i] for p in heads) / len(heads) for i in range(3))
+            return affine_apply(cal.matrix, mean)
+        t = tails[cal.mapping[h]]
+        return affine_apply(cal.matrix, t) if t is not None else None
+
+    # Facing: the rig's left from its hips and shoulders, made horizontal; up is world +Z.
+    left = (0.0, 0.0, 0.0)
+    for pair in ("UpperLeg", "UpperArm", "Shoulder"):
+        if "Left" + pair in cal.mapping and "Right" + pair in cal.mapping:
+            left = vadd(left, vsub(joint("Left" + pair), joint("Right" + pair)))
+    left = (left[0], left[1], 0.0)
+    if vnorm(left) < 1e-9:  # no sides mapped: the object's own +X
+        left = qrotate(cal.rotation, (1.0, 0.0, 0.0))
+        left = (left[0], left[1], 0.0)
+        if vnorm(left) < 1e-9:
+            left = (1.0, 0.0, 0.0)
+    left = vscale(left, 1.0 / vnorm(left))
+    up = (0.0, 0.0, 1.0)
+    cal.facing = quat_from_columns(left, vcross(up, left), up)
+
+    # Swings onto the T-pose, parents first (inherited by the bones below).
+    swings = {}
+    for h in HUMANOID_BONES:
+        hp = PARENT[h]
+        while hp is not None and hp not in swings:
+            hp = PARENT[hp]
+        # Feet stand flat at rest as in the T-pose: they do not turn with a bent rest leg.
+        inherited = swings[hp] if hp is not None and h not in FLAT_BONES else IDENTITY
+        s = inherited
+        if h in cal.mapping and h in ALIGNED_BONES:
+            e = end(h)
+            if e is not None:
+                u = qrotate(inherited, vsub(e, joint(h)))
+                if vnorm(u) > 1e-12:
+                    s = qnormalize(qmul(swing(u, qrotate(cal.facing, TPOSE_DIRECTION[h])), inherited))
+        if h in cal.mapping:
+            swings[h] = s
+    cal.left = qnormalize(qmul(qconj(cal.rotation), cal.facing))
+    cal.right = {
+        h: qnormalize(qmul(qmul(qconj(cal.facing), swings[h]), qmul(cal.rotation, cal.rest[b][0])))
+        for h, b in cal.mapping.items()
+    }
+
+    # Scale: leg lengths (world); without legs, the hips' height over the lowest bone.
+    legs = []
+    for s in ("Left", "Right"):
+        if s + "UpperLeg" in cal.mapping and s + "LowerLeg" in cal.mapping:
+            ankle = end(s + "LowerLeg")
+            if ankle is not None:
+                knee = joint(s + "LowerLeg")
+                legs.append(vnorm(vsub(knee, joint(s + "UpperLeg"))) + vnorm(vsub(ankle, knee)))
+    cal.soles = {h: joint(h)[2] for h in SOLE_BONES if h in cal.mapping}
+    cal.floor = min(cal.soles.values()) if cal.soles else None
+    cal.hips_rest = joint("Hips") if "Hips" in cal.mapping else None
+    if legs and sum(legs) > 1e-9:
+        cal.scale = sum(legs) / len(legs) / STANDARD_LEG
+    elif cal.hips_rest is not None:
+        low = min(affine_apply(cal.matrix, h)[2] for _, h in cal.rest.values())
+        cal.scale = (cal.hips_rest[2] - low) / STANDARD_HIP_HEIGHT if cal.hips_rest[2] - low > 1e-9 else 1.0
+        problems.append("no legs mapped: motion scaled by the hip height")
+    else:
+        cal.scale = 1.0
+    if "Hips" not in cal.mapping and cal.mapping:
+        problems.append("no Hips mapped: the rig does not move")
+    cal.problems = problems
+    return cal
+
+
+#: How the Hips height is chosen (:func:`solve_pose`'s ``feet``): ``"floor"`` keeps the lower
+#: foot on the rig's floor; ``"stream"`` puts the feet as high above it as the sender's are.
+FEET_MODES = ("floor", "stream")
+
+
+def solve_pose(cal: RigCalibration, frame, current=None, move_root: bool = True, feet: str = "floor") -> tuple:
+    """Pose-bone values that put an armature (``cal``) in the received ``frame`` (pure).
+
+    frame: a :class:`ReceivedFrame` (Blender axes, T-pose-relative local rotations, Hips target
+        of the sender's standard body). current: ``{bone: (rotation (x, y, z, w), location
+        (3,))}`` the pose-bone basis of bones this does not drive (default: rest).
+    move_root: translate the Hips: horizontally by the stream's displacement times
+        ``cal.scale`` about the rig's rest, and vertically as ``feet`` says; without it the
+        Hips keep their current location.
+    feet: ``"floor"`` (the lowest foot or toe joint at its rest height: planted feet never
+        float or sink, whatever hip height is sent; jumps are not followed) or ``"stream"``
+        (the rig's feet as far above its floor, times ``cal.scale``, as the sender's standard
+        body's are above the sender's floor: jumps followed, errors in the sent height too).
+        A rig without mapped feet follows the sent hip height's change, scaled.
+    Returns ``(basis, posed)``: ``basis`` ``{bone: (rotation (x, y, z, w), location (3,) or
+    None)}`` for the bones driven (mapped and received; a location of None keeps the current
+    one), ``posed`` ``{bone: (rotation, head)}`` of every bone in armature space, as Blender
+    evaluates ``parent_pose @ parent_rest^-1 @ rest @ basis`` (pose-bone scale taken as 1).
+    """
+    current = current or {}
+    g = global_rotations(frame.local, frame.root_rotation)
+    targets = {h: qnormalize(qmul(qmul(cal.left, g[h]), cal.right[h])) for h in cal.mapping if h in frame.local}
+    hips = None
+    if move_root and "Hips" in targets and frame.hips_target is not None and cal.hips_rest is not None:
+        k = cal.scale
+        ht = frame.hips_target
+        d = qrotate(cal.facing, (k * ht[0], k * ht[1], 0.0))
+        hips = (
+            cal.hips_rest[0] + d[0],
+            cal.hips_rest[1] + d[1],
+            cal.hips_rest[2] + k * (ht[2] - STANDARD_HIP_HEIGHT),
+        )
+    basis, posed = _forward(cal, targets, hips, current)
+    if hips is not None and cal.soles:
+        sole = [h for h in SOLE_BONES if h in cal.soles]
+        rig = min(affine_apply(cal.matrix, posed[cal.mapping[h]][1])[2] - cal.soles[h] for h in sole)
+        want = cal.scale * standard_clearance(g, frame.hips_target, sole) if feet == "stream" else 0.0
+        hips = (hips[0], hips[1], hips[2] + want - rig)
+        basis, posed = _forward(cal, targets, hips, current)
+    return basis, posed
+
+
+def _forward(cal, targets, hips_world, current):
+    """Basis and armature-space pose of every bone (see :func:`solve_pose`)."""
+    hips_arm = affine_apply(cal.matrix_inverse, hips_world) if hips_world is not None else None
+    basis, posed = {}, {}
+    for b in cal.order:
+        rq, head = cal.rest[b]
+        p = cal.parent[b]
+        if p is None:
+            frame_q, base_q, base_p = IDENTITY, rq, head
+        else:
+            pq, pp = posed[p]
+            prq, phead = cal.rest[p]
+            frame_q = qmul(pq, qconj(prq))  # the parent's change from its rest, armature space
+            base_q, base_p = qmul(frame_q, rq), vadd(pp, qrotate(frame_q, vsub(head, phead)))
+        h = cal.humanoid.get(b)
+        if h in targets:
+            q = qnormalize(qmul(qconj(base_q), targets[h]))
+            want = None
+            if h == "Hips":
+                want = hips_arm
+            elif h in cal.carried:
+                hb = cal.mapping[cal.humanoid_parent[h]]
+                hq, hp = posed[hb]
+                hrq, hhead = cal.rest[hb]
+                want = vadd(hp, qrotate(qmul(hq, qconj(hrq)), vsub(head, hhead)))
+            if want is not None:
+                loc = qrotate(qconj(base_q), vsub(want, base_p))
+            elif h == "Hips":
+                loc = None
+            else:
+                loc = (0.0, 0.0, 0.0)
+            basis[b] = (q, loc)
+            if loc is None:
+                loc = current.get(b, (IDENTITY, (0.0, 0.0, 0.0)))[1]
+        else:
+            q, loc = current.get(b, (IDENTITY, (0.0, 0.0, 0.0)))
+            q = qnormalize(q)
+        posed[b] = (qmul(base_q, q), vadd(base_p, qrotate(base_q, loc)))
+    return basis, posed
+
+
+def solve_armature(state: PoseState, bones, move_root: bool = True) -> dict:
+    """The latest pose of ``state`` on an armature whose bones are named as :func:`auto_map`
+    finds them, with its object at the origin and the sent hip height followed (``feet="stream"``)
+    (pure; kept for scripts of version 0.1).
+
+    bones: as :func:`calibrate` takes them. Returns ``{name: (rotation (x, y, z, w), location
+    (3,) or None)}`` for the bones driven.
+    """
+    _, mapping = auto_map([b[0] for b in bones])
+    identity = ((1.0, 0.0, 0.0, 0.0), (0.0, 1.0, 0.0, 0.0), (0.0, 0.0, 1.0, 0.0))
+    basis, _ = solve_pose(calibrate(bones, mapping, identity), state.snapshot(), None, move_root, feet="stream")
+    return basis
+
+
+def record_frame(start_time, timestamp, fps: float, frame_start: int) -> int:
+    """Timeline frame for a received frame: ``frame_start`` at the first recorded timestamp,
+    then the sender's time in scene frames (so recording follows real time, not poll rate)."""
+    if start_time is None or timestamp is None:
+        return frame_start
+    return frame_start + int(round((timestamp - start_time) * fps))
+
+
+# --------------------------------------------------------------------------------------------
 # Blender (bpy) part.
 # --------------------------------------------------------------------------------------------
 
@@ -439,68 +1180,304 @@ def _xyzw(q):
     return (q.x, q.y, q.z, q.w)
 
 
-def solve_armature(state: PoseState, bones, move_root: bool = True) -> dict:
-    """Pose-bone values for an armature from ``state`` (pure; :func:`apply_to_armature` uses it).
-
-    bones: ``[(name, parent name or None, rest rotation (x, y, z, w), rest head (3,))]`` in
-        armature space (``bone.matrix_local``, ``bone.head_local``), any bone order. Bones whose
-        names were not received are left alone; a driven bone's parent is its nearest driven
-        ancestor, so an armature may lack some bones (e.g. UpperChest) or add others.
-    Returns ``{name: (rotation_quaternion (x, y, z, w), location (3,) or None)}``.
-    """
-    globals_ = global_rotations(state.local, state.root_rotation)
-    parent_of = {b[0]: b[1] for b in bones}
-    out = {}
-    for name, parent, rest_q, rest_head in bones:
-        if name not in state.local:
-            continue
-        ancestor = parent
-        while ancestor is not None and ancestor not in state.local:
-            ancestor = parent_of.get(ancestor)
-        parent_q = globals_[ancestor] if ancestor is not None else IDENTITY
-        loc = None
-        if name == "Hips" and ancestor is None and move_root and state.hips_target is not None:
-            # Targets are for the standard body; scale them to this armature's hip height.
-            k = rest_head[2] / STANDARD_HIP_HEIGHT if rest_head[2] > 0.1 else 1.0
-            loc = pose_location(tuple(k * c for c in state.hips_target), rest_head, rest_q)
-        out[name] = (pose_basis(globals_[name], parent_q, rest_q), loc)
-    return out
+#: Seconds between two drains of the socket (modal timer or ``bpy.app.timers``).
+TIMER_INTERVAL = 1.0 / 60.0
+#: The name given to the action a recording creates (Blender adds .001 ... when taken).
+TAKE_NAME = "arpose take"
 
 
-def record_frame(start_time, timestamp, fps: float, frame_start: int) -> int:
-    """Timeline frame for a received frame: ``frame_start`` at the first recorded timestamp,
-    then the sender's time in scene frames (so recording follows real time, not poll rate)."""
-    if start_time is None or timestamp is None:
-        return frame_start
-    return frame_start + int(round((timestamp - start_time) * fps))
+class _Session:
+    """A scene's listening receiver: the socket, how the Start operator keeps it fed, the take
+    being recorded."""
+
+    def __init__(self, rx):
+        self.rx = rx
+        self.timer = None  # the bpy.app.timers function, when there is no window
+        self.t0 = None  # the sender's time of the first recorded frame
+        self.take = None  # the action being recorded into
+        self.kept = None  # the action the armature had before recording (kept, fake user)
+        self.applied = 0
 
 
-def keyframe_armature(obj, names, frame: int) -> None:
-    """Insert rotation (and Hips location) keyframes for the bones ``names`` at ``frame``."""
-    for name in names:
-        pb = obj.pose.bones[name]
-        pb.keyframe_insert("rotation_quaternion", frame=frame)
-        if name == "Hips":
-            pb.keyframe_insert("location", frame=frame)
+#: ``{scene.as_pointer(): _Session}`` of the scenes listening.
+_SESSIONS = {}
 
 
-def apply_to_armature(obj, state: PoseState, move_root: bool = True) -> list:
-    """Pose ``obj`` (a Blender armature object) from ``state``; returns the driven bones' names."""
+def _key(scene):
+    return scene.as_pointer()
+
+
+def _scene_by_key(key):
+    return next((s for s in bpy.data.scenes if s.as_pointer() == key), None)
+
+
+def is_listening(scene) -> bool:
+    """True while ``scene`` has a receiver (between :func:`start` and :func:`stop`)."""
+    return _key(scene) in _SESSIONS
+
+
+def receiver(scene):
+    """The scene's :class:`UdpReceiver` while it listens (``bad_packets``, ``state.frames`` ...), else None."""
+    session = _SESSIONS.get(_key(scene))
+    return session.rx if session is not None else None
+
+
+def start(scene) -> None:
+    """Listen for ``scene`` on ``scene.arpose_receiver``'s host and port (nothing happens if it
+    already listens); frames are applied by :func:`pump`. Raises :class:`ReceiverError` if it
+    cannot listen (the port is taken, the address is not this computer's ...)."""
+    s = scene.arpose_receiver
+    if is_listening(scene):
+        return
+    rx = UdpReceiver(s.port, s.host, s.person)
+    _SESSIONS[_key(scene)] = _Session(rx)
+    s.running, s.status = True, f"listening on {s.host}:{s.port}"
+
+
+def stop(scene) -> None:
+    """Stop listening for ``scene`` (the armature keeps its pose, a recording its keys)."""
+    session = _SESSIONS.pop(_key(scene), None)
+    if session is not None:
+        _close(session)
+    s = scene.arpose_receiver
+    s.running, s.status = False, "stopped"
+
+
+def _close(session):
+    session.rx.close()
+    if session.timer is not None and bpy.app.timers.is_registered(session.timer):
+        bpy.app.timers.unregister(session.timer)
+
+
+def bone_map(obj, fill: bool = True) -> dict:
+    """``{humanoid bone: bone name}`` of the armature object ``obj`` (its Bone map fields).
+    With ``fill``, an empty map is first filled by :func:`auto_map` from the bone names."""
+    m = obj.arpose_bone_map
+    mapping = {h: getattr(m, h) for h in HUMANOID_BONES if getattr(m, h)}
+    if not mapping and fill:
+        scheme, mapping = auto_map([b.name for b in obj.data.bones])
+        for h, b in mapping.items():
+            setattr(m, h, b)
+        m.scheme = scheme or ""
+    return mapping
+
+
+def save_map(obj, path: str) -> None:
+    """Write ``obj``'s bone map to ``path`` as JSON (:func:`map_to_json`), replacing the file whole."""
+    import os
+
+    text = map_to_json(bone_map(obj, fill=False), obj.name)
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def load_map(obj, path: str) -> list:
+    """Set ``obj``'s bone map from a JSON file (:func:`map_from_json`); returns the names it
+    gives that ``obj`` has no bone of. Raises :class:`MapError` (the map left unchanged) for a
+    file that cannot be read or is not a bone map."""
+    import os
+
+    where = os.path.basename(path) or path
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MapError(f"{where}: cannot read it ({getattr(exc, 'strerror', None) or exc})") from None
+    mapping = map_from_json(text, where)
+    m = obj.arpose_bone_map
+    for h in HUMANOID_BONES:
+        setattr(m, h, mapping.get(h, ""))
+    m.scheme = "file " + where
+    return [b for b in mapping.values() if b not in obj.data.bones]
+
+
+def calibrate_object(obj, mapping=None) -> RigCalibration:
+    """:func:`calibrate` for an armature object: its bones' rest pose and its ``matrix_world``."""
     bones = [
-        (b.name, b.parent.name if b.parent else None, _xyzw(b.matrix_local.to_quaternion()), tuple(b.head_local))
+        (
+            b.name,
+            b.parent.name if b.parent else None,
+            _xyzw(b.matrix_local.to_quaternion()),
+            tuple(b.head_local),
+            tuple(b.tail_local),
+        )
         for b in obj.data.bones
     ]
-    solved = solve_armature(state, bones, move_root)
-    for name, (q, loc) in solved.items():
+    return calibrate(bones, bone_map(obj) if mapping is None else mapping, [tuple(r) for r in obj.matrix_world])
+
+
+_ROTATION_PATH = {"QUATERNION": "rotation_quaternion", "AXIS_ANGLE": "rotation_axis_angle"}
+
+
+def _set_rotation(pb, q):
+    """Set a pose bone's rotation in its own rotation mode (quaternions kept in the hemisphere
+    of the previous value, Euler angles compatible with it, so keys interpolate smoothly)."""
+    mq = Quaternion(_wxyz(q))
+    mode = pb.rotation_mode
+    if mode == "QUATERNION":
+        if pb.rotation_quaternion.dot(mq) < 0.0:
+            mq.negate()
+        pb.rotation_quaternion = mq
+    elif mode == "AXIS_ANGLE":
+        axis, angle = mq.to_axis_angle()
+        pb.rotation_axis_angle = (angle, axis.x, axis.y, axis.z)
+    else:
+        pb.rotation_euler = mq.to_euler(mode, pb.rotation_euler)
+
+
+def _current(obj):
+    return {
+        pb.name: (_xyzw(pb.matrix_basis.to_quaternion()), tuple(pb.matrix_basis.to_translation()))
+        for pb in obj.pose.bones
+    }
+
+
+def _write(obj, basis):
+    for name, (q, loc) in basis.items():
         pb = obj.pose.bones[name]
-        pb.rotation_mode = "QUATERNION"
-        pb.rotation_quaternion = Quaternion(_wxyz(q))
+        _set_rotation(pb, q)
         if loc is not None:
             pb.location = Vector(loc)
-    return list(solved)
+
+
+def apply_to_armature(obj, frame, move_root: bool = True, feet: str = "floor") -> list:
+    """Pose the armature object ``obj`` as ``frame`` (a :class:`ReceivedFrame`, or a
+    :class:`PoseState` for its latest pose), through its bone map (auto-filled if empty);
+    ``move_root`` and ``feet`` as :func:`solve_pose` takes them. Returns the names of the bones
+    driven."""
+    if isinstance(frame, PoseState):
+        frame = frame.snapshot()
+    basis, _ = solve_pose(calibrate_object(obj), frame, _current(obj), move_root, feet)
+    _write(obj, basis)
+    return list(basis)
+
+
+def keyframe_armature(obj, names, frame: int, moved=()) -> None:
+    """Key the rotation (in each bone's rotation mode) of the pose bones ``names`` at ``frame``,
+    and the location of those in ``moved`` (the Hips, feet carried by the legs)."""
+    for name in names:
+        pb = obj.pose.bones[name]
+        pb.keyframe_insert(_ROTATION_PATH.get(pb.rotation_mode, "rotation_euler"), frame=frame, group=name)
+        if name in moved:
+            pb.keyframe_insert("location", frame=frame, group=name)
+
+
+def _begin_take(obj, session):
+    """Record into a new action: the armature's current action (an imported animation, an
+    earlier take) is kept in the file with a fake user and unassigned, so nothing is keyed into it."""
+    ad = obj.animation_data_create()
+    if ad.action is not None:
+        ad.action.use_fake_user = True
+        session.kept = ad.action.name
+        ad.action = None
+    session.take = ""
+
+
+def pump(scene) -> int:
+    """Receive what has arrived for ``scene`` and apply it to its chosen armature
+    (``scene.arpose_receiver.armature``): every frame completed since the last call, oldest
+    first, each keyed when "Record keyframes" is on. Returns the number of frames applied (0
+    when none arrived). The Start operator's timer calls it; scripts and headless Blender call
+    it in a loop after :func:`start`.
+
+    Raises :class:`ReceiverError` if the scene is not listening, :class:`ArmatureError` if no
+    armature is chosen or its transform cannot be used.
+    """
+    session = _SESSIONS.get(_key(scene))
+    if session is None:
+        raise ReceiverError("not listening: press Start in the arpose panel, or call start(scene) first")
+    s = scene.arpose_receiver
+    obj = s.armature
+    if obj is None or obj.type != "ARMATURE":
+        raise ArmatureError("no armature chosen: pick one in the arpose panel (Armature)")
+    rx = session.rx
+    rx.state.person = s.person
+    rx.poll()
+    frames = rx.state.take_frames()
+    if not frames:
+        return 0
+    mapping = bone_map(obj)
+    if not mapping:
+        s.status = f"{rx.state.frames} frames; no bone of {obj.name} has a known name: fill the Bone map"
+        return 0
+    cal = calibrate_object(obj, mapping)
+    current = _current(obj)
+    if not s.record:
+        session.t0, session.take = None, None
+    moved = {cal.mapping[h] for h in cal.carried}
+    if s.move_root and "Hips" in cal.mapping:
+        moved.add(cal.mapping["Hips"])
+    fps = scene.render.fps / scene.render.fps_base
+    driven = 0
+    for f in frames:
+        basis, _ = solve_pose(cal, f, current, s.move_root, s.feet.lower())
+        _write(obj, basis)
+        driven = max(driven, len(basis))
+        if s.record and basis:
+            if session.take is None:
+                _begin_take(obj, session)
+            if session.t0 is None:
+                session.t0 = f.timestamp
+            keyframe_armature(obj, basis, record_frame(session.t0, f.timestamp, fps, scene.frame_start), moved)
+            if not session.take and obj.animation_data.action is not None:
+                obj.animation_data.action.name = TAKE_NAME
+                session.take = obj.animation_data.action.name
+    session.applied += len(frames)
+    notes = [f"{rx.state.frames} frames", f"{driven} of {len(cal.mapping)} bones ({obj.arpose_bone_map.scheme})"]
+    if rx.state.tracking is False:
+        notes.append("tracking lost")
+    if session.take:
+        notes.append(f"recording into {session.take!r}" + (f", {session.kept!r} kept" if session.kept else ""))
+    if rx.bad_packets:
+        notes.append(f"{rx.bad_packets} bad packets skipped")
+    if rx.state.dropped_frames:
+        notes.append(f"{rx.state.dropped_frames} frames dropped")
+    notes.extend(cal.problems)
+    s.status = ", ".join(notes)[:300]
+    return len(frames)
+
+
+def _tick(scene) -> bool:
+    """One timer tick: :func:`pump`; on an error, stop and say why in the panel."""
+    try:
+        pump(scene)
+    except Exception as exc:  # the armature was deleted, its transform became singular ...
+        stop(scene)
+        scene.arpose_receiver.status = f"stopped: {exc}"[:300]
+        return False
+    finally:
+        _redraw()
+    return True
+
+
+def _redraw():
+    try:
+        for window in bpy.context.window_manager.windows:
+            for area in window.screen.areas:
+                if area.type == "VIEW_3D":
+                    area.tag_redraw()
+    except (AttributeError, RuntimeError, ReferenceError):
+        pass
+
+
+def _timer_tick(key):
+    """``bpy.app.timers`` callback: pump the scene ``key`` while it listens."""
+    scene = _scene_by_key(key)
+    if scene is None or not is_listening(scene):
+        return None
+    return TIMER_INTERVAL if _tick(scene) else None
+
+
+def _start_timer(scene):
+    session = _SESSIONS[_key(scene)]
+    session.timer = functools.partial(_timer_tick, _key(scene))
+    bpy.app.timers.register(session.timer, first_interval=TIMER_INTERVAL)
 
 
 if bpy is not None:  # pragma: no cover - needs Blender
+    from bpy_extras.io_utils import ExportHelper, ImportHelper
 
     def _armature_poll(self, obj):
         return obj.type == "ARMATURE"
@@ -520,15 +1497,47 @@ if bpy is not None:  # pragma: no cover - needs Blender
             name="Person id", default=0, min=0, description="Raw stream only: which person drives the armature"
         )
         move_root: bpy.props.BoolProperty(
-            name="Move hips", default=True, description="Translate the Hips, not only rotate the bones"
+            name="Move hips",
+            default=True,
+            description="Translate the Hips (scaled to the armature's legs, feet on its floor), not only rotate bones",
+        )
+        feet: bpy.props.EnumProperty(
+            name="Feet",
+            items=(
+                (
+                    "FLOOR",
+                    "On the floor",
+                    "The lower foot stays on the armature's floor (its rest height), whatever "
+                    "hip height is sent; jumps are not followed",
+                ),
+                (
+                    "STREAM",
+                    "As sent",
+                    "The feet are as high above the floor as the sender's: jumps are followed, "
+                    "and so are errors in the sent hip height",
+                ),
+            ),
+            default="FLOOR",
         )
         record: bpy.props.BoolProperty(
             name="Record keyframes",
             default=False,
-            description="Also keyframe every received frame, from the scene's start frame, timed by the sender's clock",
+            description="Also keyframe every received frame into a new action, from the scene's start frame, "
+            "timed by the sender's clock",
         )
         running: bpy.props.BoolProperty(default=False)
         status: bpy.props.StringProperty(default="stopped")
+
+    ArposeBoneMap = type(
+        "ArposeBoneMap",
+        (bpy.types.PropertyGroup,),
+        {
+            "__annotations__": dict(
+                {h: bpy.props.StringProperty(name=h, description=f"The bone that plays {h}") for h in HUMANOID_BONES},
+                scheme=bpy.props.StringProperty(name="Names", description="Where the map came from"),
+            )
+        },
+    )
 
     class ARPOSE_OT_create_armature(bpy.types.Operator):
         """Add an armature with arpose's skeleton in T-pose (HumanBodyBones names)"""
@@ -560,52 +1569,41 @@ if bpy is not None:  # pragma: no cover - needs Blender
         bl_label = "Start"
 
         _timer = None
-        _rx = None
-        _t0 = None
+        _key = None
 
         def execute(self, context):
-            s = context.scene.arpose_receiver
-            if s.armature is None:
+            scene = context.scene
+            if scene.arpose_receiver.armature is None:
                 self.report({"ERROR"}, "pick an armature first (or Create arpose armature)")
                 return {"CANCELLED"}
             try:
-                self._rx = UdpReceiver(s.port, s.host, s.person)
+                start(scene)
             except ReceiverError as exc:
                 self.report({"ERROR"}, str(exc))
                 return {"CANCELLED"}
-            s.running, s.status = True, f"listening on {s.host}:{s.port}"
+            if context.window is None or bpy.app.background:  # no window events: Blender's timers
+                _start_timer(scene)
+                return {"FINISHED"}
+            self._key = _key(scene)
             wm = context.window_manager
-            self._timer = wm.event_timer_add(1.0 / 60.0, window=context.window)
+            self._timer = wm.event_timer_add(TIMER_INTERVAL, window=context.window)
             wm.modal_handler_add(self)
             return {"RUNNING_MODAL"}
 
         def modal(self, context, event):
-            s = context.scene.arpose_receiver
-            if not s.running or s.armature is None:
-                self.cancel(context)
-                return {"CANCELLED"}
-            if event.type == "TIMER" and self._rx.poll():
-                st = self._rx.state
-                st.person = s.person
-                names = apply_to_armature(s.armature, st, s.move_root)
-                if s.record and names:
-                    scene = context.scene
-                    if self._t0 is None:
-                        self._t0 = st.timestamp
-                    fps = scene.render.fps / scene.render.fps_base
-                    keyframe_armature(s.armature, names, record_frame(self._t0, st.timestamp, fps, scene.frame_start))
-                s.status = (
-                    f"{st.frames} frames, {len(names)} bones"
-                    + ("" if st.tracking in (None, True) else ", tracking lost")
-                    + (f", {self._rx.bad_packets} bad packets skipped" if self._rx.bad_packets else "")
-                )
+            scene = _scene_by_key(self._key)
+            if scene is None or not is_listening(scene):
+                context.window_manager.event_timer_remove(self._timer)
+                return {"FINISHED"}
+            if event.type == "TIMER":
+                _tick(scene)
             return {"PASS_THROUGH"}
 
         def cancel(self, context):
             context.window_manager.event_timer_remove(self._timer)
-            self._rx.close()
-            s = context.scene.arpose_receiver
-            s.running, s.status = False, "stopped"
+            scene = _scene_by_key(self._key)
+            if scene is not None:
+                stop(scene)
 
     class ARPOSE_OT_stop(bpy.types.Operator):
         """Stop listening (the armature keeps its last pose)"""
@@ -614,7 +1612,83 @@ if bpy is not None:  # pragma: no cover - needs Blender
         bl_label = "Stop"
 
         def execute(self, context):
-            context.scene.arpose_receiver.running = False
+            stop(context.scene)
+            return {"FINISHED"}
+
+    def _chosen(op, context):
+        obj = context.scene.arpose_receiver.armature
+        if obj is None or obj.type != "ARMATURE":
+            op.report({"ERROR"}, "pick an armature first")
+            return None
+        return obj
+
+    class ARPOSE_OT_auto_map(bpy.types.Operator):
+        """Fill the bone map from the bone names (Mixamo, VRM, Rigify, Character Creator, Unreal, glTF samples, arpose)"""
+
+        bl_idname = "arpose.auto_map"
+        bl_label = "Auto-map bones"
+        bl_options = {"REGISTER", "UNDO"}
+
+        replace: bpy.props.BoolProperty(name="Replace", default=False, description="Also replace fields already set")
+
+        def execute(self, context):
+            obj = _chosen(self, context)
+            if obj is None:
+                return {"CANCELLED"}
+            scheme, found = auto_map([b.name for b in obj.data.bones])
+            if not found:
+                self.report({"WARNING"}, f"no bone of {obj.name} has a known name: pick each bone in the fields")
+                return {"CANCELLED"}
+            m = obj.arpose_bone_map
+            filled = 0
+            for h, b in found.items():
+                if self.replace or not getattr(m, h):
+                    setattr(m, h, b)
+                    filled += 1
+            m.scheme = scheme
+            self.report({"INFO"}, f"{len(found)} bones named as {scheme}; {filled} fields filled")
+            return {"FINISHED"}
+
+    class ARPOSE_OT_save_map(bpy.types.Operator, ExportHelper):
+        """Save the armature's bone map as JSON"""
+
+        bl_idname = "arpose.save_map"
+        bl_label = "Save bone map"
+        filename_ext = ".json"
+        filter_glob: bpy.props.StringProperty(default="*.json", options={"HIDDEN"})
+
+        def execute(self, context):
+            obj = _chosen(self, context)
+            if obj is None:
+                return {"CANCELLED"}
+            try:
+                save_map(obj, self.filepath)
+            except OSError as exc:
+                self.report({"ERROR"}, f"{self.filepath}: cannot write it ({exc.strerror or exc})")
+                return {"CANCELLED"}
+            self.report({"INFO"}, f"bone map saved to {self.filepath}")
+            return {"FINISHED"}
+
+    class ARPOSE_OT_load_map(bpy.types.Operator, ImportHelper):
+        """Load a bone map saved as JSON (replaces the armature's map)"""
+
+        bl_idname = "arpose.load_map"
+        bl_label = "Load bone map"
+        bl_options = {"REGISTER", "UNDO"}
+        filename_ext = ".json"
+        filter_glob: bpy.props.StringProperty(default="*.json", options={"HIDDEN"})
+
+        def execute(self, context):
+            obj = _chosen(self, context)
+            if obj is None:
+                return {"CANCELLED"}
+            try:
+                missing = load_map(obj, self.filepath)
+            except MapError as exc:
+                self.report({"ERROR"}, str(exc))
+                return {"CANCELLED"}
+            if missing:
+                self.report({"WARNING"}, f"{obj.name} has no bone {', '.join(missing[:5])}: pick them in the fields")
             return {"FINISHED"}
 
     class ARPOSE_PT_panel(bpy.types.Panel):
@@ -636,14 +1710,60 @@ if bpy is not None:  # pragma: no cover - needs Blender
             col.prop(s, "port")
             col.prop(s, "person")
             col.prop(s, "move_root")
+            col.prop(s, "feet")
             col.prop(s, "record")
             if s.running:
                 col.operator("arpose.stop", icon="PAUSE")
             else:
                 col.operator("arpose.start", icon="PLAY")
             col.label(text=s.status)
+            obj = s.armature
+            ad = obj.animation_data if obj is not None else None
+            if ad is not None and ad.action is not None and not s.record:
+                col.label(text=f"its action {ad.action.name!r} also poses it when the frame changes", icon="INFO")
 
-    _CLASSES = (ArposeReceiverSettings, ARPOSE_OT_create_armature, ARPOSE_OT_start, ARPOSE_OT_stop, ARPOSE_PT_panel)
+    class ARPOSE_PT_bone_map(bpy.types.Panel):
+        bl_label = "Bone map"
+        bl_idname = "ARPOSE_PT_bone_map"
+        bl_parent_id = "ARPOSE_PT_panel"
+        bl_space_type = "VIEW_3D"
+        bl_region_type = "UI"
+        bl_category = "arpose"
+        bl_options = {"DEFAULT_CLOSED"}
+
+        def draw(self, context):
+            obj = context.scene.arpose_receiver.armature
+            col = self.layout.column()
+            if obj is None or obj.type != "ARMATURE":
+                col.label(text="pick an armature above")
+                return
+            m = obj.arpose_bone_map
+            col.operator("arpose.auto_map", icon="AUTO")
+            col.operator("arpose.load_map", icon="FILEBROWSER")
+            col.operator("arpose.save_map", icon="FILE_TICK")
+            if m.scheme:
+                col.label(text=f"names: {m.scheme}")
+            for h in HUMANOID_BONES:
+                col.prop_search(m, h, obj.data, "bones", text=h)
+
+    @bpy.app.handlers.persistent
+    def _on_load(*_args):
+        """A file is being loaded: its scenes replace these, so every receiver stops."""
+        for key in list(_SESSIONS):
+            _close(_SESSIONS.pop(key))
+
+    _CLASSES = (
+        ArposeReceiverSettings,
+        ArposeBoneMap,
+        ARPOSE_OT_create_armature,
+        ARPOSE_OT_start,
+        ARPOSE_OT_stop,
+        ARPOSE_OT_auto_map,
+        ARPOSE_OT_save_map,
+        ARPOSE_OT_load_map,
+        ARPOSE_PT_panel,
+        ARPOSE_PT_bone_map,
+    )
 
 
 def register():
@@ -652,11 +1772,19 @@ def register():
     for cls in _CLASSES:
         bpy.utils.register_class(cls)
     bpy.types.Scene.arpose_receiver = bpy.props.PointerProperty(type=ArposeReceiverSettings)
+    bpy.types.Object.arpose_bone_map = bpy.props.PointerProperty(type=ArposeBoneMap)
+    if _on_load not in bpy.app.handlers.load_pre:
+        bpy.app.handlers.load_pre.append(_on_load)
 
 
 def unregister():
     if bpy is None:
         return
+    for key in list(_SESSIONS):
+        _close(_SESSIONS.pop(key))
+    if _on_load in bpy.app.handlers.load_pre:
+        bpy.app.handlers.load_pre.remove(_on_load)
+    del bpy.types.Object.arpose_bone_map
     del bpy.types.Scene.arpose_receiver
     for cls in reversed(_CLASSES):
         bpy.utils.unregister_class(cls)
