@@ -451,3 +451,268 @@ def test_real_blender_panel_warns_and_start_refuses_a_taken_port():
         "listening on every network interface: anyone on the network can move the armature"
     ]
     assert f"port {out['port']} is in use by another program" in out["start"] and not out["running"]
+
+
+def _run_in_blender(script: str, *args: str) -> dict:
+    """Run ``script`` in a fresh Python with real ``bpy`` (argv: the add-on, then ``args``); its
+    last stdout line is JSON."""
+    if importlib.util.find_spec("bpy") is None:
+        pytest.skip("bpy (Blender as a Python module) is not installed")
+    import json
+    import subprocess
+
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(ADDON), *args], capture_output=True, text=True, timeout=180
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+_PRELUDE = r"""
+import importlib.util, json, os, socket, sys, time
+import bpy
+spec = importlib.util.spec_from_file_location("arpose_vmc_receiver", sys.argv[1])
+m = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(m)
+m.register()
+bpy.ops.wm.read_factory_settings(use_empty=True)
+scene = bpy.context.scene
+s = scene.arpose_receiver
+
+def free_port():
+    k = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    k.bind(("127.0.0.1", 0))
+    port = k.getsockname()[1]
+    k.close()
+    return port
+
+def finish(out):
+    print(json.dumps(out))
+    sys.stdout.flush()
+    os._exit(0)  # bpy 4.5 as a module can hang in its exit handlers after an import
+"""
+
+_IN_BLENDER_HEADLESS = (
+    _PRELUDE
+    + r"""
+import numpy as np
+from scipy.spatial.transform import Rotation as R
+from arpose.broadcast.vmc import VmcSink
+from arpose.retarget.body import BodyPose
+from arpose.skeleton import BONE_INDEX, NUM_BONES, REST_OFFSETS, forward_kinematics
+from arpose.types import Frame, Person, PoseFrame
+
+out = {}
+try:
+    m.pump(scene)
+except m.ReceiverError as exc:
+    out["pump_before_start"] = str(exc)
+assert bpy.ops.arpose.create_armature() == {"FINISHED"}
+obj = s.armature
+obj.pose.bones["LeftUpperArm"].keyframe_insert("rotation_quaternion", frame=1)  # an animation the user had
+users_action = obj.animation_data.action.name
+obj.pose.bones["LeftLowerArm"].rotation_mode = "XYZ"
+scene.render.fps = 30
+s.port, s.record = free_port(), True
+out["start"] = sorted(bpy.ops.arpose.start())
+session = m._SESSIONS[scene.as_pointer()]
+out["timer_registered"] = session.timer is not None and bpy.app.timers.is_registered(session.timer)
+out["running"] = s.running
+out["pump_idle"] = m.pump(scene)
+
+sink = VmcSink("127.0.0.1", s.port)
+for k in range(3):  # the forearm bends forward, 30 degrees more each frame
+    q = np.tile([0.0, 0.0, 0.0, 1.0], (NUM_BONES, 1))
+    q[BONE_INDEX["LeftLowerArm"]] = R.from_euler("y", -30 * (k + 1), degrees=True).as_quat()
+    root = np.array([0.1 * k, 0.0, -3.0])
+    body = BodyPose(q, root, forward_kinematics(q, root)[0], REST_OFFSETS.copy(), np.ones(NUM_BONES))
+    person = Person(0, np.full((33, 5), 0.5, np.float32), np.zeros((33, 3), np.float32), 0.9, body=body)
+    sink.write(PoseFrame(Frame(np.zeros((2, 2, 3), np.uint8), k / 30, k), (person,)))
+sink.close()
+time.sleep(0.3)
+out["timer_returns"] = session.timer()  # what Blender's timer loop calls: it pumps
+out["status"] = s.status
+out["pump_after_timer"] = m.pump(scene)
+action = obj.animation_data.action
+out["take"] = action.name
+out["kept"] = bpy.data.actions[users_action].use_fake_user and users_action != action.name
+out["paths"] = sorted({fc.data_path for fc in action.fcurves})
+out["frames"] = sorted({kp.co[0] for fc in action.fcurves for kp in fc.keyframe_points})
+forearm = []
+for f in (1, 2, 3):
+    scene.frame_set(f)
+    a, b = (obj.matrix_world @ obj.pose.bones[n].head for n in ("LeftLowerArm", "LeftHand"))
+    forearm.append(list((b - a).normalized()))
+out["forearm"] = forearm
+out["stop"] = sorted(bpy.ops.arpose.stop())
+out["timer_after_stop"] = bpy.app.timers.is_registered(session.timer)
+out["running_after_stop"] = s.running
+try:
+    m.pump(scene)
+except m.ReceiverError as exc:
+    out["pump_after_stop"] = str(exc)
+s.armature = None
+m.start(scene)
+try:
+    m.pump(scene)
+except m.ArmatureError as exc:
+    out["pump_without_armature"] = str(exc)
+m.stop(scene)
+finish(out)
+"""
+)
+
+
+@pytest.mark.slow
+def test_real_blender_without_a_window_start_uses_timers_and_pump_applies_and_records():
+    """bpy as a module has no event loop: Start falls back to bpy.app.timers (its function, called
+    as Blender would, pumps); pump(scene) applies every frame received, and with "Record
+    keyframes" keys each at the sender's time into a new action, in each bone's rotation mode, with
+    the Hips' location; the user's action is kept; Stop ends the timer; misuse is a typed error."""
+    out = _run_in_blender(_IN_BLENDER_HEADLESS)
+    assert out["pump_before_start"] == "not listening: press Start in the arpose panel, or call start(scene) first"
+    assert out["start"] == ["FINISHED"] and out["timer_registered"] and out["running"]  # not modal: no events
+    assert out["pump_idle"] == 0
+    assert out["timer_returns"] == pytest.approx(1 / 60) and out["pump_after_timer"] == 0
+    assert (
+        out["status"].startswith("3 frames, 22 of 22 bones (humanoid)")
+        and "recording into 'arpose take'" in out["status"]
+    )
+    assert out["take"] == "arpose take" and out["kept"]
+    rotation = {p for p in out["paths"] if ".rotation_" in p}
+    assert len(rotation) == 22 and 'pose.bones["LeftLowerArm"].rotation_euler' in rotation
+    assert set(out["paths"]) - rotation == {'pose.bones["Hips"].location'}
+    assert out["frames"] == [1.0, 2.0, 3.0]  # 1/30 s apart at 30 fps, from the scene's start frame
+    for k, d in enumerate(out["forearm"]):  # Blender evaluates the keys: 30, 60, 90 degrees forward (-Y)
+        a = np.radians(30 * (k + 1))
+        np.testing.assert_allclose(d, [np.cos(a), -np.sin(a), 0.0], atol=1e-5)
+    assert out["stop"] == ["FINISHED"] and not out["timer_after_stop"] and not out["running_after_stop"]
+    assert out["pump_after_stop"].startswith("not listening")
+    assert out["pump_without_armature"] == "no armature chosen: pick one in the arpose panel (Armature)"
+
+
+_IN_BLENDER_MAP = (
+    _PRELUDE
+    + r"""
+tmp = sys.argv[2]
+bpy.ops.import_scene.gltf(filepath=sys.argv[3])
+obj = next(o for o in scene.objects if o.type == "ARMATURE")
+s.armature = obj
+calls = []
+
+class Layout:  # records what the panel draws
+    def column(self):
+        return self
+    def prop(self, data, name):
+        pass
+    def operator(self, name, icon=""):
+        calls.append(["operator", name])
+    def label(self, text="", icon="NONE"):
+        calls.append(["label", text])
+    def prop_search(self, data, name, search_data, search_name, text=""):
+        calls.append(["search", name, search_data == obj.data, search_name, text])
+
+class Panel:
+    layout = Layout()
+
+out = {}
+m.ARPOSE_PT_bone_map.draw(Panel(), bpy.context)
+out["empty"] = calls[:]
+out["auto"] = sorted(bpy.ops.arpose.auto_map())
+bmap = obj.arpose_bone_map
+out["filled"] = {h: getattr(bmap, h) for h in m.HUMANOID_BONES}
+out["scheme"] = bmap.scheme
+calls.clear()
+m.ARPOSE_PT_bone_map.draw(Panel(), bpy.context)
+out["drawn"] = calls[:]
+path = os.path.join(tmp, "cesium.json")
+out["save"] = sorted(bpy.ops.arpose.save_map(filepath=path))
+out["saved"] = json.load(open(path))
+bmap.LeftUpperArm = "leg_joint_L_1"  # a mistake, then the saved map back
+bmap.Neck = ""
+out["load"] = sorted(bpy.ops.arpose.load_map(filepath=path))
+out["loaded"] = {h: getattr(bmap, h) for h in m.HUMANOID_BONES}
+bad = os.path.join(tmp, "bad.json")
+open(bad, "w").write('{"Hips": "x", "Tail": "y"}')
+try:
+    bpy.ops.arpose.load_map(filepath=bad)
+    out["bad"] = "loaded"
+except RuntimeError as exc:
+    out["bad"] = str(exc)
+out["after_bad"] = {h: getattr(bmap, h) for h in m.HUMANOID_BONES}
+other = os.path.join(tmp, "other.json")
+open(other, "w").write(m.map_to_json({"Hips": "Skeleton_torso_joint_1", "Head": "no_such_bone"}))
+out["missing"] = m.load_map(obj, other)
+finish(out)
+"""
+)
+
+
+@pytest.mark.slow
+def test_real_blender_bone_map_panel_auto_map_and_files(tmp_path, media):
+    """CesiumMan as Blender imports it: the Bone map panel has a bone search field per humanoid
+    bone over the armature's bones; Auto-map fills them from the names; Save writes JSON that Load
+    reads back; a bad file is refused with its one-line reason and the map stays as it was; a map
+    naming a bone the armature lacks loads and says which."""
+    out = _run_in_blender(_IN_BLENDER_MAP, str(tmp_path), str(media / "models" / "CesiumMan.glb"))
+    searches = [c for c in out["drawn"] if c[0] == "search"]
+    assert [c[1] for c in searches] == [b.name for b in BONES]
+    assert all(c[2] and c[3] == "bones" and c[4] == c[1] for c in searches)
+    assert ["operator", "arpose.auto_map"] in out["empty"] and ["operator", "arpose.save_map"] in out["empty"]
+    assert out["auto"] == ["FINISHED"] and out["scheme"] == "cesium_man"
+    filled = {h: b for h, b in out["filled"].items() if b}
+    assert len(filled) == 19 and filled["LeftUpperArm"] == "Skeleton_arm_joint_L__4_"
+    assert (
+        out["save"] == ["FINISHED"] and out["saved"]["bones"] == filled and out["saved"]["format"] == "arpose-bone-map"
+    )
+    assert out["load"] == ["FINISHED"] and out["loaded"] == out["filled"]
+    assert "bad.json: unknown humanoid bones Tail" in out["bad"] and "\n" not in out["bad"].strip()
+    assert out["after_bad"] == out["filled"]
+    assert out["missing"] == ["no_such_bone"]
+
+
+_IN_BLENDER_SOLVER = (
+    _PRELUDE
+    + r"""
+import numpy as np
+from scipy.spatial.transform import Rotation as R
+rng = np.random.default_rng(int(sys.argv[2]))
+out = {}
+for path in sys.argv[3:]:
+    sc = bpy.data.scenes.new(os.path.basename(path))
+    bpy.context.window.scene = sc
+    bpy.ops.import_scene.gltf(filepath=path)
+    obj = next(o for o in sc.objects if o.type == "ARMATURE")
+    cal = m.calibrate_object(obj)
+    local = {b: tuple(R.from_rotvec(rng.normal(scale=0.5, size=3)).as_quat()) for b in m.HUMANOID_BONES}
+    frame = m.ReceivedFrame(local, m.IDENTITY, (0.3, -0.2, 0.9), 0.0, True)
+    for feet in ("floor", "stream"):
+        basis, posed = m.solve_pose(cal, frame, m._current(obj), True, feet)
+        m._write(obj, basis)
+        bpy.context.view_layer.update()
+        errors = []
+        for pb in obj.pose.bones:
+            want = m.affine_apply(cal.matrix, posed[pb.name][1])
+            errors.append(float(np.linalg.norm(np.subtract(obj.matrix_world @ pb.head, want))))
+            q = obj.matrix_world.to_quaternion() @ pb.matrix.to_quaternion()
+            w = m.qmul(cal.rotation, posed[pb.name][0])
+            errors.append(abs(abs(q.w * w[3] + q.x * w[0] + q.y * w[1] + q.z * w[2]) - 1.0))
+        out[f"{obj.name} {feet}"] = {"bones": len(obj.pose.bones), "driven": len(basis), "scale": cal.scale,
+                                     "max_error": max(errors)}
+finish(out)
+"""
+)
+
+
+@pytest.mark.slow
+def test_real_blender_evaluates_the_solved_pose_as_the_add_on_predicts(media):
+    """CesiumMan (rotated -90 degrees, parented) and RobotExpressive (scaled 100, its unmapped bones
+    posed by its imported animation), as Blender's glTF importer makes them: after a random pose is
+    applied, Blender's own evaluation puts every bone (driven or not) where the add-on's forward
+    pass said, in world (to 1e-5 of the rig's size), and turned as it said."""
+    models = [str(media / "models" / f) for f in ("CesiumMan.glb", "RobotExpressive.glb")]
+    out = _run_in_blender(_IN_BLENDER_SOLVER, "7", *models)
+    assert sorted(out) == ["Armature floor", "Armature stream", "RobotArmature floor", "RobotArmature stream"]
+    for key, r in out.items():
+        assert r["driven"] == (19 if key.startswith("Armature") else 17)
+        assert r["max_error"] < 1e-5 * max(1.0, r["scale"]), (key, r)
