@@ -8,7 +8,7 @@ mode and reports per frame, in milliseconds: wall-clock median and 95th percenti
 (``1000 / median``; the live runtime renders on the other thread). ``--face-every N`` style
 savings are not needed: the face costs a few milliseconds (docs/hands_face.md).
 
-``python -m arpose.evaluate.hands_face_cost VIDEO [FRAMES]`` writes the table as JSON.
+``python -m arpose.evaluate.hands_face_cost VIDEO [FRAMES [full|lite]]`` writes the table as JSON.
 """
 
 from __future__ import annotations
@@ -33,7 +33,11 @@ VARIANTS: dict[str, tuple[bool, bool]] = {
 
 
 def measure(
-    video: str, frames: int = 150, variants: tuple[str, ...] = tuple(VARIANTS), warmup: int = 5
+    video: str,
+    frames: int = 150,
+    variants: tuple[str, ...] = tuple(VARIANTS),
+    warmup: int = 5,
+    hand_model: str = "full",
 ) -> dict[str, Any]:
     """Per-frame cost of each variant on the first ``frames`` frames of ``video``.
 
@@ -41,6 +45,7 @@ def measure(
     "added_ms", "hands_ms", "face_ms", "frames", "hands_seen", "faces_seen"}}``; ``added_ms`` is
     the median wall time above the body-only variant (when measured); ``hands_ms`` / ``face_ms``
     the medians of those parts inside the estimator. The first ``warmup`` frames are not timed.
+    hand_model: ``"full"`` or ``"lite"`` (:attr:`arpose.spec.EstimatorSpec.hand_model`).
     """
     from ..build import build_pipeline, spec_for_source
     from ..source import open_source
@@ -51,7 +56,7 @@ def measure(
         hands, face = VARIANTS[name]
         src = open_source(video)
         spec = spec_for_source(PipelineSpec(), src)
-        spec = replace(spec, estimator=replace(spec.estimator, hands=hands, face=face))
+        spec = replace(spec, estimator=replace(spec.estimator, hands=hands, face=face, hand_model=hand_model))
         wall, cpu = [], []
         seen_h = seen_f = n = 0
         with build_pipeline(spec, src) as pipeline:
@@ -90,10 +95,12 @@ def measure(
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if not args:
-        sys.stderr.write("usage: python -m arpose.evaluate.hands_face_cost VIDEO [FRAMES]\n")
+        sys.stderr.write("usage: python -m arpose.evaluate.hands_face_cost VIDEO [FRAMES [full|lite]]\n")
         return 2
     frames = int(args[1]) if len(args) > 1 else 150
-    sys.stdout.write(json.dumps({"video": args[0], "results": measure(args[0], frames)}, indent=1) + "\n")
+    model = args[2] if len(args) > 2 else "full"
+    result = measure(args[0], frames, hand_model=model)
+    sys.stdout.write(json.dumps({"video": args[0], "hand_model": model, "results": result}, indent=1) + "\n")
     return 0
 
 

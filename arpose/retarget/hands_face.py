@@ -8,8 +8,8 @@ known):
   (pixels x, y and the model's z on the scale of x; :func:`hand_points_from_image`) are
   retargeted by :func:`~arpose.retarget.fingers.solve_hand` into ``Person.fingers``
   (:class:`~arpose.retarget.fingers.HandsPose`). The image landmarks are used rather than the
-  hand world landmarks: on the shared hand photos the world landmarks bend open fingers by up to
-  100 degrees, the image landmarks by at most 45 (docs/hands_face.md). When the body is
+  hand world landmarks: on the two open hands of the shared photos the world landmarks curl the
+  index by 89-100 degrees, the image landmarks by 15-16 (docs/hands_face.md). When the body is
   retargeted and the hand is seen, the body's ``LeftHand`` / ``RightHand`` bone takes the hand
   model's orientation instead of the pose's index and pinky points.
 * **Face** (``Person.face``): :func:`~arpose.retarget.face.solve_face` with the person's neutral
