@@ -99,7 +99,8 @@ class FaceFeatures:
     under 0.12). mouth_gap: inner lip gap. mouth_width: corner to corner. smile_lift: the mean
     height of the mouth corners above the lips' centre (up positive). brow: ``(2,)`` brow height
     above its eye's centre per side. gaze: ``(2, 2)`` per side the iris centre's offset from the
-    eye's centre ``(x towards the subject's left, y up)`` in eye half-widths.
+    eye's centre ``(x towards the subject's left, y up)`` in eye half-widths. iod_px: the
+    inter-ocular distance itself in the units of the points (pixels), NaN if unknown.
     """
 
     ear: np.ndarray
@@ -108,6 +109,7 @@ class FaceFeatures:
     smile_lift: float
     brow: np.ndarray
     gaze: np.ndarray
+    iod_px: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,10 @@ class ExpressionConfig:
     smile_lift: corner lift above neutral (IOD) for smile = 1.
     eye_yaw_deg, eye_pitch_deg: eye bone turn per eye half-width of iris offset; eye_limit_deg:
         the largest eye turn.
+    min_iod_px: a face with less than this many pixels between its eye centres gives no
+        expressions, eye turns or jaw (NaN weights, eyes at rest): its eyes are a few pixels
+        wide (on single_dance_man.mp4, 11 px between the eyes, blink read over 0.5 on 62% of
+        frames of a man who is not blinking). Its head rotation is still given.
     """
 
     shut_fraction: float = 0.35
@@ -158,6 +164,7 @@ class ExpressionConfig:
     eye_yaw_deg: float = 40.0
     eye_pitch_deg: float = 30.0
     eye_limit_deg: float = 30.0
+    min_iod_px: float = 20.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -266,7 +273,7 @@ def face_features(points: np.ndarray, rotation: np.ndarray) -> FaceFeatures | No
     width = float(np.linalg.norm(q[F.MOUTH_LEFT] - q[F.MOUTH_RIGHT]))
     lips_centre = (q[F.UPPER_LIP_INNER, 1] + q[F.LOWER_LIP_INNER, 1]) / 2.0
     lift = float((q[F.MOUTH_LEFT, 1] + q[F.MOUTH_RIGHT, 1]) / 2.0 - lips_centre)
-    return FaceFeatures(ear, gap, width, lift, brow, gaze)
+    return FaceFeatures(ear, gap, width, lift, brow, gaze, iod)
 
 
 def _clip01(v: float) -> float:
@@ -287,9 +294,11 @@ def expression_weights(
       (at most 1), so a closed mouth gives 0;
     * brows up / down: the mean brow height change over ``brow_up`` / ``brow_down``;
     * smile: the mouth corners' lift above neutral over ``smile_lift``.
-    Every weight is clipped to [0, 1].
+    Every weight is clipped to [0, 1]. All are NaN for a face under ``min_iod_px``.
     """
     c = config
+    if features.iod_px < c.min_iod_px:  # NaN (unknown size) passes
+        return np.full(NUM_EXPRESSIONS, np.nan)
     out = np.zeros(NUM_EXPRESSIONS)
     for side, which in ((Side.LEFT, Expression.BLINK_LEFT), (Side.RIGHT, Expression.BLINK_RIGHT)):
         ratio = features.ear[side] / max(neutral.ear[side], 1e-9)
@@ -323,7 +332,10 @@ def eye_rotations(
     """``(2, 4)`` local rotations ``(x, y, z, w)`` of the ``LeftEye`` and ``RightEye`` bones
     relative to the Head: both eyes turn together (the gaze averaged over the eyes whose blink,
     if given, is under 0.5; both when both are shut), yaw about +Y (positive: towards the
-    subject's left) and pitch about -X (positive: up), clamped to ``eye_limit_deg``."""
+    subject's left) and pitch about -X (positive: up), clamped to ``eye_limit_deg``. A face
+    under ``min_iod_px``: both at rest."""
+    if features.iod_px < config.min_iod_px:
+        return np.tile([0.0, 0.0, 0.0, 1.0], (2, 1))
     g = np.asarray(features.gaze, dtype=np.float64) - np.asarray(neutral.gaze, dtype=np.float64)
     use = np.ones(2, dtype=bool) if blink is None else np.asarray(blink) < 0.5
     if not use.any():

@@ -174,5 +174,15 @@ def test_calibration_takes_the_persons_neutral_face():
     assert DEFAULT_NEUTRAL.ear == (0.34, 0.34)
 
 
+def test_a_tiny_face_gives_a_head_but_no_expressions():
+    turn = Rotation.from_euler("y", 20.0, degrees=True)
+    fp = solve_face(synthetic_face(ear=(0.05, 0.05), turn=turn, scale_px=12.0), SIZE)  # 12 px between the eyes
+    assert np.isnan(fp.expressions).all() and np.isnan(fp.jaw)
+    np.testing.assert_allclose(np.abs(fp.eye_rotations[:, 3]), 1.0)
+    np.testing.assert_allclose(Rotation.from_quat(fp.head_rotation).as_matrix(), turn.as_matrix(), atol=1e-3)
+    assert fp.features.iod_px == pytest.approx(12.0, rel=1e-3)
+    assert solve_face(synthetic_face(ear=(0.05, 0.05), scale_px=25.0), SIZE).expression(Expression.BLINK_LEFT) == 1.0
+
+
 def test_no_face_is_none():
     assert solve_face(np.full((NUM_FACE_LANDMARKS, 4), np.nan, np.float32), SIZE) is None
