@@ -1712,7 +1712,7 @@ if bpy is not None:  # pragma: no cover - needs Blender
             col.prop(s, "move_root")
             col.prop(s, "feet")
             col.prop(s, "record")
-            if s.running:
+            if is_listening(context.scene):
                 col.operator("arpose.stop", icon="PAUSE")
             else:
                 col.operator("arpose.start", icon="PLAY")
@@ -1752,6 +1752,12 @@ if bpy is not None:  # pragma: no cover - needs Blender
         for key in list(_SESSIONS):
             _close(_SESSIONS.pop(key))
 
+    @bpy.app.handlers.persistent
+    def _after_load(*_args):
+        """A loaded file listens nowhere, whatever its scenes said when it was saved."""
+        for scene in bpy.data.scenes:
+            scene.arpose_receiver.running, scene.arpose_receiver.status = False, "stopped"
+
     _CLASSES = (
         ArposeReceiverSettings,
         ArposeBoneMap,
@@ -1775,6 +1781,8 @@ def register():
     bpy.types.Object.arpose_bone_map = bpy.props.PointerProperty(type=ArposeBoneMap)
     if _on_load not in bpy.app.handlers.load_pre:
         bpy.app.handlers.load_pre.append(_on_load)
+    if _after_load not in bpy.app.handlers.load_post:
+        bpy.app.handlers.load_post.append(_after_load)
 
 
 def unregister():
@@ -1784,6 +1792,8 @@ def unregister():
         _close(_SESSIONS.pop(key))
     if _on_load in bpy.app.handlers.load_pre:
         bpy.app.handlers.load_pre.remove(_on_load)
+    if _after_load in bpy.app.handlers.load_post:
+        bpy.app.handlers.load_post.remove(_after_load)
     del bpy.types.Object.arpose_bone_map
     del bpy.types.Scene.arpose_receiver
     for cls in reversed(_CLASSES):
