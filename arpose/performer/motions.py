@@ -182,6 +182,53 @@ def _walk(t: np.ndarray, period: float = 1.1) -> tuple[_Pose, np.ndarray]:
     return p, np.zeros((t.size, 3))
 
 
+def _ease(u: np.ndarray) -> np.ndarray:
+    """0 at u <= 0, 1 at u >= 1, with zero speed and acceleration at both ends (quintic)."""
+    u = np.clip(u, 0.0, 1.0)
+    return u * u * u * (u * (6.0 * u - 15.0) + 10.0)
+
+
+def _spin(t: np.ndarray, period: float = 2.0, turn: float = 1.0) -> tuple[_Pose, np.ndarray]:
+    """Pirouettes: standing on the left leg, the right foot drawn up to the left knee (passe),
+    arms rounded in front of the chest, the body turns a full 360 degrees towards its left (a
+    positive turn about the vertical) in ``turn`` seconds, then faces the camera until the
+    next one, every ``period`` seconds. Peak turn rate 1.875 * 360 / turn degrees per second (675 at
+    the default)."""
+    k = np.floor(t / period)
+    yaw = 360.0 * (k + _ease((t - k * period) / turn))
+    p = _Pose(t.size)
+    # Arms forward (a hanging-out arm turned about Y) and a little down, elbows bent inwards.
+    p.set("LeftUpperArm", _ry(-70.0) * _rz(-20.0))
+    p.set("RightUpperArm", _ry(70.0) * _rz(20.0))
+    p.set("LeftLowerArm", _ry(-60.0))
+    p.set("RightLowerArm", _ry(60.0))
+    # Passe: thigh forward and out, knee bent so the foot comes to the standing knee.
+    p.set("RightUpperLeg", _rx(-60.0) * _rz(-40.0) * _ry(-40.0))
+    p.set("RightLowerLeg", _rx(110.0))
+    p.set("Hips", _ry(yaw))
+    return p, np.zeros((t.size, 3))
+
+
+def _walk_angle(t: np.ndarray, period: float = 1.1, facing: float = 60.0) -> tuple[_Pose, np.ndarray]:
+    """Walking on the spot seen at an angle: a walking stride (thighs swinging 28 degrees
+    forward and back, the knee bending through the swing, arms swinging opposite) with the
+    body turned ``facing`` degrees (to its left) away from the camera and a 5 degree
+    hip sway with each step."""
+    w = np.sin(2.0 * np.pi * t / period)
+    c = np.cos(2.0 * np.pi * t / period)
+    p = _Pose(t.size)
+    p.set("LeftUpperLeg", _rx(-28.0 * w))
+    p.set("RightUpperLeg", _rx(28.0 * w))
+    p.set("LeftLowerLeg", _rx(30.0 * np.clip(-c, 0.0, None) + 5.0))
+    p.set("RightLowerLeg", _rx(30.0 * np.clip(c, 0.0, None) + 5.0))
+    p.set("LeftUpperArm", _rx(30.0 * w) * _rz(-80.0))
+    p.set("RightUpperArm", _rx(-30.0 * w) * _rz(80.0))
+    p.set("LeftLowerArm", _ry(-20.0))
+    p.set("RightLowerArm", _ry(20.0))
+    p.set("Hips", _ry(facing + 5.0 * w))
+    return p, np.zeros((t.size, 3))
+
+
 @dataclass(frozen=True)
 class ProceduralMotion:
     """A built-in motion: a closed-form function of time (any frame rate, any length)."""
@@ -210,6 +257,8 @@ PROCEDURAL: dict[str, ProceduralMotion] = {
         ProceduralMotion("jumping_jack", "jumping jacks, one every 1.2 s", _jumping_jack),
         ProceduralMotion("turn", "a slow full turn on the spot every 6 s", _turn),
         ProceduralMotion("walk", "marching on the spot", _walk),
+        ProceduralMotion("spin", "pirouettes on one leg: a full turn in 1 s every 2 s", _spin),
+        ProceduralMotion("walk_angle", "walking on the spot, body turned 60 degrees from the camera", _walk_angle),
     )
 }
 
