@@ -38,10 +38,10 @@ class Closing:
 @pytest.mark.parametrize(
     "spec, names",
     [
-        (S.PipelineSpec(), ["smooth", "retarget"]),
-        (S.PipelineSpec(estimator=S.EstimatorSpec(max_people=2)), ["track", "smooth", "retarget"]),
+        (S.PipelineSpec(), ["swap", "smooth", "retarget"]),
+        (S.PipelineSpec(estimator=S.EstimatorSpec(max_people=2)), ["track", "swap", "smooth", "retarget"]),
         (S.PipelineSpec(estimator=S.EstimatorSpec(mode=S.RunningMode.IMAGE)), ["retarget"]),
-        (S.PipelineSpec(smooth=S.SmoothSpec(enabled=False), retarget=S.RetargetSpec(enabled=False)), []),
+        (S.PipelineSpec(smooth=S.SmoothSpec(enabled=False), retarget=S.RetargetSpec(enabled=False)), ["swap"]),
     ],
 )
 def test_stages_come_in_pipeline_order(spec, names):

@@ -41,6 +41,12 @@ COLUMNS = {
     "jitter": ("jitter m/s2", "{:.2f}"),
     "jitter_gt": ("(truth)", "{:.2f}"),
     "lag_frames": ("lag fr", "{:+.2f}"),
+    "swapped": ("L/R swapped", "{:.0f}"),
+    "swapped_raw": ("(raw)", "{:.0f}"),
+    "limb_pck@0.2": ("limb PCK", "{:.3f}"),
+    "limb_pck@0.2_raw": ("(raw)", "{:.3f}"),
+    "limb_pck@0.2_oracle": ("(oracle)", "{:.3f}"),
+    "swap_recovery": ("recovered", "{:.0%}"),
 }
 
 

@@ -156,7 +156,7 @@ def test_every_stage_keeps_each_person_apart(media, bundle):
     source = _StillsAsClip(frame, 4)
     args = cli.build_parser().parse_args(["run", "x.mp4", "--max-people", "4", "--model", bundle])
     pipeline = build_pipeline(spec_from_args(args), source, Camera.from_fov(*frame.size, 60.0))
-    assert [s.name for s in pipeline.stages] == ["track", "smooth", "retarget"]
+    assert [s.name for s in pipeline.stages] == ["track", "swap", "smooth", "retarget"]
     try:
         results = [pipeline.analyze(f) for f in source]
     finally:

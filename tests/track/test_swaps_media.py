@@ -1,0 +1,67 @@
+"""Left/right identity on real BlazePose estimates: the CMU pirouette (where BlazePose
+mirror-labels a run of frames), a procedural fast spin (a genuine turn that must not be
+changed) and real footage (nothing to change)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from arpose.evaluate import harness
+from arpose.evaluate.swaps import swap_metrics, swapped_frames
+from arpose.performer import PerformerSource
+from arpose.spec import TrackingSpec
+from arpose.track import SwapStage
+
+pytestmark = pytest.mark.slow
+
+#: The raw estimate with only the left/right stage added.
+SWAP = harness.Variant("swap", replace(harness.RAW_SPEC, tracking=TrackingSpec(fix_swaps=True)))
+
+
+def _run(motion, seconds):
+    source = PerformerSource(motion, seconds=seconds)
+    try:
+        run = harness.run_motion(source, [harness.raw_variant(), SWAP], metrics=[swap_metrics])
+    finally:
+        source.close()
+    raw, fixed = run.results
+    return run, raw, fixed
+
+
+def test_the_pirouettes_mirrored_run_is_undone(media):
+    run, raw, fixed = _run(str(media / "bvh" / "cmu_05_02_dance_pirouette_ccrig_60fps.bvh"), None)
+    row = run.rows[1]
+    assert row["swapped_raw"] >= 10  # the known failure is there to fix
+    assert row["swapped"] <= row["swapped_raw"] / 4
+    assert row["swap_recovery"] >= 0.6
+    gt, torso = run.truth.markers_px, run.truth.torso_px
+    new = swapped_frames(fixed.image_px, gt, torso) & ~swapped_frames(raw.image_px, gt, torso)
+    assert not new.any(), np.flatnonzero(new)
+
+
+def test_a_genuine_fast_spin_is_left_alone():
+    run, raw, fixed = _run("spin", 4.0)
+    np.testing.assert_array_equal(fixed.image_px, raw.image_px)  # not one frame exchanged
+    assert run.rows[1]["swapped"] == 0
+
+
+@pytest.mark.parametrize("clip", ["single_dance_woman.mp4", "single_dance_man.mp4"])
+def test_real_footage_is_not_exchanged(media, clip):
+    from arpose.build import make_estimator
+    from arpose.source import open_source
+
+    source = open_source(str(media / "videos" / clip))
+    estimator = make_estimator(harness.RAW_SPEC)
+    stage = SwapStage()
+    frames = exchanged = 0
+    try:
+        for frame in source:
+            pose_frame = stage.process(estimator.process(frame))
+            frames += bool(pose_frame.people)
+            exchanged += len(stage.exchanged_ids)
+    finally:
+        estimator.close()
+    assert frames > 30 and exchanged == 0
