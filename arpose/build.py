@@ -190,10 +190,12 @@ def make_renderer(spec: PipelineSpec, camera: Camera, props: list | None = None)
     from the spec)."""
     if not spec.overlay.draws_props:
         return skeleton_renderer
+    from .render.frames import AnchorConfig
     from .render.overlay import OverlayConfig, PropRenderer
 
     ov = spec.overlay
-    config = OverlayConfig(occlusion=ov.occlusion, avatar=ov.avatar, lighting=ov.lighting)
+    anchors = AnchorConfig(smooth=spec.estimator.mode is not RunningMode.IMAGE)  # stills: each on its own
+    config = OverlayConfig(occlusion=ov.occlusion, avatar=ov.avatar, lighting=ov.lighting, anchors=anchors)
     chosen = chosen_props(spec) if props is None else props
     return OverlayRenderer(skeleton_renderer, PropRenderer(camera, chosen, config))
 
@@ -209,7 +211,7 @@ class OverlayRenderer:
         self.props = props
 
     def __call__(self, pose_frame, fps: float):
-        image = self.props.render(pose_frame.frame.image, pose_frame.people)
+        image = self.props.render(pose_frame.frame.image, pose_frame.people, timestamp=pose_frame.timestamp)
         if image is not pose_frame.frame.image:
             pose_frame = replace(pose_frame, frame=replace(pose_frame.frame, image=image))
         return self.base(pose_frame, fps)

@@ -198,15 +198,18 @@ def default_metrics() -> list[Metric]:
     """The standard metric functions, in column order (a new list each call):
     :func:`core_metrics`, :func:`arpose.evaluate.smoothing.smoothing_metrics` (image jitter,
     jitter cut and added lag against the baseline),
-    :func:`arpose.evaluate.retarget.retarget_metrics` (joint-angle, bone and root errors) and
-    :func:`arpose.evaluate.swaps.swap_metrics` (left/right swaps, limb PCK against the oracle)."""
+    :func:`arpose.evaluate.retarget.retarget_metrics` (joint-angle, bone and root errors, the
+    largest bone step), :func:`arpose.evaluate.swaps.swap_metrics` (left/right swaps, limb PCK
+    against the oracle) and :func:`arpose.evaluate.props.prop_metrics` (a crown's wobble and
+    jitter against the true head and a crown pinned to the raw eyes and ears)."""
     # Imported here: both modules build on this one's types, and the retargeting metrics load
     # the retargeter, which ``arpose --help`` must not.
+    from .props import prop_metrics
     from .retarget import retarget_metrics
     from .smoothing import smoothing_metrics
     from .swaps import swap_metrics
 
-    return [core_metrics, smoothing_metrics, retarget_metrics, swap_metrics]
+    return [core_metrics, smoothing_metrics, retarget_metrics, swap_metrics, prop_metrics]
 
 
 def _light(frame: Frame) -> Frame:

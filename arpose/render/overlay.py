@@ -45,7 +45,7 @@ from ..skeleton import BONE_INDEX, NUM_BONES, forward_kinematics  # noqa: E402
 from ..types import Camera, Person  # noqa: E402
 from . import gl  # noqa: F401  (headless EGL set-up, before pyrender)
 from .avatar import Avatar, AvatarConfig  # noqa: E402
-from .frames import BodyFrames  # noqa: E402
+from .frames import AnchorConfig, BodyFrames, PropAnchors, prop_frames  # noqa: E402
 from .props import MeshCache, Prop, part_pose  # noqa: E402
 from .proxy import proxy_shapes  # noqa: E402
 
@@ -72,6 +72,9 @@ class OverlayConfig:
         (pyrender's physically based shading, lights at the camera; see
         :data:`arpose.render.props.LIGHTING`).
     ambient, light_intensity: dynamic lighting (a key light from the camera, a fill from above).
+    anchors: how the bones props are worn on are anchored in the image and smoothed
+        (:class:`arpose.render.frames.AnchorConfig`; ``smooth=False`` for unrelated stills).
+    forget_seconds: a person unseen this long loses their anchors' state.
     """
 
     occlusion: bool = True
@@ -88,6 +91,8 @@ class OverlayConfig:
     lighting: str = "baked"
     ambient: float = 0.4
     light_intensity: float = 2.5
+    anchors: AnchorConfig = field(default_factory=AnchorConfig)
+    forget_seconds: float = 5.0
 
 
 @dataclass
@@ -220,11 +225,32 @@ class PropRenderer:
         self._renderer = None
         self._thread: int | None = None
         self._proxy_units: dict[str, object] = {}
+        self._anchors: dict[int, tuple[PropAnchors, float]] = {}  # person id -> (anchors, last seen)
 
     # -- configuration ------------------------------------------------------------------
     @property
     def props(self) -> tuple[Prop, ...]:
         return self._props
+
+    @property
+    def anchored_bones(self) -> tuple[int, ...]:
+        """Indices of the bones the worn props hang on (anchored by :class:`PropAnchors`)."""
+        return tuple(sorted({part.bone_index for prop in self._props for part in prop.parts}))
+
+    def frames_for(self, person: Person, camera: Camera, timestamp: float) -> BodyFrames:
+        """The bones this renderer draws ``person``'s props on at ``timestamp`` seconds
+        (:func:`arpose.render.frames.prop_frames` with the person's own :class:`PropAnchors`,
+        kept here between frames). ``camera``: intrinsics sized like the image."""
+        anchors = self._anchors.get(person.id, (None, 0.0))[0] or PropAnchors(self.config.anchors)
+        self._anchors[person.id] = (anchors, timestamp)
+        return prop_frames(person, camera, timestamp, anchors, self.anchored_bones, self.retarget)
+
+    def _forget(self, timestamp: float) -> None:
+        """Drop the anchors of people unseen for :attr:`OverlayConfig.forget_seconds`."""
+        for pid in [
+            k for k, (_, seen) in self._anchors.items() if not 0 <= timestamp - seen <= self.config.forget_seconds
+        ]:
+            del self._anchors[pid]
 
     def set_props(self, props: Sequence[Prop]) -> None:
         """Wear these props from the next frame on (their meshes load now)."""
@@ -310,20 +336,27 @@ class PropRenderer:
 
     # -- drawing -----------------------------------------------------------------------
     def render(
-        self, image: np.ndarray, people: Sequence[Person], frames: Sequence[BodyFrames] | None = None
+        self,
+        image: np.ndarray,
+        people: Sequence[Person],
+        frames: Sequence[BodyFrames] | None = None,
+        timestamp: float | None = None,
     ) -> np.ndarray:
         """``image`` (BGR uint8 ``(H, W, 3)``, not modified) with the props and avatar drawn on
         ``people``. Returns ``image`` itself when there is nothing to draw, else a new array.
-        frames: each person's bones if already known (e.g. a ground truth); default
-        :meth:`BodyFrames.from_person` (``Person.body``, else this frame retargeted alone).
+        frames: each person's bones if already known (e.g. a ground truth), drawn as given;
+        default :meth:`frames_for` (``Person.body``, else this frame retargeted alone, with
+        the props' bones anchored in the image and smoothed). timestamp: the frame's time in
+        seconds, for that smoothing (default: the monotonic clock, right for a live source).
 
         BLAS is held to one thread meanwhile: OpenBLAS workers spinning after pyrender's
         small matrix calls compete with Mesa's rasteriser threads (measured: 2x slower)."""
         with _blas_limit():
-            return self._render(image, people, frames)
+            return self._render(image, people, frames, time.monotonic() if timestamp is None else float(timestamp))
 
-    def _render(self, image: np.ndarray, people: Sequence[Person], known) -> np.ndarray:
+    def _render(self, image: np.ndarray, people: Sequence[Person], known, timestamp: float) -> np.ndarray:
         t0 = time.perf_counter()
+        self._forget(timestamp)
         self.stats.viewport, self.stats.passes, self.stats.rendered_px = None, 0, 0
         if not self.active or not people:
             self._record(t0)
@@ -333,7 +366,7 @@ class PropRenderer:
         occ, top, proxy = [], [], {"cylinder": [], "sphere": []}
         masks = []
         for k, person in enumerate(people):
-            frames = known[k] if known is not None else BodyFrames.from_person(person, cam, self.retarget)
+            frames = known[k] if known is not None else self.frames_for(person, cam, timestamp)
             n_occ = len(occ)
             for prop in self._props:
                 for part in prop.parts:
