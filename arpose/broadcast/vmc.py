@@ -6,7 +6,7 @@ What one frame sends (in this order, packed into bundles of at most ``max_datagr
 --------------------------------------------------------------------------------------------
 * ``/VMC/Ext/Root/Pos`` ``s "root"``, ``3 f`` position, ``4 f`` quaternion: the avatar's root
   object. Position: the hips' horizontal displacement from the **calibrated origin** (where
-  the hips were on the first frame with a known root position), on the floor (``y = 0``);
+  the hips were on the first settled frame with a known root position), on the floor (``y = 0``);
   rotation identity (the body's orientation is the Hips' rotation).
 * ``/VMC/Ext/Bone/Pos`` ``s name``, ``3 f`` local position, ``4 f`` local rotation, for every
   humanoid bone of the receiving avatar (Unity ``HumanBodyBones`` names), parents first. With
@@ -17,10 +17,15 @@ What one frame sends (in this order, packed into bundles of at most ``max_datagr
   position carries the hip height above the floor.
 * ``/VMC/Ext/Tra/Pos`` (with trackers) ``s serial``, ``3 f`` world position, ``4 f`` rotation for
   the head, hips, hands and feet (:data:`~arpose.broadcast.avatar.TRACKER_BONES`).
-* ``/VMC/Ext/OK`` ``i 1`` (loaded), ``i`` calibration state (3 calibrated, 1 waiting for the
-  first root position), ``i 0`` calibration mode (normal), ``i`` tracking status (1 tracked,
-  0 lost: no person, or no retargeted body, this frame).
+* ``/VMC/Ext/OK`` ``i 1`` (loaded), ``i`` calibration state (3 calibrated; 2 calibrating:
+  the person's body has not settled yet, :attr:`arpose.retarget.BodyPose.settled`, and no pose
+  is sent; 1 waiting for the first root position), ``i 0`` calibration mode (normal), ``i``
+  tracking status (1 tracked, 0 lost: no person, or no retargeted body, this frame).
 * ``/VMC/Ext/T`` ``f`` the frame's timestamp in seconds (source time).
+
+A stream starts clean: until a person's body has settled (their first half second, while
+BlazePose's first frames and the root fit's filters settle) only the status goes out, calibrating;
+the first pose sent is a settled one, and it sets the calibrated origin.
 
 Frames
 ------
@@ -56,6 +61,7 @@ VMC_DEFAULT_PORT = 39539
 TRACKER_SERIAL_PREFIX = "arpose_"
 
 CALIBRATION_WAITING = 1
+CALIBRATION_RUNNING = 2
 CALIBRATION_DONE = 3
 _IDENTITY = np.array([0.0, 0.0, 0.0, 1.0])
 _HIPS = BONE_INDEX["Hips"]
@@ -190,10 +196,16 @@ def encode_pose(pose: VmcPose) -> list[bytes]:
     return msgs
 
 
-def encode_status(timestamp: float, calibrated: bool, tracking: bool) -> list[bytes]:
-    """``/VMC/Ext/OK`` (loaded 1, calibration state, mode 0, tracking status) and ``/VMC/Ext/T``."""
+def encode_status(timestamp: float, calibrated: bool | int, tracking: bool) -> list[bytes]:
+    """``/VMC/Ext/OK`` (loaded 1, calibration state, mode 0, tracking status) and ``/VMC/Ext/T``.
+    calibrated: True (3, calibrated), False (1, waiting) or a calibration state itself
+    (:data:`CALIBRATION_WAITING`, :data:`CALIBRATION_RUNNING`, :data:`CALIBRATION_DONE`)."""
+    if isinstance(calibrated, bool):
+        state = CALIBRATION_DONE if calibrated else CALIBRATION_WAITING
+    else:
+        state = int(calibrated)
     return [
-        encode_message("/VMC/Ext/OK", 1, CALIBRATION_DONE if calibrated else CALIBRATION_WAITING, 0, int(tracking)),
+        encode_message("/VMC/Ext/OK", 1, state, 0, int(tracking)),
         encode_message("/VMC/Ext/T", float(timestamp)),
     ]
 
@@ -203,8 +215,9 @@ class VmcEncoder:
 
     ``encode(body, timestamp)`` returns the frame's OSC messages. ``body`` is a
     :class:`arpose.retarget.BodyPose` or ``None`` (person lost / not retargeted: only the
-    status, tracking 0, so the receiver holds the last pose). Non-finite rotations hold the
-    previous frame's value for that bone (identity before any); a NaN root position holds the
+    status, tracking 0, so the receiver holds the last pose). Until the first
+    :attr:`~arpose.retarget.BodyPose.settled` body only the status goes out, calibrating (2),
+    tracking 1; that body is the first pose sent. Non-finite rotations hold the previous frame's value for that bone (identity before any); a NaN root position holds the
     previous root. The origin is set by the first known root position; :meth:`recalibrate`
     sets it again from the next one. avatar: the receiving avatar
     (:class:`~arpose.broadcast.avatar.AvatarRig`; None: arpose's standard skeleton);
@@ -215,6 +228,7 @@ class VmcEncoder:
         self.avatar = avatar
         self.trackers = trackers
         self.origin: np.ndarray | None = None
+        self.started = False  # a settled pose has been sent
         self._last_rot = np.tile(_IDENTITY, (NUM_BONES, 1))
         self._last_root: np.ndarray | None = None
 
@@ -228,6 +242,10 @@ class VmcEncoder:
     def encode(self, body, timestamp: float) -> list[bytes]:
         if body is None:
             return encode_status(timestamp, self.calibrated, tracking=False)
+        if not self.started:
+            if not getattr(body, "settled", True):
+                return encode_status(timestamp, CALIBRATION_RUNNING, tracking=True)
+            self.started = True
         q = np.asarray(body.local_rotations, dtype=np.float64)
         good = np.all(np.isfinite(q), axis=1) & (np.linalg.norm(np.nan_to_num(q), axis=1) > 1e-6)
         rot = np.where(good[:, None], q, self._last_rot)

@@ -35,6 +35,9 @@ class BodyPose:
     floor_height: the floor's Y in *world* metres (NaN if not yet estimated).
     rotations: ``(B, 4)`` global bone rotations ``(x, y, z, w)`` in *world* (forward
         kinematics of ``local_rotations``), or ``None`` if the producer did not fill them.
+    settled: False while the producer is still starting up (a person's first frames, whose
+        root and body are not yet steady: :attr:`arpose.retarget.RetargetConfig.settle_seconds`);
+        streams announce themselves calibrated and send poses only once it is True.
     """
 
     local_rotations: np.ndarray
@@ -46,6 +49,7 @@ class BodyPose:
     foot_contact: np.ndarray = field(default_factory=lambda: np.zeros(2, dtype=bool))
     floor_height: float = float("nan")
     rotations: np.ndarray | None = None
+    settled: bool = True
 
     def __post_init__(self) -> None:
         if np.shape(self.local_rotations) != (NUM_BONES, 4):

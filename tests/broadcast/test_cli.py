@@ -125,8 +125,9 @@ def test_vmc_from_real_video_raises_the_avatars_arms(media, receiver, capsys, vm
     src = media / "videos" / "single_armsup_oneleg.mp4"  # 120 frames at 30 fps
     assert main(["run", str(src), "--no-progress", "--vmc", f"127.0.0.1:{receiver.port}"]) == 0
     assert "0 dropped" in capsys.readouterr().err
-    frames = vmc_tools.frames_of(receiver.wait_for(120 * 25))
-    assert len(frames) == 120 and all(len(f) == 25 for f in frames)
+    # the first half second (15 frames) is status only, calibrating, until the body settles
+    frames = vmc_tools.frames_of(receiver.wait_for(105 * 25 + 15 * 2))
+    assert len(frames) == 120 and all(len(f) == 2 for f in frames[:15]) and all(len(f) == 25 for f in frames[15:])
 
     def upper_arm_dirs(frame):
         gp, _ = vmc_tools.unity_fk(frame)
@@ -135,7 +136,7 @@ def test_vmc_from_real_video_raises_the_avatars_arms(media, receiver, capsys, vm
             for s in ("Left", "Right")
         ]
 
-    down = np.array([upper_arm_dirs(f) for f in frames[0:20]])  # (20, 2, 3)
+    down = np.array([upper_arm_dirs(f) for f in frames[15:35]])  # (20, 2, 3)
     up = np.array([upper_arm_dirs(f) for f in frames[45:70]])
     assert np.median(down[:, :, 1]) < -0.7 and np.median(up[:, :, 1]) > 0.6
     assert np.median(down[:, 0, 0]) < -0.2 and np.median(down[:, 1, 0]) > 0.2  # left arm on the avatar's left
@@ -166,16 +167,17 @@ def test_vmc_from_demo_performer_matches_ground_truth(tmp_path, receiver, vmc_to
         )
         == 0
     )
-    frames = vmc_tools.frames_of(receiver.wait_for(30 * 25))
+    frames = vmc_tools.frames_of(receiver.wait_for(15 * 25 + 15 * 2))
     truth = PerformerSource("jumping_jack", seconds=1).truth
     assert len(frames) == len(truth) == 30
+    assert all(len(f) == 2 for f in frames[:15])  # the first half second: calibrating, no pose
     segments = [
         (f"{s}{a}", f"{s}{b}")
         for s in ("Left", "Right")
         for a, b in (("UpperArm", "LowerArm"), ("LowerArm", "Hand"), ("UpperLeg", "LowerLeg"), ("LowerLeg", "Foot"))
     ]
     errors = {seg: [] for seg in segments}
-    for k, frame in enumerate(frames):
+    for k, frame in list(enumerate(frames))[15:]:
         gp, _ = vmc_tools.unity_fk(frame)
         true_unity = truth.joint_positions[k] * [-1.0, 1.0, 1.0]
         for a, b in segments:

@@ -424,3 +424,22 @@ def test_recalibrate_and_slot_reuse_with_unknown_root():
     sink.write(pf([person(unknown, 9)], 5.0), None)
     assert [s for s, _ in sent] == [0, 0]
     assert root_of(sent[1][1]) == pytest.approx([0, 0, 0]) and OscMessage(sent[1][1][-2]).params == [1, 1, 0, 1]
+
+
+def test_a_stream_starts_calibrating_and_its_first_pose_is_settled():
+    """Until the retargeted body has settled only the status goes out, calibrating (2), tracking;
+    the first settled body is the first pose, calibrated (3), and sets the origin."""
+    from dataclasses import replace
+
+    early = [replace(body(root=(0.5 * k, 0.3 - 0.1 * k, -4.0)), settled=False) for k in range(3)]  # jumping
+    settled = [body(root=(0.2, 0.1, -3.0)), body(root=(0.3, 0.1, -3.0))]
+    frames = [pf([person(b)], 0.1 * k, k) for k, b in enumerate(early + settled)]
+    _, got = encode_and_decode(frames)
+    assert [len(f) for f in got] == [2, 2, 2, N_MSG, N_MSG]
+    for f in got[:3]:
+        assert f[0] == ("/VMC/Ext/OK", (1, 2, 0, 1)) and all(a != "/VMC/Ext/Root/Pos" for a, _ in f)
+    assert got[3][0][0] == "/VMC/Ext/Root/Pos" and got[3][0][1][1:4] == pytest.approx((0.0, 0.0, 0.0), abs=1e-6)
+    assert got[4][0][1][1:4] == pytest.approx((-0.1, 0.0, 0.0), abs=1e-6)  # 0.1 m to the image's right
+    assert got[3][-2] == ("/VMC/Ext/OK", (1, 3, 0, 1))
+    hips = got[3][1][1]
+    assert hips[0] == "Hips" and hips[2] == pytest.approx(STANDARD_HIP_HEIGHT)  # no rise from the early frames

@@ -120,20 +120,23 @@ def test_vmcp_decodes_every_message_and_bone_positions_are_the_files(media, vmcp
     assert len(rx.raw) == len(events) > 0
     kinds = [type(e) for e in events]
     frames = kinds.count(RelativeTimeEvent)
-    assert frames == 42 and kinds.count(RootTransformEvent) == kinds.count(StateEvent) == frames
+    # The first half second (5 frames at 10 fps) is status only, calibrating, until the body settles.
+    posed = kinds.count(RootTransformEvent)
+    assert frames == 42 and kinds.count(StateEvent) == frames and posed == frames - 5
     bones = [e for e in events if isinstance(e, BoneTransformEvent)]
     trackers = [e for e in events if isinstance(e, DeviceTransformEvent)]
     # arpose's 22; CesiumMan's 19 (no shoulders, no upper chest); RobotExpressive's 15 (its feet
     # hang outside the legs and its hands are separate meshes).
     n_bones = {None: 22, "CesiumMan": 19, "RobotExpressive": 15}[model]
-    assert len(bones) == frames * n_bones and len(trackers) == frames * 6
-    assert len(events) == frames * (1 + n_bones + 6 + 2)
+    assert len(bones) == posed * n_bones and len(trackers) == posed * 6
+    assert len(events) == posed * (1 + n_bones + 6 + 2) + (frames - posed) * 2
     assert {t.joint for t in trackers} == {
         f"arpose_{b}" for b in ("Head", "Hips", "LeftHand", "RightHand", "LeftFoot", "RightFoot")
     }
     assert all(t.device_type.value == "Tra" and not t.is_local for t in trackers)
     states = [e for e in events if isinstance(e, StateEvent)]
     assert all(s.model_state.value == 1 and s.tracking_state.value == 1 for s in states)
+    assert [s.calibration_state.value for s in states] == [2] * (frames - posed) + [3] * posed
     for e in bones + trackers + [e for e in events if isinstance(e, RootTransformEvent)]:
         values = [e.position.x, e.position.y, e.position.z, e.rotation.x, e.rotation.y, e.rotation.z, e.rotation.w]
         assert np.all(np.isfinite(values))
