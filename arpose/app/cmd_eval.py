@@ -47,6 +47,14 @@ COLUMNS = {
     "limb_pck@0.2_raw": ("(raw)", "{:.3f}"),
     "limb_pck@0.2_oracle": ("(oracle)", "{:.3f}"),
     "swap_recovery": ("recovered", "{:.0%}"),
+    "bone_step_max_deg": ("max step deg", "{:.0f}"),
+    "bone_step_max_gt_deg": ("(truth)", "{:.0f}"),
+    "prop_wobble_px": ("crown wobble px", "{:.2f}"),
+    "naive_wobble_px": ("(naive)", "{:.2f}"),
+    "prop_jitter_px": ("crown jitter px", "{:.2f}"),
+    "naive_jitter_px": ("(naive)", "{:.2f}"),
+    "prop_jitter_gt": ("(truth)", "{:.2f}"),
+    "prop_jitter_cut_%": ("jitter cut", "{:.0f}%"),
 }
 
 
@@ -225,7 +233,14 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         print(format_table(rows))
-        for verdict in (smoothing.format_targets(smoothing.check_targets(rows)), smoothing.format_restated(rows)):
+        from ..evaluate import props
+
+        verdicts = (
+            smoothing.format_targets(smoothing.check_targets(rows)),
+            smoothing.format_restated(rows),
+            props.format_targets(rows),
+        )
+        for verdict in verdicts:
             if verdict:
                 print()
                 print(verdict)

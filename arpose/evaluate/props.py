@@ -188,3 +188,32 @@ def prop_metrics(
         "prop_jitter_gt": gt_j,
         "prop_jitter_cut_%": jitter_cut(our_j, naive_j, gt_j),
     }
+
+
+def format_targets(rows: list[dict], variant: str = "pipeline") -> str:
+    """A plain-text verdict for the ``variant`` rows of ``arpose eval`` (what ``run`` applies):
+    per motion, the crown's wobble against the naive anchor's and the share of its excess
+    jitter removed (target: no larger, at least :data:`TARGET_JITTER_CUT` %), and the largest
+    bone step against the truth's (target: at most
+    :data:`arpose.evaluate.retarget.STEP_MARGIN_DEG` more). Empty when no row has the columns."""
+    from .retarget import STEP_MARGIN_DEG
+
+    mine = [r for r in rows if r.get("variant") == variant and "prop_wobble_px" in r]
+    if not mine:
+        return ""
+    mark = {True: "yes", False: "NO"}
+    lines = [
+        f"props and snaps ({variant}): crown wobble <= naive, jitter cut >= {TARGET_JITTER_CUT:.0f}%, "
+        f"largest bone step <= truth's + {STEP_MARGIN_DEG:.0f} deg"
+    ]
+    width = max(len(str(r["motion"])) for r in mine)
+    for r in mine:
+        wob, naive = r.get("prop_wobble_px", math.nan), r.get("naive_wobble_px", math.nan)
+        cut = r.get("prop_jitter_cut_%", math.nan)
+        step, gt = r.get("bone_step_max_deg", math.nan), r.get("bone_step_max_gt_deg", math.nan)
+        lines.append(
+            f"  {str(r['motion']):<{width}}  wobble {wob:.2f} vs {naive:.2f} px {mark[bool(wob <= naive)]:>3}  "
+            f"jitter cut {cut:.0f}% {mark[bool(cut >= TARGET_JITTER_CUT)]:>3}  "
+            f"step {step:.0f} vs {gt:.0f} deg {mark[bool(step <= gt + STEP_MARGIN_DEG)]:>3}"
+        )
+    return "\n".join(lines)
