@@ -25,7 +25,9 @@ def _stages(argv, is_sequence=True):
 
 
 def test_smoothing_is_the_first_stage_and_on_by_default():
-    assert isinstance(_all_stages([])[0], SmoothStage)
+    names = [s.name for s in _all_stages([])]
+    assert isinstance(_all_stages([])[names.index("smooth")], SmoothStage)
+    assert names.index("smooth") < names.index("retarget")  # bodies come from smoothed landmarks
     assert SmoothSpec().config() == SmoothConfig()  # the spec's defaults are the smoother's
     assert set(feat_smooth.TOML_KEYS) == {f.name for f in fields(SmoothSpec)}  # every key documented
     (stage,) = _stages([])
