@@ -113,8 +113,9 @@ def test_missed_frames_count_against_detection_and_pck(blank_clip):
 
 def test_default_variants_are_named_specs():
     variants = harness.default_variants()
-    assert [v.name for v in variants] == ["blazepose", "mediapipe-smoothed", "one-euro", "offline"]
-    raw, peer, ours, offline = variants
+    assert [v.name for v in variants] == ["blazepose", "mediapipe-smoothed", "one-euro", "offline", "blazepose-litert"]
+    raw, peer, ours, offline, litert = variants
+    assert litert.spec.estimator.backend == "litert" and not litert.spec.smoothing
     assert offline.spec.smooth.mode == "offline" and harness.offline_stages(offline.spec)
     assert not harness.offline_stages(ours.spec) and not offline.spec.retarget.enabled
     assert raw == harness.raw_variant() and raw.spec == harness.RAW_SPEC
@@ -128,7 +129,7 @@ def test_default_variants_are_named_specs():
     assert all(v.description for v in variants)
     # a new list each call: changing one changes nothing elsewhere
     variants.clear()
-    assert len(harness.default_variants()) == 4
+    assert len(harness.default_variants()) == 5
 
 
 def test_pipeline_variant_is_the_options_spec_on_a_video_without_outputs():

@@ -61,8 +61,16 @@ def test_rows_are_the_same_whatever_the_order_or_selection(blank_clip):
         return out, list(NoisyTruthEstimator.runs)
 
     everything = _variants()
-    assert [v.name for v in everything] == ["blazepose", "mediapipe-smoothed", "one-euro", "offline", "pipeline"]
-    everything = [v for v in everything if v.name != "offline"]  # its rows: tests/smooth
+    assert [v.name for v in everything] == [
+        "blazepose",
+        "mediapipe-smoothed",
+        "one-euro",
+        "offline",
+        "blazepose-litert",
+        "pipeline",
+    ]
+    # The zero-lag smoother's rows: tests/smooth; the LiteRT backend's: tests/estimate.
+    everything = [v for v in everything if v.name not in ("offline", "blazepose-litert")]
     forward, runs = run(everything)
     assert len(runs) == 2  # raw (shared by one-euro and pipeline) and MediaPipe's smoothing
     reverse, _ = run(_variants("pipeline", "one-euro", "mediapipe-smoothed", "blazepose"))
