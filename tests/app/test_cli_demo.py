@@ -115,9 +115,10 @@ def test_eval_table_from_the_command_line():
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
-    lines = proc.stdout.splitlines()
+    lines = proc.stdout.split("\n\n")[0].splitlines()  # the table; verdicts follow a blank line
     assert lines[0].split()[:4] == ["motion", "variant", "detected", "median"]
     assert [ln.split()[1] for ln in lines[2:]] == ["blazepose", "pipeline"]
+    assert "props and snaps (pipeline)" in proc.stdout
 
 
 @pytest.mark.slow
