@@ -95,8 +95,6 @@ class SwapConfig:
         (estimate noise). image_speed: torso sizes per second; how fast a limb may plausibly
         move. A landmark's displacement ``d`` (torso sizes) over a time step ``dt`` scores
         ``min((d / s)^2, 1)`` with ``s = image_noise + image_speed * dt``.
-    yaw_noise_deg: degrees; the torso yaw residual (against the survivor's yaw carried forward
-        at its turn rate) that counts fully: a residual ``a`` scores ``min((a / yaw_noise_deg)^2, 1)``.
     max_turn_speed_deg: degrees per second; the fastest genuine body turn (a fast pirouette is
         about 2 turns a second). Turn rates are clipped to it, and the yaw term's weight falls
         to 0 as ``max_turn_speed_deg * dt`` approaches 90 degrees (time steps over 0.125 s at
@@ -114,7 +112,6 @@ class SwapConfig:
 
     image_noise: float = 0.08
     image_speed: float = 3.0
-    yaw_noise_deg: float = 30.0
     max_turn_speed_deg: float = 720.0
     image_weight: float = 1.0
     yaw_weight: float = 1.0
@@ -128,7 +125,6 @@ class SwapConfig:
         for name in (
             "image_noise",
             "image_speed",
-            "yaw_noise_deg",
             "max_turn_speed_deg",
             "image_weight",
             "yaw_weight",
@@ -145,8 +141,8 @@ class SwapConfig:
             raise ConfigError(f"swap lags must be a whole number of frames from 1 to 30, got {self.lags!r}")
         if self.rate_alpha > 1:
             raise ConfigError(f"swap rate_alpha must be in [0, 1], got {self.rate_alpha!r}")
-        if self.image_noise <= 0 or self.yaw_noise_deg <= 0:
-            raise ConfigError("swap image_noise and yaw_noise_deg must be > 0")
+        if self.image_noise <= 0:
+            raise ConfigError(f"swap image_noise must be > 0, got {self.image_noise!r}")
 
 
 def exchange_arrays(landmarks: np.ndarray, world: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -338,8 +334,10 @@ def _advance(state: SwapState, obs: _Observation, config: SwapConfig) -> SwapSta
     * image: the mean over the remembered frames of the "same" cost where ``p`` gave that frame
       the state ``s``, else the "cross" cost;
     * yaw: the newest frame's torso yaw under ``s`` against ``p``'s yaw carried forward at
-      ``p``'s turn rate; residual ``a`` degrees scores ``min((a / yaw_noise_deg)^2, 1)``,
-      weighted by both frames' horizontal fractions and :func:`_yaw_trust`.
+      ``p``'s turn rate; a residual of ``a`` degrees scores ``(1 - cos a) / 2`` (0 for the
+      predicted direction, 1 for the opposite one, so the two states' scores add up to 1 and
+      the yaw votes with strength ``cos a``), weighted by both frames' horizontal fractions and
+      :func:`_yaw_trust`.
     """
     history = state.history
     pair = _image_costs(history, obs, config)  # (k, 2); equal weights bridge half-flipped frames
@@ -358,7 +356,7 @@ def _advance(state: SwapState, obs: _Observation, config: SwapConfig) -> SwapSta
             c += config.image_weight * float(pair[np.arange(len(crossed)), crossed.astype(np.intp)].mean())
             if yaw_ok:
                 a = abs(_wrap_deg(yaw_s - (sv.yaw + sv.rate * dt)))
-                c += trust * min((a / config.yaw_noise_deg) ** 2, 1.0)
+                c += trust * (1.0 - math.cos(math.radians(a))) / 2.0
             if c < best:
                 best, arg = c, p
         sv = state.survivors[arg]
