@@ -213,6 +213,26 @@ def test_half_flipped_frames_at_the_edges_of_a_run():
     assert not got[:29].any() and not got[61:].any()
 
 
+def test_leaving_a_run_with_the_world_yaw_lagging_behind():
+    """As on the CMU forward jumps: BlazePose leaves a mirrored run in the middle of a turn,
+    the first frame after it half-flipped, and its world torso yaw 60, 45 and 30 degrees
+    behind for three frames. The run ends where it ends (a saturating yaw score stayed
+    exchanged for the rest of the clip here)."""
+    from scipy.spatial.transform import Rotation
+
+    lm, world, t = estimates(PROCEDURAL["turn"], seconds=4.0)
+    truth = mask(len(t), (40, 48))
+    lm_s, world_s = inject(lm, world, truth)
+    for k, i in enumerate((48, 49, 50)):
+        world_s[i] = Rotation.from_euler("y", 60.0 - 15.0 * k, degrees=True).apply(world_s[i])
+    for a in (L.LEFT_ELBOW, L.LEFT_WRIST, L.LEFT_PINKY, L.LEFT_INDEX, L.LEFT_THUMB):
+        b = MIRROR_PERMUTATION[a]
+        lm_s[48, [a, b]] = lm_s[48, [b, a]]
+        world_s[48, [a, b]] = world_s[48, [b, a]]
+    np.testing.assert_array_equal(label_sequence(lm_s, world_s, t, SIZE, causal=True), truth)
+    np.testing.assert_array_equal(label_sequence(lm_s, world_s, t, SIZE), truth)
+
+
 def test_a_gap_restarts_with_blazepose_labels():
     lm, world, t = estimates(PROCEDURAL["idle"])
     t = t.copy()
