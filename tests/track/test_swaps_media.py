@@ -31,15 +31,23 @@ def _run(motion, seconds):
     return run, raw, fixed
 
 
-def test_the_pirouettes_mirrored_run_is_undone(media):
-    run, raw, fixed = _run(str(media / "bvh" / "cmu_05_02_dance_pirouette_ccrig_60fps.bvh"), None)
+@pytest.mark.parametrize(
+    "take, new_allowed",
+    [
+        ("cmu_05_02_dance_pirouette_ccrig_60fps.bvh", 0),
+        # BlazePose leaves its run mid-turn over a few frames: the stage may follow a frame late
+        ("cmu_01_01_forward_jumps_30fps.bvh", 2),
+    ],
+)
+def test_mirrored_runs_in_cmu_takes_are_undone(media, take, new_allowed):
+    run, raw, fixed = _run(str(media / "bvh" / take), None)
     row = run.rows[1]
     assert row["swapped_raw"] >= 10  # the known failure is there to fix
     assert row["swapped"] <= row["swapped_raw"] / 4
     assert row["swap_recovery"] >= 0.6
     gt, torso = run.truth.markers_px, run.truth.torso_px
     new = swapped_frames(fixed.image_px, gt, torso) & ~swapped_frames(raw.image_px, gt, torso)
-    assert not new.any(), np.flatnonzero(new)
+    assert new.sum() <= new_allowed, np.flatnonzero(new)
 
 
 def test_a_genuine_fast_spin_is_left_alone():
