@@ -94,7 +94,8 @@ def test_rigs_as_imported_are_mapped_by_their_bone_names(rigs, model):
         np.testing.assert_allclose(scale, 100.0, rtol=1e-5)
     for job in r["jobs"]:
         n = len(job["frames"])
-        assert job["applied"] == n > 0 and job["frames"] == list(range(1, n + 1)), job["status"]
+        held = job["applied"] - n  # frames received while the sender still reported calibrating (no pose yet)
+        assert n > 0 and 0 <= held <= 30 and job["frames"] == list(range(1, n + 1)), job["status"]
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -216,10 +217,12 @@ def test_real_clip_wrists_follow_the_csv(rigs, model):
             if row["name"] in heights and row["person"] == "0" and row["world_y"]:
                 heights[row["name"]][int(row["frame"])] = -float(row["world_y"])
     n = len(rep["frames"])
-    assert n == 120 == len(heights["left_wrist"])
+    # The sender holds its first poses until the body has settled (0.5 s): the rig's frames are the
+    # clip's last n, up to its end.
+    assert 90 <= n <= 120 == len(heights["left_wrist"])
     p = _points(rep)
     for side in SIDES:
-        truth = np.array([heights[side.lower() + "_wrist"][i] for i in range(n)])
+        truth = np.array([heights[side.lower() + "_wrist"][i] for i in range(120 - n, 120)])
         r = np.corrcoef(p[side + "Wrist"][:, 2], truth)[0, 1]
         assert r >= 0.9, (side, r)
     lowest = np.min([_clearance(rigs[model], rep, s) for s in SIDES], axis=0)

@@ -30,6 +30,8 @@ def test_stream_matches_take_and_receiver_down_changes_nothing(media, tmp_path, 
                 f"127.0.0.1:{receiver.port}",
                 "--vmc",
                 f"127.0.0.1:{free_port}",
+                "--smooth",
+                "causal",  # file outputs are zero-lag smoothed by default; causal: what the stream sends
             ]
         )
         == 0
@@ -37,7 +39,7 @@ def test_stream_matches_take_and_receiver_down_changes_nothing(media, tmp_path, 
     err = capsys.readouterr().err
     assert f"--osc 127.0.0.1:{receiver.port}: 42 frames" in err and f"--vmc 127.0.0.1:{free_port}: 42 frames" in err
     # Run B: no broadcast at all. Same landmarks, byte for byte.
-    assert main(["run", str(src), "--csv", str(b), "--no-progress"]) == 0
+    assert main(["run", str(src), "--csv", str(b), "--no-progress", "--smooth", "causal"]) == 0
     assert a.read_bytes() == b.read_bytes()
 
     rows = read_landmark_csv(a)
