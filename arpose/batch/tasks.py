@@ -212,22 +212,11 @@ def publish_folder(staging: Path, final: Path, replace: bool) -> None:
         raise OutputError(
             f"cannot move the finished outputs to {final} ({exc.strerror}); they are in {staging}"
         ) from None
-    _fsync_dir(final.parent)
+    from ..record.output import fsync_path
+
+    fsync_path(final.parent)
     if trash is not None:
         shutil.rmtree(trash, ignore_errors=True)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 class _Progress:

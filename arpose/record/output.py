@@ -126,7 +126,7 @@ class OutputResult:
         return f"wrote {self.path} ({self.frames} {unit}{note})"
 
 
-def _fsync_path(path: Path) -> None:
+def fsync_path(path: Path) -> None:
     """Flush ``path`` (a file or a folder) to the disk; best effort (some filesystems refuse)."""
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -174,14 +174,14 @@ class PendingOutput:
             self.temp.unlink(missing_ok=True)
             self.result = OutputResult(self.path, 0, partial)
             return self.result
-        _fsync_path(self.temp)
+        fsync_path(self.temp)
         try:
             os.replace(self.temp, self.path)
         except OSError as exc:
             raise OutputError(
                 f"cannot rename {self.temp} to {self.path} ({exc.strerror}); the data is in {self.temp}"
             ) from None
-        _fsync_path(self.path.parent if str(self.path.parent) else Path("."))
+        fsync_path(self.path.parent if str(self.path.parent) else Path("."))
         self.result = OutputResult(self.path, frames, partial)
         return self.result
 
