@@ -74,6 +74,38 @@ def _stage_table(stages: dict) -> dict:
     return {k: {"median_ms": v["median_ms"], "p95_ms": v["p95_ms"], "n": v["n"]} for k, v in stages.items()}
 
 
+def _time_bare_loop(cap, process) -> dict:
+    """Decode every frame of ``cap`` (an open ``cv2.VideoCapture``) and ``process(image, index)``
+    it; the first frame (start-up, warm-up) is processed but not timed. Per-stage times, fps,
+    memory."""
+    ok, image = cap.read()
+    if ok:
+        process(image, 0)
+    n = 1 if ok else 0
+    decode, work = [], []
+    rss0 = rss_mb()
+    t_start = time.perf_counter()
+    while ok:
+        t0 = time.perf_counter()
+        ok, image = cap.read()
+        t1 = time.perf_counter()
+        if not ok:
+            break
+        process(image, n)
+        decode.append(t1 - t0)
+        work.append(time.perf_counter() - t1)
+        n += 1
+    seconds = time.perf_counter() - t_start
+    return {
+        "frames": n,
+        "fps": len(work) / seconds if seconds > 0 else float("nan"),
+        "stages": {"decode": _stats_ms(decode), "estimate": _stats_ms(work)},
+        "frame_ms": _stats_ms(np.add(decode, work)),
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_growth_mb": rss_mb() - rss0,
+    }
+
+
 def arm_bare(video: str) -> dict:
     """(a): decode with OpenCV, BlazePose Full through MediaPipe, nothing else. The first
     frame (graph start-up, and MediaPipe's one-off logging, silenced) is not timed."""
@@ -85,33 +117,20 @@ def arm_bare(video: str) -> dict:
     cap = cv2.VideoCapture(video)
     with _quiet_native_stderr():
         pose = mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1, smooth_landmarks=False)
-        ok, image = cap.read()
-        if ok:
+    first = [True]
+
+    def process(image, index):
+        if first[0]:  # MediaPipe logs once on its first frame
+            first[0] = False
+            with _quiet_native_stderr():
+                pose.process(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+        else:
             pose.process(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
-    n = 1 if ok else 0
-    decode, process = [], []
-    rss0 = rss_mb()
-    t_start = time.perf_counter()
-    while ok:
-        t0 = time.perf_counter()
-        ok, image = cap.read()
-        t1 = time.perf_counter()
-        if not ok:
-            break
-        pose.process(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
-        decode.append(t1 - t0)
-        process.append(time.perf_counter() - t1)
-        n += 1
-    seconds = time.perf_counter() - t_start
-    pose.close()
-    return {
-        "frames": n,
-        "fps": len(process) / seconds if seconds > 0 else float("nan"),
-        "stages": {"decode": _stats_ms(decode), "estimate": _stats_ms(process)},
-        "frame_ms": _stats_ms(np.add(decode, process)),
-        "peak_rss_mb": peak_rss_mb(),
-        "rss_growth_mb": rss_mb() - rss0,
-    }
+
+    try:
+        return _time_bare_loop(cap, process)
+    finally:
+        pose.close()
 
 
 def arm_bare_litert(video: str, threads: int = 2) -> dict:
@@ -125,34 +144,10 @@ def arm_bare_litert(video: str, threads: int = 2) -> dict:
     cap = cv2.VideoCapture(video)
     fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
     est = LiteRTPoseEstimator(EstimatorConfig(tracking=True), LiteRTOptions(threads=threads))
-    ok, image = cap.read()
-    if ok:
-        est.process(Frame(image, 0.0, 0))  # first frame (interpreters warming up) not timed
-    n = 1 if ok else 0
-    decode, process = [], []
-    rss0 = rss_mb()
-    t_start = time.perf_counter()
-    while ok:
-        t0 = time.perf_counter()
-        ok, image = cap.read()
-        t1 = time.perf_counter()
-        if not ok:
-            break
-        est.process(Frame(image, n / fps, n))
-        decode.append(t1 - t0)
-        process.append(time.perf_counter() - t1)
-        n += 1
-    seconds = time.perf_counter() - t_start
-    est.close()
-    return {
-        "frames": n,
-        "threads": threads,
-        "fps": len(process) / seconds if seconds > 0 else float("nan"),
-        "stages": {"decode": _stats_ms(decode), "estimate": _stats_ms(process)},
-        "frame_ms": _stats_ms(np.add(decode, process)),
-        "peak_rss_mb": peak_rss_mb(),
-        "rss_growth_mb": rss_mb() - rss0,
-    }
+    try:
+        return {"threads": threads, **_time_bare_loop(cap, lambda image, i: est.process(Frame(image, i / fps, i)))}
+    finally:
+        est.close()
 
 
 def full_spec(tmp: str, port: int, port2: int, render: bool = True) -> PipelineSpec:
