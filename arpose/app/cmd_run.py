@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .runner import add_output_options, drive, interrupted_exit, print_config, report, spec_from_args, with_mode
+from .runner import add_output_options, drive, interrupted_exit, print_config, report, spec_from_args
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -25,9 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..build import build_pipeline
+    from ..build import build_pipeline, spec_for_source
     from ..source import open_source
-    from ..spec import RunningMode
 
     spec = spec_from_args(args)
     if args.print_config:
@@ -35,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     spec.validate()
     source = open_source(args.input, fps=args.fps, sequence=args.sequence)
     try:
-        spec = with_mode(spec, RunningMode.for_source(source))
+        spec = spec_for_source(spec, source)
         pipeline = build_pipeline(spec, source, force=args.force, take_header={"command": "run"})
     except BaseException:
         source.close()
