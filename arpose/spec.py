@@ -215,6 +215,35 @@ class SmoothSpec:
             face=OneEuroParams(self.face_min_cutoff, self.face_beta, self.face_d_cutoff),
         )
 
+    @classmethod
+    def from_config(cls, config: Any, enabled: bool = True) -> "SmoothSpec":
+        """The spec of a :class:`arpose.smooth.SmoothConfig`."""
+        return cls(
+            enabled=enabled,
+            min_cutoff=config.world.min_cutoff,
+            beta=config.world.beta,
+            d_cutoff=config.world.d_cutoff,
+            depth_min_cutoff=config.world_depth.min_cutoff,
+            depth_beta=config.world_depth.beta,
+            depth_d_cutoff=config.world_depth.d_cutoff,
+            leg_depth_min_cutoff=config.leg_depth.min_cutoff,
+            leg_depth_beta=config.leg_depth.beta,
+            leg_depth_d_cutoff=config.leg_depth.d_cutoff,
+            image_min_cutoff=config.image.min_cutoff,
+            image_beta=config.image.beta,
+            image_d_cutoff=config.image.d_cutoff,
+            visibility_threshold=config.visibility_threshold,
+            hidden_cutoff=config.hidden_cutoff,
+            visibility_cutoff=config.visibility_cutoff,
+            reset_gap=config.reset_gap,
+            hand_min_cutoff=config.hands.min_cutoff,
+            hand_beta=config.hands.beta,
+            hand_d_cutoff=config.hands.d_cutoff,
+            face_min_cutoff=config.face.min_cutoff,
+            face_beta=config.face.beta,
+            face_d_cutoff=config.face.d_cutoff,
+        )
+
 
 @dataclass(frozen=True)
 class RetargetSpec:
