@@ -318,9 +318,12 @@ def solve_limbs(
 
 
 def _fallback_globals(parent_global: np.ndarray, fallback: np.ndarray | None, bones: np.ndarray) -> np.ndarray:
-    """``(N, 3, 3)``: the parents' globals times the fallback local rotations of ``bones``
-    (the parents' globals without a fallback)."""
-    return parent_global if fallback is None else parent_global @ quats_to_matrices(fallback[bones])
+    """``(N, 3, 3)``: the parents' globals (``(N, 3, 3)``, or one ``(3, 3)`` shared by all
+    ``N`` bones) times the fallback local rotations of ``bones`` (the parents' globals without a
+    fallback: the bones keep their parents' orientation, i.e. identity local rotations)."""
+    if fallback is None:
+        return np.broadcast_to(parent_global, (len(bones), 3, 3))
+    return parent_global @ quats_to_matrices(fallback[bones])
 
 
 def _choose(

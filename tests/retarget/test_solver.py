@@ -141,3 +141,14 @@ def test_nan_landmarks_give_finite_rotations():
     body = solve(markers, vis)
     assert np.all(np.isfinite(body.local_rotations))
     assert np.allclose(np.abs(body.local_rotations[B["RightUpperLeg"], 3]), 1.0)
+
+
+def test_unseen_hips_spine_and_head_without_a_fallback_keep_their_parents_orientation():
+    """No fallback given: an unseen Hips is at rest (identity) and unseen spine and head bones
+    take identity local rotations, each a proper rotation (was a matrix of repeated rows)."""
+    markers, _, _ = _round_trip(random_model_pose(np.random.default_rng(11)))
+    vis = np.zeros(33)  # nothing seen well enough: every bone falls back
+    body = solve(markers, vis)
+    assert np.allclose(np.abs(body.local_rotations[:, 3]), 1.0)
+    assert np.allclose(np.linalg.norm(body.rotations, axis=1), 1.0)
+    assert np.all(np.isfinite(body.positions))
