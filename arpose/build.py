@@ -335,7 +335,13 @@ def _make_sinks(spec: PipelineSpec, source: Any, camera: Camera, force: bool, he
 
             if kind == "vmc":
                 sink = VmcSink(
-                    out.host, out.port, rate_hz=out.rate_hz, avatar=out.avatar, vrm=out.vrm, trackers=out.trackers
+                    out.host,
+                    out.port,
+                    rate_hz=out.rate_hz,
+                    avatar=out.avatar,
+                    vrm=out.vrm,
+                    trackers=out.trackers,
+                    expressions=out.expressions,
                 )
             else:
                 sink = RawOscSink(out.host, out.port, rate_hz=out.rate_hz)

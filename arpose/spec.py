@@ -368,7 +368,8 @@ class VmcOutput:
     ``.vrm`` / ``.glb`` / ``.gltf`` file, whose own bone positions, hip height and rest pose are
     then sent (None: arpose's standard skeleton); vrm: ``"0"`` normalised (VRM 0.x) or ``"1"``
     the file's own bones (VRM 1.0), None by the file; trackers: also send ``/VMC/Ext/Tra/Pos``
-    virtual trackers (docs/osc.md)."""
+    virtual trackers; expressions: blend shape names for a face, ``"vrm0"`` (``Blink_L`` ...),
+    ``"vrm1"`` (``blinkLeft`` ...) or ``"off"`` (docs/osc.md)."""
 
     host: str = "127.0.0.1"
     port: int = 39539
@@ -376,6 +377,7 @@ class VmcOutput:
     avatar: str | None = None
     vrm: str | None = None
     trackers: bool = False
+    expressions: str = "vrm0"
     kind: typing.ClassVar[str] = "vmc"
     needs_image: typing.ClassVar[bool] = False
 
@@ -538,6 +540,8 @@ def _check_output(out: Output) -> None:
             raise ConfigError(f"--osc-rate must be a positive number of frames per second, got {out.rate_hz}")
         if out.kind == "vmc" and out.vrm is not None and (out.vrm not in ("0", "1") or not out.avatar):
             raise ConfigError(f"--vmc-vrm must be 0 or 1 and needs --vmc-avatar FILE, got {out.vrm!r}")
+        if out.kind == "vmc" and out.expressions not in ("vrm0", "vrm1", "off"):
+            raise ConfigError(f"--vmc-expressions must be vrm0, vrm1 or off, got {out.expressions!r}")
         return
     path = getattr(out, "path", None)
     if out.kind == "take" and out.toggled:

@@ -11,6 +11,7 @@
                        hip height and rotations relative to its rest pose (docs/osc.md).
 ``--vmc-vrm {0,1}``    VRM 0.x (normalised) or 1.0 (the file's own) bones; default: by the file.
 ``--vmc-trackers``     also send /VMC/Ext/Tra/Pos virtual trackers (head, hips, hands, feet).
+``--vmc-expressions {vrm0,vrm1,off}``  blend shape names for the face's expressions (with --face).
 
 Bad addresses (malformed, port out of range, a host name that does not resolve) are a
 :class:`ConfigError` at start-up; once running, sending never blocks or fails the run.
@@ -52,6 +53,11 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--vmc-trackers", action="store_true", default=None, help="also send virtual trackers (head, hips, hands, feet)"
     )
+    group.add_argument(
+        "--vmc-expressions",
+        choices=("vrm0", "vrm1", "off"),
+        help="blend shape names for the face (--face): VRM 0.x Blink_L ... (default), VRM 1.0 blinkLeft ..., or none",
+    )
 
 
 def apply(args: argparse.Namespace, spec: PipelineSpec) -> PipelineSpec:
@@ -72,6 +78,7 @@ def apply(args: argparse.Namespace, spec: PipelineSpec) -> PipelineSpec:
             ("avatar", getattr(args, "vmc_avatar", None)),
             ("vrm", getattr(args, "vmc_vrm", None)),
             ("trackers", getattr(args, "vmc_trackers", None)),
+            ("expressions", getattr(args, "vmc_expressions", None)),
         )
         if v is not None
     }
@@ -80,7 +87,7 @@ def apply(args: argparse.Namespace, spec: PipelineSpec) -> PipelineSpec:
 
         out = spec.output("vmc")
         if out is None:
-            raise ConfigError("--vmc-avatar, --vmc-vrm and --vmc-trackers need --vmc HOST[:PORT]")
+            raise ConfigError("--vmc-avatar, --vmc-vrm, --vmc-trackers and --vmc-expressions need --vmc HOST[:PORT]")
         spec = spec.with_output(replace(out, **extra))
     if rate is not None:
         from dataclasses import replace

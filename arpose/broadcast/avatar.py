@@ -50,7 +50,7 @@ import functools
 import math
 import struct
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +59,8 @@ from ..errors import ConfigError, InputError
 from ..skeleton import (
     BONE_INDEX,
     BONE_NAMES,
+    EYE_BONES,
+    FINGER_BONES,
     NUM_BONES,
     PARENTS,
     REST_OFFSETS,
@@ -77,6 +79,24 @@ ALIGNED_BONES = tuple(f"{s}{b}" for s in ("Left", "Right") for b in ("UpperArm",
 #: Bones whose absence makes an avatar unusable: the leg lengths set the motion's scale.
 REQUIRED_BONES = ("Hips", "LeftUpperLeg", "LeftLowerLeg", "RightUpperLeg", "RightLowerLeg")
 _IDENTITY = np.array([0.0, 0.0, 0.0, 1.0])
+#: Detail bones: the 30 finger bones and the two eye bones (:data:`~arpose.skeleton.FINGER_BONES`,
+#: :data:`~arpose.skeleton.EYE_BONES`), parents first. Their local rotations come from
+#: ``Person.fingers`` / ``Person.face_pose``, not the body, and they are sent only when known.
+DETAIL_BONES = FINGER_BONES + EYE_BONES
+DETAIL_NAMES: tuple[str, ...] = tuple(b.name for b in DETAIL_BONES)
+_DETAIL_PARENT = {b.name: b.parent for b in DETAIL_BONES}
+#: The body bone each detail bone rides on (the Hand of its side, or the Head).
+DETAIL_ANCHOR = {
+    b.name: "Head" if b.parent == "Head" else ("Left" if b.name.startswith("Left") else "Right") + "Hand"
+    for b in DETAIL_BONES
+}
+#: VRM 1.0 humanoid names of the detail bones that differ from the Unity names: VRM 1.0 calls
+#: the thumb's three bones metacarpal, proximal, distal (Unity: proximal, intermediate, distal).
+VRM1_DETAIL_NAMES = {
+    f"{s}Thumb{u}": f"{s.lower()}Thumb{v}"
+    for s in ("Left", "Right")
+    for u, v in (("Proximal", "Metacarpal"), ("Intermediate", "Proximal"), ("Distal", "Distal"))
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,6 +213,13 @@ class AvatarRig:
     leg_length: mean hip-to-ankle length (upper plus lower leg) at rest, metres.
     identity_rest: every rest rotation and ``K`` is the identity and the nodes are arpose's own
         bones: local rotations are sent as arpose computed them (the standard skeleton).
+    detail_names: the detail bones (:data:`DETAIL_NAMES`: fingers, eyes) the avatar has, parents
+        first; each hangs below its arpose parent bone, which it also has.
+    detail_positions: ``(n, 3)`` their rest local positions in Unity axes, metres of the avatar
+        (what their ``/VMC/Ext/Bone/Pos`` carries). detail_pre, detail_post: ``(n, 4)``
+        ``(x, y, z, w)`` file-frame rotations with ``local = pre * q * post`` for arpose's local
+        rotation ``q`` of the bone (:func:`pose_details`): ``post`` is the bone's ``K``,
+        ``pre`` the inverse of its parent's ``K`` times the rest rotations of any nodes between.
     """
 
     source: str
@@ -211,6 +238,10 @@ class AvatarRig:
     hip_offset: np.ndarray
     leg_length: float
     identity_rest: bool = False
+    detail_names: tuple[str, ...] = ()
+    detail_positions: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    detail_pre: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
+    detail_post: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
 
     @functools.cached_property
     def base_rotation(self) -> tuple[float, float, float, float]:
@@ -315,12 +346,15 @@ def _build_rig(
     rest_local: list[np.ndarray],
     has_mesh: list[bool],
     humanoid: dict[str, int],
+    details: dict[str, int] | None = None,
 ) -> AvatarRig:
     """The rig from a node tree.
 
     node_parent: parent index per node (-1 for roots). local_trs: ``(4, 4)`` local matrices the
     receiver holds (node TRS); rest_local: ``(4, 4)`` local matrices of the rest (bind) pose.
     humanoid: ``{arpose bone: node index}``, already checked to follow arpose's hierarchy.
+    details: ``{detail bone: node index}`` (:data:`DETAIL_NAMES`); a detail bone is kept only
+    when its arpose parent bone is kept and its node descends from that bone's node.
     """
     n_all = len(node_names)
     world_rest: list[np.ndarray | None] = [None] * n_all
@@ -454,6 +488,39 @@ def _build_rig(
     for k, b in enumerate(bones):
         if b is not None:
             targets[k] = qmul(qconj(rq), qmul(swing[b], rest_g[order[k]]))
+
+    # Detail bones keep their rest relative to the body bone they ride on (the Hand's or the
+    # Head's swing, no swing of their own): K = R^-1 S_anchor G_rest, local = (K_parent M)^-1 q K.
+    normalised = convention == "vrm0" and kind != "vrm0"
+    known = {b: targets[k] for k, b in enumerate(bones) if b is not None}
+    node_of = dict(humanoid)
+    d_names, d_pos, d_pre, d_post = [], [], [], []
+    for bone in DETAIL_BONES:
+        n = (details or {}).get(bone.name)
+        parent = bone.parent
+        if n is None or parent not in known:
+            continue
+        between, j = [], node_parent[n]
+        while j >= 0 and j != node_of[parent]:
+            between.append(j)
+            j = node_parent[j]
+        if j < 0:  # not below its parent bone's node
+            continue
+        m = _IDENTITY.copy()
+        if normalised:
+            g_rest = _IDENTITY.copy()
+            t = rest_world(n)[:3, 3] - rest_world(node_of[parent])[:3, 3]
+        else:
+            g_rest = _mat_q(rest_world(n)[:3, :3])
+            for j in reversed(between):
+                m = qmul(m, _mat_q(local_trs[j][:3, :3]))
+            t = local_trs[n][:3, 3]
+        k_bone = qmul(qconj(rq), qmul(swing[DETAIL_ANCHOR[bone.name]], g_rest))
+        d_names.append(bone.name)
+        d_pos.append(to_unity_position(t, FILE_FACING[kind]))
+        d_pre.append(qconj(qmul(known[parent], m)))
+        d_post.append(k_bone)
+        known[bone.name], node_of[bone.name] = k_bone, n
     return AvatarRig(
         source=source,
         kind=kind,
@@ -470,6 +537,10 @@ def _build_rig(
         hip_centre=hip_centre,
         hip_offset=hip_offset,
         leg_length=leg,
+        detail_names=tuple(d_names),
+        detail_positions=np.array(d_pos, dtype=np.float64).reshape(-1, 3),
+        detail_pre=np.array(d_pre, dtype=np.float64).reshape(-1, 4),
+        detail_post=np.array(d_post, dtype=np.float64).reshape(-1, 4),
     )
 
 
@@ -505,6 +576,10 @@ def standard_avatar() -> AvatarRig:
             )
         ),
         identity_rest=True,
+        detail_names=DETAIL_NAMES,
+        detail_positions=to_unity_position(np.array([b.offset for b in DETAIL_BONES], dtype=np.float64), "+z"),
+        detail_pre=np.tile(_IDENTITY, (len(DETAIL_BONES), 1)),
+        detail_post=np.tile(_IDENTITY, (len(DETAIL_BONES), 1)),
     )
 
 
@@ -661,6 +736,26 @@ def pose_avatar(
     return AvatarPose(names, pose_pos, pose_rot, tpos, trot)
 
 
+def pose_details(rig: AvatarRig, rotations) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """The detail bones (fingers, eyes) of ``rig`` that ``rotations`` gives, for
+    ``/VMC/Ext/Bone/Pos`` (pure).
+
+    rotations: ``{detail bone name: (4,)}`` arpose's local rotations ``(x, y, z, w)``, rig frame
+        (identity = rest: the straight T-pose hand, eyes looking forward), finite and unit; bones
+        left out (a hand not seen) or that the avatar lacks are not returned.
+    Returns ``(names, positions (n, 3), rotations (n, 4))`` in :attr:`AvatarRig.detail_names`
+    order (parents first): local positions and rotations, Unity axes, metres of the avatar.
+    """
+    rows = [k for k, name in enumerate(rig.detail_names) if name in rotations]
+    names = tuple(rig.detail_names[k] for k in rows)
+    if not rows:
+        return names, np.zeros((0, 3)), np.zeros((0, 4))
+    q = np.array([rotations[n] for n in names], dtype=np.float64)
+    if not rig.identity_rest:
+        q = qmul(rig.detail_pre[rows], qmul(q, rig.detail_post[rows]))
+    return names, rig.detail_positions[rows], to_unity_quaternion(q, rig.facing)
+
+
 # ---------------------------------------------------------------------------------------------
 # reading files
 
@@ -732,6 +827,22 @@ def _vrm_bones(ext: dict, kind: str) -> dict[str, int]:
     return out
 
 
+def _vrm_detail_bones(ext: dict, kind: str) -> dict[str, int]:
+    """``{detail bone: node}`` (fingers, eyes; :data:`DETAIL_NAMES`) from a VRM humanoid extension."""
+    humanoid = (ext or {}).get("humanoid") or {}
+    raw = humanoid.get("humanBones")
+    vrm_name = {d: d[:1].lower() + d[1:] for d in DETAIL_NAMES}
+    if kind == "vrm1":
+        vrm_name.update(VRM1_DETAIL_NAMES)
+    by_vrm = {v: d for d, v in vrm_name.items()}
+    pairs: list[tuple[str, int]] = []
+    if kind == "vrm0" and isinstance(raw, list):
+        pairs = [(str(h.get("bone", "")), h.get("node")) for h in raw if isinstance(h, dict)]
+    elif kind == "vrm1" and isinstance(raw, dict):
+        pairs = [(str(k), v.get("node")) for k, v in raw.items() if isinstance(v, dict)]
+    return {by_vrm[name]: node for name, node in pairs if name in by_vrm and isinstance(node, int)}
+
+
 def _named_bones(names: list[str]) -> tuple[str, dict[str, int]]:
     """The :data:`RIG_BONE_NAMES` scheme matching most node names, and its ``{bone: node}``."""
     keys: dict[str, int] = {}
@@ -796,11 +907,14 @@ def read_avatar(path: str | Path, convention: str | None = None) -> AvatarRig:
     if not nodes:
         raise InputError(f"{where}: the file has no nodes (no skeleton)")
     ext = g.extensions or {}
+    details: dict[str, int] = {}
     if isinstance(ext.get("VRMC_vrm"), dict):
         kind, bones = "vrm1", _vrm_bones(ext["VRMC_vrm"], "vrm1")
+        details = _vrm_detail_bones(ext["VRMC_vrm"], "vrm1")
         how = "VRMC_vrm.humanoid"
     elif isinstance(ext.get("VRM"), dict):
         kind, bones = "vrm0", _vrm_bones(ext["VRM"], "vrm0")
+        details = _vrm_detail_bones(ext["VRM"], "vrm0")
         how = "VRM.humanoid"
     else:
         scheme, bones = _named_bones([n.name or "" for n in nodes])
@@ -811,6 +925,7 @@ def read_avatar(path: str | Path, convention: str | None = None) -> AvatarRig:
             for c in n.children or []:
                 node_parent[c] = i
         bones = {b: i for b, i in bones.items() if 0 <= i < len(nodes)}
+        details = {b: i for b, i in details.items() if 0 <= i < len(nodes)}
         bones = _follow_hierarchy(bones, node_parent)
         missing = [b for b in REQUIRED_BONES if b not in bones]
         if missing:
@@ -840,4 +955,5 @@ def read_avatar(path: str | Path, convention: str | None = None) -> AvatarRig:
         rest_local,
         [n.mesh is not None for n in nodes],
         bones,
+        details,
     )

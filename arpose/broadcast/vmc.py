@@ -46,17 +46,52 @@ avatar at its own rest height).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import ConfigError
-from ..skeleton import BONE_INDEX, BONE_NAMES, NUM_BONES, REST_OFFSETS, rig_to_unity_position
+from ..skeleton import (
+    BONE_INDEX,
+    BONE_NAMES,
+    EYE_BONE_NAMES,
+    FINGER_BONE_NAMES,
+    NUM_BONES,
+    REST_OFFSETS,
+    rig_to_unity_position,
+)
 from ..types import PoseFrame
 from .osc import DEFAULT_MAX_DATAGRAM, RateLimiter, UdpSender, encode_message, pack_bundles, resolve
 
 #: The Marionette's (receiver's) standard port.
 VMC_DEFAULT_PORT = 39539
+
+#: The one table of VRM blend shape (expression) names: ``(Expression member, VRM 0.x clip, VRM 1.0
+#: expression)`` in the order the ``/VMC/Ext/Blend/Val`` messages go out. Names are
+#: case-sensitive. Left / right are the subject's, who is the avatar: VRM's ``Blink_L`` /
+#: ``blinkLeft`` closes the avatar's own left eye (the eye of its ``leftEye`` bone). ``MOUTH_OPEN``
+#: is no VRM clip: the mouth opens through the vowels (each is gated by the opening).
+BLEND_SHAPE_TABLE: tuple[tuple[str, str, str], ...] = (
+    ("BLINK_LEFT", "Blink_L", "blinkLeft"),
+    ("BLINK_RIGHT", "Blink_R", "blinkRight"),
+    ("A", "A", "aa"),
+    ("I", "I", "ih"),
+    ("U", "U", "ou"),
+    ("E", "E", "ee"),
+    ("O", "O", "oh"),
+    ("SMILE", "Joy", "happy"),
+    ("BROWS_DOWN", "Angry", "angry"),
+    ("BROWS_UP", "Surprised", "surprised"),
+)
+#: ``--vmc-expressions`` values: VRM 0.x names (the default), VRM 1.0 names, or no blend shapes.
+EXPRESSION_SETS = ("vrm0", "vrm1", "off")
+#: ``{set: ((Expression member, blend shape name), ...)}`` from :data:`BLEND_SHAPE_TABLE`.
+BLEND_SHAPE_NAMES: dict[str, tuple[tuple[str, str], ...]] = {
+    "vrm0": tuple((e, v0) for e, v0, _ in BLEND_SHAPE_TABLE),
+    "vrm1": tuple((e, v1) for e, _, v1 in BLEND_SHAPE_TABLE),
+    "off": (),
+}
 #: ``/VMC/Ext/Tra/Pos`` serials are this prefix plus the bone name (``arpose_Head`` ...).
 TRACKER_SERIAL_PREFIX = "arpose_"
 
@@ -196,6 +231,67 @@ def encode_pose(pose: VmcPose) -> list[bytes]:
     return msgs
 
 
+def detail_rotations(fingers=None, face_pose=None) -> dict[str, np.ndarray]:
+    """``{bone: (4,)}`` the finger and eye bones' local rotations to send, rig frame, ``(x, y, z, w)``
+    normalised (identity = rest: the straight T-pose hand, eyes looking forward).
+
+    fingers: ``Person.fingers`` (:class:`arpose.retarget.fingers.HandsPose`) or None: the 15
+        bones of each hand it has seen (a hand not seen sends nothing, so the receiver keeps
+        that hand as it was). face_pose: ``Person.face_pose``
+        (:class:`arpose.retarget.face.FacePose`) or None: ``LeftEye`` / ``RightEye`` local to the
+        Head. Non-finite or zero rotations are left out (never NaN over VMC).
+    """
+    out: dict[str, np.ndarray] = {}
+
+    def put(name: str, q) -> None:
+        q = np.asarray(q, dtype=np.float64)
+        n = float(np.linalg.norm(q)) if np.all(np.isfinite(q)) else 0.0
+        if n > 1e-6:
+            out[name] = q / n
+
+    if fingers is not None:
+        for side in range(2):
+            if bool(fingers.seen[side]):
+                for k in range(side * 15, side * 15 + 15):
+                    put(FINGER_BONE_NAMES[k], fingers.local_rotations[k])
+    if face_pose is not None:
+        for k, name in enumerate(EYE_BONE_NAMES):
+            put(name, face_pose.eye_rotations[k])
+    return out
+
+
+def encode_details(rotations: dict[str, np.ndarray], avatar=None) -> list[bytes]:
+    """One ``/VMC/Ext/Bone/Pos`` per finger / eye bone of ``rotations`` (:func:`detail_rotations`)
+    that the avatar has (``avatar``: an :class:`~arpose.broadcast.avatar.AvatarRig`, None: arpose's
+    standard skeleton), parents first: the bone's rest local position and its local rotation, Unity."""
+    if not rotations:
+        return []
+    from .avatar import pose_details
+
+    names, positions, rots = pose_details(avatar if avatar is not None else _standard(), rotations)
+    return [encode_message("/VMC/Ext/Bone/Pos", n, positions[k], rots[k]) for k, n in enumerate(names)]
+
+
+def encode_expressions(face_pose, expressions: str = "vrm0") -> list[bytes]:
+    """``/VMC/Ext/Blend/Val`` ``s name``, ``f weight`` for each expression of
+    :data:`BLEND_SHAPE_TABLE` (names of ``expressions``: ``"vrm0"`` / ``"vrm1"``), in the table's
+    order, then one ``/VMC/Ext/Blend/Apply``. Nothing for ``"off"`` or without a ``face_pose``; a
+    NaN weight (a face too small to read) is left out, so the receiver keeps its value."""
+    table = BLEND_SHAPE_NAMES[expressions]
+    if face_pose is None or not table:
+        return []
+    from ..retarget.face import Expression
+
+    weights = np.asarray(face_pose.expressions, dtype=np.float64)
+    msgs = []
+    for member, name in table:
+        v = float(weights[Expression[member]])
+        if math.isfinite(v):
+            msgs.append(encode_message("/VMC/Ext/Blend/Val", name, v))
+    msgs.append(encode_message("/VMC/Ext/Blend/Apply"))
+    return msgs
+
+
 def encode_status(timestamp: float, calibrated: bool | int, tracking: bool) -> list[bytes]:
     """``/VMC/Ext/OK`` (loaded 1, calibration state, mode 0, tracking status) and ``/VMC/Ext/T``.
     calibrated: True (3, calibrated), False (1, waiting) or a calibration state itself
@@ -224,9 +320,12 @@ class VmcEncoder:
     trackers: also send ``/VMC/Ext/Tra/Pos`` virtual trackers.
     """
 
-    def __init__(self, avatar=None, trackers: bool = False) -> None:
+    def __init__(self, avatar=None, trackers: bool = False, expressions: str = "vrm0") -> None:
+        if expressions not in EXPRESSION_SETS:
+            raise ConfigError(f"--vmc-expressions must be vrm0, vrm1 or off, got {expressions!r}")
         self.avatar = avatar
         self.trackers = trackers
+        self.expressions = expressions
         self.origin: np.ndarray | None = None
         self.started = False  # a settled pose has been sent
         self._last_rot = np.tile(_IDENTITY, (NUM_BONES, 1))
@@ -239,12 +338,14 @@ class VmcEncoder:
     def recalibrate(self) -> None:
         self.origin = None
 
-    def encode(self, body, timestamp: float) -> list[bytes]:
+    def encode(self, body, timestamp: float, fingers=None, face_pose=None) -> list[bytes]:
+        details = encode_details(detail_rotations(fingers, face_pose), self.avatar)
+        details += encode_expressions(face_pose, self.expressions)
         if body is None:
-            return encode_status(timestamp, self.calibrated, tracking=False)
+            return details + encode_status(timestamp, self.calibrated, tracking=False)
         if not self.started:
             if not getattr(body, "settled", True):
-                return encode_status(timestamp, CALIBRATION_RUNNING, tracking=True)
+                return details + encode_status(timestamp, CALIBRATION_RUNNING, tracking=True)
             self.started = True
         q = np.asarray(body.local_rotations, dtype=np.float64)
         good = np.all(np.isfinite(q), axis=1) & (np.linalg.norm(np.nan_to_num(q), axis=1) > 1e-6)
@@ -270,7 +371,7 @@ class VmcEncoder:
             avatar=self.avatar,
             trackers=self.trackers,
         )
-        return encode_pose(pose) + encode_status(timestamp, self.calibrated, tracking=True)
+        return encode_pose(pose) + details + encode_status(timestamp, self.calibrated, tracking=True)
 
 
 class SlotAllocator:
@@ -315,6 +416,7 @@ class VmcSink:
     or an :class:`~arpose.broadcast.avatar.AvatarRig`; None sends arpose's standard skeleton.
     vrm: the bone form, ``"0"`` (normalised, VRM 0.x) or ``"1"`` (the file's own bones, VRM 1.0);
     None: chosen by the file. trackers: also send ``/VMC/Ext/Tra/Pos`` virtual trackers.
+    expressions: blend shape names (:data:`EXPRESSION_SETS`: ``"vrm0"``, ``"vrm1"``, ``"off"``).
     Sending never blocks or raises; drops are counted in ``sender.stats``.
     """
 
@@ -329,7 +431,10 @@ class VmcSink:
         avatar=None,
         vrm: str | None = None,
         trackers: bool = False,
+        expressions: str = "vrm0",
     ) -> None:
+        if expressions not in EXPRESSION_SETS:
+            raise ConfigError(f"--vmc-expressions must be vrm0, vrm1 or off, got {expressions!r}")
         if not (1 <= port and port + max_people - 1 <= 65535):
             raise ConfigError(
                 f"{option}: ports {port}..{port + max_people - 1} (one per person) exceed 65535; choose a lower port"
@@ -344,6 +449,7 @@ class VmcSink:
             avatar = read_avatar(avatar, None if vrm is None else f"vrm{vrm}")
         self.avatar = avatar
         self.trackers = bool(trackers)
+        self.expressions = expressions
         self.host, self.port = host, port
         self.family, sockaddr = resolve(host, port, option)
         self._addr = [(sockaddr[0], port + n, *sockaddr[2:]) for n in range(max_people)]
@@ -367,11 +473,11 @@ class VmcSink:
             if slot is None:
                 continue
             if self._owner.get(slot) != person.id:  # a new person in this slot: a fresh origin and history
-                self.encoders[slot] = VmcEncoder(self.avatar, self.trackers)
+                self.encoders[slot] = VmcEncoder(self.avatar, self.trackers, self.expressions)
                 self._owner[slot] = person.id
             enc = self.encoders[slot]
             self.people_without_body += person.body is None
-            self._send(slot, enc.encode(person.body, t))
+            self._send(slot, enc.encode(person.body, t, person.fingers, person.face_pose))
         for pid, slot in self.allocator.slots.items():  # held but absent: hold pose, tracking 0
             if pid not in slots:
                 self._send(slot, self.encoders[slot].encode(None, t))
