@@ -42,6 +42,14 @@ its rest. With ``W`` the rotation from rig axes to the file's facing (identity f
 degrees about Y for -Z), each humanoid bone's global rotation in the file frame is
 ``G = W * Q * K`` with ``Q`` its global rotation on arpose's skeleton and ``K = R^-1 * S * G_rest``
 fixed per bone; the local rotation sent is ``G_parent^-1 * G``.
+
+Finger and eye bones (*detail* bones, :data:`DETAIL_BONES`) are read from a VRM file's humanoid
+table (VRM 1.0's thumb ``Metacarpal`` / ``Proximal`` / ``Distal`` are Unity's thumb ``Proximal`` /
+``Intermediate`` / ``Distal``); plain glTF files get none. They keep their rest relative to the
+body bone they ride on (the Hand or the Head: its swing ``S``, none of their own), so
+``K = R^-1 * S_anchor * G_rest`` and the local rotation sent for arpose's local rotation ``q`` is
+``(K_parent * M)^-1 * q * K`` (``M`` the rest rotations of nodes between bone and parent): it
+depends on the body only through the parent (:func:`pose_details`).
 """
 
 from __future__ import annotations

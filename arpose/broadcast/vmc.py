@@ -17,6 +17,15 @@ What one frame sends (in this order, packed into bundles of at most ``max_datagr
   position carries the hip height above the floor.
 * ``/VMC/Ext/Tra/Pos`` (with trackers) ``s serial``, ``3 f`` world position, ``4 f`` rotation for
   the head, hips, hands and feet (:data:`~arpose.broadcast.avatar.TRACKER_BONES`).
+* ``/VMC/Ext/Bone/Pos`` for the finger bones (:data:`~arpose.skeleton.FINGER_BONE_NAMES`) of each
+  hand ``Person.fingers`` has seen (a hand not seen sends none: the receiver keeps it as it was)
+  and ``LeftEye`` / ``RightEye`` with a ``Person.face_pose``: rest local positions (the avatar's
+  own with an avatar file that has those bones; bones it lacks are skipped), local rotations in
+  Unity's frame like the body's. arpose's skeleton has no Jaw bone: the mouth opens through the
+  vowel blend shapes.
+* ``/VMC/Ext/Blend/Val`` ``s name``, ``f weight`` for each row of :data:`BLEND_SHAPE_TABLE`
+  (VRM 0.x or 1.0 names, ``expressions``) and one ``/VMC/Ext/Blend/Apply``, with a
+  ``Person.face_pose``. Hands and face do not wait for the body to settle.
 * ``/VMC/Ext/OK`` ``i 1`` (loaded), ``i`` calibration state (3 calibrated; 2 calibrating:
   the person's body has not settled yet, :attr:`arpose.retarget.BodyPose.settled`, and no pose
   is sent; 1 waiting for the first root position), ``i 0`` calibration mode (normal), ``i``
@@ -317,7 +326,10 @@ class VmcEncoder:
     previous root. The origin is set by the first known root position; :meth:`recalibrate`
     sets it again from the next one. avatar: the receiving avatar
     (:class:`~arpose.broadcast.avatar.AvatarRig`; None: arpose's standard skeleton);
-    trackers: also send ``/VMC/Ext/Tra/Pos`` virtual trackers.
+    trackers: also send ``/VMC/Ext/Tra/Pos`` virtual trackers; expressions: blend shape names
+    (:data:`EXPRESSION_SETS`). ``fingers`` / ``face_pose`` (``Person.fingers`` /
+    ``Person.face_pose``, or None) add finger and eye bones (:func:`detail_rotations`) after the
+    body's and the blend shapes (:func:`encode_expressions`), whatever the body's state.
     """
 
     def __init__(self, avatar=None, trackers: bool = False, expressions: str = "vrm0") -> None:
