@@ -25,7 +25,7 @@ def full_spec() -> S.PipelineSpec:
             S.AnglesOutput("angles.csv"),
             S.TakeOutput("a.take"),
             S.BvhOutput("a.bvh", person=2, origin="floor"),
-            S.VmcOutput("10.0.0.5", 39540, rate_hz=30.0),
+            S.VmcOutput("10.0.0.5", 39540, rate_hz=30.0, expressions="vrm1"),
             S.OscOutput("localhost", 9001),
         ),
     )
@@ -87,7 +87,7 @@ def test_toml_round_trip_of_every_table_and_output():
 def test_a_table_changes_only_what_it_names():
     spec = S.spec_from_toml("[smooth]\nbeta = 2\n[outputs.vmc]\nhost = 'avatar.local'\n", full_spec())
     assert spec.smooth.beta == 2.0 and spec.smooth.min_cutoff == 3.0  # the rest kept from the base
-    assert spec.output("vmc") == S.VmcOutput("avatar.local", 39540, 30.0)
+    assert spec.output("vmc") == S.VmcOutput("avatar.local", 39540, 30.0, expressions="vrm1")
     assert S.spec_from_toml("[outputs.vmc]\n").output("vmc") == S.VmcOutput()  # a bare table: defaults
 
 
