@@ -29,6 +29,7 @@ part-way, whatever was already opened is closed again and no output file is left
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import replace
 from typing import Any, Iterable
@@ -86,7 +87,27 @@ def make_estimator(spec: PipelineSpec) -> Any:
                 tiles=e.tiles,
             )
         )
-    return with_hands_face(spec, pose)
+    pose = with_hands_face(spec, pose)
+    return MirroredInput(pose) if spec.estimator.mirrored_input else pose
+
+
+class MirroredInput:
+    """An estimator wrapper for mirrored input frames (``EstimatorSpec.mirrored_input``): each
+    frame is flipped back horizontally (``cv2.flip(image, 1)``) and the inner estimator's
+    ``process`` runs on that, so every later step (and the renderer, which draws on the
+    returned ``PoseFrame.frame``) sees the camera's own view and the subject's left is the
+    subject's left for the body, hands and face alike. Other attributes are the inner one's."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def process(self, frame):
+        from ._cv import cv2
+
+        return self.inner.process(replace(frame, image=cv2.flip(frame.image, 1)))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
 
 
 def with_hands_face(spec: PipelineSpec, pose: Any) -> Any:
@@ -176,12 +197,24 @@ def chosen_props(spec: PipelineSpec) -> list:
     return select_props(",".join(spec.overlay.props), load_manifest(spec.overlay.manifest))
 
 
-def skeleton_renderer(pose_frame, fps: float):
+def skeleton_renderer(pose_frame, fps: float, config: Any = None):
     """The plain renderer: a copy of the frame with every person's skeleton (coloured by
-    visibility) and the HUD (confidence, fps)."""
-    from .render import draw_pose_frame
+    visibility), hands and face (when present and ``config``, an
+    :class:`~arpose.render.draw.DrawConfig`, draws them: by default it does) and the HUD
+    (confidence, fps)."""
+    from .render.draw import DrawConfig, draw_pose_frame
 
-    return draw_pose_frame(pose_frame.frame.image.copy(), pose_frame, fps)
+    return draw_pose_frame(pose_frame.frame.image.copy(), pose_frame, fps, config or DrawConfig())
+
+
+def _skeleton_renderer_for(spec: PipelineSpec) -> Renderer:
+    """:func:`skeleton_renderer` drawing hands and face as ``spec.overlay`` asks."""
+    ov = spec.overlay
+    if ov.draw_hands and ov.draw_face:
+        return skeleton_renderer
+    from .render.draw import DrawConfig
+
+    return functools.partial(skeleton_renderer, config=DrawConfig(hands=ov.draw_hands, face=ov.draw_face))
 
 
 def make_renderer(spec: PipelineSpec, camera: Camera, props: list | None = None) -> Renderer:
@@ -189,7 +222,7 @@ def make_renderer(spec: PipelineSpec, camera: Camera, props: list | None = None)
     for) drawn under the skeleton and HUD. ``props``: already chosen props (default: read them
     from the spec)."""
     if not spec.overlay.draws_props:
-        return skeleton_renderer
+        return _skeleton_renderer_for(spec)
     from .render.frames import AnchorConfig
     from .render.overlay import OverlayConfig, PropRenderer
 
@@ -197,7 +230,7 @@ def make_renderer(spec: PipelineSpec, camera: Camera, props: list | None = None)
     anchors = AnchorConfig(smooth=spec.estimator.mode is not RunningMode.IMAGE)  # stills: each on its own
     config = OverlayConfig(occlusion=ov.occlusion, avatar=ov.avatar, lighting=ov.lighting, anchors=anchors)
     chosen = chosen_props(spec) if props is None else props
-    return OverlayRenderer(skeleton_renderer, PropRenderer(camera, chosen, config))
+    return OverlayRenderer(_skeleton_renderer_for(spec), PropRenderer(camera, chosen, config))
 
 
 class OverlayRenderer:

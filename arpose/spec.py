@@ -88,6 +88,10 @@ class EstimatorSpec:
         ``--holistic``; :mod:`arpose.estimate.holistic`, docs/hands_face.md).
     hand_model: ``"full"`` (default) or ``"lite"``, the hand landmark model (``--hand-model``;
         lite costs about half as much per hand).
+    mirrored_input: the input frames are already mirrored (e.g. a webcam app that flips its
+        picture; ``--mirrored-input``): each frame is flipped back before estimation, so the
+        body's, hands' and face's left is the subject's left and every output is drawn on the
+        camera's own view (``live``'s mirror only flips the finished display).
     backend: ``"mediapipe"`` (MediaPipe's own graph, ``solutions.pose``) or ``"litert"``
         (arpose runs BlazePose's pipeline itself on LiteRT with the wheel's models, the same
         answers; single person; docs/backend.md). threads: LiteRT threads per model (1 or 2).
@@ -106,6 +110,7 @@ class EstimatorSpec:
     hands: bool = False
     face: bool = False
     hand_model: str = "full"
+    mirrored_input: bool = False
 
     @property
     def tracking(self) -> bool:
@@ -288,6 +293,8 @@ class OverlaySpec:
     occlusion: hide prop parts behind the body (turns segmentation on when props are worn).
     lighting: ``"baked"`` or ``"dynamic"``.
     skeleton: draw the skeleton and HUD.
+    draw_hands, draw_face: with the skeleton, also draw ``Person.hands`` (21 points a hand) /
+        a light outline of ``Person.face`` (oval, eyes, brows, lips, irises) when present.
     """
 
     props: tuple[str, ...] = ()
@@ -296,6 +303,8 @@ class OverlaySpec:
     occlusion: bool = True
     lighting: str = "baked"
     skeleton: bool = True
+    draw_hands: bool = True
+    draw_face: bool = True
 
     @property
     def draws_props(self) -> bool:
@@ -478,6 +487,8 @@ class PipelineSpec:
             raise ConfigError(f"--threads must be between 1 and 64, got {e.threads}")
         if e.hand_model not in ("full", "lite"):
             raise ConfigError(f"--hand-model must be full or lite, got {e.hand_model!r}")
+        if not isinstance(e.mirrored_input, bool):
+            raise ConfigError(f"--mirrored-input must be true or false, got {e.mirrored_input!r}")
         if e.model is not None and not str(e.model).strip():
             raise ConfigError("--model needs a path to a .task file, got an empty value")
         gap = self.tracking.max_gap

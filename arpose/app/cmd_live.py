@@ -8,6 +8,9 @@ Keys (:func:`handle_key`, a pure state machine so it is tested without a window)
 p / o  next / previous prop set (as asked, each prop alone, none)
 s      skeleton on / off
 a      avatar: off -> beside -> over -> off
+g      hands on / off (with ``--hands``: the 21 points of each hand)
+f      face on / off (with ``--face``: the face outline, eyes, brows, lips, irises)
+n      neutral face: recalibrate the expressions' neutral face over the next 2 s (with ``--face``)
 r      start / stop a take (``--take-dir``)
 m      mirror on / off
 h      help on / off
@@ -15,7 +18,10 @@ q, Esc quit
 ====== =============================================
 
 Every key is a distinct lower-case letter (or Esc): OpenCV's Qt backend, which the pip wheel
-uses, delivers ``P`` as ``p``, so no key relies on Shift. The window can be resized and keeps
+uses, delivers ``P`` as ``p``, so no key relies on Shift. The mirror (``m``) flips only the
+picture shown, after estimation: the subject's left stays the subject's left. Input that is
+already mirrored (a webcam app that flips) is ``--mirrored-input``, which flips the frames back
+before estimation. The window can be resized and keeps
 the image's aspect ratio; the help text goes in the corner that covers the fewest people.
 
 Without a display (tests, servers) ``--headless`` runs the same loop with no window; with
@@ -44,18 +50,27 @@ from .runner import add_output_options, interrupted_exit, print_config, report, 
 WINDOW = "arpose live"
 ESC = 27
 AVATAR_CYCLE = (None, "beside", "over")
-HELP = ("p/o next/previous props", "s skeleton  a avatar", "r record  m mirror", "h help  q quit")
+HELP = (
+    "p/o next/previous props",
+    "s skeleton  a avatar",
+    "g hands  f face  n neutral face",
+    "r record  m mirror",
+    "h help  q quit",
+)
 
 
 @dataclass(frozen=True)
 class LiveState:
     """What the live view shows. prop_sets: the prop-name tuples ``p`` cycles through;
-    prop_index: the one worn; avatar: None, "beside" or "over"."""
+    prop_index: the one worn; avatar: None, "beside" or "over"; hands, face: draw
+    ``Person.hands`` / ``Person.face`` with the skeleton."""
 
     prop_sets: tuple[tuple[str, ...], ...] = ((),)
     prop_index: int = 0
     skeleton: bool = True
     avatar: str | None = None
+    hands: bool = True
+    face: bool = True
     mirror: bool = True
     help: bool = False
     quit: bool = False
@@ -79,7 +94,8 @@ def prop_cycle(requested: list[str], available: list[str]) -> tuple[tuple[str, .
 
 def handle_key(state: LiveState, key: int) -> tuple[LiveState, str | None]:
     """Apply one key press (``cv2.waitKey`` code; -1 or 255 = none). Returns the new state and
-    an action for the caller to perform: ``"take"`` (start / stop recording) or None."""
+    an action for the caller to perform: ``"take"`` (start / stop recording), ``"calibrate"``
+    (restart the neutral-face calibration) or None."""
     if key in (-1, 255):
         return state, None
     ch = chr(key) if 0 <= key < 256 else ""
@@ -95,6 +111,12 @@ def handle_key(state: LiveState, key: int) -> tuple[LiveState, str | None]:
     if ch == "a":
         i = AVATAR_CYCLE.index(state.avatar) if state.avatar in AVATAR_CYCLE else 0
         return replace(state, avatar=AVATAR_CYCLE[(i + 1) % len(AVATAR_CYCLE)]), None
+    if ch == "g":
+        return replace(state, hands=not state.hands), None
+    if ch == "f":
+        return replace(state, face=not state.face), None
+    if ch == "n":
+        return state, "calibrate"
     if ch == "m":
         return replace(state, mirror=not state.mirror), None
     if ch == "h":
@@ -148,7 +170,7 @@ class LiveView:
         image = image.copy() if image is pose_frame.frame.image else image
         if st.skeleton:
             for person in pose_frame.people:
-                draw_skeleton(image, person, DrawConfig(show_hud=False))
+                draw_skeleton(image, person, DrawConfig(show_hud=False, hands=st.hands, face=st.face))
         boxes = people_boxes(pose_frame, mirror=st.mirror)
         if st.mirror:
             image = np.ascontiguousarray(image[:, ::-1])
@@ -208,7 +230,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="mirror view: props, skeleton and avatar on the camera image",
         description="Live mirror view from a webcam (or a video with --input): props worn on the body, the "
         "skeleton, an avatar, takes on a key, fps and latency on screen. Keys: p/o next/previous props, "
-        "s skeleton, a avatar, r record, m mirror, h help, q or Esc quit.",
+        "s skeleton, a avatar, g hands, f face, n neutral face, r record, m mirror, h help, q or Esc quit.",
     )
     p.add_argument("--camera", type=int, default=0, metavar="N", help="webcam index (default 0)")
     p.add_argument("--input", metavar="VIDEO", help="play a video file (or image, folder) instead of a camera")
@@ -256,7 +278,11 @@ def run(args: argparse.Namespace) -> int:
     available = load_manifest(spec.overlay.manifest)
     requested = [p.name for p in chosen_props(spec)]
     state = LiveState(
-        prop_sets=prop_cycle(requested, list(available)), avatar=spec.overlay.avatar, mirror=not args.no_mirror
+        prop_sets=prop_cycle(requested, list(available)),
+        avatar=spec.overlay.avatar,
+        mirror=not args.no_mirror,
+        hands=spec.overlay.draw_hands,
+        face=spec.overlay.draw_face,
     )
     if args.loop and not args.input:
         raise ConfigError("--loop plays an --input file over and over; a camera never ends")
@@ -305,6 +331,9 @@ def run(args: argparse.Namespace) -> int:
                 except OutputError as exc:
                     view.status = f"cannot record: {exc}"
                 print(view.status, file=sys.stderr)
+            elif action == "calibrate":
+                view.status = recalibrate(pipeline)
+                print(view.status, file=sys.stderr)
         view.apply()
         if args.max_frames is not None and shown["n"] >= args.max_frames:
             return False
@@ -327,6 +356,17 @@ def run(args: argparse.Namespace) -> int:
     if stats.error is not None:
         raise stats.error
     return interrupted_exit(stats)
+
+
+def recalibrate(pipeline) -> str:
+    """Restart the neutral-face calibration of ``pipeline``'s ``hands_face`` stage
+    (:meth:`arpose.retarget.hands_face.HandsFaceStage.calibrate`, every person); returns the
+    status line to show."""
+    stage = pipeline.stage("hands_face")
+    if stage is None or not hasattr(stage, "calibrate"):
+        return "no face tracking: run with --face or --holistic to calibrate the neutral face"
+    stage.calibrate()
+    return "neutral face: calibrating (keep a neutral face for 2 s)"
 
 
 def overlay_config(spec: PipelineSpec):

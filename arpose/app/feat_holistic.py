@@ -10,6 +10,10 @@
 ``--holistic``  both.
 ``--hand-model lite``  the wheel's smaller hand landmark model (about half the cost per hand;
                 the same finger states on the shared hand photos).
+``--mirrored-input``  the input frames are already mirrored (a webcam app that flips its
+                picture): each frame is flipped back before estimation, so the body's, hands'
+                and face's left is the subject's left (``live``'s mirror view is different: it
+                flips only the finished display).
 
 Smoothing parameters of hands and face: the ``[smooth]`` table of ``--config`` (``hand_*``,
 ``face_*``). What each costs per frame: docs/hands_face.md.
@@ -41,6 +45,12 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         choices=("full", "lite"),
         help="hand landmark model: full (default) or lite (about half the cost per hand)",
     )
+    group.add_argument(
+        "--mirrored-input",
+        action="store_true",
+        default=None,
+        help="the input frames are already mirrored (a webcam app that flips): flip them back before estimation",
+    )
 
 
 def apply(args: argparse.Namespace, spec: PipelineSpec) -> PipelineSpec:
@@ -54,4 +64,6 @@ def apply(args: argparse.Namespace, spec: PipelineSpec) -> PipelineSpec:
         est = replace(est, face=True)
     if getattr(args, "hand_model", None) is not None:
         est = replace(est, hand_model=args.hand_model)
+    if getattr(args, "mirrored_input", None):
+        est = replace(est, mirrored_input=True)
     return replace(spec, estimator=est)

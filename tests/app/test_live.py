@@ -7,7 +7,7 @@ import pytest
 
 from arpose._cv import cv2
 from arpose.app.cli import main
-from arpose.app.cmd_live import ESC, LiveState, handle_key, parse_keys, prop_cycle
+from arpose.app.cmd_live import ESC, HELP, LiveState, handle_key, parse_keys, prop_cycle, recalibrate
 from arpose.errors import ConfigError
 
 
@@ -163,3 +163,48 @@ def test_people_boxes_follow_the_mirror():
     assert x0 < 20 < 60 < x1 < 70 and y0 < 20 and y1 > 80  # x 20..60 px, widened by a tenth
     ((mx0, _, mx1, _),) = people_boxes(pf, mirror=True)
     assert mx0 == pytest.approx(200 - x1) and mx1 == pytest.approx(200 - x0)
+
+
+def test_hands_face_and_neutral_face_keys():
+    s = _state()
+    assert s.hands and s.face
+    s, action = handle_key(s, ord("g"))
+    assert not s.hands and s.face and action is None
+    s, action = handle_key(s, ord("f"))
+    assert not s.hands and not s.face and action is None
+    s, _ = handle_key(s, ord("g"))
+    s, _ = handle_key(s, ord("f"))
+    assert s.hands and s.face
+    s2, action = handle_key(s, ord("n"))
+    assert action == "calibrate" and s2 == s  # the stage's job (recalibrate)
+    assert any("g hands" in line and "f face" in line and "n neutral" in line for line in HELP)
+    used = {ch for line in HELP for ch in line.split() if len(ch) == 1}
+    assert {"g", "f", "n"} <= used
+
+
+def test_the_neutral_face_key_restarts_the_hands_face_stages_calibration():
+    import sys
+    from pathlib import Path
+
+    from arpose.landmarks import empty_image_landmarks, empty_world_landmarks
+    from arpose.pipeline import Pipeline
+    from arpose.retarget.hands_face import HandsFaceStage
+    from arpose.types import Frame, Person, PoseFrame
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "retarget"))
+    from test_face import SIZE, synthetic_face
+
+    stage = HandsFaceStage()
+    pipeline = Pipeline(None, [stage])
+    person = Person(0, empty_image_landmarks(), empty_world_landmarks(), 0.0, face=synthetic_face())
+
+    def pose(t: float, i: int):
+        frame = PoseFrame(Frame(np.zeros((SIZE[1], SIZE[0], 3), np.uint8), t, i), (person,))
+        return stage.process(frame).people[0].face_pose
+
+    for i in range(75):
+        fp = pose(i / 30.0, i)
+    assert fp.calibrated
+    assert "calibrating" in recalibrate(pipeline)
+    assert not pose(2.6, 78).calibrated  # started afresh
+    assert "--face" in recalibrate(Pipeline(None, []))  # no hands_face stage: says how to get one
