@@ -21,6 +21,8 @@ from arpose.retarget.body import BodyPose
 from arpose.skeleton import (
     BONE_INDEX,
     BONES,
+    EYE_BONES,
+    FINGER_BONES,
     NUM_BONES,
     REST_OFFSETS,
     forward_kinematics,
@@ -575,7 +577,7 @@ def test_real_blender_without_a_window_start_uses_timers_and_pump_applies_and_re
     assert out["pump_idle"] == 0
     assert out["timer_returns"] == pytest.approx(1 / 60) and out["pump_after_timer"] == 0
     assert (
-        out["status"].startswith("3 frames, 22 of 22 bones (humanoid)")
+        out["status"].startswith("3 frames, 22 of 54 bones (humanoid)")  # the arpose armature has fingers and eyes
         and "recording into 'arpose take'" in out["status"]
     )
     assert out["take"] == "arpose take" and out["kept"]
@@ -656,7 +658,9 @@ def test_real_blender_bone_map_panel_auto_map_and_files(tmp_path, media):
     naming a bone the armature lacks loads and says which."""
     out = _run_in_blender(_IN_BLENDER_MAP, str(tmp_path), str(media / "models" / "CesiumMan.glb"))
     searches = [c for c in out["drawn"] if c[0] == "search"]
-    assert [c[1] for c in searches] == [b.name for b in BONES]
+    assert [c[1] for c in searches] == [b.name for b in BONES + FINGER_BONES + EYE_BONES]
+    labels = [c[1] for c in out["drawn"] if c[0] == "label"]
+    assert labels[-3:] == ["Body", "Fingers", "Eyes"]
     assert all(c[2] and c[3] == "bones" and c[4] == c[1] for c in searches)
     assert ["operator", "arpose.auto_map"] in out["empty"] and ["operator", "arpose.save_map"] in out["empty"]
     assert out["auto"] == ["FINISHED"] and out["scheme"] == "cesium_man"
@@ -714,5 +718,5 @@ def test_real_blender_evaluates_the_solved_pose_as_the_add_on_predicts(media):
     out = _run_in_blender(_IN_BLENDER_SOLVER, "7", *models)
     assert sorted(out) == ["Armature floor", "Armature stream", "RobotArmature floor", "RobotArmature stream"]
     for key, r in out.items():
-        assert r["driven"] == (19 if key.startswith("Armature") else 17)
+        assert r["driven"] == (19 if key.startswith("Armature") else 17 + 16)  # RobotExpressive: + 16 finger bones
         assert r["max_error"] < 1e-5 * max(1.0, r["scale"]), (key, r)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation as R
 
-from arpose.skeleton import RIG_BONE_NAMES
+from arpose.skeleton import EYE_BONE_NAMES, FINGER_BONE_NAMES, RIG_BONE_NAMES
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_blender_addon import addon  # noqa: E402, F401 - the add-on imported without bpy
@@ -20,13 +20,16 @@ SIDES = ("Left", "Right")
 
 
 def test_schemes_hold_arpose_rig_bone_names(addon):  # noqa: F811
-    """The add-on's copy of the naming schemes has every name of arpose.skeleton.RIG_BONE_NAMES."""
+    """The add-on's copy of the naming schemes has every name of arpose.skeleton.RIG_BONE_NAMES for
+    the body, and its own finger and eye names (humanoid bones of arpose's finger and eye bones)."""
     assert set(addon.RIG_BONE_NAMES) == set(RIG_BONE_NAMES)
+    extra = set(FINGER_BONE_NAMES) | set(EYE_BONE_NAMES)
     for scheme, table in RIG_BONE_NAMES.items():
-        assert set(addon.NAME_SCHEMES[scheme]) == set(table), scheme
+        assert set(addon.NAME_SCHEMES[scheme]) - extra == set(table), scheme
+        assert set(addon.EXTRA_BONE_NAMES.get(scheme, {})) <= extra, scheme
         for bone, name in table.items():
             assert name in addon.NAME_SCHEMES[scheme][bone], (scheme, bone)
-    assert addon.NAME_SCHEMES["humanoid"] == {b: (b,) for b, *_ in addon.SKELETON}
+    assert addon.NAME_SCHEMES["humanoid"] == {b: (b,) for b, *_ in addon.FULL_SKELETON}
 
 
 def _sided(fmt, left, right, bones):
@@ -72,16 +75,16 @@ RIGS = {
 }
 # Known answers per scheme: (bones found, a few of them).
 EXPECTED = {
-    "mixamo": (
-        22,
+    "mixamo": (  # + HandIndex1, HandIndex2 of each hand
+        26,
         {"Chest": "mixamorig:Spine1", "LeftUpperArm": "mixamorig:LeftArm", "RightUpperLeg": "mixamorig:RightUpLeg"},
     ),
-    "vrm": (
-        22,
+    "vrm": (  # + Index1 of each hand, the left eye
+        25,
         {"UpperChest": "J_Bip_C_UpperChest", "LeftLowerArm": "J_Bip_L_LowerArm", "RightToes": "J_Bip_R_ToeBase"},
     ),
-    "rigify": (
-        22,
+    "rigify": (  # + f_index.01 of each hand
+        24,
         {
             "Hips": "DEF-spine",
             "Head": "DEF-spine.006",
@@ -89,17 +92,17 @@ EXPECTED = {
             "RightLowerLeg": "DEF-shin.R",
         },
     ),
-    "character_creator": (
-        22,
+    "character_creator": (  # + Index1 of each hand
+        24,
         {"Hips": "CC_Base_Hip", "LeftUpperArm": "CC_Base_L_Upperarm", "RightFoot": "CC_Base_R_Foot"},
     ),
-    "unreal": (22, {"Hips": "pelvis", "UpperChest": "spine_03", "LeftLowerArm": "lowerarm_l", "RightToes": "ball_r"}),
+    "unreal": (24, {"Hips": "pelvis", "UpperChest": "spine_03", "LeftLowerArm": "lowerarm_l", "RightToes": "ball_r"}),
     "cesium_man": (
         19,
         {"Hips": "Skeleton_torso_joint_1", "LeftUpperArm": "Skeleton_arm_joint_L__4_", "RightToes": "leg_joint_R_5"},
     ),
-    "robot_expressive": (17, {"Hips": "Body", "Head": "Head_1", "LeftFoot": "FootL", "RightLowerArm": "LowerArmR"}),
-    "humanoid": (22, {"Hips": "Hips", "LeftToes": "LeftToes"}),
+    "robot_expressive": (18, {"Hips": "Body", "Head": "Head_1", "LeftFoot": "FootL", "RightLowerArm": "LowerArmR"}),
+    "humanoid": (24, {"Hips": "Hips", "LeftToes": "LeftToes", "RightIndexProximal": "RightIndexProximal"}),
 }
 
 

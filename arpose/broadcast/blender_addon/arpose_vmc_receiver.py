@@ -21,6 +21,14 @@ fires, call :func:`start` once and then :func:`pump` in a loop; :func:`stop` end
         n = rx.pump(scene)               # frames received since the last call, applied in order
     rx.stop(scene)
 
+Fingers and eyes: the 30 finger bones (``LeftThumbProximal`` ... ``RightLittleDistal``) and
+``LeftEye`` / ``RightEye`` arrive in ``/VMC/Ext/Bone/Pos`` like the body's and are retargeted the
+same way (each finger bone swung from the rig's rest direction onto the T-pose hand's: palm
+down, fingers straight along the arm); the bone map has a field for each. Expressions
+(``/VMC/Ext/Blend/Val`` then ``/VMC/Ext/Blend/Apply``) set the shape keys of the meshes bound to
+the armature: a key named exactly as sent, else a key of :data:`EXPRESSIONS` (VRM 0 / VRM 1,
+VRoid, VRChat, ARKit names, case-insensitive).
+
 Retargeting (:func:`calibrate`, :func:`solve_pose`): the stream's rotations are relative to a
 T-pose with identity rotations (arpose's default VMC stream, not ``--vmc-avatar``). Each mapped
 bone's rest frame is taken in world space (the armature object's full ``matrix_world``: any
@@ -111,14 +119,67 @@ SKELETON = (
     ("RightFoot", "RightLowerLeg", (0.0, -0.42, 0.0), None),
     ("RightToes", "RightFoot", (0.0, -0.06, 0.105), (0.0, 0.0, 0.055)),
 )
-HUMANOID_BONES = tuple(s[0] for s in SKELETON)
-PARENT = {name: parent for name, parent, _, _ in SKELETON}
+#: The 22 body bones.
+BODY_BONES = tuple(s[0] for s in SKELETON)
+
+# Finger and eye bones (a copy of arpose.skeleton.FINGER_BONES / EYE_BONES; a test keeps them
+# equal). The T-pose hand: palm down, fingers straight along the arm (+X for the subject's left
+# hand, -X for the right), the four fingers side by side (index forward), the thumb forward and
+# out at 45 degrees in the palm's plane; identity local rotations at rest, as for the body. The
+# thumb's Proximal / Intermediate / Distal are its CMC / MCP / IP joints (Unity HumanBodyBones).
+PHALANGES = ("Proximal", "Intermediate", "Distal")
+FINGER_NAMES = ("Thumb", "Index", "Middle", "Ring", "Little")
+_R2 = 0.5**0.5
+#: Per finger (left hand; the right mirrors X): base joint offset from the Hand joint (rig
+#: frame, metres), unit rest direction, lengths of the three segments.
+_FINGER_REST = {
+    "Thumb": ((0.025, -0.01, 0.02), (_R2, 0.0, _R2), (0.045, 0.032, 0.028)),
+    "Index": ((0.085, 0.0, 0.025), (1.0, 0.0, 0.0), (0.040, 0.025, 0.022)),
+    "Middle": ((0.088, 0.0, 0.0), (1.0, 0.0, 0.0), (0.045, 0.028, 0.024)),
+    "Ring": ((0.083, 0.0, -0.017), (1.0, 0.0, 0.0), (0.042, 0.026, 0.023)),
+    "Little": ((0.075, 0.0, -0.033), (1.0, 0.0, 0.0), (0.032, 0.020, 0.020)),
+}
+
+
+def _finger_skeleton():
+    out = []
+    for side, sx in (("Left", 1.0), ("Right", -1.0)):
+        for finger in FINGER_NAMES:
+            base, d, lengths = _FINGER_REST[finger]
+            d = (d[0] * sx, d[1], d[2])
+            parent, offset = side + "Hand", (base[0] * sx, base[1], base[2])
+            for k, phalanx in enumerate(PHALANGES):
+                seg = tuple(c * lengths[k] for c in d)
+                out.append((side + finger + phalanx, parent, offset, seg if k == 2 else None))
+                parent, offset = side + finger + phalanx, seg
+    return tuple(out)
+
+
+#: The 30 finger bones as :data:`SKELETON` rows: left hand then right, each Thumb, Index,
+#: Middle, Ring, Little, each Proximal, Intermediate, Distal.
+FINGER_SKELETON = _finger_skeleton()
+#: The eye bones (children of Head, eyeball centres, looking forward (+Z rig) at rest).
+EYE_SKELETON = (
+    ("LeftEye", "Head", (0.032, 0.035, 0.07), (0.0, 0.0, 0.015)),
+    ("RightEye", "Head", (-0.032, 0.035, 0.07), (0.0, 0.0, 0.015)),
+)
+FINGER_BONES = tuple(s[0] for s in FINGER_SKELETON)
+EYE_BONES = tuple(s[0] for s in EYE_SKELETON)
+#: Body, fingers and eyes, each bone after its parent.
+FULL_SKELETON = SKELETON + FINGER_SKELETON + EYE_SKELETON
+#: Every humanoid bone the add-on drives (body, fingers, eyes): the bone map's fields.
+HUMANOID_BONES = tuple(s[0] for s in FULL_SKELETON)
+PARENT = {name: parent for name, parent, _, _ in FULL_SKELETON}
 STANDARD_HIP_HEIGHT = SKELETON[0][2][1]
 #: Hip-to-ankle length of the standard body (upper plus lower leg), metres: the sender's scale.
 STANDARD_LEG = math.sqrt(sum(c * c for c in SKELETON[15][2])) + math.sqrt(sum(c * c for c in SKELETON[16][2]))
 IDENTITY = (0.0, 0.0, 0.0, 1.0)
-#: Bones swung from the rig's rest direction onto the T-pose direction (as arpose.broadcast.avatar does).
-ALIGNED_BONES = tuple(f"{s}{b}" for s in ("Left", "Right") for b in ("UpperArm", "LowerArm", "UpperLeg", "LowerLeg"))
+#: Bones swung from the rig's rest direction onto the T-pose direction (as arpose.broadcast.avatar
+#: does): a rig in an A-pose stands in a T, a rig with bent rest fingers opens its hand, when the
+#: performer does.
+ALIGNED_BONES = (
+    tuple(f"{s}{b}" for s in ("Left", "Right") for b in ("UpperArm", "LowerArm", "UpperLeg", "LowerLeg")) + FINGER_BONES
+)
 #: Bones whose rest orientation is their T-pose one (flat on the floor), whatever the leg above does.
 FLAT_BONES = ("LeftFoot", "RightFoot")
 #: The bones whose joints touch the floor; grounding uses those a rig has.
@@ -272,13 +333,78 @@ RIG_BONE_NAMES = {
     ),
 }
 
+
+def _finger_names(pattern, fingers, left, right, numbers=("1", "2", "3")):
+    """``{"LeftIndexProximal": name}`` for the 30 finger bones from ``pattern`` (``{s}`` the side
+    (``left`` / ``right``), ``{f}`` the scheme's name of the finger (``fingers``: thumb, index,
+    middle, ring, little), ``{n}`` the scheme's number of the phalanx (``numbers``))."""
+    out = {}
+    for side, s in (("Left", left), ("Right", right)):
+        for finger, f in zip(FINGER_NAMES, fingers):
+            for phalanx, n in zip(PHALANGES, numbers):
+                if n is not None:
+                    out[side + finger + phalanx] = pattern.format(s=s, f=f, n=n)
+    return out
+
+
+#: Finger and eye bones per scheme, ``{scheme: {humanoid bone: bone name}}`` (the add-on's own:
+#: ``arpose.skeleton.RIG_BONE_NAMES`` has the body). Rigify's are its deform bones; the metarig's
+#: (the same names without ``DEF-``) are in :data:`BONE_NAME_ALIASES`.
+EXTRA_BONE_NAMES = {
+    "mixamo": dict(
+        _finger_names("{s}Hand{f}{n}", ("Thumb", "Index", "Middle", "Ring", "Pinky"), "Left", "Right"),
+        LeftEye="LeftEye",
+        RightEye="RightEye",
+    ),
+    "vrm": dict(
+        _finger_names("J_Bip_{s}_{f}{n}", ("Thumb", "Index", "Middle", "Ring", "Little"), "L", "R"),
+        LeftEye="J_Adj_L_FaceEye",
+        RightEye="J_Adj_R_FaceEye",
+    ),
+    "rigify": dict(
+        _finger_names("DEF-{f}.0{n}.{s}", ("thumb", "f_index", "f_middle", "f_ring", "f_pinky"), "L", "R"),
+        LeftEye="eye.L",  # the metarig's; a generated rig's eyes are not deform bones
+        RightEye="eye.R",
+    ),
+    "character_creator": dict(
+        _finger_names("CC_Base_{s}_{f}{n}", ("Thumb", "Index", "Mid", "Ring", "Pinky"), "L", "R"),
+        LeftEye="CC_Base_L_Eye",
+        RightEye="CC_Base_R_Eye",
+    ),
+    "unreal": _finger_names("{f}_0{n}_{s}", ("thumb", "index", "middle", "ring", "pinky"), "l", "r"),
+    # Two segments per finger, no little finger; each finger hangs from its own palm bone.
+    "robot_expressive": {
+        f"{side}{finger}{phalanx}": name.format(s=s)
+        for side, s in (("Left", "L"), ("Right", "R"))
+        for finger, names in (
+            ("Thumb", ("Thumb{s}", "Thumb2{s}")),
+            ("Index", ("Index{s}", "Index2{s}")),
+            ("Middle", ("Middle1{s}", "Middle2{s}")),
+            ("Ring", ("Ring1{s}", "Ring2{s}")),
+        )
+        for phalanx, name in zip(PHALANGES, names)
+    },
+}
+
 #: More names per scheme: what Blender's importers call a bone (RobotExpressive's head joint is
-#: the glTF node ``Head_1``; its ``Head`` is a group of meshes), then arpose's own names.
-BONE_NAME_ALIASES = {"robot_expressive": {"Head": ("Head_1",)}}
+#: the glTF node ``Head_1``; its ``Head`` is a group of meshes), Blender's Rigify metarig (the
+#: deform bones' names without ``DEF-``; ``Add > Armature > Human (Meta-Rig)``).
+BONE_NAME_ALIASES = {
+    "robot_expressive": {"Head": ("Head_1",)},
+    "rigify": {
+        b: (n[len("DEF-") :],)
+        for b, n in list(RIG_BONE_NAMES["rigify"].items()) + list(EXTRA_BONE_NAMES["rigify"].items())
+        if n.startswith("DEF-")
+    },
+}
 NAME_SCHEMES = {
-    scheme: {b: (n,) + BONE_NAME_ALIASES.get(scheme, {}).get(b, ()) for b, n in table.items()}
+    scheme: {
+        b: (n,) + BONE_NAME_ALIASES.get(scheme, {}).get(b, ())
+        for b, n in list(table.items()) + list(EXTRA_BONE_NAMES.get(scheme, {}).items())
+    }
     for scheme, table in RIG_BONE_NAMES.items()
 }
+#: Unity HumanBodyBones names (which VRM humanoid names equal case-insensitively).
 NAME_SCHEMES["humanoid"] = {b: (b,) for b in HUMANOID_BONES}
 
 
@@ -580,44 +706,48 @@ def swing(u, v):
 
 def global_rotations(local, root_rotation=IDENTITY):
     """``{bone: local rotation}`` (parent-relative, T-pose = identity, any one frame's axes) ->
-    ``{bone: global rotation}`` by walking :data:`SKELETON`; missing bones count as identity."""
+    ``{bone: global rotation}`` by walking :data:`FULL_SKELETON` (body, fingers, eyes); missing
+    bones count as identity."""
     out = {}
-    for name, parent, _, _ in SKELETON:
+    for name, parent, _, _ in FULL_SKELETON:
         q = qnormalize(local.get(name, IDENTITY))
         out[name] = qmul(out[parent] if parent else root_rotation, q)
     return out
 
 
-def rest_joints_blender():
-    """``{bone: (head, tail)}`` of the arpose T-pose in Blender axes (metres; feet at z ~ 0).
-    Tails point at the first child's head, or along the end site for leaves."""
+def rest_joints_blender(skeleton=FULL_SKELETON):
+    """``{bone: (head, tail)}`` of the arpose T-pose in Blender axes (metres; feet at z ~ 0) for
+    the rows of ``skeleton`` (default body, fingers and eyes). Tails point along the end site
+    where a bone has one (Head, Hands, Toes, fingertips, eyes), else at the first child's head."""
     heads, children = {}, {}
-    for name, parent, off, _ in SKELETON:
+    for name, parent, off, _ in skeleton:
         o = rig_to_blender_vec(off)
         heads[name] = o if parent is None else tuple(a + b for a, b in zip(heads[parent], o))
         if parent:
             children.setdefault(parent, []).append(name)
     out = {}
-    for name, _, _, end in SKELETON:
-        if name in children:
-            tail = heads[children[name][0]]
-        else:
+    for name, _, _, end in skeleton:
+        if end is not None:
             tail = tuple(a + b for a, b in zip(heads[name], rig_to_blender_vec(end)))
+        else:
+            tail = heads[children[name][0]]
         out[name] = (heads[name], tail)
     return out
 
 
 _STANDARD_REST = {n: h for n, (h, _) in rest_joints_blender().items()}
-#: Direction of each bone to its first child's joint in the T-pose, Blender axes (leaves: none).
+#: Direction of each body bone to its first child's joint, and of each finger bone to the next
+#: phalanx's joint (the distal one along its end site), in the T-pose, Blender axes.
 TPOSE_DIRECTION = {}
-for _name, _parent, _off, _ in SKELETON:
-    if _parent is not None and _parent not in TPOSE_DIRECTION:
-        TPOSE_DIRECTION[_parent] = rig_to_blender_vec(_off)
-#: The first child of each bone in :data:`SKELETON`.
+#: The first child of each body bone in :data:`SKELETON`, and the next phalanx of each finger bone.
 FIRST_CHILD = {}
-for _name, _parent, _, _ in SKELETON:
-    if _parent is not None:
+for _name, _parent, _off, _ in SKELETON + FINGER_SKELETON:
+    if _parent is not None and (_parent not in BODY_BONES or _name in BODY_BONES):
+        TPOSE_DIRECTION.setdefault(_parent, rig_to_blender_vec(_off))
         FIRST_CHILD.setdefault(_parent, _name)
+for _name, _, _, _end in FINGER_SKELETON:
+    if _end is not None:
+        TPOSE_DIRECTION[_name] = rig_to_blender_vec(_end)
 
 
 def standard_clearance(global_q, hips, bones=SOLE_BONES) -> float:
@@ -640,8 +770,18 @@ def _finite_or(v, fallback):
     return v if all(math.isfinite(c) for c in v) else fallback
 
 
-#: One complete frame as received (see :class:`PoseState`).
-ReceivedFrame = collections.namedtuple("ReceivedFrame", "local root_rotation hips_target timestamp tracking")
+#: One complete frame as received (see :class:`PoseState`); ``blend``: ``{expression name: value
+#: in [0, 1]}`` applied (``/VMC/Ext/Blend/Apply``) up to this frame (None: not given).
+ReceivedFrame = collections.namedtuple(
+    "ReceivedFrame", "local root_rotation hips_target timestamp tracking blend", defaults=(None,)
+)
+#: Distinct expression names kept (further new names are ignored: a bound on what a sender can fill).
+MAX_EXPRESSIONS = 1024
+
+
+def clamp01(v: float) -> float:
+    """``v`` limited to [0, 1]."""
+    return 0.0 if v < 0.0 else 1.0 if v > 1.0 else v
 
 
 class PoseState:
@@ -654,6 +794,11 @@ class PoseState:
     plus the displacement since the first frame), or None. ``frames`` counts completed frames;
     each completed frame is also queued as a :class:`ReceivedFrame` (at most
     :data:`MAX_QUEUED_FRAMES`; ``dropped_frames`` counts older ones pushed out).
+
+    Expressions (VMC ``/VMC/Ext/Blend/Val`` name, value): each value (clamped to [0, 1]; NaN and
+    infinities ignored) waits in ``blend_pending`` until ``/VMC/Ext/Blend/Apply`` moves the
+    waiting values into ``blend`` (``{name: value}``, every name applied so far keeps its latest
+    value) and counts ``blend_applies``; values never applied do nothing.
     """
 
     def __init__(self, person: int = 0):
@@ -670,10 +815,15 @@ class PoseState:
         self.timestamp = None  # sender's time of the latest frame, seconds
         self.queue = collections.deque()
         self.dropped_frames = 0
+        self.blend_pending = {}
+        self.blend = {}
+        self.blend_applies = 0
 
     def snapshot(self) -> ReceivedFrame:
         """The pose received so far as a :class:`ReceivedFrame`."""
-        return ReceivedFrame(dict(self.local), self.root_rotation, self.hips_target, self.timestamp, self.tracking)
+        return ReceivedFrame(
+            dict(self.local), self.root_rotation, self.hips_target, self.timestamp, self.tracking, dict(self.blend)
+        )
 
     def take_frames(self) -> list:
         """The frames completed since the last call, oldest first (and forget them)."""
@@ -705,6 +855,19 @@ class PoseState:
                 self.root_position = _finite_or(unity_to_blender_vec(args[1:4]), self.root_position)
                 self.root_rotation = qnormalize(unity_to_blender_quat(args[4:8]))
                 self._update_vmc_hips()
+            elif address == "/VMC/Ext/Blend/Val":
+                name, value = args[0], float(args[1])
+                known = name in self.blend_pending or name in self.blend
+                if (
+                    isinstance(name, str)
+                    and math.isfinite(value)
+                    and (known or len(self.blend) + len(self.blend_pending) < MAX_EXPRESSIONS)
+                ):
+                    self.blend_pending[name] = clamp01(value)
+            elif address == "/VMC/Ext/Blend/Apply":
+                self.blend.update(self.blend_pending)
+                self.blend_pending.clear()
+                self.blend_applies += 1
             elif address == "/VMC/Ext/OK" and len(args) >= 4:
                 self.tracking = bool(args[3])
             elif address == "/VMC/Ext/T":
@@ -1168,6 +1331,72 @@ def record_frame(start_time, timestamp, fps: float, frame_start: int) -> int:
 
 
 # --------------------------------------------------------------------------------------------
+# Expressions -> shape keys.
+# --------------------------------------------------------------------------------------------
+
+#: Expressions and the shape key names each drives where a mesh has no key of the exact sent
+#: name. Each row: the names it goes by (compared case-insensitively, sent or on a mesh): VRM 0
+#: (``Blink_L``, ``A``, ``Joy`` ...), VRM 1 (``blinkLeft``, ``aa``, ``happy`` ...), then the
+#: common names of shape keys: VRoid's ``Fcl_*``, VRChat's ``vrc.*``, ARKit's, snake case. A
+#: mesh's key is the first of the row's names it has.
+EXPRESSIONS = (
+    ("Blink_L", "blinkLeft", "blink_left", "eyeBlinkLeft", "Fcl_EYE_Close_L", "vrc.blink_left", "EyeBlink_L"),
+    ("Blink_R", "blinkRight", "blink_right", "eyeBlinkRight", "Fcl_EYE_Close_R", "vrc.blink_right", "EyeBlink_R"),
+    ("Blink", "blink", "Fcl_EYE_Close", "vrc.blink", "eyesClosed"),
+    ("A", "aa", "vrc.v_aa", "Fcl_MTH_A", "mouthOpen", "jawOpen", "mouth_a"),
+    ("I", "ih", "vrc.v_ih", "Fcl_MTH_I", "mouth_i"),
+    ("U", "ou", "vrc.v_ou", "Fcl_MTH_U", "mouth_u"),
+    ("E", "ee", "vrc.v_e", "Fcl_MTH_E", "mouth_e"),
+    ("O", "oh", "vrc.v_oh", "Fcl_MTH_O", "mouth_o"),
+    ("Joy", "happy", "Fcl_ALL_Joy", "mouthSmile", "smile"),
+    ("Angry", "angry", "Fcl_ALL_Angry"),
+    ("Surprised", "surprised", "Fcl_ALL_Surprised", "surprise"),
+    ("Sorrow", "sad", "Fcl_ALL_Sorrow", "sorrow"),
+    ("Fun", "relaxed", "Fcl_ALL_Fun"),
+    ("Neutral", "neutral", "Fcl_ALL_Neutral"),
+)
+#: ``{lower-case name: its row of EXPRESSIONS}``.
+_EXPRESSION_ROW = {n.lower(): row for row in EXPRESSIONS for n in row}
+
+
+def match_shape_keys(names, keys) -> dict:
+    """``{sent name: shape key name}``: which of a mesh's shape ``keys`` each expression of
+    ``names`` drives. A key named exactly as sent (case-sensitive) first; else, for a name of
+    :data:`EXPRESSIONS` (case-insensitive), the first name of its row that the mesh has a key of
+    (case-insensitive). Names matching no key are left out."""
+    keys = list(keys)
+    exact = set(keys)
+    lower = {}
+    for k in keys:
+        lower.setdefault(k.lower(), k)
+    out = {}
+    for n in names:
+        if n in exact:
+            out[n] = n
+            continue
+        row = _EXPRESSION_ROW.get(n.lower())
+        hit = next((lower[a.lower()] for a in row if a.lower() in lower), None) if row else None
+        if hit is not None:
+            out[n] = hit
+    return out
+
+
+def shape_key_values(blend: dict, keys) -> dict:
+    """``{shape key name: value in [0, 1]}`` for the expressions ``blend`` (``{sent name:
+    value}``) on a mesh with shape ``keys`` (:func:`match_shape_keys`). Two sent names on one
+    key: the exact match wins, else the larger value."""
+    out, exact = {}, set()
+    for n, k in match_shape_keys(blend, keys).items():
+        v = clamp01(float(blend[n]))
+        if n == k:
+            out[k] = v
+            exact.add(k)
+        elif k not in exact:
+            out[k] = max(v, out.get(k, 0.0))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
 # Blender (bpy) part.
 # --------------------------------------------------------------------------------------------
 
@@ -1197,6 +1426,8 @@ class _Session:
         self.take = None  # the action being recorded into
         self.kept = None  # the action the armature had before recording (kept, fake user)
         self.applied = 0
+        self.blend_applies = 0  # the receiver's blend_applies when shape keys were last set
+        self.shape_keys = 0  # shape keys set then
 
 
 #: ``{scene.as_pointer(): _Session}`` of the scenes listening.
@@ -1354,6 +1585,44 @@ def apply_to_armature(obj, frame, move_root: bool = True, feet: str = "floor") -
     return list(basis)
 
 
+def bound_meshes(obj) -> list:
+    """The mesh objects an armature object ``obj`` deforms or carries: its descendants (children,
+    their children ...: a glTF import's head meshes hang from a bone through an empty) and any
+    mesh with an Armature modifier on ``obj``; each once, in a stable order."""
+    out, seen, stack = [], set(), list(obj.children)
+    while stack:
+        o = stack.pop(0)
+        if o.name in seen:
+            continue
+        seen.add(o.name)
+        if o.type == "MESH":
+            out.append(o)
+        stack.extend(o.children)
+    for o in bpy.data.objects:
+        if o.type == "MESH" and o.name not in seen:
+            if any(md.type == "ARMATURE" and md.object == obj for md in o.modifiers):
+                seen.add(o.name)
+                out.append(o)
+    return out
+
+
+def apply_shape_keys(obj, blend: dict) -> int:
+    """Set the shape keys of the meshes bound to the armature object ``obj``
+    (:func:`bound_meshes`) from the expressions ``blend`` (``{sent name: value}``) as
+    :func:`shape_key_values` matches them (a mesh's basis key never). Returns how many shape
+    keys were set; meshes without shape keys, and names matching none, are skipped."""
+    n = 0
+    for mesh in bound_meshes(obj):
+        key = mesh.data.shape_keys
+        if key is None:
+            continue
+        blocks = {kb.name: kb for kb in key.key_blocks if kb != key.reference_key}
+        for name, value in shape_key_values(blend, blocks).items():
+            blocks[name].value = value
+            n += 1
+    return n
+
+
 def keyframe_armature(obj, names, frame: int, moved=()) -> None:
     """Key the rotation (in each bone's rotation mode) of the pose bones ``names`` at ``frame``,
     and the location of those in ``moved`` (the Hips, feet carried by the legs)."""
@@ -1378,7 +1647,9 @@ def _begin_take(obj, session):
 def pump(scene) -> int:
     """Receive what has arrived for ``scene`` and apply it to its chosen armature
     (``scene.arpose_receiver.armature``): every frame completed since the last call, oldest
-    first, each keyed when "Record keyframes" is on. Returns the number of frames applied (0
+    first, each keyed when "Record keyframes" is on; and, when an ``/VMC/Ext/Blend/Apply``
+    arrived since the last call, the expressions applied so far to the shape keys of the meshes
+    bound to it (:func:`apply_shape_keys`; not keyed). Returns the number of frames applied (0
     when none arrived). The Start operator's timer calls it; scripts and headless Blender call
     it in a loop after :func:`start`.
 
@@ -1395,8 +1666,14 @@ def pump(scene) -> int:
     rx = session.rx
     rx.state.person = s.person
     rx.poll()
+    blended = rx.state.blend_applies != session.blend_applies  # expressions applied since the last call
+    if blended:
+        session.blend_applies = rx.state.blend_applies
+        session.shape_keys = apply_shape_keys(obj, rx.state.blend)
     frames = rx.state.take_frames()
     if not frames:
+        if blended:  # a face-only sender, or its Apply after the frame's end
+            s.status = _shape_key_note(session, rx)
         return 0
     mapping = bone_map(obj)
     if not mapping:
@@ -1426,6 +1703,8 @@ def pump(scene) -> int:
                 session.take = obj.animation_data.action.name
     session.applied += len(frames)
     notes = [f"{rx.state.frames} frames", f"{driven} of {len(cal.mapping)} bones ({obj.arpose_bone_map.scheme})"]
+    if rx.state.blend_applies:
+        notes.append(_shape_key_note(session, rx))
     if rx.state.tracking is False:
         notes.append("tracking lost")
     if session.take:
@@ -1437,6 +1716,10 @@ def pump(scene) -> int:
     notes.extend(cal.problems)
     s.status = ", ".join(notes)[:300]
     return len(frames)
+
+
+def _shape_key_note(session, rx) -> str:
+    return f"{session.shape_keys} shape keys set from {len(rx.state.blend)} expressions"
 
 
 def _tick(scene) -> bool:
@@ -1540,7 +1823,7 @@ if bpy is not None:  # pragma: no cover - needs Blender
     )
 
     class ARPOSE_OT_create_armature(bpy.types.Operator):
-        """Add an armature with arpose's skeleton in T-pose (HumanBodyBones names)"""
+        """Add an armature with arpose's skeleton in T-pose: body, fingers and eyes (HumanBodyBones names)"""
 
         bl_idname = "arpose.create_armature"
         bl_label = "Create arpose armature"
@@ -1553,7 +1836,7 @@ if bpy is not None:  # pragma: no cover - needs Blender
             context.view_layer.objects.active = obj
             bpy.ops.object.mode_set(mode="EDIT")
             joints = rest_joints_blender()
-            for name, parent, _, _ in SKELETON:
+            for name, parent, _, _ in FULL_SKELETON:
                 eb = data.edit_bones.new(name)
                 eb.head, eb.tail = joints[name]
                 if parent:
@@ -1743,8 +2026,10 @@ if bpy is not None:  # pragma: no cover - needs Blender
             col.operator("arpose.save_map", icon="FILE_TICK")
             if m.scheme:
                 col.label(text=f"names: {m.scheme}")
-            for h in HUMANOID_BONES:
-                col.prop_search(m, h, obj.data, "bones", text=h)
+            for group, names in (("Body", BODY_BONES), ("Fingers", FINGER_BONES), ("Eyes", EYE_BONES)):
+                col.label(text=group)
+                for h in names:
+                    col.prop_search(m, h, obj.data, "bones", text=h)
 
     @bpy.app.handlers.persistent
     def _on_load(*_args):
