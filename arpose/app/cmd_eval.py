@@ -55,6 +55,12 @@ COLUMNS = {
     "naive_jitter_px": ("(naive)", "{:.2f}"),
     "prop_jitter_gt": ("(truth)", "{:.2f}"),
     "prop_jitter_cut_%": ("jitter cut", "{:.0f}%"),
+    "frames": ("frames", "{:.0f}"),
+    "hand_detected_left": ("hand L found", "{:.0%}"),
+    "hand_detected_right": ("hand R found", "{:.0%}"),
+    "finger_err_deg_left": ("fingers L deg", "{:.1f}"),
+    "finger_err_deg_right": ("fingers R deg", "{:.1f}"),
+    "finger_err_deg": ("fingers deg", "{:.1f}"),
 }
 
 
@@ -77,7 +83,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="append",
         metavar="NAME",
         help="only these variants, in this order (repeat; default: all of "
-        f"{', '.join(v.name for v in harness.default_variants(PipelineSpec()))})",
+        f"{', '.join(v.name for v in harness.default_variants(PipelineSpec()))}; "
+        f"{harness.HANDS_VARIANT_NAME} scores hands and fingers and is in the default list with --hands)",
     )
     p.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
     p.add_argument("--plot", metavar="DIR", help="write PNG plots per motion into DIR (created if missing)")
@@ -107,6 +114,7 @@ def select_variants(args: argparse.Namespace) -> list[harness.Variant]:
     if not args.variant:
         return available
     by_name = {v.name: v for v in available}
+    by_name.setdefault(harness.HANDS_VARIANT_NAME, harness.hands_variant())  # selectable without --hands
     unknown = [n for n in args.variant if n not in by_name]
     if unknown:
         raise ConfigError(f"unknown variant {', '.join(unknown)}: choose from {', '.join(by_name)}")
@@ -224,7 +232,9 @@ def run(args: argparse.Namespace) -> int:
             write_arrays(arrays_dir, runs[-1])
     rows = [row for r in runs for row in r.rows]
     rows += [row for r in runs for row in r.comparisons]  # "A vs B" rows: both were selected
+    per_gesture = [row for r in runs for row in r.gesture_rows]  # variants with hands, gesture motions
     if args.json:
+        rows += per_gesture  # these rows have a "gesture" key
         print(
             json.dumps(
                 [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()} for row in rows],
@@ -233,6 +243,17 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         print(format_table(rows))
+        if per_gesture:
+            print()
+            print("hands per gesture:")
+            shown = [
+                {
+                    "motion": f"{r['motion']}/{r['gesture']}",
+                    **{k: v for k, v in r.items() if k not in ("motion", "gesture")},
+                }
+                for r in per_gesture
+            ]
+            print(format_table(shown))
         from ..evaluate import props
 
         verdicts = (

@@ -48,6 +48,7 @@ OURS_VARIANT_NAME = "one-euro"
 OFFLINE_VARIANT_NAME = "offline"
 LITERT_VARIANT_NAME = "blazepose-litert"
 PIPELINE_VARIANT_NAME = "pipeline"
+HANDS_VARIANT_NAME = "blazepose-hands"
 
 #: The raw estimate: BlazePose Full on a video (tracking between frames), no smoothing, no
 #: retargeting. Also the baseline every row is compared with.
@@ -88,6 +89,8 @@ def default_variants(pipeline_spec: PipelineSpec | None = None) -> list[Variant]
       feeds a file run's outputs (:func:`offline_stages`); shares the raw estimation run;
     * ``blazepose-litert``: the raw spec on the LiteRT backend (``estimator.backend``), scored
       beside ``blazepose`` (MediaPipe's graph); a separate estimation run;
+    * ``blazepose-hands`` (only when ``pipeline_spec`` asks for hands, ``--hands``):
+      :func:`hands_variant`;
     * ``pipeline`` (only when ``pipeline_spec`` is given): :func:`pipeline_variant`.
     """
     raw = raw_variant()
@@ -114,9 +117,22 @@ def default_variants(pipeline_spec: PipelineSpec | None = None) -> list[Variant]
             "raw BlazePose run by arpose itself on LiteRT (--backend litert), beside MediaPipe's graph",
         ),
     ]
+    if pipeline_spec is not None and pipeline_spec.estimator.hands:
+        variants.append(hands_variant())
     if pipeline_spec is not None:
         variants.append(pipeline_variant(pipeline_spec))
     return variants
+
+
+def hands_variant() -> Variant:
+    """``blazepose-hands``: the raw spec with hands (``estimator.hands``: the hand model on
+    LiteRT, then the fingers retargeted by the ``hands_face`` stage), no smoothing; scored by
+    :func:`arpose.evaluate.hands.hand_metrics`. A separate estimation run."""
+    return Variant(
+        HANDS_VARIANT_NAME,
+        replace(RAW_SPEC, estimator=replace(RAW_SPEC.estimator, hands=True)),
+        "raw BlazePose with the hands (--hands) and their fingers retargeted, no smoothing",
+    )
 
 
 def pipeline_variant(spec: PipelineSpec) -> Variant:
@@ -200,16 +216,19 @@ def default_metrics() -> list[Metric]:
     jitter cut and added lag against the baseline),
     :func:`arpose.evaluate.retarget.retarget_metrics` (joint-angle, bone and root errors, the
     largest bone step), :func:`arpose.evaluate.swaps.swap_metrics` (left/right swaps, limb PCK
-    against the oracle) and :func:`arpose.evaluate.props.prop_metrics` (a crown's wobble and
-    jitter against the true head and a crown pinned to the raw eyes and ears)."""
+    against the oracle), :func:`arpose.evaluate.props.prop_metrics` (a crown's wobble and
+    jitter against the true head and a crown pinned to the raw eyes and ears) and
+    :func:`arpose.evaluate.hands.hand_metrics` (hand detection and finger flexion error, only
+    for variants that estimate hands)."""
     # Imported here: both modules build on this one's types, and the retargeting metrics load
     # the retargeter, which ``arpose --help`` must not.
+    from .hands import hand_metrics
     from .props import prop_metrics
     from .retarget import retarget_metrics
     from .smoothing import smoothing_metrics
     from .swaps import swap_metrics
 
-    return [core_metrics, smoothing_metrics, retarget_metrics, swap_metrics, prop_metrics]
+    return [core_metrics, smoothing_metrics, retarget_metrics, swap_metrics, prop_metrics, hand_metrics]
 
 
 def _light(frame: Frame) -> Frame:
@@ -355,7 +374,9 @@ class MotionRun:
     rows pairing two selected variants (``variant`` is ``"A vs B"``), e.g. each smoother's
     per-frame error against MediaPipe's smoothing with a block-bootstrap interval
     (:func:`arpose.evaluate.smoothing.peer_comparisons`); they exist only when both are
-    selected, so the variant rows stay the same whatever the selection."""
+    selected, so the variant rows stay the same whatever the selection. ``gesture_rows``: for
+    the selected variants that estimate hands, on a motion showing gestures, the hand columns
+    per gesture (:func:`arpose.evaluate.hands.gesture_rows`)."""
 
     motion: str
     truth: GroundTruthSequence
@@ -363,6 +384,7 @@ class MotionRun:
     rows: list[dict]
     baseline: VariantResult
     comparisons: list[dict] = field(default_factory=list)
+    gesture_rows: list[dict] = field(default_factory=list)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The run as plain arrays, to score other settings offline (e.g. smoothing parameters
@@ -429,10 +451,12 @@ def run_motion(
     base = results[todo.index(baseline)]
     results = results[: len(variants)]
     rows = score(results, source.truth, base, metrics)
+    from .hands import gesture_rows
     from .smoothing import peer_comparisons  # builds on this module's types
 
     pairs = peer_comparisons(results, source.truth)
-    return MotionRun(source.motion.name, source.truth, results, rows, base, pairs)
+    gestures = gesture_rows(results, source.truth)
+    return MotionRun(source.motion.name, source.truth, results, rows, base, pairs, gestures)
 
 
 def evaluate(

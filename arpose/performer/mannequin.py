@@ -16,7 +16,16 @@ import numpy as np
 import trimesh
 
 from ..errors import ConfigError
-from ..skeleton import BONE_INDEX, scaled_offsets
+from ..skeleton import (
+    BONE_INDEX,
+    FINGER_BONE_INDEX,
+    FINGER_BONES,
+    FINGER_REST_DIRECTIONS,
+    FINGER_REST_OFFSETS,
+    NUM_BONES,
+    PHALANGES,
+    scaled_offsets,
+)
 
 DEFAULT_HEIGHT = 1.72
 
@@ -79,9 +88,29 @@ class MannequinConfig:
         return off
 
 
+#: Radii (metres, 1.72 m body) along each finger: at the base, middle and end joints and
+#: at the tip.
+_FINGER_RADII = {
+    "Thumb": (0.0125, 0.0115, 0.0105, 0.0095),
+    "Index": (0.0098, 0.0088, 0.008, 0.0072),
+    "Middle": (0.0102, 0.0092, 0.0083, 0.0074),
+    "Ring": (0.0096, 0.0087, 0.0078, 0.007),
+    "Little": (0.0086, 0.0078, 0.007, 0.0063),
+}
+
+
+def _finger_segment(b: int) -> np.ndarray:
+    """``(3,)`` rest vector (1.72 m body) from finger bone ``b``'s joint to its child's joint
+    (or to its tip for a distal bone)."""
+    end = FINGER_BONES[b].end
+    return np.asarray(end if end is not None else FINGER_BONES[b + 1].offset, dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class Part:
-    """One rigid piece: ``mesh`` vertices in metres in bone ``bone``'s local frame; ``color`` RGB."""
+    """One rigid piece: ``mesh`` vertices in metres in bone ``bone``'s local frame; ``color``
+    RGB. ``bone`` indexes :data:`arpose.skeleton.BONES`, or is ``NUM_BONES + i`` for finger
+    bone ``i`` of :data:`arpose.skeleton.FINGER_BONES`."""
 
     name: str
     bone: int
@@ -175,22 +204,23 @@ def build_parts(config: MannequinConfig = MannequinConfig()) -> list[Part]:
         add("clavicle", f"{side}Shoulder", _segment((0, 0, 0), o(f"{side}UpperArm"), 0.055 * g, 0.06 * g), c.shirt)
         add("upper_arm", f"{side}UpperArm", _segment((0, 0, 0), o(f"{side}LowerArm"), 0.052 * g, 0.043 * g), c.shirt)
         add("forearm", f"{side}LowerArm", _segment((0, 0, 0), o(f"{side}Hand"), 0.04 * g, 0.031 * g), c.skin)
-        hand = _hull(
-            [
-                ((sx * 0.01 * k, 0, 0), 0.03 * k),
-                ((sx * 0.085 * k, 0, 0.028 * k), 0.015 * k),
-                ((sx * 0.078 * k, 0, -0.028 * k), 0.014 * k),
-                ((sx * 0.06 * k, 0, 0.035 * k), 0.015 * k),
-            ],
-            squash=(1.0, 0.6, 1.0),
-        )
-        add("hand", f"{side}Hand", hand, c.skin)
-        add(
-            "thumb",
-            f"{side}Hand",
-            _segment((sx * 0.015 * k, 0, 0.025 * k), (sx * 0.045 * k, -0.01 * k, 0.05 * k), 0.014 * k, 0.012 * k),
-            c.skin,
-        )
+        # The palm (wrist to knuckles, flattened across the palm normal) and the thenar pad;
+        # the fingers are the jointed finger bones below.
+        palm = [((sx * 0.012 * k, 0, 0), 0.026 * k), ((sx * 0.035 * k, 0, 0.02 * k), 0.02 * k)]
+        palm.append(((sx * 0.035 * k, 0, -0.022 * k), 0.019 * k))
+        for finger in ("Index", "Middle", "Ring", "Little"):
+            base = FINGER_REST_OFFSETS[FINGER_BONE_INDEX[f"{side}{finger}Proximal"]] * k
+            palm.append((tuple(base), (0.0105 if finger != "Little" else 0.0095) * k))
+        add("palm", f"{side}Hand", _hull(palm, squash=(1.0, 0.62, 1.0)), c.skin)
+        thenar = _sphere((sx * 0.03 * k, -0.006 * k, 0.018 * k), 0, radii=(0.022 * k, 0.013 * k, 0.016 * k))
+        add("thenar", f"{side}Hand", thenar, c.skin)
+        for finger, radii in _FINGER_RADII.items():
+            for j, phalanx in enumerate(PHALANGES):
+                b = FINGER_BONE_INDEX[f"{side}{finger}{phalanx}"]
+                length = float(np.linalg.norm(_finger_segment(b)))
+                tip = FINGER_REST_DIRECTIONS[b] * length * k
+                mesh = _segment((0, 0, 0), tip, radii[j] * k, radii[j + 1] * k)
+                parts.append(Part(f"finger_{finger.lower()}_{phalanx.lower()}", NUM_BONES + b, mesh, c.skin))
         add("thigh", f"{side}UpperLeg", _segment((0, 0, 0), o(f"{side}LowerLeg"), 0.08 * g, 0.056 * g), c.trousers)
         add("shin", f"{side}LowerLeg", _segment((0, 0, 0), o(f"{side}Foot"), 0.054 * g, 0.042 * g), c.trousers)
         toe = o(f"{side}Toes")

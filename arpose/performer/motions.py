@@ -33,10 +33,18 @@ class MotionSample:
         y the *lift*, the height of the lowest point of the shoes above the floor (0 = standing
         on the floor, > 0 = airborne). The performer turns the lift into the Hips height for
         the mannequin's own leg lengths.
+    finger_flexion, finger_abduction: ``(F, 2, 5, 3)`` / ``(F, 2, 5)`` degrees, each hand's
+        finger joint angles (first axis of the pair :class:`arpose.landmarks.Side`, the
+        subject's; conventions of :mod:`arpose.performer.hands`); None = open flat hands.
+    gestures: ``(F,)`` the gesture shown per frame (:data:`arpose.performer.hands.GESTURES`
+        names), or None when the motion shows none.
     """
 
     local_rotations: np.ndarray
     root_position: np.ndarray
+    finger_flexion: np.ndarray | None = None
+    finger_abduction: np.ndarray | None = None
+    gestures: tuple[str, ...] | None = None
 
 
 class Motion(Protocol):
@@ -74,6 +82,9 @@ class _Pose:
     def __init__(self, n: int) -> None:
         self.n = n
         self.q = np.tile(np.array([0.0, 0.0, 0.0, 1.0]), (n, NUM_BONES, 1))
+        self.finger_flexion: np.ndarray | None = None
+        self.finger_abduction: np.ndarray | None = None
+        self.gestures: tuple[str, ...] | None = None
 
     def set(self, bone: str, rot: Rotation) -> None:
         q = rot.as_quat()
@@ -229,21 +240,78 @@ def _walk_angle(t: np.ndarray, period: float = 1.1, facing: float = 60.0) -> tup
     return p, np.zeros((t.size, 3))
 
 
+def _unit(v) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float64)
+    return v / np.linalg.norm(v)
+
+
+def _align(a: np.ndarray, b: np.ndarray) -> Rotation:
+    """The smallest rotation turning unit vector ``a`` onto unit vector ``b`` (not opposite)."""
+    from scipy.spatial.transform import Rotation
+
+    axis = np.cross(a, b)
+    s, c = np.linalg.norm(axis), float(np.dot(a, b))
+    return Rotation.from_rotvec(axis / s * np.arctan2(s, c)) if s > 1e-12 else Rotation.identity()
+
+
+#: Global orientation (stage frame) of a hand raised in front of the shoulder, fingers up
+#: (+Y), palm to the front (+Z, the camera); the thumb points to the body's midline. Columns
+#: are where the rest hand's X, Y and Z axes go.
+_HAND_UP_PALM_FRONT = {
+    "Left": np.array([[0.0, 0.0, -1.0], [1.0, 0.0, 0.0], [0.0, -1.0, 0.0]]),
+    "Right": np.array([[0.0, 0.0, 1.0], [-1.0, 0.0, 0.0], [0.0, -1.0, 0.0]]),
+}
+
+
+def _gestures(t: np.ndarray) -> tuple[_Pose, np.ndarray]:
+    """Both hands raised in front of the shoulders, palms to the camera, fingers up, showing
+    the gestures of :func:`arpose.performer.hands.gestures` (open, fist, point, pinch, wave;
+    1.2 s each). The wave swings the wrists side to side about the palm normal."""
+    from scipy.spatial.transform import Rotation
+
+    from .hands import gestures
+
+    flexion, abduction, wrist, labels = gestures(t)
+    p = _Pose(t.size)
+    for side, sx in (("Left", 1.0), ("Right", -1.0)):
+        rest = np.array([sx, 0.0, 0.0])
+        upper = _align(rest, _unit([sx * 0.3, -0.85, 0.35]))  # elbow down, out and forward
+        fore = _align(rest, _unit([sx * 0.05, 0.75, 0.65]))  # forearm up and forward
+        hand = Rotation.from_matrix(_HAND_UP_PALM_FRONT[side])
+        p.set(f"{side}UpperArm", upper)
+        p.set(f"{side}LowerArm", upper.inv() * fore)
+        # the rest palm normal is -Y: a turn about Y swings the fingers in the palm's plane
+        p.set(f"{side}Hand", fore.inv() * hand * _ry(sx * wrist))
+    p.finger_flexion, p.finger_abduction, p.gestures = flexion, abduction, labels
+    return p, np.zeros((t.size, 3))
+
+
 @dataclass(frozen=True)
 class ProceduralMotion:
-    """A built-in motion: a closed-form function of time (any frame rate, any length)."""
+    """A built-in motion: a closed-form function of time (any frame rate, any length).
+
+    view: the motion's own ``(distance, camera_height)`` in metres (a close-up of the hands),
+    used by :class:`~arpose.performer.PerformerSource` when no placement is given; None: the
+    default full-body view."""
 
     name: str
     description: str
     function: Callable[[np.ndarray], tuple[_Pose, np.ndarray]]
     duration: float | None = None
     fps: float | None = None
+    view: tuple[float, float] | None = None
 
     def sample(self, times: np.ndarray) -> MotionSample:
         """times: ``(F,)`` seconds from the motion's start."""
         t = np.asarray(times, dtype=np.float64).reshape(-1)
         pose, root = self.function(t)
-        return MotionSample(local_rotations=pose.q, root_position=root)
+        return MotionSample(
+            local_rotations=pose.q,
+            root_position=root,
+            finger_flexion=pose.finger_flexion,
+            finger_abduction=pose.finger_abduction,
+            gestures=pose.gestures,
+        )
 
 
 #: The built-in motions by name (``arpose demo --motion NAME``).
@@ -259,6 +327,12 @@ PROCEDURAL: dict[str, ProceduralMotion] = {
         ProceduralMotion("walk", "marching on the spot", _walk),
         ProceduralMotion("spin", "pirouettes on one leg: a full turn in 1 s every 2 s", _spin),
         ProceduralMotion("walk_angle", "walking on the spot, body turned 60 degrees from the camera", _walk_angle),
+        ProceduralMotion(
+            "gestures",
+            "hand gestures close up (open, fist, point, pinch, wave; 1.2 s each), palms to the camera",
+            _gestures,
+            view=(1.25, 1.45),
+        ),
     )
 }
 

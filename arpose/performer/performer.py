@@ -26,6 +26,7 @@ from ..landmarks import PoseLandmark as L
 from ..skeleton import BONE_INDEX, MP_TO_RIG, forward_kinematics, markers_from_pose
 from ..source import Source
 from ..types import Camera, Frame
+from .hands import finger_kinematics, finger_local_rotations, hand_landmarks
 from .mannequin import MannequinConfig, sole_points
 from .motions import Motion, get_motion
 
@@ -74,7 +75,8 @@ class GroundTruth:
     *world*. local_rotations: ``(B, 4)`` each bone relative to its parent (rig convention; the
     root's is the body's orientation in *world*, identity = facing the camera).
     root_position: ``(3,)`` Hips in *world*. offsets: ``(B, 3)`` the mannequin's rest offsets.
-    Quaternions ``(x, y, z, w)``.
+    finger_positions, finger_rotations: ``(30, 3)`` / ``(30, 4)`` the finger bones
+    (:data:`arpose.skeleton.FINGER_BONES`) global, *world*. Quaternions ``(x, y, z, w)``.
     """
 
     index: int
@@ -87,6 +89,8 @@ class GroundTruth:
     local_rotations: np.ndarray
     root_position: np.ndarray
     offsets: np.ndarray
+    finger_positions: np.ndarray | None = None
+    finger_rotations: np.ndarray | None = None
 
     @property
     def root_rotation(self) -> np.ndarray:
@@ -104,7 +108,16 @@ class GroundTruth:
 @dataclass(frozen=True)
 class GroundTruthSequence:
     """Ground truth for ``F`` frames, the fields of :class:`GroundTruth` stacked along a first
-    axis of length ``F`` (``timestamps`` ``(F,)`` seconds)."""
+    axis of length ``F`` (``timestamps`` ``(F,)`` seconds), and the hands':
+
+    finger_flexion ``(F, 2, 5, 3)`` and finger_abduction ``(F, 2, 5)``: degrees, per hand
+    (:class:`arpose.landmarks.Side`, the subject's), finger (thumb .. little) and joint (base
+    to tip), in :func:`arpose.retarget.fingers.solve_hand`'s convention (the angles the
+    fingers were posed with; zeros = open flat hand). finger_local_rotations ``(F, 30, 4)``.
+    hand_points ``(F, 2, 21, 3)``: the 21 hand landmarks (MediaPipe order) in *world*;
+    hand_px ``(F, 2, 21, 2)`` their pixels. gestures ``(F,)``: the gesture shown ("" when
+    none).
+    """
 
     timestamps: np.ndarray
     markers_camera: np.ndarray
@@ -116,6 +129,14 @@ class GroundTruthSequence:
     root_position: np.ndarray
     offsets: np.ndarray
     camera: Camera = field(repr=False, default=None)  # type: ignore[assignment]
+    finger_flexion: np.ndarray | None = field(repr=False, default=None)
+    finger_abduction: np.ndarray | None = field(repr=False, default=None)
+    finger_local_rotations: np.ndarray | None = field(repr=False, default=None)
+    finger_positions: np.ndarray | None = field(repr=False, default=None)
+    finger_rotations: np.ndarray | None = field(repr=False, default=None)
+    hand_points: np.ndarray | None = field(repr=False, default=None)
+    hand_px: np.ndarray | None = field(repr=False, default=None)
+    gestures: tuple[str, ...] | None = field(repr=False, default=None)
 
     def __len__(self) -> int:
         return int(self.timestamps.shape[0])
@@ -136,7 +157,21 @@ class GroundTruthSequence:
             local_rotations=self.local_rotations[i],
             root_position=self.root_position[i],
             offsets=self.offsets,
+            finger_positions=None if self.finger_positions is None else self.finger_positions[i],
+            finger_rotations=None if self.finger_rotations is None else self.finger_rotations[i],
         )
+
+    @property
+    def hands_in_view(self) -> np.ndarray:
+        """``(F, 2)`` bool per hand (:class:`arpose.landmarks.Side`): all 21 true hand points
+        in front of the camera and inside the image (occlusion is not checked)."""
+        if self.hand_px is None or self.camera is None:
+            return np.zeros((len(self), 2), dtype=bool)
+        px = self.hand_px
+        inside = (px[..., 0] >= 0) & (px[..., 0] < self.camera.width) & (px[..., 1] >= 0)
+        inside &= px[..., 1] < self.camera.height
+        ahead = (self.hand_points @ MP_TO_RIG.T)[..., 2] > 0
+        return (inside & ahead).all(axis=-1)
 
     @property
     def root_rotation(self) -> np.ndarray:
@@ -199,6 +234,12 @@ def pose_sequence(
     markers_world = markers_from_pose(pos, rot, scale=k)
     markers_camera = markers_world @ MP_TO_RIG.T
     px = camera.project(markers_camera.reshape(-1, 3)).reshape(t.size, NUM_LANDMARKS, 2)
+    flexion = np.zeros((t.size, 2, 5, 3)) if s.finger_flexion is None else np.asarray(s.finger_flexion, np.float64)
+    abduction = np.zeros((t.size, 2, 5)) if s.finger_abduction is None else np.asarray(s.finger_abduction, np.float64)
+    finger_local = finger_local_rotations(flexion, abduction)
+    fpos, frot, ftips = finger_kinematics(pos, rot, finger_local, k)
+    hand_points = hand_landmarks(pos, fpos, ftips)
+    hand_px = camera.project((hand_points @ MP_TO_RIG.T).reshape(-1, 3)).reshape(t.size, 2, 21, 2)
     return GroundTruthSequence(
         timestamps=t,
         markers_camera=markers_camera,
@@ -210,6 +251,14 @@ def pose_sequence(
         root_position=root_world,
         offsets=offsets,
         camera=camera,
+        finger_flexion=flexion,
+        finger_abduction=abduction,
+        finger_local_rotations=finger_local,
+        finger_positions=fpos,
+        finger_rotations=frot,
+        hand_points=hand_points,
+        hand_px=hand_px,
+        gestures=tuple(s.gestures) if s.gestures is not None else ("",) * t.size,
     )
 
 
@@ -220,7 +269,8 @@ class PerformerSource(Source):
     seconds: length (default: the motion's natural length, or 4 s for endless procedural
         motions). fps: frame rate (default 30; timestamps are ``index / fps``).
     camera: intrinsics (default 640x480, 60 degree horizontal field of view).
-    mannequin, placement: body and where it stands. background: RGB in [0, 1] or a BGR image.
+    mannequin, placement: body and where it stands (placement None: the motion's own ``view``
+        for a close-up motion, else :class:`Placement`'s defaults). background: RGB in [0, 1] or a BGR image.
     noise, seed: sensor noise (8-bit levels) and its seed; rendering is deterministic.
 
     ``truth`` holds the whole :class:`GroundTruthSequence` before any frame is rendered;
@@ -239,7 +289,7 @@ class PerformerSource(Source):
         fps: float = DEFAULT_FPS,
         camera: Camera | None = None,
         mannequin: MannequinConfig = MannequinConfig(),
-        placement: Placement = Placement(),
+        placement: Placement | None = None,
         background: tuple[float, float, float] | np.ndarray | None = None,
         noise: float = 0.0,
         seed: int = 0,
@@ -259,6 +309,9 @@ class PerformerSource(Source):
         self.frame_count = max(1, int(round(seconds * fps)))
         self.name = f"performer-{self.motion.name}"
         self.mannequin = mannequin
+        if placement is None:
+            view = getattr(self.motion, "view", None)
+            placement = Placement(distance=view[0], camera_height=view[1]) if view else Placement()
         self.placement = placement
         self._render_args = dict(background=background, noise=noise, seed=seed)
         self.truth = pose_sequence(
@@ -286,7 +339,11 @@ class PerformerSource(Source):
         """``(image (H, W, 3) uint8 BGR, depth (H, W) float32 metres, 0 = background)`` of
         frame ``index``."""
         gt = self.truth
-        return self.renderer.render(gt.joint_positions[index], gt.joint_rotations[index], index=index)
+        posed = gt.finger_local_rotations is not None and bool(
+            (np.abs(gt.finger_local_rotations[index, :, 3]) < 1.0 - 1e-12).any()
+        )
+        fingers = (gt.finger_positions[index], gt.finger_rotations[index]) if posed else None  # None: flat hands
+        return self.renderer.render(gt.joint_positions[index], gt.joint_rotations[index], index=index, fingers=fingers)
 
     def __iter__(self) -> Iterator[Frame]:
         """Render every frame in order. The OpenGL context is released when the iteration

@@ -10,6 +10,8 @@ One scene and one offscreen renderer are kept; each frame only moves the part no
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np  # noqa: E402
 import trimesh  # noqa: E402
 from scipy.spatial.transform import Rotation  # noqa: E402
@@ -17,8 +19,13 @@ from scipy.spatial.transform import Rotation  # noqa: E402
 from .._cv import cv2  # noqa: E402
 from ..errors import ConfigError, RenderError  # noqa: E402
 from ..render import gl  # noqa: F401  (headless EGL set-up, before pyrender)
+from ..skeleton import BONE_INDEX, BONE_NAMES, FINGER_BONES, NUM_BONES, NUM_FINGER_BONES  # noqa: E402
 from ..types import Camera  # noqa: E402
-from .mannequin import MannequinConfig, build_parts  # noqa: E402
+from .hands import finger_kinematics  # noqa: E402
+from .mannequin import RGB, MannequinConfig, build_parts  # noqa: E402
+
+_HAND_BONES = (BONE_INDEX["LeftHand"], BONE_INDEX["RightHand"])
+_REST_FINGERS = np.tile([0.0, 0.0, 0.0, 1.0], (NUM_FINGER_BONES, 1))
 
 #: Default plain background, RGB in [0, 1] (a light warm grey wall).
 DEFAULT_BACKGROUND = (0.78, 0.77, 0.74)
@@ -32,6 +39,24 @@ def bone_matrices(positions: np.ndarray, rotations: np.ndarray) -> np.ndarray:
     m[:, :3, :3] = Rotation.from_quat(rotations).as_matrix()
     m[:, :3, 3] = positions
     return m
+
+
+def pose_matrices(
+    positions: np.ndarray,
+    rotations: np.ndarray,
+    fingers: tuple[np.ndarray, np.ndarray] | None = None,
+    scale: float = 1.0,
+) -> np.ndarray:
+    """``(B + 30, 4, 4)`` rigid transforms (bone local frame to world) of the body bones then
+    the finger bones (the indices of :attr:`arpose.performer.mannequin.Part.bone`), from the
+    body's global ``positions`` ``(B, 3)`` and ``rotations`` ``(B, 4)`` and the fingers'
+    ``(positions (30, 3), rotations (30, 4))``; None: fingers at rest on a body of ``scale``."""
+    pos = np.asarray(positions, dtype=np.float64)
+    rot = np.asarray(rotations, dtype=np.float64)
+    if fingers is None:
+        fingers = finger_kinematics(pos, rot, _REST_FINGERS, scale)[:2]
+    fpos, frot = (np.asarray(a, dtype=np.float64) for a in fingers)
+    return bone_matrices(np.concatenate([pos, fpos]), np.concatenate([rot, frot]))
 
 
 def release_offscreen(renderer) -> None:
@@ -95,21 +120,39 @@ class MannequinRenderer:
         material = pyrender.MetallicRoughnessMaterial(
             baseColorFactor=[1.0, 1.0, 1.0, 1.0], metallicFactor=0.0, roughnessFactor=0.8
         )
+
         # One node (one draw call) per bone: its parts merged, colours carried per vertex.
-        self._nodes: list[tuple[int, object]] = []
-        for bone in sorted({p.bone for p in self.parts}):
-            meshes = [p.mesh for p in self.parts if p.bone == bone]
-            colors = [np.tile(np.r_[p.color, 1.0], (len(p.mesh.vertices), 1)) for p in self.parts if p.bone == bone]
+        # Each hand has two versions: the palm alone, with one node per finger bone (posed
+        # fingers), and the palm with its fingers merged at rest (open flat hands, one draw
+        # call instead of 16); render() shows one or the other.
+        def node(meshes: list, colors: list[RGB]) -> object:
             merged = trimesh.util.concatenate(meshes)
+            rgba = [np.tile(np.r_[c, 1.0], (len(m.vertices), 1)) for m, c in zip(meshes, colors)]
             prim = pyrender.Primitive(
                 positions=merged.vertices,
                 normals=merged.vertex_normals,
                 indices=merged.faces,
-                color_0=np.concatenate(colors).astype(np.float32),
+                color_0=np.concatenate(rgba).astype(np.float32),
                 material=material,
             )
-            mesh = pyrender.Mesh([prim])
-            self._nodes.append((bone, scene.add(mesh, pose=np.eye(4))))
+            return scene.add(pyrender.Mesh([prim]), pose=np.eye(4))
+
+        self._nodes: list[tuple[int, object]] = []
+        for bone in sorted({p.bone for p in self.parts}):
+            mine = [p for p in self.parts if p.bone == bone]
+            self._nodes.append((bone, node([p.mesh for p in mine], [p.color for p in mine])))
+        # rest fingers in their Hand bone's frame (hands at the origin, unrotated)
+        rest_pos, _, _ = finger_kinematics(
+            np.zeros((NUM_BONES, 3)), np.tile([0.0, 0.0, 0.0, 1.0], (NUM_BONES, 1)), _REST_FINGERS, config.scale
+        )
+        self._rest_hands: list[tuple[int, object]] = []
+        for hand in _HAND_BONES:
+            mine = [p for p in self.parts if p.bone == hand]
+            for p in self.parts:
+                i = p.bone - NUM_BONES
+                if i >= 0 and FINGER_BONES[i].name.startswith(BONE_NAMES[hand][: -len("Hand")]):
+                    mine.append(replace(p, mesh=p.mesh.copy().apply_translation(rest_pos[i])))
+            self._rest_hands.append((hand, node([p.mesh for p in mine], [p.color for p in mine])))
         cam = pyrender.IntrinsicsCamera(fx=camera.fx, fy=camera.fy, cx=camera.cx, cy=camera.cy, znear=0.05, zfar=100.0)
         scene.add(cam, pose=np.eye(4))
         key = np.eye(4)
@@ -144,18 +187,33 @@ class MannequinRenderer:
             raise ConfigError(f"background colour must be 3 values in [0, 1] (RGB), got {background}")
         return np.ascontiguousarray(np.broadcast_to(np.rint(rgb[::-1] * 255.0), (h, w, 3)).astype(np.uint8))
 
-    def render(self, positions: np.ndarray, rotations: np.ndarray, index: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    def render(
+        self,
+        positions: np.ndarray,
+        rotations: np.ndarray,
+        index: int = 0,
+        fingers: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Render one pose.
 
         positions: ``(B, 3)`` global joint positions, world (scene) frame, metres.
         rotations: ``(B, 4)`` global joint rotations ``(x, y, z, w)``, world frame.
         index: frame index (seeds the sensor noise).
+        fingers: ``(positions (30, 3), rotations (30, 4))`` of the finger bones
+        (:data:`arpose.skeleton.FINGER_BONES`), global, world frame; None = open flat hands
+        (every finger at rest relative to its Hand bone, drawn as one piece per hand).
         Returns ``(image, depth)``: ``(H, W, 3)`` uint8 BGR, and ``(H, W)`` float32 distance
         along the camera's viewing axis in metres (the OpenCV camera z), 0 where no body is.
         """
-        mats = bone_matrices(np.asarray(positions, dtype=np.float64), np.asarray(rotations, dtype=np.float64))
+        posed = fingers is not None
+        mats = pose_matrices(positions, rotations, fingers, self.config.scale)
         for bone, node in self._nodes:
             self._scene.set_pose(node, mats[bone])
+            if bone >= NUM_BONES or bone in _HAND_BONES:
+                node.mesh.is_visible = posed
+        for bone, node in self._rest_hands:
+            self._scene.set_pose(node, mats[bone])
+            node.mesh.is_visible = not posed
         try:
             color, depth = self._renderer.render(self._scene, flags=self._flags)
         except Exception as exc:  # pragma: no cover - depends on the machine's GL

@@ -11,7 +11,7 @@ from arpose.errors import ConfigError, InputError
 from arpose.landmarks import PoseLandmark as L
 from arpose.performer import PROCEDURAL, MannequinConfig, PerformerSource, Placement, build_parts, get_motion
 from arpose.performer.performer import _lowest_sole
-from arpose.performer.render import bone_matrices
+from arpose.performer.render import pose_matrices
 from arpose.skeleton import BONE_INDEX, NUM_BONES, forward_kinematics
 from arpose.types import Camera
 
@@ -130,7 +130,7 @@ def test_body_size_follows_the_config():
         cfg = MannequinConfig(height=height)
         off = cfg.offsets()
         pos, rot = forward_kinematics(np.tile([0.0, 0, 0, 1], (len(off), 1)), off[0], off)
-        mats = bone_matrices(pos, rot)
+        mats = pose_matrices(pos, rot, scale=cfg.scale)  # body bones, then the fingers at rest
         ys = np.concatenate(
             [(p.mesh.vertices @ mats[p.bone][:3, :3].T + mats[p.bone][:3, 3])[:, 1] for p in build_parts(cfg)]
         )
