@@ -431,6 +431,55 @@ out["robot_applied"] = {o.name: {k.name: k.value for k in o.data.shape_keys.key_
 send(blends=[("Angry", 0.2)], apply=False, pose=False)
 out["robot_val_only"] = {o.name: o.data.shape_keys.key_blocks["Angry"].value for o in meshes if o.data.shape_keys}
 m.stop(scene)
+
+# 5. arpose's own VMC sender (VmcSink): fingers, eyes and expressions of a Person, VRM 0 names to
+# the Mixamo rig and its face mesh, VRM 1 names to RobotExpressive; a fresh receiver each.
+from arpose.broadcast.vmc import VmcSink
+from arpose.retarget.body import BodyPose
+from arpose.retarget.face import Expression, FaceFeatures, FacePose
+from arpose.retarget.fingers import HandsPose
+from arpose.skeleton import FINGER_BONE_INDEX, NUM_BONES, NUM_FINGER_BONES, REST_OFFSETS, forward_kinematics
+from arpose.types import Frame, Person, PoseFrame
+
+def person():
+    q = np.tile([0.0, 0.0, 0.0, 1.0], (NUM_BONES, 1))
+    root = np.array([0.0, 0.93, -3.0])
+    body = BodyPose(q, root, forward_kinematics(q, root)[0], REST_OFFSETS.copy(), np.ones(NUM_BONES))
+    fq = np.tile([0.0, 0.0, 0.0, 1.0], (NUM_FINGER_BONES, 1))
+    fq[FINGER_BONE_INDEX["LeftIndexProximal"]] = curl("Left", 90)
+    for p_ in m.PHALANGES:
+        fq[FINGER_BONE_INDEX[f"RightIndex{p_}"]] = curl("Right", 30)
+    fingers = HandsPose(fq, np.array([True, True]), (None, None), np.full((2, 4), np.nan))
+    w = np.zeros(len(Expression))
+    w[Expression.BLINK_LEFT], w[Expression.A], w[Expression.SMILE] = 0.8, 0.5, 0.3
+    w[Expression.BROWS_DOWN], w[Expression.BROWS_UP] = 0.45, 0.65
+    feats = FaceFeatures(np.array([0.3, 0.3]), 0.0, 0.8, 0.0, np.array([0.32, 0.32]), np.zeros((2, 2)))
+    eyes = np.array([look_left, [0.0, 0.0, 0.0, 1.0]])
+    face = FacePose(np.array([0.0, 0.0, 0.0, 1.0]), eyes, 0.0, w, feats)
+    lm = np.full((33, 5), 0.5, np.float32)
+    return Person(0, lm, np.zeros((33, 3), np.float32), 0.9, body=body, fingers=fingers, face_pose=face)
+
+for key, rig, names in (("sink_mixamo", mx, "vrm0"), ("sink_robot", robot, "vrm1")):
+    s.port, s.armature = free_port(), rig
+    rig.pose.bones.foreach_set("rotation_quaternion", [1.0, 0.0, 0.0, 0.0] * len(rig.pose.bones))
+    for o in m.bound_meshes(rig):  # what parts 1 and 4 set
+        for kb in o.data.shape_keys.key_blocks if o.data.shape_keys else ():
+            kb.value = 0.0
+    m.start(scene)
+    sink = VmcSink("127.0.0.1", s.port, expressions=names)
+    for k in range(2):
+        sink.write(PoseFrame(Frame(np.zeros((2, 2, 3), np.uint8), k / 30, k), (person(),)))
+    sink.close()
+    time.sleep(0.2)
+    out[key + "_frames"] = m.pump(scene)
+    bpy.context.view_layer.update()
+    out[key + "_status"] = s.status
+    out[key + "_blend"] = m.receiver(scene).state.blend
+    out[key + "_keys"] = {o.name: {k.name: k.value for k in o.data.shape_keys.key_blocks}
+                          for o in m.bound_meshes(rig) if o.data.shape_keys}
+    m.stop(scene)
+out["sink_mixamo_index"] = mixamo_index(mx)
+out["sink_mixamo_eye"] = [world(mx, "mixamorig:LeftEye"), world(mx, "mixamorig:LeftEye", "tail")]
 finish(out)
 """
 )
@@ -559,3 +608,60 @@ def test_real_blender_robot_expressive_morph_targets(hands):
     for mesh, values in hands["robot_applied"].items():
         assert values == pytest.approx({"Basis": 0.0, "Angry": 0.7, "Surprised": 1.0, "Sad": 0.4}), mesh
     assert hands["robot_val_only"] == pytest.approx({m: 0.7 for m in keys})
+
+
+@pytest.mark.slow
+def test_real_blender_arposes_vmc_sender_drives_fingers_eyes_and_shape_keys(hands):
+    """arpose's VmcSink (a Person with fingers and a face): the Mixamo rig's left index curls 90
+    degrees at its first joint and the right one 30 degrees at each, as forward kinematics says;
+    the left eye turns 20 degrees; VRM 0 expressions land on the face mesh's keys (Blink_L ->
+    Fcl_EYE_Close_L, A -> vrc.v_aa, Joy -> mouthSmile, Angry); VRM 1 ones on RobotExpressive's
+    morph targets (angry -> Angry, surprised -> Surprised)."""
+    for side, angles in (("Left", (90, 0, 0)), ("Right", (30, 30, 30))):
+        rest = np.asarray(hands["mixamo_rest"][side])
+        got = np.asarray(hands["sink_mixamo_index"][side])
+        lengths = _lengths(rest)
+        for k in range(1, 4):
+            want = _curled_tip(rest[0], lengths[:k], angles[:k], side)
+            np.testing.assert_allclose(got[k], want, atol=1e-5, err_msg=f"{side} joint {k}")
+    h, t = (np.asarray(p) for p in hands["sink_mixamo_eye"])
+    a = math.radians(20)
+    np.testing.assert_allclose((t - h) / np.linalg.norm(t - h), [math.sin(a), -math.cos(a), 0], atol=1e-5)
+    assert hands["sink_mixamo_frames"] == 2 and "54 of 54 bones (mixamo)" in hands["sink_mixamo_status"]
+    assert set(hands["sink_mixamo_blend"]) == {
+        "Blink_L",
+        "Blink_R",
+        "A",
+        "I",
+        "U",
+        "E",
+        "O",
+        "Joy",
+        "Angry",
+        "Surprised",
+    }
+    assert hands["sink_mixamo_keys"]["Face"] == pytest.approx(
+        {
+            "Basis": 0.0,
+            "Fcl_EYE_Close_L": 0.8,
+            "vrc.v_aa": 0.5,
+            "mouthSmile": 0.3,
+            "Blink_R": 0.0,
+            "blink_right": 0.0,
+            "Angry": 0.45,
+        }
+    )
+    assert set(hands["sink_robot_blend"]) == {
+        "blinkLeft",
+        "blinkRight",
+        "aa",
+        "ih",
+        "ou",
+        "ee",
+        "oh",
+        "happy",
+        "angry",
+        "surprised",
+    }
+    for mesh, values in hands["sink_robot_keys"].items():
+        assert values == pytest.approx({"Basis": 0.0, "Angry": 0.45, "Surprised": 0.65, "Sad": 0.0}), mesh
