@@ -100,7 +100,9 @@ def crown() -> trimesh.Scene:
 
 def glasses() -> trimesh.Scene:
     """Two round rims (2.2 cm) 6.4 cm apart, a bridge and temples running back 9 cm to the
-    ears; origin midway between the lenses, lenses face +Z."""
+    ears; origin midway between the lenses, lenses face +Z. The hinges (where the temples
+    start) are 11.2 cm apart at y = 0: with a face mesh they go on the outer eye corners and the
+    origin on the nose bridge (the manifest's ``fit``)."""
     rims, lenses = [], []
     for sx in (1, -1):
         rims.append(_placed(trimesh.creation.torus(major_radius=0.022, minor_radius=0.003, major_sections=24,
@@ -110,6 +112,18 @@ def glasses() -> trimesh.Scene:
         rims.append(_placed(temple, _T(sx * 0.056, 0.0, -0.0475)))
     rims.append(_placed(trimesh.creation.box([0.022, 0.004, 0.004]), _T(0, 0.004, 0)))
     return _scene({"frame": (rims, BLACK), "lenses": (lenses, LENS)})
+
+
+def ring() -> trimesh.Scene:
+    """A gold ring with a ruby: a band 19 mm across (inner diameter 14.6 mm) around +X (the
+    finger's direction: the mesh is fitted to the ring finger, see the manifest's ``fit``), the
+    ruby on its +Y side (the back of the hand); origin at the band's centre."""
+    band = trimesh.creation.torus(major_radius=0.0095, minor_radius=0.0022, major_sections=32, minor_sections=8)
+    band.apply_transform(_R(90, [0, 1, 0]))  # the torus's axis from Z to X
+    setting = _placed(trimesh.creation.cylinder(radius=0.0035, height=0.003, sections=16), _R(90, [1, 0, 0]),
+                      _T(0, 0.0118, 0))
+    stone = _placed(trimesh.creation.icosphere(subdivisions=1, radius=0.003), _T(0, 0.0145, 0))
+    return _scene({"band": ([band, setting], GOLD), "stone": ([stone], RUBY)})
 
 
 def helmet() -> trimesh.Scene:
@@ -208,7 +222,7 @@ PROPS = {
     "crown": (crown, {"description": "gold crown", "parts": [
         {"mesh": "crown.glb", "bone": "Head", "offset": [0.0, 0.075, 0.005]}]}),
     "glasses": (glasses, {"description": "round glasses", "parts": [
-        {"mesh": "glasses.glb", "bone": "Head", "offset": [0.0, 0.035, 0.098]}]}),
+        {"mesh": "glasses.glb", "bone": "Head", "offset": [0.0, 0.035, 0.098], "fit": "eyes", "fit_width": 0.112}]}),
     "helmet": (helmet, {"description": "steel helmet with a crest", "parts": [
         {"mesh": "helmet.glb", "bone": "Head", "offset": [0.0, 0.03, 0.005]}]}),
     "shoulders": (pauldron, {"description": "shoulder armour (a pauldron on each shoulder)", "parts": [
@@ -219,6 +233,8 @@ PROPS = {
         {"mesh": "sword.glb", "bone": "RightHand", "offset": [-0.07, -0.015, 0.0], "rotation_deg": [-20.0, 0.0, 0.0]}]}),
     "wand": (wand, {"description": "a magic wand in the right hand", "parts": [
         {"mesh": "wand.glb", "bone": "RightHand", "offset": [-0.07, -0.015, 0.0], "rotation_deg": [-20.0, 0.0, 0.0]}]}),
+    "ring": (ring, {"description": "a gold ring on the left ring finger (with --hands)", "parts": [
+        {"mesh": "ring.glb", "bone": "LeftHand", "fit": "ring_finger", "fit_width": 0.019, "occludable": False}]}),
     "cape": (cape, {"description": "a red cape on the back", "parts": [
         {"mesh": "cape.glb", "bone": "UpperChest", "offset": [0.0, 0.14, -0.11]}]}),
     "wings": (wings, {"description": "white wings on the back", "parts": [

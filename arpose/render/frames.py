@@ -427,3 +427,147 @@ def global_rotations(local_rotations: np.ndarray) -> np.ndarray:
         p = PARENTS[i]
         out[i] = local[i] if p < 0 else out[p] @ local[i]
     return Rotation.from_matrix(out).as_quat()
+
+
+# -- parts fitted to the face mesh and the hands -------------------------------------------------
+
+#: What a prop part can be fitted to (the manifest's ``fit``): ``"eyes"`` (a Head part: the face
+#: mesh's outer eye corners and nose bridge) and ``"ring_finger"`` (a LeftHand / RightHand part:
+#: that hand's ring finger, between its knuckle and middle joint).
+FITS = ("eyes", "ring_finger")
+#: Face mesh points of the eyes fit: the outer eye corners (subject's left 263, right 33), the
+#: nose bridge between the eyes (168) and the cheek edges (454, 234, for the bridge's depth).
+EYE_FIT_POINTS = {"left_corner": 263, "right_corner": 33, "bridge": 168, "cheeks": (454, 234)}
+#: Outer eye corner to outer eye corner, metres (adult average), for the face's distance when the
+#: body gives none.
+EYE_CORNER_WIDTH_M = 0.09
+#: Where a ring sits on the proximal phalanx: this fraction of the way from the knuckle (MCP) to
+#: the middle joint (PIP).
+RING_POSITION = 0.4
+#: Index knuckle to little knuckle, metres (adult average), for the hand's distance when neither
+#: the body nor the hand's world landmarks give one.
+KNUCKLE_WIDTH_M = 0.075
+
+
+def _unit3(v: np.ndarray) -> np.ndarray:
+    n = float(np.linalg.norm(v))
+    return v / n if n > 1e-9 and np.isfinite(n) else np.full(3, np.nan)
+
+
+def _frame_matrix(x: np.ndarray, up: np.ndarray, origin: np.ndarray) -> np.ndarray | None:
+    """``(4, 4)`` rigid frame: X along ``x``, Y ``up`` made perpendicular to it, Z = X x Y."""
+    x = _unit3(x)
+    y = _unit3(up - float(np.dot(up, x)) * x)
+    m = np.eye(4)
+    m[:3, :3] = np.stack([x, y, np.cross(x, y)], axis=1)
+    m[:3, 3] = origin
+    return m if np.isfinite(m).all() else None
+
+
+def eyes_frame(person: Person, camera: Camera, frames: BodyFrames | None = None) -> tuple[np.ndarray, float] | None:
+    """The frame an ``"eyes"`` part (glasses) is fitted to, from the person's face mesh, or None
+    when no face is seen (``Person.face`` None or NaN).
+
+    Returns ``(matrix (4, 4), width)``: *world* (metres, +X image right, +Y up, +Z towards the
+    camera); origin on the nose bridge (mesh point 168: its pixel exactly), X from the subject's
+    right outer eye corner (33) to the left one (263) in 3D (the mesh's relative depth), Y the
+    head's up (``Person.face_pose.head_rotation``, else
+    :func:`arpose.retarget.hands_face.head_rotation_from_face`) made perpendicular to X, Z = X x Y
+    (the face's forward); ``width``: metres between the outer eye corners. Depth: the bridge's,
+    from the Head bone's joint in ``frames`` (when known) moved forward by the mesh's bridge-to-
+    cheek depth, else the distance at which the corners are :data:`EYE_CORNER_WIDTH_M` apart.
+    """
+    from ..retarget.face import face_points
+    from ..retarget.hands_face import head_rotation_from_face
+
+    face = person.face
+    if face is None:
+        return None
+    size = (camera.width, camera.height)
+    idx = EYE_FIT_POINTS
+    need = [idx["left_corner"], idx["right_corner"], idx["bridge"], *idx["cheeks"]]
+    face = np.asarray(face, dtype=np.float64)
+    if face.shape[0] <= max(need) or not np.isfinite(face[need, :3]).all():
+        return None
+    pts = face_points(face, size)  # pixels, rig axes, z towards the camera on the scale of x
+    across = pts[idx["left_corner"]] - pts[idx["right_corner"]]
+    width_px = float(np.linalg.norm(across))
+    if not width_px > 1.0:
+        return None
+    q = getattr(person.face_pose, "head_rotation", None)
+    if q is None or not np.isfinite(q).all():
+        q = head_rotation_from_face(face, size)
+    if q is None:
+        return None
+    up = Rotation.from_quat(q).as_matrix()[:, 1]
+    head = BONE_INDEX["Head"]
+    if frames is not None and frames.valid(head) and frames.positions[head][2] < 0:
+        d_head = -float(frames.positions[head][2])
+        ahead = pts[idx["bridge"], 2] - pts[list(idx["cheeks"]), 2].mean()  # pixels, towards the camera
+        depth = d_head - ahead * d_head / camera.fx
+    else:
+        depth = camera.fx * EYE_CORNER_WIDTH_M * (frames.scale if frames is not None else 1.0) / width_px
+    if not depth > 0.05:
+        return None
+    origin = unproject(face[idx["bridge"], :2] * size, depth, camera)
+    m = _frame_matrix(across, up, origin)
+    return None if m is None else (m, width_px * depth / camera.fx)
+
+
+def ring_finger_frame(
+    person: Person, side: int, camera: Camera, frames: BodyFrames | None = None, min_confidence: float = 0.5
+) -> tuple[np.ndarray, float] | None:
+    """The frame a ``"ring_finger"`` part (a ring) is fitted to on the subject's ``side`` hand
+    (:class:`arpose.landmarks.Side`), or None when that hand is not seen (``Person.hands`` None,
+    NaN, or its confidence under ``min_confidence``).
+
+    Returns ``(matrix (4, 4), width)``: *world*; origin :data:`RING_POSITION` of the way from the
+    ring finger's knuckle (MCP) to its middle joint (PIP), exactly on that pixel; X along the
+    finger (knuckle -> middle joint, 3D with the hand model's relative depth), Y the back of the
+    hand (the Hand bone's rest +Y turned by ``Person.fingers.hand_rotations``, else by
+    :func:`arpose.retarget.fingers.hand_rotation` of the points) made perpendicular to X, Z = X x
+    Y; ``width``: metres, the mean distance from the ring knuckle to the middle and little
+    knuckles (about a finger's width). Depth: the wrist's, from the Hand bone in ``frames``, else
+    from the hand's world landmarks (``Person.hands_world``: the palm's size in metres over its
+    size in pixels), else :data:`KNUCKLE_WIDTH_M`; plus the point's relative depth.
+    """
+    from ..landmarks import HandLandmark as HL
+    from ..retarget.fingers import hand_rotation
+
+    hands = person.hands
+    if hands is None:
+        return None
+    hand = np.asarray(hands[int(side)], dtype=np.float64)
+    if not np.isfinite(hand[:, :3]).all() or not float(hand[0, VISIBILITY]) >= min_confidence:
+        return None
+    size = np.array([camera.width, camera.height, camera.width], dtype=np.float64)
+    pts = hand[:, :3] * size @ MP_TO_RIG.T  # pixels, rig axes (x right, y up, z towards the camera)
+    mcp, pip = pts[HL.RING_MCP], pts[HL.RING_PIP]
+    rot = None
+    if person.fingers is not None:
+        q = np.asarray(person.fingers.hand_rotations[int(side)], dtype=np.float64)
+        rot = Rotation.from_quat(q).as_matrix() if np.isfinite(q).all() else None
+    if rot is None:
+        rot = hand_rotation(pts, side)
+    if rot is None:
+        return None
+    palm = [HL.WRIST, HL.INDEX_MCP, HL.PINKY_MCP]
+    pairs = ((palm[0], palm[1]), (palm[0], palm[2]), (palm[1], palm[2]))
+    palm_px = sum(float(np.linalg.norm(pts[a] - pts[b])) for a, b in pairs)
+    bone = BONE_INDEX["LeftHand" if int(side) == 0 else "RightHand"]
+    world = None if person.hands_world is None else np.asarray(person.hands_world[int(side)], dtype=np.float64)
+    if frames is not None and frames.valid(bone) and frames.positions[bone][2] < 0:
+        d_wrist = -float(frames.positions[bone][2])
+    elif world is not None and np.isfinite(world[palm]).all():
+        palm_m = sum(float(np.linalg.norm(world[a] - world[b])) for a, b in pairs)
+        d_wrist = camera.fx * palm_m / palm_px
+    else:
+        d_wrist = camera.fx * KNUCKLE_WIDTH_M / float(np.linalg.norm(pts[HL.INDEX_MCP] - pts[HL.PINKY_MCP]))
+    centre = mcp + RING_POSITION * (pip - mcp)
+    depth = d_wrist - (centre[2] - pts[HL.WRIST, 2]) * d_wrist / camera.fx
+    if not depth > 0.05:
+        return None
+    pixel = hand[HL.RING_MCP, :2] + RING_POSITION * (hand[HL.RING_PIP, :2] - hand[HL.RING_MCP, :2])
+    m = _frame_matrix(pip - mcp, rot[:, 1], unproject(pixel * size[:2], depth, camera))
+    width_px = 0.5 * (np.linalg.norm(mcp - pts[HL.MIDDLE_MCP]) + np.linalg.norm(mcp - pts[HL.PINKY_MCP]))
+    return None if m is None else (m, float(width_px) * depth / camera.fx)

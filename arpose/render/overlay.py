@@ -45,7 +45,7 @@ from ..skeleton import BONE_INDEX, NUM_BONES, forward_kinematics  # noqa: E402
 from ..types import Camera, Person  # noqa: E402
 from . import gl  # noqa: F401  (headless EGL set-up, before pyrender)
 from .avatar import Avatar, AvatarConfig  # noqa: E402
-from .frames import AnchorConfig, BodyFrames, PropAnchors, prop_frames  # noqa: E402
+from .frames import AnchorConfig, BodyFrames, PropAnchors, eyes_frame, prop_frames, ring_finger_frame  # noqa: E402
 from .props import MeshCache, Prop, part_pose  # noqa: E402
 from .proxy import proxy_shapes  # noqa: E402
 
@@ -368,9 +368,10 @@ class PropRenderer:
         for k, person in enumerate(people):
             frames = known[k] if known is not None else self.frames_for(person, cam, timestamp)
             n_occ = len(occ)
+            fits: dict = {}  # this person's face / hand frames, computed once a frame
             for prop in self._props:
                 for part in prop.parts:
-                    m = part_pose(frames, part)
+                    m = part_pose(frames, part, fitted_frame(person, part, cam, frames, fits) if part.fit else None)
                     if m is None:
                         continue
                     layer = self._layer_of(part)
@@ -498,6 +499,20 @@ class PropRenderer:
     def _record(self, t0: float) -> None:
         self.stats.ms = (time.perf_counter() - t0) * 1000.0
         self.stats.history.append(self.stats.ms)
+
+
+def fitted_frame(person: Person, part, camera: Camera, frames: BodyFrames, cache: dict):
+    """The frame ``part`` (with a ``fit``) is fitted to on ``person`` (:func:`eyes_frame` or
+    :func:`ring_finger_frame` on the side of the part's bone), cached in ``cache`` per fit and
+    side; None when the face / hand is not seen."""
+    side = 1 if part.bone.startswith("Right") else 0
+    key = (part.fit, side)
+    if key not in cache:
+        if part.fit == "eyes":
+            cache[key] = eyes_frame(person, camera, frames)
+        else:
+            cache[key] = ring_finger_frame(person, side, camera, frames)
+    return cache[key]
 
 
 _UNIT_CORNERS = {

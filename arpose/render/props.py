@@ -21,7 +21,11 @@ the default 1.72 m body (scaled with the person), ``rotation_deg`` ``[x, y, z]``
 Euler degrees or ``rotation_quat`` ``[x, y, z, w]`` (mesh to bone frame), ``scale`` (number or
 ``[sx, sy, sz]``), ``occludable`` (default true: the body hides the parts behind it), and
 ``landmarks`` (BlazePose names such as ``["left_ear", "right_ear"]``): anchor the part at
-their mean instead of the bone's joint (the offset and rotation still use the bone's frame).
+their mean instead of the bone's joint (the offset and rotation still use the bone's frame),
+and ``fit`` with ``fit_width``: fit the part to the face mesh or a hand when they are seen
+(``"eyes"`` on the Head: glasses on the outer eye corners and the nose bridge; ``"ring_finger"``
+on LeftHand / RightHand: a ring on that hand's ring finger; :mod:`arpose.render.frames`,
+:func:`part_pose`).
 
 Meshes are modelled in the bone's rest frame with their origin at the attachment point
 (see ``assets/make_props.py``). The built-in manifest is ``assets/props.json``.
@@ -42,7 +46,7 @@ from scipy.spatial.transform import Rotation
 from ..errors import ConfigError, InputError
 from ..landmarks import PoseLandmark
 from ..skeleton import BONE_INDEX, BONE_NAMES
-from .frames import BodyFrames
+from .frames import FITS, BodyFrames
 
 MESH_EXTENSIONS = frozenset({".glb", ".gltf", ".obj", ".ply", ".stl", ".off"})
 
@@ -73,6 +77,10 @@ class PropPart:
     offset: ``(3,)`` metres, bone frame, default body. rotation: ``(4,)`` ``(x, y, z, w)``
     mesh frame to bone frame. scale: ``(3,)``. occludable: the body hides it where in front.
     landmarks: landmark indices whose mean anchors the part (empty: the bone's joint).
+    fit: ``""`` (the bone), ``"eyes"`` or ``"ring_finger"`` (:data:`arpose.render.frames.FITS`).
+    fit_width: metres of the mesh that span the fitted width (the mesh is scaled uniformly): the
+        outer eye corners (``"eyes"``) or the ring finger's knuckle to its neighbours' (about a
+        finger's width, ``"ring_finger"``).
     """
 
     mesh: str
@@ -82,6 +90,8 @@ class PropPart:
     scale: tuple[float, float, float] = (1.0, 1.0, 1.0)
     occludable: bool = True
     landmarks: tuple[int, ...] = ()
+    fit: str = ""
+    fit_width: float = 0.0
 
     @property
     def bone_index(self) -> int:
@@ -118,7 +128,18 @@ def _vec3(value, what: str, default) -> tuple[float, float, float]:
 def _part(raw: Mapping, base: Path, where: str) -> PropPart:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: a part must be an object with 'mesh' and 'bone', got {raw!r}")
-    unknown = set(raw) - {"mesh", "bone", "offset", "rotation_deg", "rotation_quat", "scale", "occludable", "landmarks"}
+    unknown = set(raw) - {
+        "mesh",
+        "bone",
+        "offset",
+        "rotation_deg",
+        "rotation_quat",
+        "scale",
+        "occludable",
+        "landmarks",
+        "fit",
+        "fit_width",
+    }
     if unknown:
         raise ConfigError(f"{where}: unknown field(s) {sorted(unknown)}; see docs/overlays.md for the manifest format")
     if "mesh" not in raw or "bone" not in raw:
@@ -157,6 +178,16 @@ def _part(raw: Mapping, base: Path, where: str) -> PropPart:
             lms.append(int(PoseLandmark[str(name).upper()]))
         except KeyError:
             raise ConfigError(f"{where}: unknown landmark {name!r}; use BlazePose names such as 'left_ear'") from None
+    fit = raw.get("fit", "") or ""
+    if fit not in ("", *FITS):
+        raise ConfigError(f"{where}: fit must be one of {', '.join(FITS)}, got {fit!r}")
+    if fit == "eyes" and bone != "Head":
+        raise ConfigError(f"{where}: fit 'eyes' needs bone 'Head', got {bone!r}")
+    if fit == "ring_finger" and bone not in ("LeftHand", "RightHand"):
+        raise ConfigError(f"{where}: fit 'ring_finger' needs bone 'LeftHand' or 'RightHand', got {bone!r}")
+    fit_width = raw.get("fit_width", 0.0)
+    if fit and (isinstance(fit_width, bool) or not isinstance(fit_width, (int, float)) or not fit_width > 0):
+        raise ConfigError(f"{where}: fit {fit!r} needs fit_width, the mesh's width in metres (> 0), got {fit_width!r}")
     return PropPart(
         str(mesh),
         bone,
@@ -165,6 +196,8 @@ def _part(raw: Mapping, base: Path, where: str) -> PropPart:
         scale,
         occludable,
         tuple(lms),
+        str(fit),
+        float(fit_width) if fit else 0.0,
     )  # type: ignore[arg-type]
 
 
@@ -222,9 +255,24 @@ def select_props(names: str | Iterable[str] | None, available: Mapping[str, Prop
     return [available[n] for n in dict.fromkeys(names)]
 
 
-def part_pose(frames: BodyFrames, part: PropPart) -> np.ndarray | None:
+def part_pose(frames: BodyFrames, part: PropPart, fitted: tuple[np.ndarray, float] | None = None) -> np.ndarray | None:
     """``(4, 4)`` mesh-to-*world* matrix of ``part`` on a body, or None if its bone (or
-    anchor landmarks) is unknown. Offsets and sizes scale with ``frames.scale``."""
+    anchor landmarks) is unknown. Offsets and sizes scale with ``frames.scale``.
+
+    fitted: for a part with a ``fit``, the frame it is fitted to and the width to span
+    (:func:`arpose.render.frames.eyes_frame` / :func:`~arpose.render.frames.ring_finger_frame`,
+    *world*): the mesh's origin goes on the frame's origin, turned by the part's rotation into
+    the frame's axes, uniformly scaled so ``fit_width`` spans ``width`` (the part's ``offset``
+    and ``scale`` are not used). Without it an ``"eyes"`` part falls back to its bone and a
+    ``"ring_finger"`` part is hidden (None: the hand is not seen)."""
+    if part.fit and fitted is not None:
+        frame, width = fitted
+        m = np.eye(4)
+        m[:3, :3] = frame[:3, :3] @ Rotation.from_quat(part.rotation).as_matrix() * (width / part.fit_width)
+        m[:3, 3] = frame[:3, 3]
+        return m
+    if part.fit == "ring_finger":
+        return None
     b = part.bone_index
     if not frames.valid(b):
         return None
