@@ -16,7 +16,14 @@ UTF-8 text, one record per line::
 * Arrays are ``{"dtype": "<f4", "shape": [33, 5], "b64": "..."}``: the raw little-endian
   bytes in base64, so NaN survives exactly. Scalars that are NaN are ``null``. Optional
   values that are not available (``raw_landmarks`` before smoothing, ``body`` / ``angles``
-  without retargeting) are absent keys, never zeros.
+  without retargeting, ``hands`` ... ``face_pose`` without ``--hands`` / ``--face``) are absent
+  keys, never zeros.
+* With ``--hands`` / ``--face`` a person also holds ``hands``, ``hands_world``, ``face`` and
+  their ``raw_*`` arrays (float32, the data contract's shapes, NaN where not seen), ``fingers``
+  (every :class:`~arpose.retarget.fingers.HandsPose` field, each hand's ``HandPose`` or
+  ``null``) and ``face_pose`` (every :class:`~arpose.retarget.face.FacePose` field and its
+  ``FaceFeatures``). These keys were added without a version change: a reader that does not
+  know them (arpose before issue 17) ignores them and reads the body as before.
 * Records are flushed to the operating system as they are written and ``fsync``-ed (on a
   background thread) every ``sync_interval`` seconds (0.5 s by default), so ``kill -9`` loses
   at most the record being written and a power cut at most the last ``sync_interval``. A clean close
@@ -54,9 +61,11 @@ from typing import Any, Iterable, Iterator, Mapping
 import numpy as np
 
 from ..errors import InputError, OutputError
-from ..landmarks import NAMES
+from ..landmarks import HAND_COLUMNS, NAMES, NUM_FACE_LANDMARKS, NUM_HAND_LANDMARKS, Side
 from ..retarget.body import BodyPose
-from ..skeleton import BONE_NAMES, END_OFFSETS, NUM_BONES, PARENTS, REST_OFFSETS
+from ..retarget.face import NUM_EXPRESSIONS, FaceFeatures, FacePose
+from ..retarget.fingers import HandPose, HandsPose
+from ..skeleton import BONE_NAMES, END_OFFSETS, NUM_BONES, NUM_FINGER_BONES, PARENTS, REST_OFFSETS
 from ..types import Camera, Frame, Person, PoseFrame
 from .bvh import read_input_bytes
 from .output import OutputResult, PendingOutput, partial_path
@@ -66,9 +75,45 @@ FORMAT_VERSION = 1
 #: Format versions this arpose reads.
 READ_VERSIONS = (1,)
 TAKE_EXTENSION = ".take"
-_PERSON_ARRAYS = ("landmarks", "world", "raw_landmarks", "raw_world")
+_PERSON_ARRAYS = (
+    "landmarks",
+    "world",
+    "raw_landmarks",
+    "raw_world",
+    "hands",
+    "hands_world",
+    "face",
+    "raw_hands",
+    "raw_hands_world",
+    "raw_face",
+)
+_HAND, _FACE = (2, NUM_HAND_LANDMARKS, HAND_COLUMNS), (NUM_FACE_LANDMARKS, HAND_COLUMNS)
+_HAND_WORLD = (2, NUM_HAND_LANDMARKS, 3)
 #: Shapes the reader requires (the data contract's), so a take that opens can be used.
-_PERSON_SHAPES = {"landmarks": (33, 5), "world": (33, 3), "raw_landmarks": (33, 5), "raw_world": (33, 3)}
+_PERSON_SHAPES = {
+    "landmarks": (33, 5),
+    "world": (33, 3),
+    "raw_landmarks": (33, 5),
+    "raw_world": (33, 3),
+    "hands": _HAND,
+    "hands_world": _HAND_WORLD,
+    "face": _FACE,
+    "raw_hands": _HAND,
+    "raw_hands_world": _HAND_WORLD,
+    "raw_face": _FACE,
+}
+#: Shapes of the arrays of ``fingers`` (:class:`HandsPose`), its per-hand :class:`HandPose`,
+#: ``face_pose`` (:class:`FacePose`) and its :class:`FaceFeatures`.
+_FINGERS_SHAPES = {"local_rotations": (NUM_FINGER_BONES, 4), "seen": (2,), "hand_rotations": (2, 4)}
+_HAND_POSE_SHAPES = {
+    "rotation": (4,),
+    "local_rotations": (NUM_FINGER_BONES // 2, 4),
+    "flexion": (5, 3),
+    "abduction": (5,),
+    "curl": (5,),
+}
+_FACE_POSE_SHAPES = {"head_rotation": (4,), "eye_rotations": (2, 4), "expressions": (NUM_EXPRESSIONS,)}
+_FEATURE_SHAPES = {"ear": (2,), "brow": (2,), "gaze": (2, 2)}
 _BODY_SHAPES = {
     "local_rotations": (NUM_BONES, 4),
     "root_position": (3,),
@@ -155,9 +200,81 @@ def decode_body(d: Mapping[str, Any]) -> BodyPose:
             continue
         if k in _BODY_SHAPES:
             kwargs[k] = None if v is None and k == "rotations" else decode_array(v, _BODY_SHAPES[k])
+        elif isinstance(v, bool):  # ``settled`` (read as a float 1.0 / 0.0 before issue 17)
+            kwargs[k] = v
         else:
             kwargs[k] = float("nan") if v is None else float(v)
     return BodyPose(**kwargs)
+
+
+def _encode_fields(obj: Any, nested: Mapping[str, Any] = {}) -> dict:
+    """Every dataclass field of ``obj`` (arrays encoded, NaN scalars ``null``); ``nested``
+    maps a field name to the encoder of its value."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(obj):
+        v = getattr(obj, f.name)
+        out[f.name] = nested[f.name](v) if f.name in nested else _value(v)
+    return out
+
+
+def _decode_fields(cls: type, d: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...]], nested: Mapping = {}) -> Any:
+    """``cls`` from :func:`_encode_fields` output: arrays of ``shapes`` decoded, ``nested``
+    fields by their decoder, ``bool`` fields as bools, other ``null`` scalars as NaN. Unknown
+    keys (newer writers) are ignored; a missing field keeps its default (else ``KeyError``)."""
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in d:
+            continue
+        v = d[f.name]
+        if f.name in nested:
+            kwargs[f.name] = nested[f.name](v)
+        elif f.name in shapes:
+            kwargs[f.name] = decode_array(v, shapes[f.name])
+        elif f.type in ("bool", bool):
+            if not isinstance(v, bool):
+                raise ValueError(f"{f.name} {v!r} is not true or false")
+            kwargs[f.name] = v
+        else:
+            kwargs[f.name] = float("nan") if v is None else float(v)
+    return cls(**kwargs)
+
+
+def encode_fingers(fingers: HandsPose) -> dict:
+    """Every :class:`HandsPose` field, each hand's :class:`HandPose` (``null`` for a hand not
+    seen) with its side as 0 / 1."""
+
+    def hand(h: HandPose | None) -> dict | None:
+        return None if h is None else _encode_fields(h, {"side": int})
+
+    return _encode_fields(fingers, {"hands": lambda hs: [hand(h) for h in hs]})
+
+
+def decode_fingers(d: Mapping[str, Any]) -> HandsPose:
+    """Inverse of :func:`encode_fingers`. Raises ``ValueError`` (or ``TypeError`` /
+    ``KeyError``) if malformed."""
+
+    def hand(h: Mapping[str, Any] | None) -> HandPose | None:
+        return None if h is None else _decode_fields(HandPose, h, _HAND_POSE_SHAPES, {"side": Side})
+
+    def hands(hs: list) -> tuple:
+        if not (isinstance(hs, list) and len(hs) == 2):
+            raise ValueError("fingers.hands must list two hands")
+        return (hand(hs[0]), hand(hs[1]))
+
+    return _decode_fields(HandsPose, d, _FINGERS_SHAPES, {"hands": hands})
+
+
+def encode_face_pose(face: FacePose) -> dict:
+    """Every :class:`FacePose` field, its :class:`FaceFeatures` nested."""
+    return _encode_fields(face, {"features": _encode_fields})
+
+
+def decode_face_pose(d: Mapping[str, Any]) -> FacePose:
+    """Inverse of :func:`encode_face_pose`. Raises ``ValueError`` (or ``TypeError`` /
+    ``KeyError``) if malformed."""
+    return _decode_fields(
+        FacePose, d, _FACE_POSE_SHAPES, {"features": lambda v: _decode_fields(FaceFeatures, v, _FEATURE_SHAPES)}
+    )
 
 
 def encode_person(person: Person) -> dict:
@@ -171,6 +288,10 @@ def encode_person(person: Person) -> dict:
         out["body"] = encode_body(person.body)
     if person.angles is not None:
         out["angles"] = {str(k): _num(v) for k, v in person.angles.items()}
+    if person.fingers is not None:
+        out["fingers"] = encode_fingers(person.fingers)
+    if person.face_pose is not None:
+        out["face_pose"] = encode_face_pose(person.face_pose)
     return out
 
 
@@ -193,6 +314,10 @@ def decode_person(d: Mapping[str, Any]) -> Person:
         kwargs["body"] = decode_body(d["body"])
     if "angles" in d:
         kwargs["angles"] = {str(k): float("nan") if v is None else float(v) for k, v in d["angles"].items()}
+    if "fingers" in d:
+        kwargs["fingers"] = decode_fingers(d["fingers"])
+    if "face_pose" in d:
+        kwargs["face_pose"] = decode_face_pose(d["face_pose"])
     return Person(**kwargs)
 
 

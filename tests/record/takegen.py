@@ -71,3 +71,67 @@ def pose_frames(times, people=(0,), body=True, image_size=(320, 240)):
         ppl = tuple(person_at(t, pid, body=body) for pid in people) if i % 7 != 3 else ()
         out.append(PoseFrame(Frame(img, float(t), i), ppl))
     return out
+
+
+def hands_face_person(t: float, pid: int = 0, right_seen: bool = False, body: bool = True) -> Person:
+    """:func:`person_at` with hands and a face: known random arrays (float32 landmarks, float64
+    rotations), the subject's left hand seen and the right one not (all NaN, no ``HandPose``)
+    unless ``right_seen``, a face with expressions and features. Not anatomical: for round trips."""
+    from arpose.landmarks import Side
+    from arpose.retarget.face import FaceFeatures, FacePose
+    from arpose.retarget.fingers import HandPose, HandsPose
+
+    rng = np.random.default_rng(int(t * 1000) + 77 * pid)
+    hands = rng.random((2, 21, 4)).astype(np.float32)
+    world = rng.normal(scale=0.05, size=(2, 21, 3)).astype(np.float32)
+    local = np.tile([0.0, 0.0, 0.0, 1.0], (sk.NUM_FINGER_BONES, 1))
+    local[:15] = Rotation.from_rotvec(rng.normal(scale=0.5, size=(15, 3))).as_quat()
+    left = HandPose(
+        side=Side.LEFT,
+        rotation=Rotation.from_rotvec(rng.normal(size=3)).as_quat(),
+        local_rotations=local[:15].copy(),
+        flexion=rng.uniform(0, 90, (5, 3)),
+        abduction=rng.uniform(-20, 20, 5),
+        curl=rng.uniform(0, 200, 5),
+        confidence=float(rng.random()),
+    )
+    rot = np.full((2, 4), np.nan)
+    rot[0] = left.rotation
+    per = [left, None]
+    if right_seen:
+        local[15:] = Rotation.from_rotvec(rng.normal(scale=0.5, size=(15, 3))).as_quat()
+        per[1] = HandPose(Side.RIGHT, rot[0].copy(), local[15:].copy(), left.flexion, left.abduction, left.curl, 0.9)
+        rot[1] = rot[0]
+    else:
+        hands[1] = np.nan
+        world[1] = np.nan
+    fingers = HandsPose(local, np.array([True, right_seen]), (per[0], per[1]), rot)
+    face = rng.random((478, 4)).astype(np.float32)
+    feats = FaceFeatures(
+        ear=rng.random(2),
+        mouth_gap=float(rng.random()),
+        mouth_width=0.8,
+        smile_lift=float("nan"),
+        brow=rng.random(2),
+        gaze=rng.normal(size=(2, 2)),
+        iod_px=61.5,
+    )
+    fp = FacePose(
+        head_rotation=Rotation.from_rotvec(rng.normal(scale=0.3, size=3)).as_quat(),
+        eye_rotations=Rotation.from_rotvec(rng.normal(scale=0.2, size=(2, 3))).as_quat(),
+        jaw=float(rng.random()),
+        expressions=rng.random(11),
+        features=feats,
+        calibrated=bool(t > 0.05),
+    )
+    base = person_at(t, pid, body=body)
+    return base.with_(
+        hands=hands,
+        hands_world=world,
+        face=face,
+        raw_hands=(hands + np.float32(0.001)).astype(np.float32),
+        raw_hands_world=world.copy(),
+        raw_face=(face - np.float32(0.001)).astype(np.float32),
+        fingers=fingers,
+        face_pose=fp,
+    )
