@@ -247,9 +247,7 @@ def test_expression_rows_are_unambiguous(addon):  # noqa: F811
 # In real Blender.
 # ------------------------------------------------------------------------------------------------
 
-_IN_BLENDER_HANDS = (
-    _PRELUDE
-    + r"""
+_RIG_HELPERS = r"""
 import math, random
 import numpy as np
 from mathutils import Matrix, Vector
@@ -315,6 +313,14 @@ def curl(side, degrees):
     '''Local rotation (rig frame) bending a finger joint towards the palm (palm down: -Y).'''
     return R.from_euler("z", -degrees if side == "Left" else degrees, degrees=True).as_quat()
 
+"""
+
+_IN_BLENDER_HANDS = (
+    _PRELUDE
+    + r"""
+"""
+    + _RIG_HELPERS
+    + r"""
 clock = [0.0]
 sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 
@@ -485,6 +491,54 @@ finish(out)
 )
 
 
+_IN_BLENDER_MEDIA = (
+    _PRELUDE
+    + _RIG_HELPERS
+    + r"""
+import subprocess
+# A real arpose run (argv after the add-on; PORT replaced) into the Mixamo-named rig and its face
+# mesh; after every pump: the sender's time, the shape keys, each index finger's total curl.
+rig = mixamo_rig("Mixamo")
+face = face_mesh("Face", rig, ["Fcl_EYE_Close_L", "Fcl_EYE_Close_R", "Fcl_MTH_A", "Fcl_ALL_Joy", "Fcl_ALL_Surprised"])
+s.port, s.move_root, s.armature = free_port(), False, rig
+m.start(scene)
+
+def curl_deg(side):
+    # Angle between the hand bone and the index's last segment (0: straight; a fist: about 180).
+    pb = rig.pose.bones
+    hand = pb[f"mixamorig:{side}Hand"]
+    tip = pb[f"mixamorig:{side}HandIndex3"]
+    a, b = (hand.tail - hand.head).normalized(), (tip.tail - tip.head).normalized()
+    return math.degrees(math.acos(max(-1.0, min(1.0, a.dot(b)))))
+
+def sample():
+    if m.pump(scene):
+        bpy.context.view_layer.update()
+        st = m.receiver(scene).state
+        samples.append({"t": st.timestamp, "keys": {k.name: k.value for k in face.data.shape_keys.key_blocks},
+                        "curl": {sd: curl_deg(sd) for sd in ("Left", "Right")},
+                        "sent": sorted(b for b in st.local if b in m.FINGER_BONES or b in m.EYE_BONES)})
+
+argv = [a.replace("PORT", str(s.port)) for a in sys.argv[2:]]
+t0 = time.perf_counter()
+proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+samples = []
+while proc.poll() is None:
+    sample()
+    time.sleep(0.003)
+end = time.monotonic() + 0.5
+while time.monotonic() < end:
+    sample()
+    time.sleep(0.01)
+err = proc.stderr.read().decode(errors="replace")
+out = {"returncode": proc.returncode, "stderr": err[-1500:], "samples": samples, "seconds": time.perf_counter() - t0,
+       "status": s.status, "bad_packets": m.receiver(scene).bad_packets}
+m.stop(scene)
+finish(out)
+"""
+)
+
+
 @pytest.fixture(scope="module")
 def hands(media):
     return _run_in_blender(_IN_BLENDER_HANDS, str(media / "models" / "RobotExpressive.glb"))
@@ -524,7 +578,7 @@ def test_real_blender_index_curl_moves_the_fingertip_as_forward_kinematics_predi
                 np.testing.assert_allclose(got[k], want, atol=1e-5, err_msg=f"{side} {key} joint {k}")
         assert np.linalg.norm(np.asarray(hands["mixamo_proximal90"][side][3]) - rest[3]) > 0.05  # it moved (m)
     assert hands["mixamo_flat_frames"] == 1 and hands["mixamo_map"]["LeftIndexDistal"] == "mixamorig:LeftHandIndex3"
-    assert len(hands["mixamo_map"]) == 54 and "53 of 54 bones (mixamo)" in hands["mixamo_status"]  # + LeftEye
+    assert len(hands["mixamo_map"]) == 54 and hands["mixamo_status"] == "3 frames, 53 of 54 bones (mixamo)"  # + LeftEye
 
 
 @pytest.mark.slow
@@ -665,3 +719,59 @@ def test_real_blender_arposes_vmc_sender_drives_fingers_eyes_and_shape_keys(hand
     }
     for mesh, values in hands["sink_robot_keys"].items():
         assert values == pytest.approx({"Basis": 0.0, "Angry": 0.45, "Surprised": 0.65, "Sad": 0.0}), mesh
+
+
+def _media_run(media, video, *flags):
+    """A real ``arpose run VIDEO FLAGS --vmc`` into the Mixamo-named rig and its face mesh."""
+    argv = ["arpose", "run", str(media / "videos" / video), *flags, "--no-progress", "--vmc", "127.0.0.1:PORT"]
+    out = _run_in_blender(_IN_BLENDER_MEDIA, *argv)
+    assert out["returncode"] == 0, out["stderr"]
+    assert out["bad_packets"] == 0
+    return out
+
+
+def _by_frame(samples, fps, what):
+    """``{video frame: value}`` from the samples (the sender's time is the frame's time)."""
+    return {int(round(smp["t"] * fps)): what(smp) for smp in samples if smp["t"] is not None}
+
+
+@pytest.mark.slow
+def test_real_blink_video_closes_the_rigs_eyes_through_its_shape_keys(media):
+    """``arpose run face_blink_headtilt_tfjs.mp4 --face --vmc``: the face mesh's VRoid keys
+    (reached through the alias table: Blink_L -> Fcl_EYE_Close_L ...) close both eyes at each of
+    the clip's clean blinks (frames 30, 56, 91, 119, 162 in SOURCES.md) and stay low between them;
+    the eye bones are driven, no finger bone is (no --hands)."""
+    out = _media_run(media, "face_blink_headtilt_tfjs.mp4", "--face")
+    shut = _by_frame(
+        out["samples"], 30, lambda smp: min(smp["keys"]["Fcl_EYE_Close_L"], smp["keys"]["Fcl_EYE_Close_R"])
+    )
+    opened = _by_frame(
+        out["samples"], 30, lambda smp: max(smp["keys"]["Fcl_EYE_Close_L"], smp["keys"]["Fcl_EYE_Close_R"])
+    )
+    assert len(shut) > 300  # nearly every one of the 325 frames was seen applied
+    for blink in (30, 56, 91, 119, 162):
+        peak = max(v for f, v in shut.items() if blink - 2 <= f <= blink + 6)
+        assert peak > 0.8, (blink, peak)  # both eyes shut (measured 0.94 to 1.0)
+    for lo, hi in ((12, 26), (42, 54), (70, 88), (102, 116), (140, 158)):
+        between = sorted(v for f, v in opened.items() if lo <= f <= hi)
+        assert between and between[len(between) // 2] < 0.3, (lo, hi, between)  # open (median of the larger)
+    assert all(smp["sent"] == ["LeftEye", "RightEye"] for smp in out["samples"])
+    assert out["status"].startswith("325 frames, 24 of 54 bones (mixamo)")
+
+
+@pytest.mark.slow
+def test_real_fingerspelling_video_curls_and_straightens_the_rigs_index(media):
+    """``arpose run hands_asl_fingerspelling_tfjs.mp4 --hands --vmc``: the subject's right hand
+    drives the rig's right fingers: its index straight while the clip's index is up (frames
+    138-158 in SOURCES.md; total curl measured 16-20 degrees) and curled in the fists (frames
+    180-324; measured 131-162 degrees); the unseen left hand stays as it was (at rest)."""
+    out = _media_run(media, "hands_asl_fingerspelling_tfjs.mp4", "--hands")
+    right = _by_frame(out["samples"], 25, lambda smp: smp["curl"]["Right"])
+    left = _by_frame(out["samples"], 25, lambda smp: smp["curl"]["Left"])
+    up = sorted(v for f, v in right.items() if 140 <= f <= 156)
+    fist = sorted(v for f, v in right.items() if 182 <= f <= 324)
+    assert len(up) > 10 and len(fist) > 100
+    assert up[len(up) // 2] < 45 and fist[len(fist) // 2] > 120, (up, fist)
+    assert max(left.values()) < 0.1  # degrees; never sent: the rest pose, straight (float32 rounding)
+    sent = {b for smp in out["samples"] for b in smp["sent"]}
+    assert sent == {b for b in FINGER_BONE_NAMES if b.startswith("Right")}

@@ -1672,7 +1672,7 @@ def pump(scene) -> int:
         session.shape_keys = apply_shape_keys(obj, rx.state.blend)
     frames = rx.state.take_frames()
     if not frames:
-        if blended:  # a face-only sender, or its Apply after the frame's end
+        if blended and rx.state.blend:  # a face-only sender, or its Apply after the frame's end
             s.status = _shape_key_note(session, rx)
         return 0
     mapping = bone_map(obj)
@@ -1703,7 +1703,7 @@ def pump(scene) -> int:
                 session.take = obj.animation_data.action.name
     session.applied += len(frames)
     notes = [f"{rx.state.frames} frames", f"{driven} of {len(cal.mapping)} bones ({obj.arpose_bone_map.scheme})"]
-    if rx.state.blend_applies:
+    if rx.state.blend:
         notes.append(_shape_key_note(session, rx))
     if rx.state.tracking is False:
         notes.append("tracking lost")
