@@ -243,6 +243,54 @@ def test_expression_rows_are_unambiguous(addon):  # noqa: F811
         assert b in row and row[0] == a
 
 
+def _person_with_hands_and_face():
+    """A Person whose left index is curled 90 degrees at its first joint (right hand not seen),
+    left eye turned 20 degrees to the left, and some expressions."""
+    from scipy.spatial.transform import Rotation as R
+
+    from arpose.retarget.face import Expression, FaceFeatures, FacePose
+    from arpose.retarget.fingers import HandsPose
+    from arpose.skeleton import FINGER_BONE_INDEX, NUM_FINGER_BONES
+    from arpose.types import Person
+
+    fq = np.tile([0.0, 0.0, 0.0, 1.0], (NUM_FINGER_BONES, 1))
+    fq[FINGER_BONE_INDEX["LeftIndexProximal"]] = R.from_euler("z", -90, degrees=True).as_quat()
+    fingers = HandsPose(fq, np.array([True, False]), (None, None), np.full((2, 4), np.nan))
+    w = np.zeros(len(Expression))
+    w[Expression.BLINK_LEFT], w[Expression.SMILE], w[Expression.BROWS_DOWN] = 0.8, 0.3, 0.45
+    feats = FaceFeatures(np.array([0.3, 0.3]), 0.0, 0.8, 0.0, np.array([0.32, 0.32]), np.zeros((2, 2)))
+    eyes = np.array([R.from_euler("y", 20, degrees=True).as_quat(), [0.0, 0.0, 0.0, 1.0]])
+    face = FacePose(np.array([0.0, 0.0, 0.0, 1.0]), eyes, 0.0, w, feats)
+    lm = np.full((33, 5), 0.5, np.float32)
+    return Person(0, lm, np.zeros((33, 3), np.float32), 0.9, fingers=fingers, face_pose=face), fq, eyes
+
+
+def test_raw_stream_fingers_eyes_and_expressions(addon):  # noqa: F811
+    """arpose's raw OSC stream (``--osc``, its own encoder): ``/arpose/person/fingers`` gives the
+    seen hand's 15 bones (the unseen hand's NaN leave it as it was), ``/eyes`` the eye bones,
+    ``/expressions`` the weights as one Val set and Apply, whose names reach keys through the
+    alias rows (blink_left -> Fcl_EYE_Close_L, smile -> mouthSmile, brows_down -> Angry)."""
+    from arpose.broadcast.raw import hands_face_messages
+
+    person, fq, eyes = _person_with_hands_and_face()
+    st = _state_after(addon, encode_bundle(hands_face_messages(person)))
+    fingers = {b for b in st.local if b in addon.FINGER_BONES}
+    assert fingers == {b for b in FINGER_BONE_NAMES if b.startswith("Left")}
+    for k, name in enumerate(FINGER_BONE_NAMES[:15]):
+        np.testing.assert_allclose(st.local[name], addon.rig_to_blender_quat(fq[k]), atol=1e-6, err_msg=name)
+    for k, name in enumerate(addon.EYE_BONES):
+        np.testing.assert_allclose(st.local[name], addon.rig_to_blender_quat(eyes[k]), atol=1e-6)
+    assert st.blend_applies == 1 and st.blend["blink_left"] == pytest.approx(0.8)
+    keys = ["Fcl_EYE_Close_L", "mouthSmile", "Angry", "Fcl_MTH_A"]
+    assert addon.shape_key_values(st.blend, keys) == pytest.approx(
+        {"Fcl_EYE_Close_L": 0.8, "mouthSmile": 0.3, "Angry": 0.45, "Fcl_MTH_A": 0.0}
+    )
+    st1 = addon.PoseState(1)  # a receiver following person 1 ignores person 0's messages
+    for address, args in addon.parse_packet(encode_bundle(hands_face_messages(person))):
+        st1.handle(address, args)
+    assert st1.local == {} and st1.blend == {}
+
+
 # ------------------------------------------------------------------------------------------------
 # In real Blender.
 # ------------------------------------------------------------------------------------------------

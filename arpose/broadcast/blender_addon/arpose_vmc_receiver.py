@@ -880,6 +880,21 @@ class PoseState:
             elif address == "/arpose/person/bone" and args[0] == self.person:
                 if isinstance(args[1], str):
                     self.local[args[1]] = qnormalize(rig_to_blender_quat(args[2:6]))
+            elif address == "/arpose/person/fingers" and args[0] == self.person and args[1] in ("left", "right"):
+                first = 0 if args[1] == "left" else 15  # 15 bones of one hand, rig frame (NaN: not seen)
+                for k in range(15):
+                    q = args[2 + 4 * k : 6 + 4 * k]
+                    if len(q) == 4 and all(math.isfinite(c) for c in q):
+                        self.local[FINGER_BONES[first + k]] = qnormalize(rig_to_blender_quat(q))
+            elif address == "/arpose/person/eyes" and args[0] == self.person:
+                for k, name in enumerate(EYE_BONES):
+                    q = args[1 + 4 * k : 5 + 4 * k]
+                    if len(q) == 4 and all(math.isfinite(c) for c in q):
+                        self.local[name] = qnormalize(rig_to_blender_quat(q))
+            elif address == "/arpose/person/expressions" and args[0] == self.person:
+                for name, value in zip(args[1::2], args[2::2]):  # name, weight pairs: Val ... then Apply
+                    self.handle("/VMC/Ext/Blend/Val", (name, value))
+                self.handle("/VMC/Ext/Blend/Apply", ())
             elif address == "/arpose/person/root" and args[0] == self.person:
                 p = rig_to_blender_vec(args[1:4])
                 if all(math.isfinite(c) for c in p):
@@ -1349,8 +1364,8 @@ EXPRESSIONS = (
     ("E", "ee", "vrc.v_e", "Fcl_MTH_E", "mouth_e"),
     ("O", "oh", "vrc.v_oh", "Fcl_MTH_O", "mouth_o"),
     ("Joy", "happy", "Fcl_ALL_Joy", "mouthSmile", "smile"),
-    ("Angry", "angry", "Fcl_ALL_Angry"),
-    ("Surprised", "surprised", "Fcl_ALL_Surprised", "surprise"),
+    ("Angry", "angry", "Fcl_ALL_Angry", "brows_down"),
+    ("Surprised", "surprised", "Fcl_ALL_Surprised", "surprise", "brows_up"),
     ("Sorrow", "sad", "Fcl_ALL_Sorrow", "sorrow"),
     ("Fun", "relaxed", "Fcl_ALL_Fun"),
     ("Neutral", "neutral", "Fcl_ALL_Neutral"),
