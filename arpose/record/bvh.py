@@ -351,15 +351,36 @@ def _fmt3(v: np.ndarray) -> str:
     return " ".join(f"{x:.6f}" for x in v)
 
 
-def skeleton_hierarchy(offsets: np.ndarray, end_offsets: np.ndarray) -> str:
+def _joint_tree(fingers: bool = False) -> tuple[tuple[str, ...], tuple[tuple[int, ...], ...]]:
+    """Names and children of the written skeleton: the body's :data:`arpose.skeleton.BONES`
+    (indices ``0 .. B-1``) and, with ``fingers``, the 30 :data:`arpose.skeleton.FINGER_BONES`
+    after them (indices ``B .. B+29``), the proximal bones children of ``LeftHand`` /
+    ``RightHand``."""
+    from ..skeleton import BONE_NAMES, CHILDREN, FINGER_BONES, NUM_BONES
+
+    if not fingers:
+        return BONE_NAMES, CHILDREN
+    names = BONE_NAMES + tuple(b.name for b in FINGER_BONES)
+    index = {n: i for i, n in enumerate(names)}
+    children = [list(c) for c in CHILDREN] + [[] for _ in FINGER_BONES]
+    for k, b in enumerate(FINGER_BONES):
+        children[index[b.parent]].append(NUM_BONES + k)
+    return names, tuple(tuple(c) for c in children)
+
+
+def skeleton_hierarchy(offsets: np.ndarray, end_offsets: np.ndarray, fingers: bool = False) -> str:
     """The ``HIERARCHY`` section of the humanoid skeleton of :mod:`arpose.skeleton`.
 
     offsets: ``(B, 3)`` rest offsets, metres, rig frame (T-pose, +Y up, +Z forward); the
     root's is its rest position. end_offsets: ``(B, 3)`` End Site offsets for leaf bones (NaN
     rows for the others). The root has 6 channels (positions, then ZXY rotations); every
     other joint 3 (``Zrotation Xrotation Yrotation``).
+    fingers: ``offsets`` and ``end_offsets`` are ``(B + 30, 3)``, the body's then the finger
+    bones' (:data:`arpose.skeleton.FINGER_BONES` order; End Sites at the distal bones'
+    fingertips); the finger chains hang under ``LeftHand`` / ``RightHand``, which then have no
+    End Site.
     """
-    from ..skeleton import BONE_NAMES, CHILDREN
+    names, children = _joint_tree(fingers)
 
     rot = " ".join(f"{a}rotation" for a in WRITE_ORDER)
     lines = ["HIERARCHY"]
@@ -367,19 +388,19 @@ def skeleton_hierarchy(offsets: np.ndarray, end_offsets: np.ndarray) -> str:
     def emit(i: int, depth: int) -> None:
         pad = "  " * depth
         kind = "ROOT" if depth == 0 else "JOINT"
-        lines.append(f"{pad}{kind} {BONE_NAMES[i]}")
+        lines.append(f"{pad}{kind} {names[i]}")
         lines.append(f"{pad}{{")
         lines.append(f"{pad}  OFFSET {_fmt3(offsets[i])}")
         if depth == 0:
             lines.append(f"{pad}  CHANNELS 6 Xposition Yposition Zposition {rot}")
         else:
             lines.append(f"{pad}  CHANNELS 3 {rot}")
-        for c in CHILDREN[i]:
+        for c in children[i]:
             emit(c, depth + 1)
-        if not CHILDREN[i]:
+        if not children[i]:
             end = end_offsets[i]
             if not np.all(np.isfinite(end)) or np.linalg.norm(end) < 1e-4:
-                raise ValueError(f"leaf bone {BONE_NAMES[i]} needs a non-zero End Site offset")
+                raise ValueError(f"leaf bone {names[i]} needs a non-zero End Site offset")
             lines.extend([f"{pad}  End Site", f"{pad}  {{", f"{pad}    OFFSET {_fmt3(end)}", f"{pad}  }}"])
         lines.append(f"{pad}}}")
 
@@ -387,15 +408,15 @@ def skeleton_hierarchy(offsets: np.ndarray, end_offsets: np.ndarray) -> str:
     return "\n".join(lines) + "\n"
 
 
-def declaration_order() -> list[int]:
-    """Bone indices in the depth-first order :func:`skeleton_hierarchy` declares them."""
-    from ..skeleton import CHILDREN
-
+def declaration_order(fingers: bool = False) -> list[int]:
+    """Bone indices in the depth-first order :func:`skeleton_hierarchy` declares them (with
+    ``fingers``, finger bone ``k`` is index ``B + k``)."""
+    _, children = _joint_tree(fingers)
     order: list[int] = []
 
     def visit(i: int) -> None:
         order.append(i)
-        for c in CHILDREN[i]:
+        for c in children[i]:
             visit(c)
 
     visit(0)
@@ -413,12 +434,25 @@ def euler_channels(local_rotations: np.ndarray) -> np.ndarray:
     return eul
 
 
+def body_scale(offsets: np.ndarray) -> float:
+    """The person's size relative to :data:`arpose.skeleton.REST_OFFSETS`: the median ratio of
+    their bone lengths to the default's (1 if that is not a positive number). End Sites and
+    finger bones are scaled by it."""
+    from ..skeleton import REST_OFFSETS
+
+    off = np.asarray(offsets, dtype=np.float64)
+    rest_len = np.linalg.norm(REST_OFFSETS[1:], axis=1)
+    scale = float(np.median(np.linalg.norm(off[1:], axis=1)[rest_len > 0] / rest_len[rest_len > 0]))
+    return scale if math.isfinite(scale) and scale > 0 else 1.0
+
+
 def skeleton_bvh_text(
     local_rotations: np.ndarray,
     root_positions: np.ndarray,
     frame_time: float,
     offsets: np.ndarray | None = None,
     end_offsets: np.ndarray | None = None,
+    finger_rotations: np.ndarray | None = None,
 ) -> str:
     """A whole BVH file for the humanoid skeleton.
 
@@ -427,9 +461,15 @@ def skeleton_bvh_text(
     root_positions: ``(F, 3)`` metres, the Hips joint in the rig / world frame (+Y up).
     frame_time: seconds per frame. offsets: ``(B, 3)`` rest offsets (default
     :data:`arpose.skeleton.REST_OFFSETS`). end_offsets: ``(B, 3)`` End Sites (default the
-    skeleton's, scaled like ``offsets``). Raises ``ValueError`` on NaN or bad shapes.
+    skeleton's, scaled like ``offsets``, :func:`body_scale`).
+    finger_rotations: ``(F, 30, 4)`` local rotations ``(x, y, z, w)`` of the finger bones
+    (:data:`arpose.skeleton.FINGER_BONES` order, rig frame, identity = the rest hand, as
+    ``Person.fingers.local_rotations``), or None for the body alone (the file is then exactly
+    what it was before fingers existed). The finger bones' offsets and fingertip End Sites are
+    :data:`arpose.skeleton.FINGER_REST_OFFSETS` and the skeleton's ends times
+    :func:`body_scale`. Raises ``ValueError`` on NaN or bad shapes.
     """
-    from ..skeleton import END_OFFSETS, NUM_BONES, REST_OFFSETS
+    from ..skeleton import END_OFFSETS, FINGER_BONES, FINGER_REST_OFFSETS, NUM_BONES, NUM_FINGER_BONES, REST_OFFSETS
 
     q = np.asarray(local_rotations, dtype=np.float64)
     root = np.asarray(root_positions, dtype=np.float64)
@@ -442,15 +482,24 @@ def skeleton_bvh_text(
     if not (math.isfinite(frame_time) and frame_time > 0):
         raise ValueError(f"frame_time must be > 0, got {frame_time}")
     off = REST_OFFSETS if offsets is None else np.asarray(offsets, dtype=np.float64)
+    scale = body_scale(off)
     if end_offsets is None:
-        rest_len = np.linalg.norm(REST_OFFSETS[1:], axis=1)
-        scale = float(np.median(np.linalg.norm(off[1:], axis=1)[rest_len > 0] / rest_len[rest_len > 0]))
-        end_offsets = END_OFFSETS * (scale if math.isfinite(scale) and scale > 0 else 1.0)
-    eul = euler_channels(q)[:, declaration_order()]  # columns in the HIERARCHY's (depth-first) order
+        end_offsets = END_OFFSETS * scale
+    ends = np.asarray(end_offsets, dtype=np.float64)
+    fingers = finger_rotations is not None
+    if fingers:
+        fq = np.asarray(finger_rotations, dtype=np.float64)
+        if fq.shape != (q.shape[0], NUM_FINGER_BONES, 4) or not np.all(np.isfinite(fq)):
+            raise ValueError(f"expected finite (F, {NUM_FINGER_BONES}, 4) finger rotations, got {fq.shape}")
+        q = np.concatenate([q, fq], axis=1)
+        off = np.concatenate([off, FINGER_REST_OFFSETS * scale])
+        finger_ends = np.array([b.end if b.end else (np.nan,) * 3 for b in FINGER_BONES], dtype=np.float64)
+        ends = np.concatenate([ends, finger_ends * scale])
+    eul = euler_channels(q)[:, declaration_order(fingers)]  # columns in the HIERARCHY's (depth-first) order
     motion = np.concatenate([root, eul.reshape(q.shape[0], -1)], axis=1)
     rows = "\n".join(" ".join(f"{v:.6f}" for v in row) for row in motion)
     return (
-        skeleton_hierarchy(off, np.asarray(end_offsets, dtype=np.float64))
+        skeleton_hierarchy(off, ends, fingers)
         + f"MOTION\nFrames: {q.shape[0]}\nFrame Time: {frame_time:.8f}\n"
         + rows
         + ("\n" if rows else "")

@@ -1,4 +1,5 @@
-"""A pipeline sink that writes one person's retargeted body as BVH when the run ends."""
+"""A pipeline sink that writes one person's retargeted body as BVH when the run ends, with the
+30 finger bones when the run tracked hands (``Person.fingers``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from .video import check_writable
 class _Body(NamedTuple):
     id: int
     body: object
+    fingers: object = None
 
 
 class BvhSink:
@@ -35,8 +37,10 @@ class BvhSink:
         self.rate: float | None = None
 
     def write(self, pose_frame, image) -> None:
-        # Keep only (id, body): a long live session must not hold every landmark and mask.
-        people = tuple(_Body(p.id, p.body) for p in pose_frame.people if p.body is not None)
+        # Keep only (id, body, fingers): a long live session must not hold every landmark and mask.
+        people = tuple(
+            _Body(p.id, p.body, p.fingers) for p in pose_frame.people if p.body is not None or p.fingers is not None
+        )
         self.frames.append((pose_frame.timestamp, people))
 
     def close(self) -> None:

@@ -17,7 +17,8 @@ from scipy.spatial.transform import Rotation, Slerp
 
 from ..errors import InputError
 from ..retarget.body import BodyPose
-from ..skeleton import NUM_BONES, forward_kinematics
+from ..retarget.fingers import HandsPose
+from ..skeleton import NUM_BONES, NUM_FINGER_BONES, forward_kinematics
 from .bvh import skeleton_bvh_text, write_text_atomic
 from .csv_landmarks import CsvWriter
 from .output import CsvOutput, check_writable
@@ -46,6 +47,9 @@ class BodyTrack:
     their rotations on the final bone lengths).
     floor_height: the floor's Y in the same frame (median of the poses' estimates), NaN if
     none was estimated.
+    finger_rotations: ``(F, 30, 4)`` local rotations ``(x, y, z, w)`` of the finger bones
+    (:data:`arpose.skeleton.FINGER_BONES` order, identity = the rest hand; see
+    :func:`finger_track`), or None when the recording has no hands (a body-only BVH).
     """
 
     times: np.ndarray
@@ -54,20 +58,47 @@ class BodyTrack:
     positions: np.ndarray
     offsets: np.ndarray
     floor_height: float = float("nan")
+    finger_rotations: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.times.shape[0])
 
 
-def body_track(samples: Iterable[tuple[float, BodyPose | None]], what: str = "the recording") -> BodyTrack:
-    """A :class:`BodyTrack` from ``(timestamp, BodyPose or None)`` pairs.
+def finger_track(hands: Sequence[HandsPose | None]) -> np.ndarray:
+    """``(F, 30, 4)`` finger local rotations ``(x, y, z, w)`` for a BVH from each frame's
+    ``Person.fingers`` (:class:`~arpose.retarget.fingers.HandsPose` or None). A hand not seen
+    keeps the rotations it had when last seen (so a hand that drops out for a few frames does
+    not flick open); before it is first seen it is the rest hand (identity)."""
+    last = np.tile([0.0, 0.0, 0.0, 1.0], (NUM_FINGER_BONES, 1))
+    half = NUM_FINGER_BONES // 2
+    out = np.empty((len(hands), NUM_FINGER_BONES, 4))
+    for k, hp in enumerate(hands):
+        if hp is not None:
+            for side in (0, 1):
+                rows = slice(side * half, (side + 1) * half)
+                if bool(hp.seen[side]) and np.all(np.isfinite(hp.local_rotations[rows])):
+                    last[rows] = hp.local_rotations[rows]
+        out[k] = last
+    return out
+
+
+def body_track(
+    samples: Iterable[tuple[float, BodyPose | None] | tuple[float, BodyPose | None, HandsPose | None]],
+    what: str = "the recording",
+) -> BodyTrack:
+    """A :class:`BodyTrack` from ``(timestamp, BodyPose or None)`` pairs, or
+    ``(timestamp, BodyPose or None, HandsPose or None)`` triples (``Person.fingers``): when
+    any frame has fingers the track holds them (:func:`finger_track`).
 
     Frames with no pose, a non-finite root position or non-finite rotations are left out
     (the BVH interpolates across them). Raises :class:`InputError` if no frame is usable.
     """
     times, rots, roots, poss, offs, floors = [], [], [], [], [], []
+    hands, kept = [], []  # every frame's fingers (a hand seen while the body is not still counts)
     last_t = -math.inf
-    for t, body in samples:
+    for k, sample in enumerate(samples):
+        t, body = sample[0], sample[1]
+        hands.append(sample[2] if len(sample) > 2 else None)
         if body is None or not math.isfinite(t) or t <= last_t:
             continue
         q = np.asarray(body.local_rotations, dtype=np.float64)
@@ -80,6 +111,7 @@ def body_track(samples: Iterable[tuple[float, BodyPose | None]], what: str = "th
         poss.append(np.asarray(body.positions, dtype=np.float64))
         offs.append(np.asarray(body.offsets, dtype=np.float64))
         floors.append(float(getattr(body, "floor_height", math.nan)))
+        kept.append(k)
         last_t = t
     if not times:
         raise InputError(
@@ -93,6 +125,7 @@ def body_track(samples: Iterable[tuple[float, BodyPose | None]], what: str = "th
         positions=np.stack(poss),
         offsets=offs[-1],  # the calibration the person converged to
         floor_height=float(np.nanmedian(floors)) if np.any(np.isfinite(floors)) else math.nan,
+        finger_rotations=finger_track(hands)[kept] if any(h is not None for h in hands) else None,
     )
 
 
@@ -137,6 +170,7 @@ def translated(track: BodyTrack, shift: np.ndarray) -> BodyTrack:
         track.positions - shift,
         track.offsets,
         track.floor_height - shift[1],
+        track.finger_rotations,
     )
 
 
@@ -149,7 +183,14 @@ def take_body_track(take: Take, person: int | None = None) -> tuple[int, BodyTra
     pid = ids[0] if person is None else int(person)
     if pid not in ids:
         raise InputError(f"take {take.path} has no person {pid} (people in it: {', '.join(map(str, sorted(ids)))})")
-    samples = ((f.timestamp, next((p.body for p in f.people if p.id == pid), None)) for f in take.frames)
+    people = [next((p for p in f.people if p.id == pid), None) for f in take.frames]
+    if any(p is not None and p.fingers is not None for p in people):
+        samples: Iterable[tuple] = (
+            (f.timestamp, p.body, p.fingers) if p is not None else (f.timestamp, None, None)
+            for f, p in zip(take.frames, people)
+        )
+    else:
+        samples = ((f.timestamp, p.body if p is not None else None) for f, p in zip(take.frames, people))
     return pid, body_track(samples, what=f"take {take.path} (person {pid})")
 
 
@@ -185,9 +226,14 @@ def resample(track: BodyTrack, fps: float) -> BodyTrack:
     for b in range(NUM_BONES):
         rots[:, b] = Slerp(t, Rotation.from_quat(track.local_rotations[:, b]))(out_t).as_quat()
 
+    fingers = None
+    if track.finger_rotations is not None:
+        fingers = np.empty((n, NUM_FINGER_BONES, 4))
+        for b in range(NUM_FINGER_BONES):
+            fingers[:, b] = Slerp(t, Rotation.from_quat(track.finger_rotations[:, b]))(out_t).as_quat()
     root = np.stack([np.interp(out_t, t, track.root_positions[:, c]) for c in range(3)], axis=1)
     positions, _ = forward_kinematics(rots, root, track.offsets)
-    return BodyTrack(out_t, rots, root, positions, track.offsets, track.floor_height)
+    return BodyTrack(out_t, rots, root, positions, track.offsets, track.floor_height, fingers)
 
 
 def bvh_for_track(
@@ -207,7 +253,10 @@ def bvh_for_track(
         else:
             fps = nominal_fps or 30.0
     out = track if on_grid(track.times, fps) else resample(track, fps)
-    return skeleton_bvh_text(out.local_rotations, out.root_positions, 1.0 / fps, out.offsets), out, fps
+    text = skeleton_bvh_text(
+        out.local_rotations, out.root_positions, 1.0 / fps, out.offsets, finger_rotations=out.finger_rotations
+    )
+    return text, out, fps
 
 
 def export_bvh(
@@ -289,5 +338,9 @@ def track_from_pose_frames(frames: Sequence, person: int | None = None, what: st
             f"(turn retargeting on, and check that a person was found)"
         )
     pid = max(sorted(counts), key=lambda i: counts[i]) if person is None else int(person)
-    samples = ((t, next((p.body for p in people if p.id == pid), None)) for t, people in frames)
+    found = [(t, next((p for p in people if p.id == pid), None)) for t, people in frames]
+    if any(p is not None and getattr(p, "fingers", None) is not None for _, p in found):
+        samples: Iterable[tuple] = ((t, p.body, p.fingers) if p is not None else (t, None, None) for t, p in found)
+    else:
+        samples = ((t, p.body if p is not None else None) for t, p in found)
     return pid, body_track(samples, what=f"{what} (person {pid})")
