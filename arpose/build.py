@@ -262,6 +262,10 @@ def check_outputs(spec: PipelineSpec, force: bool = False, inputs: Iterable[str]
         path = getattr(out, "path", None)
         if path is not None and out.kind != "vmc" and out.kind != "osc":
             check_writable(path, force=force, inputs=tuple(inputs))
+        if out.kind == "csv" and (spec.estimator.hands or spec.estimator.face):  # its NAME.hands_face.csv
+            from .record.csv_landmarks import hands_face_path
+
+            check_writable(hands_face_path(path), force=force, inputs=tuple(inputs))
     take = spec.output("take")
     if take is not None and take.toggled and not os.path.isdir(take.folder):
         raise ConfigError(f"--take-dir {take.folder} is not a folder (create it first)")
@@ -335,7 +339,7 @@ def _make_sinks(spec: PipelineSpec, source: Any, camera: Camera, force: bool, he
         if kind == "csv":
             from .record import CsvWriter
 
-            sink = CsvWriter(out.path, force=True)
+            sink = CsvWriter(out.path, force=True, hands_face=spec.estimator.hands or spec.estimator.face)
         elif kind == "angles":
             from .retarget import AnglesCsvWriter
 

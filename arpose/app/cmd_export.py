@@ -22,13 +22,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "export",
         help="export a take to BVH or CSV",
         description="Export a take recorded with --take: the retargeted body of one person as BVH "
-        "(humanoid skeleton, metres, Y up, ZXY degrees, constant frame rate) and/or the landmarks as "
-        "the CSV of 'arpose run --csv' (joint angles, if recorded, go to OUT.angles.csv).",
+        "(humanoid skeleton, metres, Y up, ZXY degrees, constant frame rate; the 30 finger bones too when "
+        "hands were recorded) and/or the landmarks as the CSV of 'arpose run --csv' (joint angles, if "
+        "recorded, go to OUT.angles.csv; hands and face to OUT.hands_face.csv).",
     )
     add_take_input(p)
     p.add_argument("--bvh", metavar="OUT.bvh", help="BVH file to write")
     p.add_argument(
-        "--csv", metavar="OUT.csv", help="landmark CSV to write (plus OUT.angles.csv if angles were recorded)"
+        "--csv",
+        metavar="OUT.csv",
+        help="landmark CSV to write (plus OUT.angles.csv if angles were recorded, OUT.hands_face.csv if hands "
+        "or a face were)",
     )
     p.add_argument(
         "--person", type=int, metavar="N", help="person id (default: BVH the most tracked person, CSV everyone)"
@@ -100,8 +104,9 @@ def run(args: argparse.Namespace) -> int:
     if args.bvh:
         pid, track = take_body_track(take, args.person)  # fails before any file is written
     if args.csv:
-        path, rows, apath = export_csv(take, args.csv, person=args.person, force=args.force)
-        print(f"wrote {path} ({rows} rows)" + (f" and {apath}" if apath else ""), file=sys.stderr)
+        path, rows, apath, hpath = export_csv(take, args.csv, person=args.person, force=args.force)
+        extra = " and ".join(str(p) for p in (apath, hpath) if p)
+        print(f"wrote {path} ({rows} rows)" + (f" and {extra}" if extra else ""), file=sys.stderr)
     if args.bvh:
         path, out, rate = export_bvh(
             track, args.bvh, fps=args.fps, nominal_fps=take.fps, force=args.force, origin=args.origin

@@ -181,6 +181,9 @@ def output_lines(pipeline: Pipeline) -> list[str]:
                 lines.append(f"wrote {path} (person {pid}, {len(out)} frames at {sink.rate:.4g} fps)")
         elif result is not None:
             lines.append(result.describe())
+            extra = getattr(getattr(sink, "hands_face", None), "result", None)  # --csv's NAME.hands_face.csv
+            if extra is not None:
+                lines.append(extra.describe())
     return lines
 
 

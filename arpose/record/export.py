@@ -1,5 +1,9 @@
-"""Exports of recorded motion: one person's body track to BVH (with resampling to a constant
-frame rate), and takes to the landmark CSV of ``arpose run --csv`` plus a joint-angle CSV.
+"""Exports of recorded motion: one person's body track (with the finger bones when it has
+hands) to BVH (with resampling to a constant frame rate), and takes to the landmark CSV of
+``arpose run --csv`` plus a joint-angle CSV and the hands and face CSV.
+
+Hands and face are exported as recorded (the take's ``fingers`` and landmarks), never solved
+again, unless ``arpose export --smooth offline`` re-runs the stages.
 
 The same functions serve ``arpose export TAKE`` and ``arpose run INPUT --bvh OUT.bvh``.
 """
@@ -20,7 +24,7 @@ from ..retarget.body import BodyPose
 from ..retarget.fingers import HandsPose
 from ..skeleton import NUM_BONES, NUM_FINGER_BONES, forward_kinematics
 from .bvh import skeleton_bvh_text, write_text_atomic
-from .csv_landmarks import CsvWriter
+from .csv_landmarks import CsvWriter, hands_face_path
 from .output import CsvOutput, check_writable
 from .take import Take
 
@@ -288,12 +292,16 @@ def angles_path(csv_path: str | os.PathLike[str]) -> Path:
 
 def export_csv(
     take: Take, path: str | os.PathLike[str], person: int | None = None, force: bool = False
-) -> tuple[Path, int, Path | None]:
+) -> tuple[Path, int, Path | None, Path | None]:
     """Write the take's landmarks as the CSV of ``arpose run --csv`` (same columns,
-    :data:`arpose.record.CSV_COLUMNS`), only ``person`` if given; and, if any person has joint
+    :data:`arpose.record.CSV_COLUMNS`), only ``person`` if given; if any person has joint
     angles, a second long-form CSV ``OUT.angles.csv`` with :data:`ANGLE_COLUMNS`
-    (``degrees`` empty for NaN). Returns ``(csv path, rows, angles path or None)``.
-    Raises :class:`InputError` for a take without frames or without ``person``."""
+    (``degrees`` empty for NaN); and if any has hands or a face (recorded with ``--hands`` /
+    ``--face``), the hands and face CSV ``OUT.hands_face.csv`` of ``arpose run --csv``
+    (:data:`arpose.record.csv_landmarks.HANDS_FACE_COLUMNS`). Returns ``(csv path, rows,
+    angles path or None, hands and face path or None)``. Every file is checked writable
+    (``force``) before any is written. Raises :class:`InputError` for a take without frames or
+    without ``person``, :class:`OutputError` for an output that exists without ``force``."""
     if not take.frames:
         raise InputError(f"take {take.path} holds no frames (nothing to export)")
     if person is not None and person not in take.person_ids:
@@ -303,10 +311,17 @@ def export_csv(
         )
     has_angles = any(p.angles is not None for f in take.frames for p in f.people if person is None or p.id == person)
     apath = angles_path(path) if has_angles else None
-    check_writable(path, force=force)
-    if apath is not None:
-        check_writable(apath, force=force)
-    with CsvWriter(path, force=force) as writer:
+    has_hf = any(
+        p.hands is not None or p.face is not None or p.face_pose is not None
+        for f in take.frames
+        for p in f.people
+        if person is None or p.id == person
+    )
+    hpath = hands_face_path(path) if has_hf else None
+    for out in (path, apath, hpath):
+        if out is not None:
+            check_writable(out, force=force)
+    with CsvWriter(path, force=force, hands_face=has_hf) as writer:
         for pf in take.pose_frames():
             if person is not None:
                 pf = pf.with_people([p for p in pf.people if p.id == person])
@@ -322,7 +337,7 @@ def export_csv(
                 for name, deg in p.angles.items()
             )
         out.close()
-    return Path(path), rows, apath
+    return Path(path), rows, apath, hpath
 
 
 def track_from_pose_frames(frames: Sequence, person: int | None = None, what: str = "the run") -> tuple[int, BodyTrack]:
