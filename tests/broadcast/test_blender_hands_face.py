@@ -513,8 +513,10 @@ def person():
     lm = np.full((33, 5), 0.5, np.float32)
     return Person(0, lm, np.zeros((33, 3), np.float32), 0.9, body=body, fingers=fingers, face_pose=face)
 
+face.data.shape_keys.key_blocks["Angry"].keyframe_insert("value", frame=1)  # an animation the user had
+users_face_action = face.data.shape_keys.animation_data.action.name
 for key, rig, names in (("sink_mixamo", mx, "vrm0"), ("sink_robot", robot, "vrm1")):
-    s.port, s.armature = free_port(), rig
+    s.port, s.armature, s.record = free_port(), rig, key == "sink_mixamo"
     rig.pose.bones.foreach_set("rotation_quaternion", [1.0, 0.0, 0.0, 0.0] * len(rig.pose.bones))
     for o in m.bound_meshes(rig):  # what parts 1 and 4 set
         for kb in o.data.shape_keys.key_blocks if o.data.shape_keys else ():
@@ -532,6 +534,15 @@ for key, rig, names in (("sink_mixamo", mx, "vrm0"), ("sink_robot", robot, "vrm1
     out[key + "_keys"] = {o.name: {k.name: k.value for k in o.data.shape_keys.key_blocks}
                           for o in m.bound_meshes(rig) if o.data.shape_keys}
     m.stop(scene)
+s.record = False
+fa = face.data.shape_keys.animation_data.action
+out["face_take"] = fa.name
+out["face_keyed"] = sorted({fc.data_path for fc in fa.fcurves})
+out["face_frames"] = sorted({kp.co[0] for fc in fa.fcurves for kp in fc.keyframe_points})
+out["face_kept"] = bpy.data.actions[users_face_action].use_fake_user and users_face_action != fa.name
+out["body_take"] = mx.animation_data.action.name
+scene.frame_set(2)
+out["face_played"] = {k.name: k.value for k in face.data.shape_keys.key_blocks}
 out["sink_mixamo_index"] = mixamo_index(mx)
 out["sink_mixamo_eye"] = [world(mx, "mixamorig:LeftEye"), world(mx, "mixamorig:LeftEye", "tail")]
 finish(out)
@@ -753,6 +764,13 @@ def test_real_blender_arposes_vmc_sender_drives_fingers_eyes_and_shape_keys(hand
             "Angry": 0.45,
         }
     )
+    # Recorded: the face's keys into their own new take, per frame, played back by Blender.
+    assert hands["body_take"] == "arpose take" and hands["face_take"] == "arpose take Face" and hands["face_kept"]
+    keyed = ["Angry", "Blink_R", "Fcl_EYE_Close_L", "mouthSmile", "vrc.v_aa"]  # the keys the VRM 0 names reach
+    assert hands["face_keyed"] == [f'key_blocks["{k}"].value' for k in keyed]
+    assert hands["face_frames"] == [1.0, 2.0]
+    assert hands["face_played"] == pytest.approx(hands["sink_mixamo_keys"]["Face"])
+    assert "shape keys into 'arpose take Face'" in hands["sink_mixamo_status"]
     assert set(hands["sink_robot_blend"]) == {
         "blinkLeft",
         "blinkRight",

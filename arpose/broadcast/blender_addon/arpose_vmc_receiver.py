@@ -1443,6 +1443,8 @@ class _Session:
         self.applied = 0
         self.blend_applies = 0  # the receiver's blend_applies when shape keys were last set
         self.shape_keys = 0  # shape keys set then
+        self.shape_takes = {}  # {shape key datablock name: the action being recorded into ("" until made)}
+        self.shape_kept = []  # the actions those datablocks had before recording (kept, fake user)
 
 
 #: ``{scene.as_pointer(): _Session}`` of the scenes listening.
@@ -1638,6 +1640,37 @@ def apply_shape_keys(obj, blend: dict) -> int:
     return n
 
 
+def key_shape_keys(obj, blend: dict, frame: int, session) -> int:
+    """Recording: set the shape keys :func:`apply_shape_keys` would from ``blend`` and key each
+    at ``frame``, into a new action per shape key datablock ("arpose take <mesh>"; the action it
+    had is kept with a fake user and unassigned, as :func:`_begin_take` does for the armature).
+    ``session`` (a :class:`_Session`) remembers the takes. Returns how many keys were keyed."""
+    n = 0
+    for mesh in bound_meshes(obj):
+        key = mesh.data.shape_keys
+        if key is None:
+            continue
+        blocks = {kb.name: kb for kb in key.key_blocks if kb != key.reference_key}
+        values = shape_key_values(blend, blocks)
+        if not values:
+            continue
+        if key.name not in session.shape_takes:
+            ad = key.animation_data_create()
+            if ad.action is not None:
+                ad.action.use_fake_user = True
+                session.shape_kept.append(ad.action.name)
+                ad.action = None
+            session.shape_takes[key.name] = ""
+        for name, value in values.items():
+            blocks[name].value = value
+            blocks[name].keyframe_insert("value", frame=frame)
+            n += 1
+        if not session.shape_takes[key.name] and key.animation_data.action is not None:
+            key.animation_data.action.name = f"{TAKE_NAME} {mesh.name}"
+            session.shape_takes[key.name] = key.animation_data.action.name
+    return n
+
+
 def keyframe_armature(obj, names, frame: int, moved=()) -> None:
     """Key the rotation (in each bone's rotation mode) of the pose bones ``names`` at ``frame``,
     and the location of those in ``moved`` (the Hips, feet carried by the legs)."""
@@ -1662,9 +1695,10 @@ def _begin_take(obj, session):
 def pump(scene) -> int:
     """Receive what has arrived for ``scene`` and apply it to its chosen armature
     (``scene.arpose_receiver.armature``): every frame completed since the last call, oldest
-    first, each keyed when "Record keyframes" is on; and, when an ``/VMC/Ext/Blend/Apply``
-    arrived since the last call, the expressions applied so far to the shape keys of the meshes
-    bound to it (:func:`apply_shape_keys`; not keyed). Returns the number of frames applied (0
+    first, each keyed when "Record keyframes" is on (with the shape keys its expressions set:
+    :func:`key_shape_keys`); and, when an ``/VMC/Ext/Blend/Apply`` arrived since the last call,
+    the expressions applied so far to the shape keys of the meshes bound to it
+    (:func:`apply_shape_keys`). Returns the number of frames applied (0
     when none arrived). The Start operator's timer calls it; scripts and headless Blender call
     it in a loop after :func:`start`.
 
@@ -1697,7 +1731,7 @@ def pump(scene) -> int:
     cal = calibrate_object(obj, mapping)
     current = _current(obj)
     if not s.record:
-        session.t0, session.take = None, None
+        session.t0, session.take, session.shape_takes = None, None, {}
     moved = {cal.mapping[h] for h in cal.carried}
     if s.move_root and "Hips" in cal.mapping:
         moved.add(cal.mapping["Hips"])
@@ -1712,7 +1746,10 @@ def pump(scene) -> int:
                 _begin_take(obj, session)
             if session.t0 is None:
                 session.t0 = f.timestamp
-            keyframe_armature(obj, basis, record_frame(session.t0, f.timestamp, fps, scene.frame_start), moved)
+            at = record_frame(session.t0, f.timestamp, fps, scene.frame_start)
+            keyframe_armature(obj, basis, at, moved)
+            if f.blend:  # the expressions applied by this frame, keyed with it
+                key_shape_keys(obj, f.blend, at, session)
             if not session.take and obj.animation_data.action is not None:
                 obj.animation_data.action.name = TAKE_NAME
                 session.take = obj.animation_data.action.name
@@ -1728,6 +1765,8 @@ def pump(scene) -> int:
         notes.append(f"{rx.bad_packets} bad packets skipped")
     if rx.state.dropped_frames:
         notes.append(f"{rx.state.dropped_frames} frames dropped")
+    if session.shape_takes:
+        notes.append(f"shape keys into {', '.join(repr(t) for t in session.shape_takes.values() if t)}")
     notes.extend(cal.problems)
     s.status = ", ".join(notes)[:300]
     return len(frames)
