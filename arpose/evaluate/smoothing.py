@@ -650,3 +650,260 @@ def format_restated(
             )
         out.append(f"  met on {met}/{len(off)} clips")
     return "\n".join(out)
+
+
+# --- what any zero-phase linear filter can reach: the frontier of (excess cut, error) -------
+
+#: Zero-phase Gaussian widths (standard deviation, frames), RTS cutoffs (Hz) and oracle
+#: Wiener noise weights swept by :func:`zero_phase_frontier`.
+FRONTIER_SIGMAS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0, 6.0)
+FRONTIER_CUTOFFS = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 12.0, 16.0)
+FRONTIER_WEIGHTS = tuple(float(v) for v in np.geomspace(0.01, 100.0, 17))
+#: Frequency bins (each side) over which the oracle Wiener filter averages the periodograms
+#: of the truth and of the error (a smooth gain, not one fitted to each bin's realisation).
+WIENER_BINS = 3
+
+
+def gaussian_zero_phase(x: np.ndarray, sigma: float) -> np.ndarray:
+    """Zero-phase Gaussian smoothing over frames: each frame becomes the Gaussian-weighted
+    mean (standard deviation ``sigma`` frames, truncated at 4 sigma) of the finite samples
+    around it; the weights are renormalised at the ends and over NaN samples, and a NaN
+    sample stays NaN. x: ``(F, ...)`` any units, evenly sampled. Returns float64, same shape.
+    ``sigma = 0`` returns a copy."""
+    x = np.asarray(x, dtype=np.float64)
+    if sigma <= 0:
+        return x.copy()
+    r = int(math.ceil(4.0 * sigma))
+    k = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2)
+    flat = x.reshape(x.shape[0], -1)
+    ok = np.isfinite(flat)
+    v = np.where(ok, flat, 0.0)
+    pad = ((r, r), (0, 0))
+    vp, wp = np.pad(v, pad), np.pad(ok.astype(np.float64), pad)
+    num = sum(k[j] * vp[j : j + flat.shape[0]] for j in range(k.size))
+    den = sum(k[j] * wp[j : j + flat.shape[0]] for j in range(k.size))
+    out = np.where(ok, num / np.where(den > 0, den, 1.0), np.nan)
+    return out.reshape(x.shape)
+
+
+def _fill_nan(flat: np.ndarray) -> np.ndarray:
+    """``(F, C)`` with each channel's NaN samples linearly interpolated over frames (ends
+    held); an all-NaN channel becomes zeros."""
+    out = flat.copy()
+    idx = np.arange(flat.shape[0])
+    for c in range(flat.shape[1]):
+        ok = np.isfinite(flat[:, c])
+        out[:, c] = np.interp(idx, idx[ok], flat[ok, c]) if ok.any() else 0.0
+    return out
+
+
+def wiener_oracle(raw: np.ndarray, truth: np.ndarray, weight: float = 1.0, bins: int = WIENER_BINS) -> np.ndarray:
+    """The zero-phase Wiener filter designed with the truth known (an oracle: no real
+    smoother has the truth), per channel.
+
+    raw, truth: ``(F, ...)`` the same quantity (e.g. ``(F, 33, 2)`` pixels), evenly sampled.
+    Each channel, less its mean (which passes unchanged), is extended by its mirror image
+    (length ``2F``, so the ends do not wrap); its gain at each frequency is
+    ``S / (S + weight N)``, with ``S`` and ``N`` the periodograms of the truth and of the error
+    ``raw - truth`` averaged over ``bins`` bins each side. The gain
+    is real and in [0, 1]: no phase, no lag. ``weight = 1`` is the minimum mean-square-error
+    filter of those spectra; larger weights remove more noise and more motion. Returns the
+    filtered ``raw`` (float64, same shape, NaN where raw is NaN; NaN samples are interpolated
+    for the filtering)."""
+    raw = np.asarray(raw, dtype=np.float64)
+    truth = np.asarray(truth, dtype=np.float64)
+    if raw.shape != truth.shape:
+        raise ValueError(f"raw and truth must have the same shape, got {raw.shape} and {truth.shape}")
+    f = raw.shape[0]
+    x = _fill_nan(raw.reshape(f, -1))
+    s = _fill_nan(truth.reshape(f, -1))
+    mean = x.mean(axis=0)
+    x, s = x - mean, s - s.mean(axis=0)
+
+    def mirror(a: np.ndarray) -> np.ndarray:
+        return np.concatenate([a, a[::-1]], axis=0)
+
+    X, S, E = np.fft.fft(mirror(x), axis=0), np.fft.fft(mirror(s), axis=0), np.fft.fft(mirror(x - s), axis=0)
+    box = np.ones(2 * bins + 1) / (2 * bins + 1)
+
+    def smooth(p: np.ndarray) -> np.ndarray:  # circular moving average over frequency bins
+        ext = np.concatenate([p[-bins:], p, p[:bins]], axis=0) if bins else p
+        return np.apply_along_axis(lambda c: np.convolve(c, box, mode="valid"), 0, ext) if bins else p
+
+    ps, pn = smooth(np.abs(S) ** 2), smooth(np.abs(E) ** 2)
+    gain = ps / np.maximum(ps + weight * pn, 1e-300)
+    gain[0] = 1.0  # the mean passes unchanged
+    y = np.real(np.fft.ifft(gain * X, axis=0))[:f] + mean
+    return np.where(np.isfinite(raw.reshape(f, -1)), y, np.nan).reshape(raw.shape)
+
+
+@dataclass(frozen=True)
+class FrontierPoint:
+    """One zero-phase filter applied to a clip's raw 2D landmarks, scored against the truth.
+
+    family: ``"gaussian"`` (``parameter``: sigma in frames), ``"rts"`` (the zero-lag smoother
+    at one cutoff for every landmark, Hz), ``"wiener"`` (:func:`wiener_oracle`, the noise
+    weight) or ``"truth+smoothed error"`` (the truth plus the Gaussian-smoothed error: a
+    filter that leaves the true motion untouched and only removes the error's fast part; not
+    realisable, a bound). excess_cut: percent of raw's excess 2D jitter removed
+    (:func:`excess_cut`); error_vs_raw: 2D median error minus raw's, px.
+    """
+
+    family: str
+    parameter: float
+    excess_cut: float
+    error_vs_raw: float
+
+    def meets(self, cut_target: float) -> bool:
+        return self.excess_cut >= cut_target and self.error_vs_raw <= 0.0
+
+
+def zero_phase_frontier(
+    raw_px: np.ndarray,
+    truth_px: np.ndarray,
+    t: np.ndarray,
+    sigmas: tuple[float, ...] = FRONTIER_SIGMAS,
+    cutoffs: tuple[float, ...] = FRONTIER_CUTOFFS,
+    weights: tuple[float, ...] = FRONTIER_WEIGHTS,
+) -> list[FrontierPoint]:
+    """Every filter of four zero-phase families over one clip, scored like ``arpose eval``'s
+    image columns (``excess_cut_px_%``, ``median_px_vs_raw``).
+
+    raw_px, truth_px: ``(F, N, 2)`` pixels (x right, y down); t: ``(F,)`` seconds, evenly
+    spaced (the Gaussian and Wiener families count frames). Returns the points of the
+    ``gaussian`` (``sigmas``, frames), ``rts`` (``cutoffs``, Hz, order 3), ``wiener``
+    (``weights``, the oracle of :func:`wiener_oracle`) and ``truth+smoothed error``
+    (``sigmas``) families, in that order. See :class:`FrontierPoint`."""
+    from ..smooth import rts_smooth
+
+    raw = np.asarray(raw_px, dtype=np.float64)
+    truth = np.asarray(truth_px, dtype=np.float64)
+    t = np.asarray(t, dtype=np.float64)
+    raw_jit, true_jit = metrics.jitter(raw, t), metrics.jitter(truth, t)
+    raw_err = metrics.median_px_error(raw, truth)
+    f = raw.shape[0]
+
+    def point(family: str, parameter: float, out: np.ndarray) -> FrontierPoint:
+        cut = excess_cut(metrics.jitter(out, t), raw_jit, true_jit)
+        return FrontierPoint(family, float(parameter), cut, metrics.median_px_error(out, truth) - raw_err)
+
+    pts = [point("gaussian", s, gaussian_zero_phase(raw, s)) for s in sigmas]
+    pts += [point("rts", c, rts_smooth(raw.reshape(f, -1), t, c, 3).reshape(raw.shape)) for c in cutoffs]
+    pts += [point("wiener", w, wiener_oracle(raw, truth, w)) for w in weights]
+    pts += [point("truth+smoothed error", s, truth + gaussian_zero_phase(raw - truth, s)) for s in sigmas]
+    return pts
+
+
+def best_on_frontier(points: list[FrontierPoint], cut_target: float) -> FrontierPoint | None:
+    """The point that meets ``cut_target`` (percent) with the lowest error vs raw, if any
+    meets it with error not above raw; else the point with the lowest error among those
+    reaching the cut; None if no point reaches the cut."""
+    reach = [p for p in points if p.excess_cut >= cut_target]
+    return min(reach, key=lambda p: p.error_vs_raw) if reach else None
+
+
+def format_frontier(name: str, points: list[FrontierPoint], cut_target: float) -> str:
+    """One clip's frontier as text: per family, each point's ``cut/error``, then per family
+    whether any point reaches ``cut_target`` percent with 2D error not above raw."""
+    lines = [f"{name}: excess 2D jitter cut % / 2D median error vs raw px"]
+    families = list(dict.fromkeys(p.family for p in points))
+    for fam in families:
+        fp = [p for p in points if p.family == fam]
+        cells = " ".join(f"{p.parameter:g}:{p.excess_cut:.0f}/{p.error_vs_raw:+.2f}" for p in fp)
+        best = best_on_frontier(fp, cut_target)
+        if best is None:
+            verdict = f"no point reaches {cut_target:.0f}%"
+        else:
+            verdict = (
+                f"best at >= {cut_target:.0f}%: {best.parameter:g} ({best.excess_cut:.0f}%, "
+                f"{best.error_vs_raw:+.3f} px) {'MEETS' if best.meets(cut_target) else 'error above raw'}"
+            )
+        lines.append(f"  {fam:<21} {verdict}\n    {cells}")
+    return "\n".join(lines)
+
+
+def frontier_report(folder: str | Path, variant: str = RAW_VARIANT_NAME, cut_target: float | None = None) -> str:
+    """:func:`format_frontier` for every clip cached by ``arpose eval --arrays FOLDER``
+    (``FOLDER/<motion>.npz``: ``t``, ``size``, ``truth.px``, ``<variant>.image``), in name
+    order. cut_target: percent, default :data:`TARGET_OFFLINE_EXCESS_CUT`. Returns the text
+    (empty when the folder holds no clip)."""
+    target = TARGET_OFFLINE_EXCESS_CUT if cut_target is None else float(cut_target)
+    blocks = []
+    for path in sorted(Path(folder).glob("*.npz")):
+        with np.load(path) as a:
+            px = np.asarray(a[f"{variant}.image"], dtype=np.float64)[..., :2] * np.asarray(a["size"], np.float64)
+            points = zero_phase_frontier(px, a["truth.px"], a["t"])
+        blocks.append(format_frontier(path.stem, points, target))
+    return "\n".join(blocks)
+
+
+def median_error_change(
+    est_px: np.ndarray,
+    raw_px: np.ndarray,
+    truth_px: np.ndarray,
+    block: int = BOOTSTRAP_BLOCK,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """How much a smoother moves the 2D median error, and how well a clip can tell:
+    ``(median(est) - median(raw), low, high)`` in px, the interval being the 95% moving-block
+    bootstrap of that difference (blocks of ``block`` consecutive frames, drawn with
+    replacement ``resamples`` times with a fixed ``seed``; both medians over the same drawn
+    frames, pooled over points as :func:`arpose.evaluate.metrics.median_px_error` does).
+    est_px, raw_px, truth_px: ``(F, N, 2)`` pixels."""
+    e = metrics.pixel_errors(est_px, truth_px)
+    r = metrics.pixel_errors(raw_px, truth_px)
+    diff = float(np.nanmedian(e) - np.nanmedian(r))
+    f = e.shape[0]
+    block = max(1, min(block, f))
+    n_blocks = int(math.ceil(f / block))
+    rng = np.random.default_rng(seed)
+    starts = rng.integers(0, f - block + 1, (resamples, n_blocks))
+    idx = (starts[:, :, None] + np.arange(block)).reshape(resamples, -1)[:, :f]
+    draws = np.nanmedian(e[idx].reshape(resamples, -1), axis=1) - np.nanmedian(r[idx].reshape(resamples, -1), axis=1)
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return diff, float(low), float(high)
+
+
+def score_offline_arrays(folder: str | Path, config=None) -> list[dict]:
+    """The zero-lag smoother (:func:`arpose.smooth.smooth_sequence` with ``config``, default
+    :class:`arpose.smooth.OfflineConfig`) over every clip cached by ``arpose eval --arrays
+    FOLDER``, scored from the cached raw estimate (``blazepose.image`` / ``blazepose.world``)
+    with the columns :func:`smoothing_metrics` gives the ``offline`` row: one dict per clip,
+    in name order, with ``motion``, ``variant`` (``offline``), ``excess_cut_%``,
+    ``excess_cut_px_%``, ``lag_vs_raw_fr``, ``added_lag_fr``, ``added_lag_px_fr``,
+    ``mpjpe_vs_raw_mm``, ``median_px_vs_raw`` and the bootstrap interval of the last
+    (``median_px_vs_raw_lo`` / ``_hi``, :func:`median_error_change`). :func:`format_restated`
+    turns them into the verdict."""
+    from ..smooth import OfflineConfig, smooth_sequence
+    from .harness import OFFLINE_VARIANT_NAME
+
+    config = OfflineConfig() if config is None else config
+    rows = []
+    for path in sorted(Path(folder).glob("*.npz")):
+        with np.load(path) as a:
+            t, size = a["t"], np.asarray(a["size"], np.float64)
+            gt_w, gt_px = a["truth.world"], a["truth.px"]
+            raw_i = np.asarray(a[f"{RAW_VARIANT_NAME}.image"], np.float64)
+            raw_w = np.asarray(a[f"{RAW_VARIANT_NAME}.world"], np.float64)
+        img, world = smooth_sequence(raw_i, raw_w, t, config)
+        px, raw_px = img[..., :2] * size, raw_i[..., :2] * size
+        d, lo, hi = median_error_change(px, raw_px, gt_px)
+        rows.append(
+            {
+                "motion": path.stem,
+                "variant": OFFLINE_VARIANT_NAME,
+                "excess_cut_%": excess_cut(metrics.jitter(world, t), metrics.jitter(raw_w, t), metrics.jitter(gt_w, t)),
+                "excess_cut_px_%": excess_cut(
+                    metrics.jitter(px, t), metrics.jitter(raw_px, t), metrics.jitter(gt_px, t)
+                ),
+                "lag_vs_raw_fr": lag_behind(world, raw_w, t),
+                "added_lag_fr": metrics.lag_frames(world, gt_w) - metrics.lag_frames(raw_w, gt_w),
+                "added_lag_px_fr": metrics.lag_frames(px, gt_px) - metrics.lag_frames(raw_px, gt_px),
+                "mpjpe_vs_raw_mm": metrics.mpjpe_procrustes(world, gt_w) - metrics.mpjpe_procrustes(raw_w, gt_w),
+                "median_px_vs_raw": d,
+                "median_px_vs_raw_lo": lo,
+                "median_px_vs_raw_hi": hi,
+            }
+        )
+    return rows

@@ -42,9 +42,9 @@ from ..errors import ConfigError, InputError
 from ..landmarks import NUM_LANDMARKS, PRESENCE, VISIBILITY
 from ..types import Person, PoseFrame
 from .one_euro import _check_rate
-from .rts import FixedLagSmoother, rts_smooth
+from .rts import AdaptiveFixedLagSmoother, FixedLagSmoother, rts_smooth
 
-__all__ = ["OfflineConfig", "smooth_sequence", "OfflineSmoother"]
+__all__ = ["OfflineConfig", "smooth_sequence", "OfflineSmoother", "IMAGE_GRID", "IMAGE_SHIFT"]
 
 # Channel layout of one person: image x, y, z (33 x 3), world x, y (33 x 2), world z (33),
 # visibility and presence (33 x 2).
@@ -54,6 +54,17 @@ _WORLD_XY = slice(3 * _N, 5 * _N)
 _WORLD_Z = slice(5 * _N, 6 * _N)
 _VIS = slice(6 * _N, 8 * _N)
 _CHANNELS = 8 * _N
+# The image x and y channels (3 i and 3 i + 1 of the layout) and their landmark i.
+_IMAGE_XY = np.sort(np.concatenate([3 * np.arange(_N), 3 * np.arange(_N) + 1]))
+_IMAGE_XY_GROUPS = _IMAGE_XY // 3
+
+#: Cutoffs (Hz) among which each landmark's image x/y smoother is chosen by maximum likelihood
+#: (:class:`~arpose.smooth.rts.AdaptiveFixedLagSmoother`): 0.5 Hz times powers of 1.5, up to
+#: 28.8 Hz. The output is :data:`IMAGE_SHIFT` steps above the most likely cutoff, i.e.
+#: 1.5 times it: the likelihood's choice smooths fast limbs a little more than the 2D error
+#: can afford (measured on the synthetic performer, docs/smoothing.md).
+IMAGE_GRID = tuple(float(0.5 * 1.5**k) for k in range(11))
+IMAGE_SHIFT = 1
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,10 @@ class OfflineConfig:
     image_cutoff: Hz, of image landmarks' x, y, z.
     visibility_cutoff: Hz, of the visibility and presence columns.
     order: 3 constant acceleration (default), 2 constant velocity.
+    image_adaptive: True (default): each landmark's image x and y are smoothed at the cutoff
+        the data favour (maximum likelihood of the model over :data:`IMAGE_GRID`, times 1.5;
+        ``image_cutoff`` until there is evidence); False: at ``image_cutoff``. Image z is
+        always at ``image_cutoff``.
     visibility_threshold: in [0, 1]; a landmark whose raw visibility is below it is trusted
         ``hidden_noise`` times less. 0 disables the gate.
     hidden_noise: >= 1, measurement-variance factor of those landmarks.
@@ -82,8 +97,11 @@ class OfflineConfig:
     hidden_noise: float = 100.0
     reset_gap: float = 0.5
     lag: float = 1.0
+    image_adaptive: bool = True
 
     def __post_init__(self) -> None:
+        if not isinstance(self.image_adaptive, bool):
+            raise ConfigError(f"offline image_adaptive must be true or false, got {self.image_adaptive!r}")
         for name in ("world_cutoff", "depth_cutoff", "image_cutoff", "visibility_cutoff"):
             v = _check_rate(name, getattr(self, name))
             if v <= 0.0:
@@ -177,8 +195,69 @@ def smooth_sequence(
         )
     if f > 1 and not (np.diff(t) > 0).all():
         raise InputError("smooth_sequence: timestamps must strictly increase")
-    x = rts_smooth(_pack(image, world), t, config.cutoffs(), config.order, _noise(image, config), config.reset_gap)
+    packed, noise = _pack(image, world), _noise(image, config)
+    x = rts_smooth(packed, t, config.cutoffs(), config.order, noise, config.reset_gap)
+    if config.image_adaptive:
+        x[:, _IMAGE_XY] = _adaptive_image_xy(packed[:, _IMAGE_XY], t, noise[:, _IMAGE_XY], config)
     return _unpack(x)
+
+
+def _image_xy_smoother(config: OfflineConfig) -> AdaptiveFixedLagSmoother | None:
+    """The adaptive smoother of one person's image x and y channels (None when
+    ``config.image_adaptive`` is off)."""
+    if not config.image_adaptive:
+        return None
+    grid = np.asarray(IMAGE_GRID)
+    default = int(np.argmin(np.abs(np.log(grid / config.image_cutoff))))
+    return AdaptiveFixedLagSmoother(
+        grid, _IMAGE_XY_GROUPS, IMAGE_SHIFT, config.order, config.lag, config.reset_gap, default
+    )
+
+
+def _adaptive_image_xy(x: np.ndarray, t: np.ndarray, noise: np.ndarray, config: OfflineConfig) -> np.ndarray:
+    """``(F, 66)`` image x/y channels through :func:`_image_xy_smoother` exactly as
+    :class:`OfflineSmoother` runs them: frames without the person (all NaN) are skipped, and
+    the smoother restarts once the person has been lost for longer than ``config.reset_gap``
+    (so the likelihood's evidence, like the stream's, starts afresh)."""
+    out = np.full(x.shape, np.nan)
+    index = {float(tk): k for k, tk in enumerate(t)}
+    present = np.isfinite(x).any(axis=1)
+    sm, last = None, -math.inf
+
+    def collect(released: list[tuple[float, np.ndarray]]) -> None:
+        for tk, values in released:
+            out[index[tk]] = values
+
+    for k in range(t.size):
+        if present[k]:
+            if sm is None:
+                sm = _image_xy_smoother(config)
+            collect(sm.push(x[k], float(t[k]), noise[k]))
+            last = float(t[k])
+        if sm is not None and float(t[k]) - last > config.reset_gap:
+            collect(sm.flush())
+            sm = None
+    if sm is not None:
+        collect(sm.flush())
+    return out
+
+
+def _merge(
+    released: list[tuple[float, np.ndarray]], image_xy: list[tuple[float, np.ndarray]] | None
+) -> list[tuple[float, np.ndarray]]:
+    """The fixed smoother's released ``(t, (264,))`` frames with their image x/y channels
+    replaced by the adaptive smoother's ``(t, (66,))`` (both were pushed the same frames, so
+    they release the same ones)."""
+    if image_xy is None:
+        return released
+    if [t for t, _ in released] != [t for t, _ in image_xy]:
+        raise RuntimeError("offline smoother: the image x/y smoother released other frames than the rest")
+    out = []
+    for (t, values), (_, xy) in zip(released, image_xy):
+        values = values.copy()
+        values[_IMAGE_XY] = xy
+        out.append((t, values))
+    return out
 
 
 class OfflineSmoother:
@@ -201,6 +280,7 @@ class OfflineSmoother:
     def __init__(self, config: OfflineConfig = OfflineConfig()) -> None:
         self.config = config
         self._people: dict[int, FixedLagSmoother] = {}
+        self._image_xy: dict[int, AdaptiveFixedLagSmoother | None] = {}
         self._last_seen: dict[int, float] = {}
         self._pending: deque[PoseFrame] = deque()
         self._ready: dict[tuple[int, float], np.ndarray] = {}
@@ -232,21 +312,31 @@ class OfflineSmoother:
                 sm = self._people[person.id] = FixedLagSmoother(
                     self.config.cutoffs(), self.config.order, self.config.lag, self.config.reset_gap
                 )
-            self._collect(person.id, sm.push(_pack(image, world), t, _noise(image, self.config)))
+                self._image_xy[person.id] = _image_xy_smoother(self.config)
+            packed, noise = _pack(image, world), _noise(image, self.config)
+            xy = self._image_xy[person.id]
+            released = sm.push(packed, t, noise)
+            self._collect(
+                person.id,
+                _merge(released, None if xy is None else xy.push(packed[_IMAGE_XY], t, noise[_IMAGE_XY])),
+            )
             self._last_seen[person.id] = t
         # People lost for longer than the reset gap cannot be changed by later frames.
         for pid in [p for p, seen in self._last_seen.items() if t - seen > self.config.reset_gap]:
-            self._collect(pid, self._people.pop(pid).flush())
+            self._flush_person(pid)
             del self._last_seen[pid]
         return self._release()
 
     def flush(self) -> list[PoseFrame]:
         """Every frame still held, smoothed with everything received (the stream ended)."""
-        for pid, sm in self._people.items():
-            self._collect(pid, sm.flush())
-        self._people.clear()
+        for pid in list(self._people):
+            self._flush_person(pid)
         self._last_seen.clear()
         return self._release()
+
+    def _flush_person(self, pid: int) -> None:
+        xy = self._image_xy.pop(pid)
+        self._collect(pid, _merge(self._people.pop(pid).flush(), None if xy is None else xy.flush()))
 
     def reset(self) -> None:
         """Forget everything, including frames not yet released."""

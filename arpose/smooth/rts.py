@@ -60,6 +60,7 @@ __all__ = [
     "rts_smooth",
     "frequency_response",
     "FixedLagSmoother",
+    "AdaptiveFixedLagSmoother",
 ]
 
 #: Frames per second at which ``cutoff`` is exactly the half-gain frequency.
@@ -126,6 +127,13 @@ class StepRecord:
     frame, ``P_f(prev) F^T P_p^-1``, zero where this frame starts the channel afresh (first
     sight or after a gap: nothing flows back across it); observed: ``(C,)`` True where the
     frame observed the channel; t: the frame's seconds.
+
+    For the likelihood of the model (:class:`AdaptiveFixedLagSmoother`): updated: ``(C,)``
+    True where the observation updated a running channel (observed, not a (re)start);
+    restart: ``(C,)`` True where the channel (re)starts at this frame; innovation_sq:
+    ``(C,)`` squared innovation over its predicted variance, ``v^2 / S`` (0 where not
+    updated); log_variance: ``(C,)`` ``log S`` (0 where not updated). ``S`` is in the relative
+    units of ``noise``.
     """
 
     m_f: np.ndarray
@@ -133,6 +141,10 @@ class StepRecord:
     gain: np.ndarray
     observed: np.ndarray
     t: float
+    updated: np.ndarray | None = None
+    restart: np.ndarray | None = None
+    innovation_sq: np.ndarray | None = None
+    log_variance: np.ndarray | None = None
 
 
 def _initial(x: np.ndarray, noise: np.ndarray, cutoff: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray]:
@@ -218,7 +230,10 @@ def forward_step(
         gain = np.swapaxes(np.linalg.solve(P_p, F @ state.P), 1, 2)
         gain = np.where((start | lost)[:, None, None], 0.0, gain)
     new = KalmanState(m_f, P_f, t_new, t)
-    return new, StepRecord(m_f, m_prior, gain, observed, t)
+    s_upd = np.where(upd, S, 1.0)
+    return new, StepRecord(
+        m_f, m_prior, gain, observed, t, upd, start, np.where(upd, innov * innov / s_upd, 0.0), np.log(s_upd)
+    )
 
 
 def backward_means(records: list[StepRecord]) -> np.ndarray:
@@ -329,8 +344,7 @@ class FixedLagSmoother:
         self._records: deque[StepRecord] = deque()
 
     def push(self, x: np.ndarray, t: float, noise: np.ndarray | float = 1.0) -> list[tuple[float, np.ndarray]]:
-        self.state, rec = forward_step(self.state, x, t, self.cutoff, self.order, noise, self.reset_gap)
-        self._records.append(rec)
+        self._forward(x, t, noise)
         if t - self._records[0].t < 2.0 * self.lag:
             return []
         # Release in blocks: every frame with at least ``lag`` seconds behind it, so one
@@ -344,9 +358,123 @@ class FixedLagSmoother:
         """Every frame not yet released (the sequence ended)."""
         return self._release(len(self._records))
 
+    def _forward(self, x: np.ndarray, t: float, noise: np.ndarray | float) -> StepRecord:
+        """One forward step; its record is appended to the held ones and returned."""
+        self.state, rec = forward_step(self.state, x, t, self.cutoff, self.order, noise, self.reset_gap)
+        self._records.append(rec)
+        return rec
+
     def _release(self, n: int) -> list[tuple[float, np.ndarray]]:
         """Release the oldest ``n`` held frames, smoothed with every frame pushed so far."""
         if n == 0:
             return []
-        values = backward_means(list(self._records))
+        values = self._select(backward_means(list(self._records)))
         return [(self._records.popleft().t, values[k]) for k in range(n)]
+
+    def _select(self, values: np.ndarray) -> np.ndarray:
+        """The released ``(n, C)`` values from the backward pass's (the identity here)."""
+        return values
+
+
+class AdaptiveFixedLagSmoother(FixedLagSmoother):
+    """:class:`FixedLagSmoother` whose cutoff each group of channels picks from the data, by
+    maximum likelihood.
+
+    Every channel runs through a bank of ``K`` smoothers, one per ``grid`` cutoff (Hz,
+    ascending). For each group (``groups[c]``, e.g. the x and y of one landmark) and each
+    grid cutoff, the model's log-likelihood of everything pushed so far is summed over the
+    group's channels from the Kalman filter's innovations ``v`` and their predicted variances
+    ``S`` (relative units)::
+
+        log L = -1/2 (n log(sum v^2 / S / n) + sum log S)      per channel, n innovations
+
+    i.e. with each channel's measurement-noise variance set to its maximum-likelihood value
+    (profiled out), so a channel's units and noise level do not matter, only how its motion
+    and noise share the spectrum. The first ``order`` updates after a channel (re)starts,
+    which the uninformative prior dominates, are left out. A group's frames are released from
+    the bank ``shift`` grid steps above its most likely cutoff (``shift`` > 0: a little sharper
+    than the likelihood's choice, which trades a little noise for less distortion of fast
+    motion); the likelihood uses every frame pushed so far, so the choice settles as evidence
+    accumulates. Until a group has evidence its frames come from grid index ``default``.
+    Each bank is an RTS smoother of fixed cutoff: no lag, whatever is chosen.
+
+    grid: ``(K,)`` Hz, ascending (> 0). groups: ``(C,)`` ints in ``[0, G)``. shift: grid steps
+    (``0 <= shift < K``). default: a grid index. order, lag, reset_gap: as for
+    :class:`FixedLagSmoother`. Costs ``K`` times a :class:`FixedLagSmoother` of ``C`` channels.
+    """
+
+    def __init__(
+        self,
+        grid: np.ndarray,
+        groups: np.ndarray,
+        shift: int = 0,
+        order: int = 3,
+        lag: float = 1.0,
+        reset_gap: float = math.inf,
+        default: int = 0,
+    ) -> None:
+        grid = np.asarray(grid, dtype=np.float64).reshape(-1)
+        groups = np.asarray(groups).reshape(-1)
+        if grid.size == 0 or not (np.isfinite(grid).all() and (grid > 0).all() and (np.diff(grid) > 0).all()):
+            raise ConfigError(f"adaptive smoother: grid must be ascending cutoffs > 0 Hz, got {grid!r}")
+        if groups.size == 0 or not np.issubdtype(groups.dtype, np.integer) or groups.min() < 0:
+            raise ConfigError("adaptive smoother: groups must be non-negative integer labels, one per channel")
+        if not (0 <= int(shift) < grid.size) or not (0 <= int(default) < grid.size):
+            raise ConfigError(f"adaptive smoother: shift and default must be grid indices, got {shift!r}, {default!r}")
+        self.grid = grid
+        self.groups = groups.astype(np.int64)
+        self.shift = int(shift)
+        self.default = int(default)
+        c, k = groups.size, grid.size
+        super().__init__(np.repeat(grid, c), order, lag, reset_gap)
+        self._c = c
+        self._since = np.zeros(c, dtype=np.int64)  # updates since each channel (re)started
+        self._n = np.zeros(c)
+        self._sum_sq = np.zeros((k, c))
+        self._sum_log = np.zeros((k, c))
+
+    def push(self, x: np.ndarray, t: float, noise: np.ndarray | float = 1.0) -> list[tuple[float, np.ndarray]]:
+        """As :meth:`FixedLagSmoother.push`: x ``(C,)`` observations (NaN missing), t seconds,
+        noise ``(C,)`` or scalar relative variance. Returns ``[(t, values (C,)), ...]``."""
+        return super().push(x, t, noise)
+
+    def _forward(self, x: np.ndarray, t: float, noise: np.ndarray | float) -> StepRecord:
+        k, c = self.grid.size, self._c
+        x = np.asarray(x, dtype=np.float64).reshape(-1)
+        if x.size != c:
+            raise InputError(f"adaptive smoother: expected {c} channels, got {x.size}")
+        nz = np.broadcast_to(np.asarray(noise, dtype=np.float64), (c,))
+        rec = super()._forward(np.tile(x, k), t, np.tile(nz, k))
+        upd, restart = rec.updated[:c], rec.restart[:c]
+        self._since = np.where(restart, 0, self._since + upd)
+        counted = upd & (self._since >= self.order)
+        self._n += counted
+        self._sum_sq += np.where(counted, rec.innovation_sq.reshape(k, c), 0.0)
+        self._sum_log += np.where(counted, rec.log_variance.reshape(k, c), 0.0)
+        return rec
+
+    def log_likelihood(self) -> np.ndarray:
+        """``(K, G)`` log-likelihood of each group's observations so far at each grid cutoff
+        (up to a constant; 0 for a group without evidence)."""
+        n = self._n
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ll = -0.5 * (n * np.log(np.maximum(self._sum_sq, 1e-300) / n) + self._sum_log)
+        ll = np.where(n > 0, ll, 0.0)
+        g = int(self.groups.max()) + 1
+        return np.stack([np.bincount(self.groups, weights=row, minlength=g) for row in ll])
+
+    def chosen(self) -> np.ndarray:
+        """``(G,)`` grid index each group's frames are released from now."""
+        ll = self.log_likelihood()[: self.grid.size - self.shift]
+        g = ll.shape[1]
+        evidence = np.bincount(self.groups, weights=self._n, minlength=g) > 0
+        return np.where(evidence, np.argmax(ll, axis=0) + self.shift, self.default)
+
+    def cutoffs(self) -> np.ndarray:
+        """``(C,)`` Hz: the cutoff each channel's frames are released at now."""
+        return self.grid[self.chosen()[self.groups]]
+
+    def _select(self, values: np.ndarray) -> np.ndarray:
+        sel = self.chosen()[self.groups]
+        banked = values.reshape(values.shape[0], self.grid.size, self._c)
+        return banked[:, sel, np.arange(self._c)]
