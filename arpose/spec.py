@@ -328,7 +328,8 @@ class VideoOutput:
 
 @dataclass(frozen=True)
 class CsvOutput:
-    """The long-form landmark CSV (columns in :mod:`arpose.record.csv_landmarks`)."""
+    """The long-form landmark CSV (columns in :mod:`arpose.record.csv_landmarks`); with hands or a
+    face (:attr:`EstimatorSpec.hands` / ``face``) also ``NAME.hands_face.csv`` beside it."""
 
     path: str
     kind: typing.ClassVar[str] = "csv"
@@ -359,7 +360,8 @@ class TakeOutput:
 
 @dataclass(frozen=True)
 class BvhOutput:
-    """One person's retargeted body as BVH, written when the run ends (needs retargeting).
+    """One person's retargeted body as BVH, written when the run ends (needs retargeting); with
+    hands, the 30 finger bones under ``LeftHand`` / ``RightHand`` too.
     person: the id (None: the person with the most body poses); origin: ``"camera"`` or
     ``"floor"``."""
 

@@ -29,7 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="stream a recorded take as if live (VMC/OSC, overlay video)",
         description="Replay a take recorded with --take through the live outputs: VMC to an avatar, "
         "the raw OSC stream, and/or an overlay video (skeleton, and --props / --avatar) drawn on the "
-        "source video (--video) or on black.",
+        "source video (--video) or on black. Hands, fingers, face and expressions recorded with "
+        "--hands/--face are sent as recorded (not solved again).",
     )
     add_take_input(p)
     pace = p.add_mutually_exclusive_group()

@@ -3,7 +3,8 @@
 ``--take FILE``     record a take (every frame and person: landmarks, raw and smoothed values,
                     body pose, joint angles) as the run goes; crash-safe (see ``docs/takes.md``).
 ``--bvh FILE``      write the retargeted body of one person as BVH when the run ends
-                    (needs retargeting on; the person with the most body poses, or ``--bvh-person``).
+                    (needs retargeting on; the person with the most body poses, or ``--bvh-person``;
+                    with ``--hands`` also the 30 finger bones under LeftHand / RightHand).
 ``--bvh-person N``  the person id for ``--bvh``.
 ``--bvh-origin O``  ``camera`` (default: the take's camera-attached frame) or ``floor``.
 
@@ -29,7 +30,11 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="record a crash-safe take of every frame (see docs/takes.md); export it later with 'arpose export'",
     )
-    group.add_argument("--bvh", metavar="FILE", help="write the retargeted body as BVH at the end (needs retargeting)")
+    group.add_argument(
+        "--bvh",
+        metavar="FILE",
+        help="write the retargeted body as BVH at the end (needs retargeting; with --hands the 30 finger bones too)",
+    )
     group.add_argument("--bvh-person", type=int, metavar="N", help="person id for --bvh (default: the most tracked)")
     group.add_argument(
         "--bvh-origin",

@@ -44,7 +44,11 @@ def add_feature_options(parser: argparse.ArgumentParser) -> None:
 def add_output_options(parser: argparse.ArgumentParser) -> None:
     """``--out``, ``--csv``, ``--force``, ``--no-progress``, ``--fov`` and every stage's options."""
     parser.add_argument("--out", metavar="VIDEO", help="annotated video (.mp4/.mkv/.avi) or image (.png/.jpg) to write")
-    parser.add_argument("--csv", metavar="CSV", help="long-form landmark CSV to write")
+    parser.add_argument(
+        "--csv",
+        metavar="CSV",
+        help="long-form landmark CSV to write (with --hands/--face also NAME.hands_face.csv, docs/takes.md)",
+    )
     parser.add_argument("--force", action="store_true", help="overwrite existing output files")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
