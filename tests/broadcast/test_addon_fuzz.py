@@ -1,5 +1,6 @@
 """The Blender add-on's receiver under random and mutated datagrams: ``parse_packet`` raises
-only its own ``OscError``, what it returns never breaks the pose state or the armature solve,
+only its own ``OscError``, what it returns never breaks the pose state (fingers, eyes and
+expressions included), the armature solve or the shape-key matching,
 and ``UdpReceiver.poll`` never raises, counts every bad datagram and keeps receiving.
 Real datagrams come from arpose's own VMC and raw OSC encoders. Seeded and time-bounded."""
 
@@ -17,7 +18,7 @@ import pytest
 from scipy.spatial.transform import Rotation as R
 
 from arpose.broadcast.osc import encode_message, pack_bundles
-from arpose.broadcast.raw import frame_datagrams
+from arpose.broadcast.raw import frame_datagrams, hands_face_messages
 from arpose.broadcast.vmc import VmcEncoder
 from arpose.retarget.body import BodyPose
 from arpose.skeleton import NUM_BONES, REST_OFFSETS, forward_kinematics
@@ -25,6 +26,7 @@ from arpose.types import Frame, Person, PoseFrame
 
 sys.path.insert(0, str(Path(__file__).parent))  # the add-on fixture of the test beside this file
 from test_blender_addon import addon  # noqa: E402, F401 - the add-on imported without bpy
+from test_blender_hands_face import _person_with_hands_and_face  # noqa: E402
 
 SECONDS = 3.0
 SEED = 16
@@ -52,6 +54,11 @@ def real_datagrams() -> list[bytes]:
         out += pack_bundles(enc.encode(pf.people[0].body, pf.timestamp))
         out += frame_datagrams(pf, max_datagram=1400)
     out.append(encode_message("/VMC/Ext/Blend/Val", "Blink_L", 0.5))
+    # Fingers, eyes and expressions: VMC (Bone/Pos, Blend/Val, Blend/Apply) and the raw stream.
+    person, _, _ = _person_with_hands_and_face()
+    pf = _pose_frame(0.1, 3)
+    out += pack_bundles(VmcEncoder().encode(pf.people[0].body, 0.1, person.fingers, person.face_pose))
+    out += pack_bundles(hands_face_messages(person))
     return out
 
 
@@ -96,7 +103,7 @@ def _bones(mod):
     random rest rolls."""
     rng = np.random.default_rng(0)
     heads = {n: h for n, (h, _) in mod.rest_joints_blender().items()}
-    return [(n, p, tuple(R.random(random_state=rng).as_quat()), heads[n]) for n, p, *_ in mod.SKELETON]
+    return [(n, p, tuple(R.random(random_state=rng).as_quat()), heads[n]) for n, p, *_ in mod.FULL_SKELETON]
 
 
 @pytest.mark.slow
@@ -123,6 +130,7 @@ def test_parser_and_pose_state_raise_nothing_but_osc_error(addon, real_datagrams
             for address, args in messages:
                 state.handle(address, args)
             addon.solve_armature(state, bones)
+            addon.shape_key_values(state.blend, ["Blink_L", "Fcl_MTH_A", "vrc.v_ih", "mouthSmile"])
         except Exception as exc:
             pytest.fail(
                 f"case {cases}: the pose state failed with {type(exc).__name__}: {exc}; datagram {data[:200]!r}"

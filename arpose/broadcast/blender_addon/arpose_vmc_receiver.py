@@ -78,10 +78,10 @@ import struct
 bl_info = {
     "name": "arpose live receiver (VMC / OSC)",
     "author": "arpose",
-    "version": (0, 2, 0),
+    "version": (0, 3, 0),
     "blender": (2, 93, 0),
     "location": "View3D > Sidebar > arpose",
-    "description": "Drive any humanoid armature live from arpose's VMC or raw OSC stream (UDP)",
+    "description": "Drive any humanoid armature, its fingers, eyes and face shape keys live from VMC or arpose's raw OSC (UDP)",
     "category": "Animation",
 }
 
