@@ -1369,6 +1369,10 @@ EXPRESSIONS = (
     ("Sorrow", "sad", "Fcl_ALL_Sorrow", "sorrow"),
     ("Fun", "relaxed", "Fcl_ALL_Fun"),
     ("Neutral", "neutral", "Fcl_ALL_Neutral"),
+    ("LookUp", "lookUp"),
+    ("LookDown", "lookDown"),
+    ("LookLeft", "lookLeft"),
+    ("LookRight", "lookRight"),
 )
 #: ``{lower-case name: its row of EXPRESSIONS}``.
 _EXPRESSION_ROW = {n.lower(): row for row in EXPRESSIONS for n in row}
