@@ -169,3 +169,68 @@ def test_every_key_works_in_a_real_window(display, media, tmp_path):
     from arpose.record.take import read_take
 
     assert len(read_take(saved[0]).frames) >= 10
+
+
+def test_hands_face_and_neutral_face_keys_in_a_real_window(display, media, tmp_path):
+    """g and f hide and show the hands and the face outline (``--holistic``) in the window, n
+    restarts the neutral-face calibration (its status line)."""
+    cmd = [
+        sys.executable, "-m", "arpose", "live", "--input", str(media / "images" / "person_arms_up_frame045.png"),
+        "--loop", "--holistic", "--no-mirror",
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=display, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # 576x576: both hands raised above the head, the face (a dark hood) at about (280, 215)
+    hands = (slice(95, 165), slice(195, 375))
+    face = (slice(190, 240), slice(255, 305))
+
+    def hand_points(shot) -> int:
+        """Green pixels (confident points: the hands' 21 each, the wrists') above the head."""
+        b, g, r = (shot[hands][..., i].astype(int) for i in range(3))
+        return int(np.sum((g > 180) & (b < 100) & (r < 150)))
+
+    def face_lines(shot) -> int:
+        """Light grey pixels (the face outline, render.draw.FACE_COLOR) on the dark head."""
+        region = shot[face].astype(int)
+        return int(np.sum((region.max(axis=2) - region.min(axis=2) < 25) & (region.mean(axis=2) > 150)))
+
+    try:
+        wid = _x(display, "xdotool", "search", "--sync", "--name", "^arpose live$", timeout=60).split()[0]
+        _x(display, "xdotool", "windowfocus", "--sync", wid)
+
+        def until(condition, what: str, timeout: float = 60.0) -> np.ndarray:
+            deadline = time.monotonic() + timeout
+            while True:
+                shot = _shot(display, wid)
+                if condition(shot):
+                    return shot
+                if time.monotonic() > deadline:
+                    cv2.imwrite(str(tmp_path / "last_shot.png"), shot)
+                    pytest.fail(f"the window never showed {what} (last screenshot: {tmp_path / 'last_shot.png'})")
+                time.sleep(0.3)
+
+        # measured on this photo: about 560 green pixels with the hands' points, 350 without
+        # (the wrists and elbows stay); about 510 light pixels on the head with the face, 450 without
+        both = until(lambda shot: hand_points(shot) > 450, "the hands' points")
+        time.sleep(2.0)  # the face outline settles too
+        both = _shot(display, wid)
+        with_hands, with_face = hand_points(both), face_lines(both)
+        _press(display, wid, "g")
+        until(lambda shot: hand_points(shot) < 0.75 * with_hands, "the hands hidden by g")
+        _press(display, wid, "f")
+        until(lambda shot: face_lines(shot) < with_face - 30, "the face hidden by f")
+        _press(display, wid, "g")
+        _press(display, wid, "f")
+        until(
+            lambda shot: hand_points(shot) > 0.9 * with_hands and face_lines(shot) > with_face - 10,
+            "the hands and face back with g and f",
+        )
+        _press(display, wid, "n")
+        time.sleep(1.0)
+        _press(display, wid, "q")
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "neutral face: calibrating" in err
