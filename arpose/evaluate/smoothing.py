@@ -17,6 +17,10 @@ Pure functions over arrays (no estimator, no rendering), for ``arpose eval`` and
 * :func:`compare` scores several variants and adds jitter reduction and added lag relative to
   the raw variant.
 * :func:`plot_wrist` draws one wrist's trajectory for every variant and the truth (PNG).
+* :func:`zero_phase_frontier` / :func:`frontier_report`: what zero-phase linear filters
+  (Gaussian widths, RTS cutoffs, the Wiener filter designed with the truth known) can reach
+  on a clip's 2D landmarks: excess jitter cut against 2D error; :func:`score_offline_arrays`
+  scores the zero-lag smoother over ``arpose eval --arrays`` caches.
 
 Shapes: ``F`` frames; image landmarks ``(F, 33, 5)`` normalised ``[x, y, z, vis, presence]``;
 pixels ``(F, 33, 2)`` (x right, y down); world ``(F, 33, 3)`` metres in MediaPipe's world frame
@@ -65,6 +69,15 @@ __all__ = [
     "TARGET_IMAGE_EXCESS_CUT",
     "TARGET_OFFLINE_EXCESS_CUT",
     "ZERO_LAG",
+    "gaussian_zero_phase",
+    "wiener_oracle",
+    "FrontierPoint",
+    "zero_phase_frontier",
+    "best_on_frontier",
+    "format_frontier",
+    "frontier_report",
+    "median_error_change",
+    "score_offline_arrays",
 ]
 
 

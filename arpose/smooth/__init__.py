@@ -4,7 +4,8 @@
 * :mod:`.person`: one person's image + world landmarks, visibility-aware, reset after a gap.
 * :mod:`.stage`: :class:`SmoothStage`, the pipeline stage ``smooth`` (one state per person id).
 * :mod:`.rts`: zero-lag smoothing with future frames (Kalman forward, Rauch-Tung-Striebel
-  backward; :func:`rts_smooth` and the bounded-delay :class:`FixedLagSmoother`).
+  backward; :func:`rts_smooth`, the bounded-delay :class:`FixedLagSmoother`, and
+  :class:`~.rts.AdaptiveFixedLagSmoother`, whose cutoff the data choose by maximum likelihood).
 * :mod:`.offline`: one person's landmarks through it (:func:`smooth_sequence`), and
   :class:`OfflineSmoother` for a stream of frames, one smoother per person id.
 * :mod:`.deferred`: :class:`SmoothedOutputs`, the data sink that feeds a file run's outputs

@@ -8,9 +8,11 @@ backward) on a constant-acceleration model (``order = 3``; 2 for constant veloci
 * **World landmarks** ``(33, 3)`` metres, MediaPipe world frame: x and y at
   :attr:`OfflineConfig.world_cutoff`, z (depth, BlazePose's noisy axis) at
   :attr:`OfflineConfig.depth_cutoff`.
-* **Image landmarks** ``(33, 5)`` ``[x, y, z, visibility, presence]``: x, y, z (normalised)
-  at :attr:`OfflineConfig.image_cutoff`; visibility and presence at
-  :attr:`OfflineConfig.visibility_cutoff` (clipped to [0, 1]).
+* **Image landmarks** ``(33, 5)`` ``[x, y, z, visibility, presence]``: x and y (normalised)
+  of each landmark at the cutoff its own data favour (:attr:`OfflineConfig.image_adaptive`:
+  maximum likelihood over :data:`IMAGE_GRID`, released one grid step (1.5 times) above it,
+  :class:`~.rts.AdaptiveFixedLagSmoother`), z at :attr:`OfflineConfig.image_cutoff`;
+  visibility and presence at :attr:`OfflineConfig.visibility_cutoff` (clipped to [0, 1]).
 * Cutoffs are half-gain frequencies in Hz (:mod:`.rts`): motion well below passes
   unchanged, noise well above is removed, and nothing is delayed.
 * **Visibility-aware noise**: a landmark whose *raw* visibility is under
