@@ -20,6 +20,7 @@ closed, and what was recorded is kept.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -109,11 +110,17 @@ class _Queue:
 class RuntimeConfig:
     """drop_frames: live behaviour (newest frame only) vs. process every frame.
     realtime: pace a file source by its timestamps, as a camera would deliver it.
-    queue_size: depth of each hand-off when frames are not dropped."""
+    queue_size: depth of each hand-off when frames are not dropped.
+    blas_threads: BLAS (NumPy's OpenBLAS) threads for the run (``None``: leave them). The
+        stages' linear algebra is on tiny matrices, where a second BLAS thread only adds a
+        hand-off: on 2 busy cores a 4x4 ``inv`` or a 12x12 ``solve`` takes 4-5x the time of
+        one thread, and waking the worker costs milliseconds when the other core is taken by
+        inference or rendering (docs/backend.md)."""
 
     drop_frames: bool = True
     realtime: bool = False
     queue_size: int = 2
+    blas_threads: int | None = 1
 
 
 #: Most recent latencies kept in arrival order (:meth:`RuntimeStats.recent_display_latency_ms`).
@@ -145,6 +152,17 @@ class RuntimeStats:
     interrupted: str | None = None
     first_emit: float | None = None  # perf_counter() when the first frame was presented
     last_emit: float | None = None
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
+
+    def cpu_ms_per_frame(self, thread: str) -> float:
+        """CPU time of one runtime thread (``"capture"``, ``"analyze"``, ``"present"``) per
+        frame it handled, ms (NaN if unknown): the thread's own CPU, not the native workers it
+        wakes (XNNPACK with more than one LiteRT thread, Mesa's rasteriser threads). Unlike
+        wall-clock times it hardly changes when other processes share the cores, so it tells
+        what the runtime needs: on two free cores throughput is bounded by the busiest thread."""
+        n = {"capture": self.captured, "analyze": self.analyzed, "present": self.emitted}.get(thread, 0)
+        sec = self.cpu_seconds.get(thread)
+        return sec / n * 1000.0 if sec is not None and n else float("nan")
 
     @property
     def fps(self) -> float:
@@ -173,6 +191,15 @@ class RuntimeStats:
         image latencies, ms: what the viewer sees now (NaN if none)."""
         recent = self.display_latencies.recent(n)
         return float(np.median(recent)) * 1000.0 if recent.size else float("nan")
+
+
+def _blas_threads(n: int | None):
+    """Context manager holding BLAS libraries to ``n`` threads (``None``: no change)."""
+    if n is None:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=n, user_api="blas")
 
 
 class LiveRuntime:
@@ -215,12 +242,17 @@ class LiveRuntime:
         """Run until the source ends, ``stop()`` is called or a stage fails. Always closes the
         source and the pipeline. A source error (e.g. a truncated file) is kept in
         ``stats.error`` after everything before it was emitted; other errors are re-raised."""
+        with _blas_threads(self.config.blas_threads):
+            return self._run()
+
+    def _run(self) -> RuntimeStats:
         st = self.stats
         to_analyze, to_emit = self._handoff(), self._handoff()
         errors: list[BaseException] = []
         t_start = time.perf_counter()
 
         def capture() -> None:
+            c0 = time.thread_time()
             try:
                 t0 = None
                 for frame in self.source:
@@ -240,9 +272,11 @@ class LiveRuntime:
                 errors.append(exc)
                 self._halt.set()
             finally:
+                st.cpu_seconds["capture"] = time.thread_time() - c0
                 to_analyze.close()
 
         def analyze() -> None:
+            c0 = time.thread_time()
             try:
                 while True:
                     item = to_analyze.get()
@@ -258,6 +292,7 @@ class LiveRuntime:
                 errors.append(exc)
                 self._halt.set()
             finally:
+                st.cpu_seconds["analyze"] = time.thread_time() - c0
                 to_emit.close()
 
         threads = [
@@ -266,6 +301,7 @@ class LiveRuntime:
         ]
         for t in threads:
             t.start()
+        c0 = time.thread_time()
         try:
             while True:
                 item = to_emit.get()
@@ -283,6 +319,7 @@ class LiveRuntime:
         except KeyboardInterrupt as exc:  # Ctrl+C, or a handler's subclass naming its signal
             st.interrupted = getattr(exc, "signal_name", "SIGINT")
         finally:
+            st.cpu_seconds["present"] = time.thread_time() - c0
             self.stop()
             to_analyze.close()
             to_emit.close()

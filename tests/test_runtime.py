@@ -1,6 +1,7 @@
 """The pipelined runtime with a generic source and a counting estimator (the runtime is
 independent of what the stages compute)."""
 
+import json
 import queue
 import signal
 import threading
@@ -12,7 +13,7 @@ import pytest
 from arpose import runtime
 from arpose.errors import InputError
 from arpose.pipeline import Pipeline
-from arpose.runtime import LatestSlot, LiveRuntime, RuntimeConfig
+from arpose.runtime import LatestSlot, LiveRuntime, RuntimeConfig, RuntimeStats
 from arpose.source import Source
 from arpose.types import Frame, PoseFrame
 
@@ -255,3 +256,115 @@ def test_summary_fps_counts_like_the_hud():
         hud.tick(102.0 + 0.1 * k)
     assert hud.fps == pytest.approx(st.steady_fps)
     assert np.isnan(RuntimeStats(emitted=1, first_emit=1.0, last_emit=1.0).steady_fps)
+
+
+def test_blas_is_held_to_one_thread_for_the_run_and_restored_after():
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return sorted({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"})
+
+    before = blas_threads()
+    seen = {}
+
+    class Probe(Echo):
+        def process(self, frame):
+            seen.setdefault("analyze", blas_threads())
+            return super().process(frame)
+
+    def on_frame(pf, image):
+        seen.setdefault("present", blas_threads())
+
+    LiveRuntime(Frames(3), Pipeline(Probe()), on_frame=on_frame, config=RuntimeConfig(drop_frames=False)).run()
+    if not before:
+        pytest.skip("no BLAS library loaded")
+    assert seen == {"analyze": [1], "present": [1]}
+    assert blas_threads() == before
+    seen.clear()
+    LiveRuntime(
+        Frames(2), Pipeline(Probe()), on_frame=on_frame, config=RuntimeConfig(drop_frames=False, blas_threads=None)
+    ).run()
+    assert seen == {"analyze": before, "present": before}
+
+
+def test_cpu_time_per_thread_is_counted_where_the_work_is():
+    class Busy(Echo):
+        def process(self, frame):
+            t0 = time.thread_time()
+            while time.thread_time() - t0 < 0.01:  # 10 ms of CPU on the analysing thread
+                pass
+            return PoseFrame(frame=frame)
+
+    st = LiveRuntime(Frames(10), Pipeline(Busy()), config=RuntimeConfig(drop_frames=False)).run()
+    assert set(st.cpu_seconds) == {"capture", "analyze", "present"}
+    assert 10.0 <= st.cpu_ms_per_frame("analyze") < 30.0
+    assert st.cpu_ms_per_frame("present") < 5.0 and st.cpu_ms_per_frame("capture") < 5.0
+    assert np.isnan(RuntimeStats().cpu_ms_per_frame("analyze"))
+
+
+@pytest.mark.slow
+def test_overlapped_runtime_sends_the_same_bytes_as_one_thread(media, tmp_path):
+    """A real clip through the full pipeline (LiteRT, smoothing, retargeting, props, VMC, raw
+    OSC, a take) on the three-thread runtime and frame by frame on one thread: every frame in
+    order, byte-identical datagrams and take (the rendered images differ only by the HUD's
+    measured rate, so they are not compared)."""
+    import socket
+    from dataclasses import replace
+
+    from arpose.app.cmd_bench import full_spec
+    from arpose.build import build_pipeline, camera_for, make_renderer
+    from arpose.source import open_source
+    from arpose.spec import RunningMode
+
+    clip = str(media / "videos" / "single_dance_woman.mp4")
+
+    def run(threaded: bool, folder):
+        folder.mkdir()
+        socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 23)
+            s.settimeout(0.2)
+        spec = full_spec(str(folder), *(s.getsockname()[1] for s in socks))
+        spec = replace(spec, estimator=replace(spec.estimator, mode=RunningMode.VIDEO, backend="litert", threads=1))
+        source = open_source(clip)
+        camera = camera_for(spec, source)
+        pipeline = build_pipeline(spec, source, camera, renderer=make_renderer(spec, camera))
+        images, indices = [], []
+
+        def keep(pf, image):
+            indices.append(pf.index)
+            images.append(image)
+
+        if threaded:
+            LiveRuntime(source, pipeline, on_frame=keep, config=RuntimeConfig(drop_frames=False)).run()
+        else:
+            with pipeline:
+                for frame in source:
+                    pf = pipeline.analyze(frame)
+                    keep(pf, pipeline.emit(pf))
+            source.close()
+        grams = []
+        for s in socks:
+            got = []
+            try:
+                while True:
+                    got.append(s.recv(65536))
+            except socket.timeout:
+                pass
+            s.close()
+            grams.append(got)
+        take = (folder / "bench.take").read_bytes()
+        magic, header, records = take.split(b"\n", 2)
+        # The header's date and settings (the take's own path) differ, so its line checksum
+        # does; every record must be byte-identical.
+        header = {k: v for k, v in json.loads(header[9:]).items() if k not in ("created_utc", "settings")}
+        return indices, images, grams, (magic, header, records)
+
+    serial = run(False, tmp_path / "serial")
+    overlapped = run(True, tmp_path / "overlapped")
+    assert serial[0] == overlapped[0] == list(range(42))
+    assert all(im is not None and im.shape == (244, 400, 3) for im in serial[1] + overlapped[1])
+    assert [len(g) for g in serial[2]] == [len(g) for g in overlapped[2]] and all(serial[2])
+    assert serial[2] == overlapped[2]
+    assert serial[3] == overlapped[3] and serial[3][2].count(b"\n") >= 42

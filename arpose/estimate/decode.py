@@ -133,10 +133,13 @@ def smooth_mask(current: np.ndarray, previous: np.ndarray | None, ratio: float) 
     current, previous: ``(H, W)`` float32 probabilities (``previous`` ``None``: returned as is).
     ratio: ``combine_with_previous_ratio``. Per pixel, with ``t = p - 0.5`` and ``x = t^2``:
     ``uncertainty = 1 - min(1, x (c1 + x (c2 + x (c3 + x (c4 + x c5)))))`` and the result is
-    ``p + (prev - p) * uncertainty * ratio``. Returns a new ``(H, W)`` float32 array.
+    ``p + (prev - p) * uncertainty * ratio``. Returns a new ``(H, W)`` float32 array (a copy of
+    ``current`` when ``ratio`` is 0, without the per-pixel polynomial: the same numbers).
     """
     cur = np.asarray(current, dtype=np.float32)
-    if previous is None:
+    if previous is None or ratio == 0.0:
+        # ratio 0 (the proto default, what ``solutions.pose`` runs): the blend below adds
+        # ``(prev - p) * 0``, a signed zero, to finite ``p``, so ``p`` is the exact answer.
         return cur.copy()
     c1, c2, c3, c4, c5 = (np.float32(c) for c in _UNCERTAINTY_POLY)
     t = cur - np.float32(0.5)
