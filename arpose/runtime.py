@@ -1,5 +1,9 @@
-"""Pipelined runtime: capture, analysis (estimation + stages, then the data outputs) and
+"""Pipelined runtime: capture, estimation, analysis (the stages, then the data outputs) and
 presentation (rendering + image outputs) on separate threads joined by bounded queues.
+
+Estimation (the model) has a thread of its own so that the next frame's inference overlaps
+this frame's smoothing, retargeting and outputs as well as its rendering: the run is limited
+by the slowest of the three, not their sum (the model, on two cores: docs/backend.md).
 
 The data outputs (VMC/OSC packets, takes, CSV; :meth:`Pipeline.publish`) go out on the
 analysing thread the moment a pose is known, so their latency never includes rendering, and
@@ -155,12 +159,13 @@ class RuntimeStats:
     cpu_seconds: dict[str, float] = field(default_factory=dict)
 
     def cpu_ms_per_frame(self, thread: str) -> float:
-        """CPU time of one runtime thread (``"capture"``, ``"analyze"``, ``"present"``) per
+        """CPU time of one runtime thread (``"capture"``, ``"estimate"``, ``"analyze"``, ``"present"``) per
         frame it handled, ms (NaN if unknown): the thread's own CPU, not the native workers it
         wakes (XNNPACK with more than one LiteRT thread, Mesa's rasteriser threads). Unlike
         wall-clock times it hardly changes when other processes share the cores, so it tells
         what the runtime needs: on two free cores throughput is bounded by the busiest thread."""
-        n = {"capture": self.captured, "analyze": self.analyzed, "present": self.emitted}.get(thread, 0)
+        n = {"capture": self.captured, "estimate": self.analyzed, "analyze": self.analyzed, "present": self.emitted}
+        n = n.get(thread, 0)
         sec = self.cpu_seconds.get(thread)
         return sec / n * 1000.0 if sec is not None and n else float("nan")
 
@@ -203,7 +208,7 @@ def _blas_threads(n: int | None):
 
 
 class LiveRuntime:
-    """Runs ``source`` through ``pipeline`` on three threads (see module doc).
+    """Runs ``source`` through ``pipeline`` on four threads (see module doc).
 
     on_frame: called on the emitting (calling) thread with ``(PoseFrame, image)`` after the
         sinks; return False to stop (e.g. the quit key).
@@ -248,6 +253,8 @@ class LiveRuntime:
     def _run(self) -> RuntimeStats:
         st = self.stats
         to_analyze, to_emit = self._handoff(), self._handoff()
+        # Estimated frames are never dropped: the stages and data outputs see every one.
+        to_refine = _Queue(self.config.queue_size, self._halt)
         errors: list[BaseException] = []
         t_start = time.perf_counter()
 
@@ -275,7 +282,7 @@ class LiveRuntime:
                 st.cpu_seconds["capture"] = time.thread_time() - c0
                 to_analyze.close()
 
-        def analyze() -> None:
+        def estimate() -> None:
             c0 = time.thread_time()
             try:
                 while True:
@@ -283,7 +290,23 @@ class LiveRuntime:
                     if item is _DONE or self._halt.is_set():
                         break
                     frame, t_cap = item
-                    pf = self.pipeline.analyze(frame)
+                    to_refine.put((self.pipeline.estimate(frame), t_cap))
+            except BaseException as exc:
+                errors.append(exc)
+                self._halt.set()
+            finally:
+                st.cpu_seconds["estimate"] = time.thread_time() - c0
+                to_refine.close()
+
+        def analyze() -> None:
+            c0 = time.thread_time()
+            try:
+                while True:
+                    item = to_refine.get()  # frames estimated before a failure still go out
+                    if item is _DONE:
+                        break
+                    pf, t_cap = item
+                    pf = self.pipeline.refine(pf)
                     self.pipeline.publish(pf)
                     st.latencies.add(time.perf_counter() - t_cap)
                     st.analyzed += 1
@@ -297,6 +320,7 @@ class LiveRuntime:
 
         threads = [
             threading.Thread(target=capture, name="arpose-capture", daemon=True),
+            threading.Thread(target=estimate, name="arpose-estimate", daemon=True),
             threading.Thread(target=analyze, name="arpose-analyze", daemon=True),
         ]
         for t in threads:
@@ -322,6 +346,7 @@ class LiveRuntime:
             st.cpu_seconds["present"] = time.thread_time() - c0
             self.stop()
             to_analyze.close()
+            to_refine.close()
             to_emit.close()
             for t in threads:
                 t.join(timeout=10.0)
