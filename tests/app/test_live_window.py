@@ -218,12 +218,12 @@ def test_hands_face_and_neutral_face_keys_in_a_real_window(display, media, tmp_p
         until(lambda shot: hand_points(shot) < 0.75 * with_hands, "the hands hidden by g")
         _press(display, wid, "f")
         until(lambda shot: face_lines(shot) < with_face - 30, "the face hidden by f")
+        # one key at a time: the window reads one key a frame (cv2.waitKey), and two keys sent
+        # within a frame were seen to lose one
         _press(display, wid, "g")
+        until(lambda shot: hand_points(shot) > 0.9 * with_hands, "the hands back with g")
         _press(display, wid, "f")
-        until(
-            lambda shot: hand_points(shot) > 0.9 * with_hands and face_lines(shot) > with_face - 10,
-            "the hands and face back with g and f",
-        )
+        until(lambda shot: face_lines(shot) > with_face - 10, "the face back with f")
         _press(display, wid, "n")
         time.sleep(1.0)
         _press(display, wid, "q")
