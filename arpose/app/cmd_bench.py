@@ -47,6 +47,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="LiteRT threads per model for the litert arms (default 2)",
     )
     p.add_argument(
+        "--holistic",
+        action="store_true",
+        help="instead: the per-frame cost added by --hands, --face and --holistic over the body-only analysis, "
+        "all measured in one run on the same frames (arpose.evaluate.hands_face_cost)",
+    )
+    p.add_argument(
         "--soak",
         type=float,
         metavar="MINUTES",
@@ -243,6 +249,7 @@ def arm_full(video: str, backend: str = "mediapipe", threads: int = 2) -> dict:
         "features": features,
         "fps": st.fps,
         "stages": _stage_table(stages),
+        "thread_cpu_ms": {k: st.cpu_ms_per_frame(k) for k in ("capture", "estimate", "analyze", "present")},
         "live_fps": lv.fps,
         "live_dropped": lv.dropped,
         "latency_ms": {"median": lv.latency_ms(50), "p95": lv.latency_ms(95)},
@@ -338,6 +345,45 @@ def format_table(res: dict) -> str:
         f"live-paced latency to the VMC packet median {res['full_litert']['latency_ms']['median']:.1f} ms, "
         f"p95 {res['full_litert']['latency_ms']['p95']:.1f} ms",
     ]
+    for arm in ("full", "full_litert"):
+        cpu = res[arm].get("thread_cpu_ms")
+        if cpu:
+            lines.append(
+                f"{arm}: CPU per frame of the runtime's threads: capture {cpu['capture']:.1f} ms, estimate "
+                f"{cpu['estimate']:.1f} ms, stages + outputs {cpu['analyze']:.1f} ms, render {cpu['present']:.1f} ms "
+                "(each thread's own CPU, not the native workers it wakes)"
+            )
+    return "\n".join(lines)
+
+
+def _holistic_arm(video: str, frames: int) -> dict:
+    from ..evaluate.hands_face_cost import measure
+
+    return measure(video, frames)
+
+
+def holistic(video: str, frames: int = 150) -> dict:
+    """``bench --holistic``: body only, ``--hands``, ``--face`` and ``--holistic`` on the same
+    frames in one run (one fresh process, :func:`arpose.evaluate.hands_face_cost.measure`)."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        rows = pool.submit(_holistic_arm, video, frames).result()
+    return {"variants": rows, "cpu_count": os.cpu_count()}
+
+
+def format_holistic(res: dict) -> str:
+    rows = res["variants"]
+    lines = [
+        f"input: {res['input']}: analysis only (estimation, smoothing, retargeting, hands/face; no outputs)",
+        "",
+        f"{'variant':<10}{'median ms':>11}{'p95 ms':>9}{'cpu ms':>9}{'added ms':>10}{'hands ms':>10}{'face ms':>9}"
+        f"{'live fps':>10}{'frames':>8}",
+    ]
+    for name, r in rows.items():
+        lines.append(
+            f"{name:<10}{r['wall_median_ms']:>11.2f}{r['wall_p95_ms']:>9.2f}{r['cpu_median_ms']:>9.2f}"
+            f"{r.get('added_ms', float('nan')):>+10.2f}{r['hands_ms']:>10.2f}{r['face_ms']:>9.2f}"
+            f"{r['live_fps']:>10.1f}{r['frames']:>8}"
+        )
     return "\n".join(lines)
 
 
@@ -413,6 +459,11 @@ def run(args: argparse.Namespace) -> int:
             video = str(Path(tmp) / "performer.avi")
             _performer_video(Path(video), args.seconds, args.motion)
         label = args.video or f"synthetic performer ({args.motion}, {args.seconds:g} s, 640x480)"
+        if args.holistic:
+            res = holistic(video)
+            res["input"] = label
+            print(json.dumps(res, indent=2) if args.json else format_holistic(res))
+            return 0
         if args.soak is not None:
             res = soak(video, args.soak)
             res["input"] = label + " (looped)"

@@ -44,6 +44,34 @@ def test_bench_reports_both_arms_on_a_real_clip(media):
     assert res["ratio_litert_bare_over_mediapipe_bare"] == bare_lite["fps"] / bare["fps"]
     assert res["ratio_full_litert_over_bare_litert"] == full_lite["fps"] / bare_lite["fps"]
     assert 0 < full_lite["latency_ms"]["median"] <= full_lite["latency_ms"]["p95"]
+    # CPU per frame of the runtime's own threads: analysis (estimation) costs more than capture.
+    for arm in (full, full_lite):
+        cpu = arm["thread_cpu_ms"]
+        assert set(cpu) == {"capture", "estimate", "analyze", "present"} and all(v > 0 for v in cpu.values())
+    assert full_lite["thread_cpu_ms"]["estimate"] > full_lite["thread_cpu_ms"]["capture"]
+
+
+@pytest.mark.slow
+def test_bench_holistic_reports_the_added_cost_of_hands_and_face_in_one_run(media):
+    clip = media / "videos" / "face_blink_headtilt_tfjs.mp4"
+    proc = subprocess.run(
+        [sys.executable, "-m", "arpose", "bench", "--video", str(clip), "--holistic", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)["variants"]
+    assert list(rows) == ["body", "hands", "face", "holistic"]
+    assert rows["body"]["added_ms"] == 0.0 and rows["body"]["faces_seen"] == 0
+    assert rows["face"]["faces_seen"] > 0 and rows["face"]["face_ms"] > 0
+    assert rows["holistic"]["face_ms"] > 0 and rows["holistic"]["hands_ms"] > 0
+    for r in rows.values():
+        assert r["frames"] == rows["body"]["frames"] > 5 and 0 < r["wall_median_ms"] <= r["wall_p95_ms"]
+    from arpose.app.cmd_bench import format_holistic
+
+    table = format_holistic({"input": str(clip), "variants": rows})
+    assert table.count("\n") == 6 and "added ms" in table and "holistic" in table
 
 
 def test_bench_missing_video_is_a_one_line_error(tmp_path):
