@@ -74,6 +74,20 @@ def _shot(env, wid) -> np.ndarray:
     return image[y : y + h, x : x + w]
 
 
+def _until(env, wid, tmp_path, condition, what: str, timeout: float) -> np.ndarray:
+    """Screenshots until ``condition(shot)`` holds (the machine may be loaded), or fail with
+    the last screenshot saved."""
+    deadline = time.monotonic() + timeout
+    while True:
+        shot = _shot(env, wid)
+        if condition(shot):
+            return shot
+        if time.monotonic() > deadline:
+            cv2.imwrite(str(tmp_path / "last_shot.png"), shot)
+            pytest.fail(f"the window never showed {what} (last screenshot: {tmp_path / 'last_shot.png'})")
+        time.sleep(0.3)
+
+
 def _press(env, wid, key: str) -> None:
     _x(env, "xdotool", "windowfocus", "--sync", wid)
     _x(env, "xdotool", "key", key)
@@ -106,16 +120,7 @@ def test_every_key_works_in_a_real_window(display, media, tmp_path):
         _x(display, "xdotool", "windowfocus", "--sync", wid)
 
         def until(condition, what: str, timeout: float = 45.0) -> np.ndarray:
-            """Screenshots until ``condition(shot)`` holds (the machine may be loaded), or fail."""
-            deadline = time.monotonic() + timeout
-            while True:
-                shot = _shot(display, wid)
-                if condition(shot):
-                    return shot
-                if time.monotonic() > deadline:
-                    cv2.imwrite(str(tmp_path / "last_shot.png"), shot)
-                    pytest.fail(f"the window never showed {what} (last screenshot: {tmp_path / 'last_shot.png'})")
-                time.sleep(0.3)
+            return _until(display, wid, tmp_path, condition, what, timeout)
 
         first = _shot(display, wid)
         h, w = first.shape[:2]
@@ -198,15 +203,7 @@ def test_hands_face_and_neutral_face_keys_in_a_real_window(display, media, tmp_p
         _x(display, "xdotool", "windowfocus", "--sync", wid)
 
         def until(condition, what: str, timeout: float = 60.0) -> np.ndarray:
-            deadline = time.monotonic() + timeout
-            while True:
-                shot = _shot(display, wid)
-                if condition(shot):
-                    return shot
-                if time.monotonic() > deadline:
-                    cv2.imwrite(str(tmp_path / "last_shot.png"), shot)
-                    pytest.fail(f"the window never showed {what} (last screenshot: {tmp_path / 'last_shot.png'})")
-                time.sleep(0.3)
+            return _until(display, wid, tmp_path, condition, what, timeout)
 
         # measured on this photo: about 560 green pixels with the hands' points, 350 without
         # (the wrists and elbows stay); about 510 light pixels on the head with the face, 450 without

@@ -1627,17 +1627,22 @@ def bound_meshes(obj) -> list:
     return out
 
 
+def _shape_key_blocks(obj):
+    """``(mesh, shape key datablock, {name: key block})`` for each mesh bound to the armature
+    object ``obj`` that has shape keys (the basis key left out)."""
+    for mesh in bound_meshes(obj):
+        key = mesh.data.shape_keys
+        if key is not None:
+            yield mesh, key, {kb.name: kb for kb in key.key_blocks if kb != key.reference_key}
+
+
 def apply_shape_keys(obj, blend: dict) -> int:
     """Set the shape keys of the meshes bound to the armature object ``obj``
     (:func:`bound_meshes`) from the expressions ``blend`` (``{sent name: value}``) as
     :func:`shape_key_values` matches them (a mesh's basis key never). Returns how many shape
     keys were set; meshes without shape keys, and names matching none, are skipped."""
     n = 0
-    for mesh in bound_meshes(obj):
-        key = mesh.data.shape_keys
-        if key is None:
-            continue
-        blocks = {kb.name: kb for kb in key.key_blocks if kb != key.reference_key}
+    for _mesh, _key, blocks in _shape_key_blocks(obj):
         for name, value in shape_key_values(blend, blocks).items():
             blocks[name].value = value
             n += 1
@@ -1650,11 +1655,7 @@ def key_shape_keys(obj, blend: dict, frame: int, session) -> int:
     had is kept with a fake user and unassigned, as :func:`_begin_take` does for the armature).
     ``session`` (a :class:`_Session`) remembers the takes. Returns how many keys were keyed."""
     n = 0
-    for mesh in bound_meshes(obj):
-        key = mesh.data.shape_keys
-        if key is None:
-            continue
-        blocks = {kb.name: kb for kb in key.key_blocks if kb != key.reference_key}
+    for mesh, key, blocks in _shape_key_blocks(obj):
         values = shape_key_values(blend, blocks)
         if not values:
             continue
