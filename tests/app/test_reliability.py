@@ -97,6 +97,7 @@ def test_a_stopped_run_closes_every_output_and_says_so(media, tmp_path, sig, cod
 
     from arpose.record import read_landmark_csv
     from arpose.record.take import read_take
+    from arpose.runtime import RuntimeConfig
 
     out = {k: tmp_path / f"o.{k}" for k in ("mp4", "csv", "take")}
     cmd = [sys.executable, "-m", "arpose", "run", str(media / "videos" / "single_dance_man.mp4"), "--no-progress"]
@@ -118,7 +119,11 @@ def test_a_stopped_run_closes_every_output_and_says_so(media, tmp_path, sig, cod
     with av.open(str(out["mp4"])) as container:
         video_frames = sum(1 for _ in container.decode(video=0))
     assert 0 < len(take.frames) < 102 and max(frames) < 101
-    assert video_frames >= 1 and abs(video_frames - len(take.frames)) <= 3  # the view lags the data by a frame or two
+    # the view lags the data by what the hand-offs between the analysing and presenting threads
+    # hold: the estimated frames still queued for the stages are analysed and recorded after the
+    # stop, the analysed frames queued for rendering are not shown (arpose.runtime)
+    lag = 2 * RuntimeConfig().queue_size + 2
+    assert video_frames >= 1 and abs(video_frames - len(take.frames)) <= lag
 
 
 @pytest.mark.slow
