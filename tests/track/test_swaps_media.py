@@ -42,7 +42,9 @@ def _run(motion, seconds):
 def test_mirrored_runs_in_cmu_takes_are_undone(media, take, new_allowed):
     run, raw, fixed = _run(str(media / "bvh" / take), None)
     row = run.rows[1]
-    assert row["swapped_raw"] >= 10  # the known failure is there to fix
+    # the known failure is there to fix (the pirouette: 23 raw swapped frames with the mitten
+    # hands, 9 since the performer has fingers; the forward jumps 15)
+    assert row["swapped_raw"] >= 5
     assert row["swapped"] <= row["swapped_raw"] / 4
     assert row["swap_recovery"] >= 0.6
     gt, torso = run.truth.markers_px, run.truth.torso_px
