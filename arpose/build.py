@@ -52,8 +52,9 @@ def camera_for(spec: PipelineSpec, source: Any) -> Camera:
 def make_estimator(spec: PipelineSpec) -> Any:
     """The estimator ``spec.estimator`` asks for (identity tracking is a separate stage).
 
-    ``backend`` litert: :class:`~arpose.estimate.litert.LiteRTPoseEstimator` (BlazePose's
-    pipeline on LiteRT, the same answers as MediaPipe's graph); else ``max_people`` 1 without
+    :attr:`~arpose.spec.EstimatorSpec.resolved_backend` litert (the default for one person):
+    :class:`~arpose.estimate.litert.LiteRTPoseEstimator` (BlazePose's pipeline on LiteRT, the
+    same answers as MediaPipe's graph); else ``max_people`` 1 without
     ``model``: the classic :class:`~arpose.estimate.BlazePoseEstimator`; otherwise MediaPipe
     Tasks' :class:`~arpose.estimate.tasks.MultiPoseEstimator`. Raises
     :class:`ConfigError` for bad values, :class:`InputError` for a bad model file.
@@ -68,7 +69,7 @@ def make_estimator(spec: PipelineSpec) -> Any:
         segmentation=spec.segmentation,
         mediapipe_smoothing=e.mediapipe_smoothing,
     )
-    if e.backend == "litert":
+    if e.resolved_backend == "litert":
         from .estimate.litert import LiteRTOptions, LiteRTPoseEstimator
 
         pose = LiteRTPoseEstimator(config, LiteRTOptions(threads=e.threads))

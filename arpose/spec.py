@@ -35,8 +35,9 @@ from .errors import ConfigError, InputError
 MAX_PEOPLE_LIMIT = 16
 #: Most tiles per side accepted by ``EstimatorSpec.tiles``.
 MAX_TILES = 8
-#: Pose estimation backends: MediaPipe's own graph, or the same pipeline on LiteRT.
-BACKENDS = ("mediapipe", "litert")
+#: Pose estimation backends: ``auto`` (LiteRT for one person with the wheel's model, else
+#: MediaPipe), MediaPipe's own graph, or the same pipeline run by arpose on LiteRT.
+BACKENDS = ("auto", "mediapipe", "litert")
 #: Where a BVH's origin is: the take's camera-attached frame, or the floor under the first hips.
 BVH_ORIGINS = ("camera", "floor")
 #: Smoothing modes (:attr:`SmoothSpec.mode`).
@@ -92,13 +93,16 @@ class EstimatorSpec:
         picture; ``--mirrored-input``): each frame is flipped back before estimation, so the
         body's, hands' and face's left is the subject's left and every output is drawn on the
         camera's own view (``live``'s mirror only flips the finished display).
-    backend: ``"mediapipe"`` (MediaPipe's own graph, ``solutions.pose``) or ``"litert"``
-        (arpose runs BlazePose's pipeline itself on LiteRT with the wheel's models, the same
-        answers; single person; docs/backend.md). threads: LiteRT threads per model (1 or 2).
+    backend: ``"litert"`` (arpose runs BlazePose's pipeline itself on LiteRT with the wheel's
+        models: the same answers as MediaPipe's graph, about half its time per frame; one
+        person, the wheel's Full model; docs/backend.md), ``"mediapipe"`` (MediaPipe's own
+        graph: ``solutions.pose`` for one person, Tasks for several or a ``model`` file), or
+        ``"auto"`` (the default): :attr:`resolved_backend` picks litert where it applies.
+        threads: LiteRT threads per model (1 or 2).
     """
 
     mode: RunningMode = RunningMode.VIDEO
-    backend: str = "mediapipe"
+    backend: str = "auto"
     threads: int = 2
     max_people: int = 1
     model: str | None = None
@@ -116,6 +120,15 @@ class EstimatorSpec:
     def tracking(self) -> bool:
         """True when the estimator may track between frames (not IMAGE mode)."""
         return self.mode is not RunningMode.IMAGE
+
+    @property
+    def resolved_backend(self) -> str:
+        """The backend that runs: ``backend`` itself unless it is ``"auto"``, which is
+        ``"litert"`` for one person with the wheel's model (no ``model`` file) and
+        ``"mediapipe"`` otherwise (several people, a ``.task`` model: MediaPipe Tasks)."""
+        if self.backend != "auto":
+            return self.backend
+        return "litert" if self.max_people == 1 and not self.model else "mediapipe"
 
 
 @dataclass(frozen=True)

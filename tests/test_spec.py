@@ -39,6 +39,17 @@ def test_defaults_describe_the_product_defaults():
     assert S.PipelineSpec().validate() == spec
 
 
+def test_auto_backend_is_litert_for_one_person_with_the_wheels_model():
+    est = S.EstimatorSpec()
+    assert est.backend == "auto" and est.resolved_backend == "litert"
+    assert replace(est, max_people=2).resolved_backend == "mediapipe"  # several people: MediaPipe Tasks
+    assert replace(est, model="pose_landmarker_heavy.task").resolved_backend == "mediapipe"
+    assert replace(est, backend="mediapipe").resolved_backend == "mediapipe"
+    assert replace(est, backend="litert", max_people=2).resolved_backend == "litert"  # validate() refuses it
+    with pytest.raises(ConfigError, match="--backend litert runs the wheel's Full model"):
+        replace(S.PipelineSpec(), estimator=replace(est, backend="litert", max_people=2)).validate()
+
+
 def test_mode_decides_tracking_smoothing_and_grounding():
     still = replace(S.PipelineSpec(), estimator=S.EstimatorSpec(mode=S.RunningMode.IMAGE))
     assert not still.estimator.tracking and not still.smoothing

@@ -42,10 +42,11 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--backend",
         choices=BACKENDS,
-        help="pose estimation: mediapipe (MediaPipe's graph, default) or litert (the same pipeline run by "
-        "arpose on LiteRT, same answers, less overhead; one person)",
+        help="pose estimation: litert (BlazePose's pipeline run by arpose on LiteRT: MediaPipe's answers "
+        "in about half the time; one person), mediapipe (MediaPipe's own graph), or auto (default: litert "
+        "for one person, mediapipe with --max-people > 1 or --model)",
     )
-    group.add_argument("--threads", type=int, metavar="N", help="--backend litert: threads per model (default 2)")
+    group.add_argument("--threads", type=int, metavar="N", help="LiteRT backend: threads per model (default 2)")
     group.add_argument(
         "--tiles",
         type=int,

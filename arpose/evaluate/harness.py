@@ -50,10 +50,11 @@ LITERT_VARIANT_NAME = "blazepose-litert"
 PIPELINE_VARIANT_NAME = "pipeline"
 HANDS_VARIANT_NAME = "blazepose-hands"
 
-#: The raw estimate: BlazePose Full on a video (tracking between frames), no smoothing, no
-#: retargeting. Also the baseline every row is compared with.
+#: The raw estimate: BlazePose Full on a video (tracking between frames) through MediaPipe's own
+#: graph (the reference; the product's default backend, LiteRT, is the ``blazepose-litert``
+#: row), no smoothing, no retargeting. Also the baseline every row is compared with.
 RAW_SPEC = PipelineSpec(
-    estimator=EstimatorSpec(mode=RunningMode.VIDEO),
+    estimator=EstimatorSpec(mode=RunningMode.VIDEO, backend="mediapipe"),
     tracking=TrackingSpec(fix_swaps=False),
     smooth=SmoothSpec(enabled=False),
     retarget=RetargetSpec(enabled=False),
@@ -148,8 +149,11 @@ def pipeline_variant(spec: PipelineSpec) -> Variant:
 
 def estimation_key(spec: PipelineSpec) -> EstimatorSpec:
     """What decides the estimator's output: ``spec.estimator`` with its effective
-    segmentation. Variants with equal keys share one estimation run."""
-    return replace(spec.estimator, segmentation=spec.segmentation)
+    segmentation and the backend that actually runs (``auto`` is
+    :attr:`~arpose.spec.EstimatorSpec.resolved_backend`). Variants with equal keys share one
+    estimation run (``pipeline`` at the defaults shares ``blazepose-litert``'s)."""
+    e = spec.estimator
+    return replace(e, segmentation=spec.segmentation, backend=e.resolved_backend)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from arpose.app import feat_people
 from arpose.build import make_estimator, make_stages
 from arpose.errors import ConfigError, InputError
 from arpose.estimate import BlazePoseEstimator
+from arpose.estimate.litert import LiteRTPoseEstimator
 from arpose.estimate.tasks import MultiPoseEstimator, build_bundle
 from arpose.landmarks import PoseLandmark as L
 from arpose.source import open_source
@@ -56,13 +57,15 @@ def bundle(tmp_path_factory):
     return str(build_bundle(tmp_path_factory.mktemp("cache") / "pose.task"))
 
 
-def test_default_is_the_classic_single_person_path(media):
+def test_default_is_the_single_person_path_on_litert(media):
     source = open_source(str(media / "images" / "person_yoga_tree_pixabay.jpg"))
     spec = _spec(source=source)
     assert spec.estimator.max_people == 1 and spec.estimator.model is None and spec.estimator.tiles == 1
     assert spec.tracking.max_gap == 1.5
     assert "track" not in [s.name for s in make_stages(spec, CAMERA)]  # one person: no identity tracking
-    with make_estimator(spec) as est:
+    with make_estimator(spec) as est:  # the default backend: BlazePose's pipeline on LiteRT
+        assert isinstance(est, LiteRTPoseEstimator) and est.config.tracking is False
+    with make_estimator(_spec("--backend", "mediapipe", source=source)) as est:
         assert isinstance(est, BlazePoseEstimator) and est.config.tracking is False
 
 

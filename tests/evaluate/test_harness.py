@@ -141,7 +141,12 @@ def test_pipeline_variant_is_the_options_spec_on_a_video_without_outputs():
     (*_, pipe) = harness.default_variants(spec)
     assert pipe.name == "pipeline"
     assert pipe.spec == replace(spec, estimator=replace(spec.estimator, mode=RunningMode.VIDEO), outputs=())
-    assert harness.estimation_key(pipe.spec) == harness.estimation_key(harness.RAW_SPEC)
+    # the default backend (auto: LiteRT for one person) shares the blazepose-litert row's run
+    litert = next(v for v in harness.default_variants() if v.name == harness.LITERT_VARIANT_NAME)
+    assert harness.estimation_key(pipe.spec) == harness.estimation_key(litert.spec)
+    assert harness.estimation_key(pipe.spec) != harness.estimation_key(harness.RAW_SPEC)
+    mediapipe = replace(spec, estimator=replace(spec.estimator, backend="mediapipe"))
+    assert harness.estimation_key(harness.pipeline_variant(mediapipe).spec) == harness.estimation_key(harness.RAW_SPEC)
     # props worn with occlusion need masks: another estimator setting
     masked = harness.pipeline_variant(replace(spec, overlay=replace(spec.overlay, props=("crown",))))
     assert harness.estimation_key(masked.spec).segmentation

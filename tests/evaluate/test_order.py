@@ -72,12 +72,14 @@ def test_rows_are_the_same_whatever_the_order_or_selection(blank_clip):
     # The zero-lag smoother's rows: tests/smooth; the LiteRT backend's: tests/estimate.
     everything = [v for v in everything if v.name not in ("offline", "blazepose-litert")]
     forward, runs = run(everything)
-    assert len(runs) == 2  # raw (shared by one-euro and pipeline) and MediaPipe's smoothing
+    # raw (shared by one-euro), MediaPipe's smoothing, and the pipeline on the default backend
+    # (LiteRT, a separate run from the reference graph's)
+    assert len(runs) == 3
     reverse, _ = run(_variants("pipeline", "one-euro", "mediapipe-smoothed", "blazepose"))
     peer_only, runs = run(_variants("mediapipe-smoothed"))
     assert len(runs) == 2  # the raw baseline runs although its row is not selected
     ours_only, runs = run(_variants("one-euro", "pipeline"))
-    assert len(runs) == 1  # the baseline shares ours' estimation run
+    assert len(runs) == 2  # the baseline shares ours' estimation run; the pipeline runs on LiteRT
 
     assert [r["variant"] for r in reverse.rows] == ["pipeline", "one-euro", "mediapipe-smoothed", "blazepose"]
     assert [r["variant"] for r in peer_only.rows] == ["mediapipe-smoothed"]
