@@ -71,6 +71,9 @@ def test_split_and_stitched_matches_the_unsplit_run(media, tmp_path):
     a, b = read_take(whole / NAME / f"{NAME}.take"), read_take(split / NAME / f"{NAME}.take")
     assert len(a.frames) == len(b.frames) == 325
     assert a.header["source"] == b.header["source"] and a.header["camera"] == b.header["camera"]
+    # a pinned worker runs the default backend (LiteRT for one person) on one thread
+    estimator = a.header["settings"]["spec"]["estimator"]
+    assert estimator["backend"] == "auto" and estimator["threads"] == 1
     d = _differences(a, b, *a.resolution)
     # Frames before the first seam (75) come from a segment that starts where the unsplit run
     # starts: identical to the last bit, smoothing and retargeting included.
