@@ -118,6 +118,34 @@ def test_auto_map_finds_every_finger_and_eye(addon, scheme):  # noqa: F811
             assert "Right" not in name and not name.endswith(("_R", ".R", "_r")) and "_R_" not in name, name
 
 
+def test_vrm1_humanoid_names_put_the_thumb_one_joint_along(addon):  # noqa: F811
+    """VRM 1.0 calls the thumb's bones Metacarpal / Proximal / Distal where Unity (and VRM 0.x)
+    say Proximal / Intermediate / Distal: a rig named by VRM 1.0 gets each thumb joint on the
+    bone of the same joint, not the next one."""
+    body = ["hips", "spine", "chest", "neck", "head", "leftUpperArm", "leftLowerArm", "leftHand"]
+    body += ["rightUpperArm", "rightLowerArm", "rightHand", "leftUpperLeg", "rightUpperLeg"]
+    fingers = [
+        f"{side}{finger}{joint}"
+        for side in ("left", "right")
+        for finger, joints in (
+            ("Thumb", ("Metacarpal", "Proximal", "Distal")),
+            ("Index", ("Proximal", "Intermediate", "Distal")),
+            ("Little", ("Proximal", "Intermediate", "Distal")),
+        )
+        for joint in joints
+    ]
+    scheme, mapping = addon.auto_map(body + fingers)
+    assert scheme == "vrm1_humanoid"
+    assert mapping["LeftThumbProximal"] == "leftThumbMetacarpal"
+    assert mapping["LeftThumbIntermediate"] == "leftThumbProximal"
+    assert mapping["RightThumbDistal"] == "rightThumbDistal"
+    assert mapping["LeftIndexProximal"] == "leftIndexProximal" and mapping["Hips"] == "hips"
+    # a VRM 0.x / Unity-named rig keeps the humanoid scheme, thumb included
+    vrm0 = body + [f"left{f}{j}" for f in ("Thumb", "Index") for j in ("Proximal", "Intermediate", "Distal")]
+    scheme, mapping = addon.auto_map(vrm0)
+    assert scheme == "humanoid" and mapping["LeftThumbProximal"] == "leftThumbProximal"
+
+
 def test_robot_expressive_fingers_are_its_two_segment_fingers(addon):  # noqa: F811
     bones = ["Body", "Hips", "Head_1", "LowerArmL", "Palm1L", "IndexL", "Index2L", "ThumbL", "Thumb2L", "Palm3L"]
     bones += ["Ring1L", "Ring2L", "Middle1L", "Middle2L", "ShoulderL", "UpperArmL", "UpperLegL", "LowerLegL"]

@@ -404,8 +404,23 @@ NAME_SCHEMES = {
     }
     for scheme, table in RIG_BONE_NAMES.items()
 }
-#: Unity HumanBodyBones names (which VRM humanoid names equal case-insensitively).
+#: Unity HumanBodyBones names (which VRM 0.x humanoid names equal case-insensitively).
 NAME_SCHEMES["humanoid"] = {b: (b,) for b in HUMANOID_BONES}
+#: VRM 1.0 humanoid names: Unity's but for the thumb, whose ``Metacarpal`` / ``Proximal`` /
+#: ``Distal`` are Unity's thumb ``Proximal`` / ``Intermediate`` / ``Distal`` (one joint along).
+VRM1_THUMB = {"ThumbProximal": "ThumbMetacarpal", "ThumbIntermediate": "ThumbProximal"}
+
+
+def _vrm1_name(bone):
+    """The VRM 1.0 humanoid name of a Unity humanoid bone name (``LeftThumbProximal`` ->
+    ``LeftThumbMetacarpal``; the rest unchanged, compared case-insensitively)."""
+    for unity, vrm1 in VRM1_THUMB.items():
+        if bone.endswith(unity):
+            return bone[: -len(unity)] + vrm1
+    return bone
+
+
+NAME_SCHEMES["vrm1_humanoid"] = {b: (_vrm1_name(b),) for b in HUMANOID_BONES}
 
 
 def bone_key(name: str) -> str:
