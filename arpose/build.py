@@ -188,14 +188,26 @@ def make_offline_outputs(spec: PipelineSpec, camera: Camera, sinks: list) -> Any
     return SmoothedOutputs(OfflineSmoother(spec.smooth.offline_config()), later, sinks)
 
 
-def chosen_props(spec: PipelineSpec) -> list:
+def chosen_props(spec: PipelineSpec, *, replayed: bool = False) -> list:
     """The :class:`~arpose.render.props.Prop` objects ``spec.overlay`` names (reads the
-    manifests; ConfigError for unknown names, InputError for a bad manifest)."""
+    manifests; ConfigError for unknown names, InputError for a bad manifest).
+
+    A prop worn on a finger (a part with ``fit`` ``"ring_finger"``) needs the hands tracked:
+    named without ``spec.estimator.hands`` it is a ConfigError, and ``all`` leaves it out.
+    ``replayed``: the frames come from a take (their hands are what was recorded), no check.
+    """
     if not spec.overlay.props:
         return []
     from .render.props import load_manifest, select_props
 
-    return select_props(",".join(spec.overlay.props), load_manifest(spec.overlay.manifest))
+    chosen = select_props(",".join(spec.overlay.props), load_manifest(spec.overlay.manifest))
+    if replayed or spec.estimator.hands:
+        return chosen
+    on_fingers = [p.name for p in chosen if any(part.fit == "ring_finger" for part in p.parts)]
+    named = [n for n in on_fingers if n in spec.overlay.props]
+    if named:
+        raise ConfigError(f"--props {named[0]} is worn on a finger: add --hands or --holistic to track the hands")
+    return [p for p in chosen if p.name not in on_fingers]
 
 
 def skeleton_renderer(pose_frame, fps: float, config: Any = None):
@@ -309,7 +321,7 @@ def build_pipeline(
     spec.validate(view=renderer is not None)
     camera = camera or camera_for(spec, source)
     check_outputs(spec, force=force, inputs=source_inputs(source))
-    props = chosen_props(spec) if renderer is None and spec.output("video") is not None else None
+    props = chosen_props(spec, replayed=analysed) if renderer is None and spec.output("video") is not None else None
     opened: list = []
     try:
         stages = [] if analysed else make_stages(spec, camera)

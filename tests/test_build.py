@@ -157,3 +157,23 @@ def test_the_docs_example_runs(media, tmp_path, monkeypatch):
 
     with av.open(str(tmp_path / "annotated.mp4")) as container:
         assert sum(1 for _ in container.decode(video=0)) == 65
+
+
+def test_a_prop_worn_on_a_finger_needs_the_hands():
+    from dataclasses import replace
+
+    from arpose.build import chosen_props
+
+    def spec(props, hands):
+        base = S.PipelineSpec(overlay=S.OverlaySpec(props=props))
+        return replace(base, estimator=replace(base.estimator, hands=hands))
+
+    with pytest.raises(ConfigError, match=r"^--props ring is worn on a finger: add --hands or --holistic"):
+        chosen_props(spec(("crown", "ring"), hands=False))
+    assert "ring" in [p.name for p in chosen_props(spec(("crown", "ring"), hands=True))]
+    # every prop: without hands the ring has nothing to sit on and is left out
+    without = [p.name for p in chosen_props(spec(("all",), hands=False))]
+    assert "ring" not in without and "crown" in without
+    assert "ring" in [p.name for p in chosen_props(spec(("all",), hands=True))]
+    # a replayed take draws what it recorded: no check
+    assert "ring" in [p.name for p in chosen_props(spec(("ring",), hands=False), replayed=True)]

@@ -95,7 +95,8 @@ def prop_cycle(requested: list[str], available: list[str]) -> tuple[tuple[str, .
 def handle_key(state: LiveState, key: int) -> tuple[LiveState, str | None]:
     """Apply one key press (``cv2.waitKey`` code; -1 or 255 = none). Returns the new state and
     an action for the caller to perform: ``"take"`` (start / stop recording), ``"calibrate"``
-    (restart the neutral-face calibration) or None."""
+    (restart the neutral-face calibration), ``"hands"`` / ``"face"`` (their drawing was
+    switched: :func:`drawing_hint`) or None."""
     if key in (-1, 255):
         return state, None
     ch = chr(key) if 0 <= key < 256 else ""
@@ -112,9 +113,9 @@ def handle_key(state: LiveState, key: int) -> tuple[LiveState, str | None]:
         i = AVATAR_CYCLE.index(state.avatar) if state.avatar in AVATAR_CYCLE else 0
         return replace(state, avatar=AVATAR_CYCLE[(i + 1) % len(AVATAR_CYCLE)]), None
     if ch == "g":
-        return replace(state, hands=not state.hands), None
+        return replace(state, hands=not state.hands), "hands"
     if ch == "f":
-        return replace(state, face=not state.face), None
+        return replace(state, face=not state.face), "face"
     if ch == "n":
         return state, "calibrate"
     if ch == "m":
@@ -334,6 +335,11 @@ def run(args: argparse.Namespace) -> int:
             elif action == "calibrate":
                 view.status = recalibrate(pipeline)
                 print(view.status, file=sys.stderr)
+            elif action in ("hands", "face"):
+                hint = drawing_hint(action, spec)
+                if hint is not None:
+                    view.status = hint
+                    print(hint, file=sys.stderr)
         view.apply()
         if args.max_frames is not None and shown["n"] >= args.max_frames:
             return False
@@ -356,6 +362,16 @@ def run(args: argparse.Namespace) -> int:
     if stats.error is not None:
         raise stats.error
     return interrupted_exit(stats)
+
+
+def drawing_hint(part: str, spec: PipelineSpec) -> str | None:
+    """The status line for the ``g`` (``part`` ``"hands"``) or ``f`` (``"face"``) key when
+    that part is not tracked (the keys only show or hide the drawing), else None."""
+    tracked = spec.estimator.hands if part == "hands" else spec.estimator.face
+    if tracked:
+        return None
+    option = "--hands" if part == "hands" else "--face"
+    return f"no {part} tracking: run with {option} or --holistic (this key shows or hides their drawing)"
 
 
 def recalibrate(pipeline) -> str:

@@ -41,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
         raise
     summary = drive(pipeline, source, progress=not args.no_progress)
     rate = summary.stats.steady_fps  # as the live HUD counts it: from the first frame on, start-up excluded
-    print(f"{summary.frames} frames, person in {summary.frames_with_person}, {rate:.1f} fps", file=sys.stderr)
+    speed = f", {rate:.1f} fps" if rate == rate else ""  # NaN for a single frame: no rate to tell
+    print(f"{summary.frames} frames, person in {summary.frames_with_person}{speed}", file=sys.stderr)
     report(pipeline, args)
     if summary.error is not None:
         raise summary.error

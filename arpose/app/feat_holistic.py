@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
+from ..errors import ConfigError
 from ..spec import PipelineSpec
 
 
@@ -63,6 +64,8 @@ def apply(args: argparse.Namespace, spec: PipelineSpec) -> PipelineSpec:
     if both or getattr(args, "face", False):
         est = replace(est, face=True)
     if getattr(args, "hand_model", None) is not None:
+        if not est.hands:
+            raise ConfigError("--hand-model chooses the hand model: add --hands or --holistic to track the hands")
         est = replace(est, hand_model=args.hand_model)
     if getattr(args, "mirrored_input", None):
         est = replace(est, mirrored_input=True)

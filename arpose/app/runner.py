@@ -13,7 +13,7 @@ import argparse
 import sys
 from dataclasses import dataclass, replace
 
-from ..errors import ArposeError
+from ..errors import ArposeError, ConfigError
 from ..pipeline import Pipeline
 from ..spec import CsvOutput, PipelineSpec, RunningMode, VideoOutput, load_spec, spec_to_toml
 from . import feat_holistic, feat_osc, feat_people, feat_props, feat_retarget, feat_smooth, feat_take
@@ -78,6 +78,8 @@ def spec_from_args(args: argparse.Namespace, base: PipelineSpec | None = None, r
             spec = feat_take.apply(args, spec, recorder=recorder)
         else:
             spec = module.apply(args, spec)
+    if getattr(args, "vmc_expressions", None) not in (None, "off") and not spec.estimator.face:
+        raise ConfigError("--vmc-expressions names the face's expressions: add --face or --holistic to track the face")
     return spec
 
 

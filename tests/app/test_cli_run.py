@@ -43,7 +43,7 @@ def test_run_video_writes_matching_video_and_csv(media, tmp_path):
     assert np.all((presence >= 0) & (presence <= 1))
 
 
-def test_run_folder_and_image(media, tmp_path):
+def test_run_folder_and_image(media, tmp_path, capsys):
     folder = tmp_path / "imgs"
     folder.mkdir()
     for name in ("person_squat_pexels4384679.png", "neg_coffee.png"):
@@ -59,6 +59,7 @@ def test_run_folder_and_image(media, tmp_path):
         main(["run", str(media / "images" / "person_yoga_tree_pixabay.jpg"), "--out", str(png), "--no-progress"]) == 0
     )
     assert cv2.imread(str(png)).shape == (640, 426, 3)
+    assert "1 frames, person in 1\n" in capsys.readouterr().err  # one frame has no rate (not "nan fps")
 
 
 def _arpose(*args):

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from arpose._cv import cv2
 from arpose.app.cli import main
-from arpose.app.cmd_live import ESC, HELP, LiveState, handle_key, parse_keys, prop_cycle, recalibrate
+from arpose.app.cmd_live import (
+    ESC,
+    HELP,
+    LiveState,
+    drawing_hint,
+    handle_key,
+    parse_keys,
+    prop_cycle,
+    recalibrate,
+)
 from arpose.errors import ConfigError
+from arpose.spec import PipelineSpec
 
 
 def _state(**kw):
@@ -169,9 +181,9 @@ def test_hands_face_and_neutral_face_keys():
     s = _state()
     assert s.hands and s.face
     s, action = handle_key(s, ord("g"))
-    assert not s.hands and s.face and action is None
+    assert not s.hands and s.face and action == "hands"
     s, action = handle_key(s, ord("f"))
-    assert not s.hands and not s.face and action is None
+    assert not s.hands and not s.face and action == "face"
     s, _ = handle_key(s, ord("g"))
     s, _ = handle_key(s, ord("f"))
     assert s.hands and s.face
@@ -180,6 +192,16 @@ def test_hands_face_and_neutral_face_keys():
     assert any("g hands" in line and "f face" in line and "n neutral" in line for line in HELP)
     used = {ch for line in HELP for ch in line.split() if len(ch) == 1}
     assert {"g", "f", "n"} <= used
+
+
+def test_hands_and_face_keys_say_when_nothing_is_tracked():
+    body = PipelineSpec()
+    assert drawing_hint("hands", body) == (
+        "no hands tracking: run with --hands or --holistic (this key shows or hides their drawing)"
+    )
+    assert "--face or --holistic" in drawing_hint("face", body)
+    holistic = replace(body, estimator=replace(body.estimator, hands=True, face=True))
+    assert drawing_hint("hands", holistic) is None and drawing_hint("face", holistic) is None
 
 
 def test_the_neutral_face_key_restarts_the_hands_face_stages_calibration():

@@ -63,6 +63,18 @@ CASES = [
     # argparse's own errors are one line too
     (["run"], "arpose: error:", "the following arguments are required: INPUT (see arpose run --help)"),
     (["run", "{photo}", "--tiles", "many"], "arpose: error:", "invalid int value"),
+    # options that would do nothing without what they act on
+    (
+        ["run", "{photo}", "--csv", "{dir}/new.csv", "--hand-model", "lite"],
+        "arpose: error:",
+        "add --hands or --holistic",
+    ),
+    (
+        ["run", "{photo}", "--out", "{dir}/r.png", "--props", "ring"],
+        "arpose: error:",
+        "--props ring is worn on a finger",
+    ),
+    (["run", "{photo}", "--vmc", "127.0.0.1:39539", "--vmc-expressions", "vrm1"], "arpose: error:", "add --face or"),
     # a take with no frames is not replayed into an empty video
     (["replay", "{take}", "--out", "{dir}/r.mp4"], "arpose: error:", "holds no frames"),
 ]
