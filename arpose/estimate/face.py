@@ -40,16 +40,21 @@ MIN_CROP, MAX_CROP = 256, 576
 
 @dataclass(frozen=True)
 class FaceConfig:
-    """min_presence: the face detector's minimum score in [0, 1] (MediaPipe: 0.5).
+    """min_presence: the face detector's minimum score in [0, 1] (MediaPipe: 0.5) inside a
+    person's face region. min_bodiless_presence: the same for the whole-frame search of a frame
+    with no body, where nothing else says a face is there: on the shared finger-spelling clip
+    (a hand, no body) the detector scores the hand up to 0.76 and the mesh once fitted a face
+    to it at 0.5, while the shared faces score 0.88 and more (docs/hands_face.md).
     min_pose_visibility: pose face points below this visibility are ignored; fewer than 3
     left means no region. single_person: search the whole frame when there is no body."""
 
     min_presence: float = 0.5
+    min_bodiless_presence: float = 0.85
     min_pose_visibility: float = 0.5
     single_person: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("min_presence", "min_pose_visibility"):
+        for name in ("min_presence", "min_bodiless_presence", "min_pose_visibility"):
             v = getattr(self, name)
             if not (0.0 <= float(v) <= 1.0):
                 raise ConfigError(f"face {name} must be in [0, 1], got {v!r}")
@@ -82,24 +87,36 @@ class FaceMesh:
     """``solutions.face_mesh`` (478 points, stills) on crops of the frame."""
 
     def __init__(self, config: FaceConfig = FaceConfig()) -> None:
+        self.config = config
+        self._mesh = self._new_mesh(config.min_presence)
+        self._bodiless = None  # made on the first frame with no body
+
+    @staticmethod
+    def _new_mesh(min_presence: float):
         import mediapipe as mp
 
         from .blazepose import _quiet_native_stderr
 
-        self.config = config
         with _quiet_native_stderr():
-            self._mesh = mp.solutions.face_mesh.FaceMesh(
+            mesh = mp.solutions.face_mesh.FaceMesh(
                 static_image_mode=True,
                 max_num_faces=1,
                 refine_landmarks=True,
-                min_detection_confidence=config.min_presence,
+                min_detection_confidence=min_presence,
             )
-            self._mesh.process(np.zeros((64, 64, 3), np.uint8))
+            mesh.process(np.zeros((64, 64, 3), np.uint8))
+        return mesh
 
     def in_box(self, rgb: np.ndarray, box: tuple[float, float, float] | None) -> np.ndarray:
-        """The face inside ``box`` (``(x0, y0, side)`` pixels; None: the whole image) of ``rgb``
-        (``(H, W, 3)`` uint8 RGB): ``(478, 4)`` float32 normalised to the whole image (NaN if none)."""
+        """The face inside ``box`` (``(x0, y0, side)`` pixels; None: the whole image, searched
+        with ``min_bodiless_presence``) of ``rgb`` (``(H, W, 3)`` uint8 RGB): ``(478, 4)``
+        float32 normalised to the whole image (NaN if none)."""
         h, w = rgb.shape[:2]
+        mesh = self._mesh
+        if box is None:
+            if self._bodiless is None:
+                self._bodiless = self._new_mesh(self.config.min_bodiless_presence)
+            mesh = self._bodiless
         if box is None:
             crop, x0, y0, sx, sy = rgb, 0.0, 0.0, float(w), float(h)
         else:
@@ -109,7 +126,7 @@ class FaceMesh:
             m = np.array([[k, 0.0, -x0 * k], [0.0, k, -y0 * k]], dtype=np.float64)
             crop = cv2.warpAffine(rgb, m, (n, n), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
             sx = sy = side
-        result = self._mesh.process(np.ascontiguousarray(crop))
+        result = mesh.process(np.ascontiguousarray(crop))
         out = empty_face()
         if not result.multi_face_landmarks:
             return out
@@ -136,3 +153,5 @@ class FaceMesh:
 
     def close(self) -> None:
         self._mesh.close()
+        if self._bodiless is not None:
+            self._bodiless.close()
