@@ -60,11 +60,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def batch_spec(args: argparse.Namespace):
     """The pipeline settings every video gets: the feature options and ``--config`` over the
-    defaults (with a per-video BVH, so --bvh-person and --bvh-origin apply)."""
-    from ..batch.plan import PER_VIDEO
-    from ..spec import BvhOutput, PipelineSpec
+    batch defaults (:func:`arpose.batch.plan.batch_default_spec`: one LiteRT thread per
+    worker) with a per-video BVH, so --bvh-person and --bvh-origin apply."""
+    from dataclasses import replace
 
-    return spec_from_args(args, base=PipelineSpec(outputs=(BvhOutput(PER_VIDEO),)))
+    from ..batch.plan import PER_VIDEO, batch_default_spec
+    from ..spec import BvhOutput
+
+    return spec_from_args(args, base=replace(batch_default_spec(), outputs=(BvhOutput(PER_VIDEO),)))
 
 
 def make_backend(args: argparse.Namespace):

@@ -36,6 +36,15 @@ WORK_DIR = ".arpose-batch"
 DEFAULT_OVERLAP = 2.0
 
 
+def batch_default_spec() -> PipelineSpec:
+    """The pipeline settings a batch starts from: the product defaults with the LiteRT backend
+    on one thread per model, since a batch runs one worker per CPU and a second XNNPACK thread
+    only contends with the first for that core (measured in docs/batch.md); ``--threads`` or
+    ``--config`` change it like any setting."""
+    spec = PipelineSpec()
+    return replace(spec, estimator=replace(spec.estimator, threads=1))
+
+
 @dataclass(frozen=True)
 class BatchOptions:
     """How a batch runs (everything but the inputs and the backend).
@@ -50,7 +59,7 @@ class BatchOptions:
     """
 
     out_dir: Path
-    spec: PipelineSpec = field(default_factory=PipelineSpec)
+    spec: PipelineSpec = field(default_factory=batch_default_spec)
     video: bool = False
     retry: bool = False
     force: bool = False
@@ -129,8 +138,13 @@ def job_spec(spec: PipelineSpec, folder: Path, name: str, video: bool) -> Pipeli
 def settings_digest(spec: PipelineSpec, video: bool = False) -> str:
     """A short digest of the settings that decide a job's outputs (the spec's stages and
     the BVH settings, and whether the annotated video is made): a rerun with other settings
-    sees its finished jobs as changed."""
-    text = spec_to_toml(job_spec(spec, Path(PER_VIDEO), PER_VIDEO, video))
+    sees its finished jobs as changed.
+
+    The estimator's backend and thread count do not decide the outputs (the LiteRT backend
+    gives MediaPipe's answers, docs/backend.md), so they are hashed at fixed values: those of
+    the releases before LiteRT became the default, so a batch begun then resumes."""
+    est = replace(spec.estimator, backend="mediapipe", threads=2)
+    text = spec_to_toml(job_spec(replace(spec, estimator=est), Path(PER_VIDEO), PER_VIDEO, video))
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 

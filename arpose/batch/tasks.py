@@ -159,17 +159,6 @@ def pin_worker(core: int | None = None) -> dict[str, Any]:
     return info
 
 
-def worker_spec(spec: PipelineSpec) -> PipelineSpec:
-    """``spec`` as a worker runs it: in a pinned worker (:func:`pin_worker` was called) the
-    LiteRT backend gets one thread per model, since a batch runs one worker per CPU and a
-    second XNNPACK thread would only contend with the first for the same core."""
-    from dataclasses import replace
-
-    if not _PINNED:
-        return spec
-    return replace(spec, estimator=replace(spec.estimator, threads=1))
-
-
 def thread_names() -> dict[str, int]:
     """This process's threads counted by name (Linux ``/proc``; empty elsewhere). Numbers in
     names (``mediapipe/1234``) are dropped so threads of one kind count together."""
@@ -338,7 +327,7 @@ def _run_video(task: VideoTask, progress: _Progress, times: dict) -> int:
     try:
         source = VideoSource(task.input)
         try:
-            spec = worker_spec(spec_for_source(job_spec(task.spec, staging, task.name, task.video), source))
+            spec = spec_for_source(job_spec(task.spec, staging, task.name, task.video), source)
             pipeline = build_pipeline(spec, source, take_header={"command": "batch"})
         except BaseException:
             source.close()
@@ -375,7 +364,7 @@ def _run_segment(task: SegmentTask, progress: _Progress, times: dict) -> int:
     estimator = None
     kept = 0
     try:
-        spec = worker_spec(spec_for_source(task.spec, source))
+        spec = spec_for_source(task.spec, source)
         header = take_header(
             source=source.name,
             source_kind=source.kind,

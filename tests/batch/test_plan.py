@@ -64,6 +64,37 @@ def test_settings_digest_follows_the_pipeline_settings_not_the_paths():
     assert settings_digest(a) != settings_digest(replace(a, smooth=SmoothSpec(enabled=False)))
     assert settings_digest(a) != settings_digest(a, video=True)
     assert settings_digest(a) != settings_digest(PipelineSpec(outputs=(BvhOutput(PER_VIDEO, origin="floor"),)))
+    # the backend and its threads give the same outputs: a batch begun when MediaPipe's graph was
+    # the default (backend "mediapipe", 2 threads) resumes under the LiteRT default (1 thread)
+    old_default = replace(a, estimator=replace(a.estimator, backend="mediapipe", threads=2))
+    assert settings_digest(old_default) == "sha256:" + _old_digest(old_default)
+    assert settings_digest(replace(a, estimator=replace(a.estimator, threads=1))) == settings_digest(old_default)
+    assert settings_digest(replace(a, estimator=replace(a.estimator, backend="litert"))) == settings_digest(old_default)
+    assert settings_digest(replace(a, estimator=replace(a.estimator, hands=True))) != settings_digest(old_default)
+
+
+def _old_digest(spec):
+    """The digest as written before the backend became "auto" (the whole spec hashed)."""
+    import hashlib
+    from pathlib import Path
+
+    from arpose.batch.plan import job_spec
+    from arpose.spec import spec_to_toml
+
+    text = spec_to_toml(job_spec(spec, Path(PER_VIDEO), PER_VIDEO, False))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def test_a_batch_runs_litert_on_one_thread_unless_told():
+    from arpose.app.cli import build_parser
+    from arpose.app.cmd_batch import batch_spec
+
+    def spec(*argv):
+        return batch_spec(build_parser().parse_args(["batch", "videos", "--out", "out", *argv]))
+
+    assert spec().estimator.threads == 1 and spec().estimator.resolved_backend == "litert"
+    assert spec("--threads", "2").estimator.threads == 2
+    assert BatchOptions(out_dir="out").spec.estimator.threads == 1
 
 
 @pytest.mark.parametrize(
