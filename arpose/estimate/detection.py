@@ -203,8 +203,9 @@ def weighted_nms(dets: Detections, opts: NmsOptions) -> Detections:
     Repeatedly takes the best remaining detection; every remaining detection whose overlap
     with it exceeds ``opts.min_suppression_threshold`` (itself included) joins its cluster,
     and the output is the score-weighted mean of the cluster's box corners and keypoints (float32
-    running sums in score order, as MediaPipe) with the best detection's score. Returns
-    :class:`Detections` best first.
+    running sums in score order, as MediaPipe) with the best detection's score; a cluster whose
+    scores sum to 0 (possible only with a score threshold of 0) keeps its best detection's box
+    and keypoints instead of dividing by 0. Returns :class:`Detections` best first.
     """
     if opts.algorithm != "WEIGHTED" or opts.overlap_type != "INTERSECTION_OVER_UNION":
         raise NotImplementedError(f"NMS {opts.algorithm} / {opts.overlap_type} is not the pose graph's")
@@ -221,9 +222,9 @@ def weighted_nms(dets: Detections, opts: NmsOptions) -> Detections:
         cluster = remaining[in_cluster]
         box = dets.boxes[top]
         kp = dets.keypoints[top]
-        if cluster.size:
-            w = dets.scores[cluster]
-            total = np.cumsum(w, dtype=np.float32)[-1]
+        w = dets.scores[cluster]
+        total = np.cumsum(w, dtype=np.float32)[-1] if cluster.size else np.float32(0.0)
+        if total > 0:  # a cluster of zero scores (min_detection_confidence 0) keeps its best box
             corners = np.stack([x0[cluster], y0[cluster], x1[cluster], y1[cluster]], axis=1)
             c = np.cumsum(corners * w[:, None], axis=0, dtype=np.float32)[-1] / total
             k = np.cumsum(dets.keypoints[cluster] * w[:, None, None], axis=0, dtype=np.float32)[-1] / total

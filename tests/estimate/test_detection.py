@@ -141,6 +141,19 @@ def test_weighted_nms_averages_a_cluster_by_score():
     np.testing.assert_allclose(out.keypoints[1], kps[2])
 
 
+def test_weighted_nms_of_zero_scores_keeps_the_best_box_not_nan():
+    """min_detection_confidence 0 lets detections of score 0 through: their cluster's weights
+    sum to 0, and the best box is kept instead of 0 / 0."""
+    boxes = np.array([[0.10, 0.1, 0.4, 0.4], [0.12, 0.1, 0.4, 0.4], [0.6, 0.6, 0.2, 0.2]], np.float32)
+    kps = np.array([[[0.3, 0.3]], [[0.36, 0.24]], [[0.7, 0.7]]], np.float32)
+    dets = Detections(boxes, kps, np.zeros(3, np.float32))
+    with np.errstate(all="raise"):
+        out = weighted_nms(dets, NmsOptions(0.3, "INTERSECTION_OVER_UNION", "WEIGHTED"))
+    assert len(out) == 2 and np.isfinite(out.boxes).all() and np.isfinite(out.keypoints).all()
+    np.testing.assert_array_equal(out.boxes[0], boxes[0])
+    np.testing.assert_array_equal(out.keypoints[0], kps[0])
+
+
 def test_letterbox_removal_maps_tensor_to_image():
     dets = Detections(
         np.array([[0.25, 0.125, 0.5, 0.75]], np.float32),
