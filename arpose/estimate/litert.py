@@ -177,6 +177,18 @@ class PoseModels:
         return [self._lm.get_tensor(self._lm_out[i]) if i in outputs else None for i in range(5)]
 
 
+def as_bgr(image: np.ndarray) -> np.ndarray:
+    """``image`` as ``(H, W, 3)`` uint8 BGR: gray ``(H, W)`` or ``(H, W, 1)`` repeated into
+    three channels, BGRA's alpha dropped. InputError for other shapes or dtypes."""
+    if image.dtype != np.uint8 or image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (1, 3, 4)):
+        raise InputError(f"expected an (H, W, 3) uint8 BGR image, got {image.shape} {image.dtype}")
+    if image.ndim == 2 or image.shape[2] == 1:
+        return cv2.cvtColor(image.reshape(image.shape[:2]), cv2.COLOR_GRAY2BGR)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    return image
+
+
 @lru_cache(maxsize=8)
 def value_table(tensor: TensorInput) -> np.ndarray:
     """``(256,)`` float32: the model-input value of each 8-bit pixel value.
@@ -357,12 +369,12 @@ class LiteRTPoseEstimator:
         return self._track.roi
 
     def process(self, frame: Frame) -> PoseFrame:
-        """Estimate the pose in one frame (image ``(H, W, 3)`` uint8 BGR)."""
+        """Estimate the pose in one frame (image ``(H, W, 3)`` uint8 BGR; gray and BGRA
+        frames are taken as :class:`~arpose.estimate.blazepose.BlazePoseEstimator` takes them,
+        see :func:`as_bgr`)."""
         if self._closed:
             raise InputError("LiteRTPoseEstimator.process called after close()")
-        image = frame.image
-        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise InputError(f"expected an (H, W, 3) uint8 BGR image, got {image.shape} {image.dtype}")
+        image = as_bgr(frame.image)
         cfg, g, tr = self.config, self.graph, self._track
         t_us = max(int(round(frame.timestamp * 1e6)), tr.last_us + 1)
         tr.last_us = t_us

@@ -105,8 +105,21 @@ def test_a_model_of_the_wrong_shape_is_an_input_error():
 
 def test_process_after_close_and_bad_images(media):
     est = LiteRTPoseEstimator(STILL)
-    with pytest.raises(InputError, match="uint8"):
-        est.process(Frame(np.zeros((8, 8), np.uint8), 0.0, 0))
+    for bad in (np.zeros((8, 8, 3), np.float32), np.zeros((8, 8, 2), np.uint8), np.zeros((8,), np.uint8)):
+        with pytest.raises(InputError, match=r"expected an \(H, W, 3\) uint8 BGR image"):
+            est.process(Frame(bad, 0.0, 0))
+    # gray and BGRA frames are taken as BGR (as the MediaPipe backend takes them)
+    from arpose._cv import cv2
+
+    bgr = cv2.imread(str(media / "images" / "person_yoga_tree_pixabay.jpg"))
+    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    want = est.process(Frame(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR), 0.0, 0)).people[0].landmarks
+    for image in (gray, gray[..., None]):
+        np.testing.assert_array_equal(est.process(Frame(image, 0.0, 0)).people[0].landmarks, want)
+    bgra = cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA)
+    np.testing.assert_array_equal(
+        est.process(Frame(bgra, 0.0, 0)).people[0].landmarks, est.process(Frame(bgr, 0.0, 0)).people[0].landmarks
+    )
     est.close()
     with pytest.raises(InputError, match="close"):
         est.process(Frame(np.zeros((8, 8, 3), np.uint8), 0.0, 0))
