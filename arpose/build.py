@@ -11,8 +11,9 @@
 :func:`build_pipeline` checks the whole spec and every output path before it opens anything,
 then wires, in this order (see :class:`~arpose.pipeline.Pipeline` for how frames flow):
 
-1. the estimator (:func:`make_estimator`: the classic single-person graph, or MediaPipe
-   Tasks for several people or a user-supplied model);
+1. the estimator (:func:`make_estimator`: BlazePose's single-person pipeline on LiteRT by
+   default, MediaPipe's classic graph with ``backend`` mediapipe, or MediaPipe Tasks for
+   several people or a user-supplied model);
 2. identity tracking, its own stage ``"track"``, when several people are tracked, then
    left/right identity for every person, the stage ``"swap"`` (``tracking.fix_swaps``);
 3. smoothing ``"smooth"`` (not for unrelated stills);

@@ -74,7 +74,7 @@ class EstimatorSpec:
     """BlazePose and how it runs.
 
     mode: see :class:`RunningMode`.
-    max_people: 1 is the classic single-person graph (person id 0); 2 to
+    max_people: 1 is the single-person path (person id 0; LiteRT by default, see ``backend``); 2 to
         :data:`MAX_PEOPLE_LIMIT` use MediaPipe Tasks' PoseLandmarker plus the identity tracker.
     model: path of a ``pose_landmarker_{lite,full,heavy}.task`` bundle (default: the wheel's
         Full model, bundled on first use into ``~/.cache/arpose``).
@@ -98,7 +98,7 @@ class EstimatorSpec:
         person, the wheel's Full model; docs/backend.md), ``"mediapipe"`` (MediaPipe's own
         graph: ``solutions.pose`` for one person, Tasks for several or a ``model`` file), or
         ``"auto"`` (the default): :attr:`resolved_backend` picks litert where it applies.
-        threads: LiteRT threads per model (1 or 2).
+        threads: LiteRT threads per model, 1 to 64 (2 by default: both cores; batch workers 1).
     """
 
     mode: RunningMode = RunningMode.VIDEO

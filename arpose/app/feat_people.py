@@ -1,8 +1,8 @@
 """Options: several people (``--max-people``, ``--model``, ``--track-gap``, ``--tiles``)
 -> the estimator and tracking parts of the spec.
 
-``--max-people N``      track up to N people (default 1: the classic single-person BlazePose
-                        path, person id 0). N > 1 uses MediaPipe Tasks' PoseLandmarker and the
+``--max-people N``      track up to N people (default 1: the single-person BlazePose path,
+                        person id 0, on LiteRT unless ``--backend mediapipe``). N > 1 uses MediaPipe Tasks' PoseLandmarker and the
                         identity tracker, so each person keeps one id across frames.
 ``--model PATH``        a ``pose_landmarker_{lite,full,heavy}.task`` bundle to use instead of the
                         one built from the wheel's Full model (also with ``--max-people 1``).

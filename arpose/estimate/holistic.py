@@ -1,7 +1,7 @@
 """Body, hands and face: a pose estimator plus hands (:mod:`.hands`) and faces (:mod:`.face`).
 
-:class:`HolisticEstimator` wraps any pose estimator (the classic single-person graph, MediaPipe
-Tasks for several people, the LiteRT backend): it runs the pose, then the hand and face models
+:class:`HolisticEstimator` wraps any pose estimator (the LiteRT backend, MediaPipe's classic
+single-person graph, MediaPipe Tasks for several people): it runs the pose, then the hand and face models
 on regions around each person found, and returns the same :class:`~arpose.types.PoseFrame`
 with ``Person.hands`` / ``hands_world`` / ``face`` filled (all-NaN arrays where a hand or the
 face is not seen; ``None`` for what was not asked for). Same timestamps, same people, same ids.
