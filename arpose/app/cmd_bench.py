@@ -319,6 +319,8 @@ def format_table(res: dict) -> str:
     lines = [
         f"input: {res['input']} ({bare['frames']} frames)",
         f"full pipeline features: {', '.join(full['features']) or 'none'}",
+        "arms bare, analysis, full: MediaPipe's graph (--backend mediapipe); bare_litert, full_litert: "
+        "LiteRT, the default backend",
         "",
         f"{'stage':<12}{'median ms':>11}{'p95 ms':>9}",
     ]
@@ -328,18 +330,18 @@ def format_table(res: dict) -> str:
             lines.append(f"  {k:<10}{v['median_ms']:>11.2f}{v['p95_ms']:>9.2f}")
     lines += [
         "",
-        f"throughput: bare {bare['fps']:.1f} fps, full {full['fps']:.1f} fps (ratio {res['ratio_fps_full_over_bare']:.2f})",
+        f"throughput on MediaPipe's graph: bare {bare['fps']:.1f} fps, full {full['fps']:.1f} fps (ratio {res['ratio_fps_full_over_bare']:.2f})",
         f"non-rendering stages add {res['non_rendering_overhead_pct']:.1f}% to the bare loop's frame time "
         f"(sum of their medians); without rendering the pipeline runs at {res['analysis']['fps']:.1f} fps, "
         f"{res['analysis_overhead_pct']:+.1f}% frame time against the bare loop",
-        f"live-paced full pipeline: {full['live_fps']:.1f} fps, {full['live_dropped']} frames dropped, "
+        f"live-paced full pipeline on MediaPipe's graph: {full['live_fps']:.1f} fps, {full['live_dropped']} frames dropped, "
         f"latency to the VMC packet median {full['latency_ms']['median']:.1f} ms, p95 {full['latency_ms']['p95']:.1f} ms; "
         f"to the rendered view median {full['display_latency_ms']['median']:.1f} ms, "
         f"p95 {full['display_latency_ms']['p95']:.1f} ms",
         f"peak RSS: bare {bare['peak_rss_mb']:.0f} MB, full {full['peak_rss_mb']:.0f} MB; "
         f"RSS growth over the second half of the full run {full['rss_growth_mb']:+.1f} MB",
         "",
-        f"litert backend ({res['bare_litert']['threads']} threads): bare {res['bare_litert']['fps']:.1f} fps, "
+        f"litert backend (the default; {res['bare_litert']['threads']} threads): bare {res['bare_litert']['fps']:.1f} fps, "
         f"{res['ratio_litert_bare_over_mediapipe_bare']:.2f}x MediaPipe's bare loop; full pipeline "
         f"{res['full_litert']['fps']:.1f} fps ({res['ratio_full_litert_over_bare_litert']:.2f}x its bare loop); "
         f"live-paced latency to the VMC packet median {res['full_litert']['latency_ms']['median']:.1f} ms, "
@@ -373,7 +375,8 @@ def holistic(video: str, frames: int = 150) -> dict:
 def format_holistic(res: dict) -> str:
     rows = res["variants"]
     lines = [
-        f"input: {res['input']}: analysis only (estimation, smoothing, retargeting, hands/face; no outputs)",
+        f"input: {res['input']}: analysis only (estimation, smoothing, retargeting, hands/face; no outputs; "
+        "body on the default backend, LiteRT)",
         "",
         f"{'variant':<10}{'median ms':>11}{'p95 ms':>9}{'cpu ms':>9}{'added ms':>10}{'hands ms':>10}{'face ms':>9}"
         f"{'live fps':>10}{'frames':>8}",
@@ -471,7 +474,8 @@ def run(args: argparse.Namespace) -> int:
                 print(json.dumps(res, indent=2))
             else:
                 print(
-                    f"soak: {res['minutes']:g} min live-paced on {res['input']}: {res['frames']} frames at "
+                    f"soak (default backend, LiteRT): {res['minutes']:g} min live-paced on {res['input']}: "
+                    f"{res['frames']} frames at "
                     f"{res['fps']:.1f} fps, {res['dropped']} dropped; RSS {res['rss_start_mb']:.0f} -> "
                     f"{res['rss_end_mb']:.0f} MB, growth {res['rss_growth_mb_per_min']:+.2f} MB/min after the first "
                     f"minute; peak {res['peak_rss_mb']:.0f} MB; latency to VMC median {res['latency_ms']['median']:.1f} "
