@@ -90,6 +90,7 @@ class FaceMesh:
         self.config = config
         self._mesh = self._new_mesh(config.min_presence)
         self._bodiless = None  # made on the first frame with no body
+        self._quiet = [self._mesh]  # graphs that have not found a face yet
 
     @staticmethod
     def _new_mesh(min_presence: float):
@@ -116,6 +117,7 @@ class FaceMesh:
         if box is None:
             if self._bodiless is None:
                 self._bodiless = self._new_mesh(self.config.min_bodiless_presence)
+                self._quiet.append(self._bodiless)
             mesh = self._bodiless
         if box is None:
             crop, x0, y0, sx, sy = rgb, 0.0, 0.0, float(w), float(h)
@@ -126,7 +128,15 @@ class FaceMesh:
             m = np.array([[k, 0.0, -x0 * k], [0.0, k, -y0 * k]], dtype=np.float64)
             crop = cv2.warpAffine(rgb, m, (n, n), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
             sx = sy = side
-        result = mesh.process(np.ascontiguousarray(crop))
+        if mesh in self._quiet:  # MediaPipe logs a warning on a graph's first face: kept off stderr
+            from .blazepose import _quiet_native_stderr
+
+            with _quiet_native_stderr():
+                result = mesh.process(np.ascontiguousarray(crop))
+            if result.multi_face_landmarks:
+                self._quiet.remove(mesh)
+        else:
+            result = mesh.process(np.ascontiguousarray(crop))
         out = empty_face()
         if not result.multi_face_landmarks:
             return out
