@@ -73,7 +73,7 @@ def make_estimator(spec: PipelineSpec) -> Any:
     if e.resolved_backend == "litert":
         from .estimate.litert import LiteRTOptions, LiteRTPoseEstimator
 
-        pose = LiteRTPoseEstimator(config, LiteRTOptions(threads=e.threads))
+        pose = LiteRTPoseEstimator(config, LiteRTOptions(threads=spec.litert_threads))
     elif e.max_people == 1 and not e.model:
         pose = BlazePoseEstimator(config)
     else:

@@ -98,12 +98,14 @@ class EstimatorSpec:
         person, the wheel's Full model; docs/backend.md), ``"mediapipe"`` (MediaPipe's own
         graph: ``solutions.pose`` for one person, Tasks for several or a ``model`` file), or
         ``"auto"`` (the default): :attr:`resolved_backend` picks litert where it applies.
-        threads: LiteRT threads per model, 1 to 64 (2 by default: both cores; batch workers 1).
+        threads: LiteRT threads per model, 1 to 64, or 0 (the default): chosen by
+        :attr:`PipelineSpec.litert_threads` (1 while props are rendered, which then use the other
+        core; 2 when nothing else runs; measured in docs/backend.md). Batch workers: 1.
     """
 
     mode: RunningMode = RunningMode.VIDEO
     backend: str = "auto"
-    threads: int = 2
+    threads: int = 0
     max_people: int = 1
     model: str | None = None
     tiles: int = 1
@@ -468,6 +470,16 @@ class PipelineSpec:
         return self.smooth.enabled and self.estimator.mode is not RunningMode.IMAGE
 
     @property
+    def litert_threads(self) -> int:
+        """LiteRT threads per model: ``estimator.threads``, or when it is 0 (auto) 1 while
+        props or the avatar are rendered (the render then has the other core: the full
+        pipeline ran at 74 fps against 65-68 with 2) and 2 otherwise (the model alone runs
+        about 1.5x faster on both cores); ``arpose bench``, docs/backend.md."""
+        if self.estimator.threads:
+            return self.estimator.threads
+        return 1 if self.overlay.draws_props else 2
+
+    @property
     def segmentation(self) -> bool:
         """True when the estimator returns masks: asked for, or props worn with occlusion."""
         return self.estimator.segmentation or (bool(self.overlay.props) and self.overlay.occlusion)
@@ -498,8 +510,8 @@ class PipelineSpec:
                 "--backend litert runs the wheel's Full model for one person; use --backend mediapipe "
                 "with --max-people or --model"
             )
-        if not (1 <= e.threads <= 64):
-            raise ConfigError(f"--threads must be between 1 and 64, got {e.threads}")
+        if not (0 <= e.threads <= 64):
+            raise ConfigError(f"--threads must be between 1 and 64 (0: chosen by the run), got {e.threads}")
         if e.hand_model not in ("full", "lite"):
             raise ConfigError(f"--hand-model must be full or lite, got {e.hand_model!r}")
         if not isinstance(e.mirrored_input, bool):

@@ -50,6 +50,17 @@ def test_auto_backend_is_litert_for_one_person_with_the_wheels_model():
         replace(S.PipelineSpec(), estimator=replace(est, backend="litert", max_people=2)).validate()
 
 
+def test_litert_threads_leave_a_core_to_the_props_unless_set():
+    spec = S.PipelineSpec()
+    assert spec.estimator.threads == 0 and spec.litert_threads == 2  # nothing else runs: both cores
+    props = replace(spec, overlay=S.OverlaySpec(props=("crown",)))
+    assert props.litert_threads == 1  # the render takes the other core
+    assert replace(spec, overlay=S.OverlaySpec(avatar="beside")).litert_threads == 1
+    assert replace(props, estimator=replace(props.estimator, threads=2)).litert_threads == 2
+    with pytest.raises(ConfigError, match="--threads must be between 1 and 64"):
+        replace(spec, estimator=replace(spec.estimator, threads=-1)).validate()
+
+
 def test_mode_decides_tracking_smoothing_and_grounding():
     still = replace(S.PipelineSpec(), estimator=S.EstimatorSpec(mode=S.RunningMode.IMAGE))
     assert not still.estimator.tracking and not still.smoothing

@@ -42,9 +42,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--litert-threads",
         type=int,
-        default=2,
+        default=0,
         metavar="N",
-        help="LiteRT threads per model for the litert arms (default 2)",
+        help="LiteRT threads per model for the litert arms (default 0: as a run chooses, 2 for the bare loop, "
+        "1 for the full pipeline with props)",
     )
     p.add_argument(
         "--holistic",
@@ -139,14 +140,16 @@ def arm_bare(video: str) -> dict:
         pose.close()
 
 
-def arm_bare_litert(video: str, threads: int = 2) -> dict:
+def arm_bare_litert(video: str, threads: int = 0) -> dict:
     """(a'): decode with OpenCV, BlazePose's own pipeline on LiteRT (the litert backend),
-    nothing else; the same frames and timing as (a)."""
+    nothing else; the same frames and timing as (a). threads 0: as a run without props
+    chooses (:attr:`arpose.spec.PipelineSpec.litert_threads`, 2)."""
     from .._cv import cv2
     from ..estimate import EstimatorConfig
     from ..estimate.litert import LiteRTOptions, LiteRTPoseEstimator
     from ..types import Frame
 
+    threads = threads or PipelineSpec().litert_threads
     cap = cv2.VideoCapture(video)
     fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
     est = LiteRTPoseEstimator(EstimatorConfig(tracking=True), LiteRTOptions(threads=threads))
@@ -184,7 +187,7 @@ def _features(spec: PipelineSpec) -> list[str]:
 
 
 def _run_full(
-    video: str, realtime: bool, render: bool = True, on_rss=None, backend: str = "mediapipe", threads: int = 2
+    video: str, realtime: bool, render: bool = True, on_rss=None, backend: str = "mediapipe", threads: int = 0
 ) -> tuple[dict, list[str], dict]:
     import socket
 
@@ -230,10 +233,11 @@ def _run_full(
         timings = pipeline.timer.summary()
         if props_ms:  # the props' share of "render": posing, rendering and compositing them
             timings["props"] = _stats_ms(props_ms)
-        return ({"stats": stats, "rss": rss}, _features(spec), timings)
+        run = {"stats": stats, "rss": rss, "threads": spec.litert_threads if backend == "litert" else None}
+        return (run, _features(spec), timings)
 
 
-def arm_full(video: str, backend: str = "mediapipe", threads: int = 2) -> dict:
+def arm_full(video: str, backend: str = "mediapipe", threads: int = 0) -> dict:
     """(b): the full arpose pipeline, once lossless as fast as possible (throughput, stage
     times), once paced like a live camera at the source rate (latency, drops)."""
     fast, features, stages = _run_full(video, realtime=False, backend=backend, threads=threads)
@@ -246,6 +250,7 @@ def arm_full(video: str, backend: str = "mediapipe", threads: int = 2) -> dict:
     growth = float(np.mean(rss[-k:]) - np.mean(rss[5 * k : 6 * k])) if len(rss) >= 20 else float("nan")
     return {
         "frames": st.emitted,
+        "threads": fast["threads"],
         "features": features,
         "fps": st.fps,
         "stages": _stage_table(stages),
@@ -267,6 +272,7 @@ def arm_analysis(video: str) -> dict:
     st = fast["stats"]
     return {
         "frames": st.emitted,
+        "threads": fast["threads"],
         "features": features,
         "fps": st.fps,
         "stages": _stage_table(stages),
@@ -286,7 +292,7 @@ def _performer_video(path: Path, seconds: float, motion: str) -> None:
             writer.write(frame.image)
 
 
-def bench(video: str, litert_threads: int = 2) -> dict:
+def bench(video: str, litert_threads: int = 0) -> dict:
     ctx = get_context("spawn")
     results = {}
     arms = (
@@ -343,7 +349,8 @@ def format_table(res: dict) -> str:
         "",
         f"litert backend (the default; {res['bare_litert']['threads']} threads): bare {res['bare_litert']['fps']:.1f} fps, "
         f"{res['ratio_litert_bare_over_mediapipe_bare']:.2f}x MediaPipe's bare loop; full pipeline "
-        f"{res['full_litert']['fps']:.1f} fps ({res['ratio_full_litert_over_bare_litert']:.2f}x its bare loop); "
+        f"{res['full_litert']['fps']:.1f} fps on {res['full_litert']['threads']} thread(s) "
+        f"({res['ratio_full_litert_over_bare_litert']:.2f}x its bare loop); "
         f"live-paced latency to the VMC packet median {res['full_litert']['latency_ms']['median']:.1f} ms, "
         f"p95 {res['full_litert']['latency_ms']['p95']:.1f} ms",
     ]

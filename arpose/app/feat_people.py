@@ -46,7 +46,12 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         "in about half the time; one person), mediapipe (MediaPipe's own graph), or auto (default: litert "
         "for one person, mediapipe with --max-people > 1 or --model)",
     )
-    group.add_argument("--threads", type=int, metavar="N", help="LiteRT backend: threads per model (default 2)")
+    group.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="LiteRT backend: threads per model (default: 1 while props are rendered, else 2)",
+    )
     group.add_argument(
         "--tiles",
         type=int,

@@ -39,7 +39,9 @@ def test_bench_reports_both_arms_on_a_real_clip(media):
     assert res["analysis_overhead_pct"] == 100.0 * (bare["fps"] / analysis["fps"] - 1.0)
     # The LiteRT backend's arms: its bare loop and the full pipeline on it, the same frames.
     bare_lite, full_lite = res["bare_litert"], res["full_litert"]
-    assert bare_lite["frames"] == 42 and full_lite["frames"] == 42 and bare_lite["threads"] == 2
+    assert bare_lite["frames"] == 42 and full_lite["frames"] == 42
+    # threads as a run chooses them: both cores for the model alone, one beside the props' render
+    assert bare_lite["threads"] == 2 and full_lite["threads"] == 1 and full["threads"] is None
     assert {"decode", "estimate"} <= set(bare_lite["stages"]) and "render" in full_lite["stages"]
     assert res["ratio_litert_bare_over_mediapipe_bare"] == bare_lite["fps"] / bare["fps"]
     assert res["ratio_full_litert_over_bare_litert"] == full_lite["fps"] / bare_lite["fps"]
