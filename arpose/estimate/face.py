@@ -20,6 +20,7 @@ detector's score (NaN rows when no face).
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ import numpy as np
 from .._cv import cv2
 from ..errors import ConfigError
 from ..landmarks import NUM_FACE_LANDMARKS, empty_face
+from .blazepose import _quiet_native_stderr
 
 __all__ = ["FaceConfig", "FaceMesh", "face_box_from_pose"]
 
@@ -96,8 +98,6 @@ class FaceMesh:
     def _new_mesh(min_presence: float):
         import mediapipe as mp
 
-        from .blazepose import _quiet_native_stderr
-
         with _quiet_native_stderr():
             mesh = mp.solutions.face_mesh.FaceMesh(
                 static_image_mode=True,
@@ -113,30 +113,25 @@ class FaceMesh:
         with ``min_bodiless_presence``) of ``rgb`` (``(H, W, 3)`` uint8 RGB): ``(478, 4)``
         float32 normalised to the whole image (NaN if none)."""
         h, w = rgb.shape[:2]
-        mesh = self._mesh
         if box is None:
             if self._bodiless is None:
                 self._bodiless = self._new_mesh(self.config.min_bodiless_presence)
                 self._quiet.append(self._bodiless)
             mesh = self._bodiless
-        if box is None:
             crop, x0, y0, sx, sy = rgb, 0.0, 0.0, float(w), float(h)
         else:
+            mesh = self._mesh
             x0, y0, side = box
             n = int(min(max(round(side), MIN_CROP), MAX_CROP))
             k = n / side
             m = np.array([[k, 0.0, -x0 * k], [0.0, k, -y0 * k]], dtype=np.float64)
             crop = cv2.warpAffine(rgb, m, (n, n), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
             sx = sy = side
-        if mesh in self._quiet:  # MediaPipe logs a warning on a graph's first face: kept off stderr
-            from .blazepose import _quiet_native_stderr
-
-            with _quiet_native_stderr():
-                result = mesh.process(np.ascontiguousarray(crop))
-            if result.multi_face_landmarks:
-                self._quiet.remove(mesh)
-        else:
+        quiet = mesh in self._quiet  # MediaPipe logs a warning on a graph's first face: kept off stderr
+        with _quiet_native_stderr() if quiet else contextlib.nullcontext():
             result = mesh.process(np.ascontiguousarray(crop))
+        if quiet and result.multi_face_landmarks:
+            self._quiet.remove(mesh)
         out = empty_face()
         if not result.multi_face_landmarks:
             return out
