@@ -58,6 +58,18 @@ def test_finger_and_eye_bones_are_arposes(addon):  # noqa: F811
     assert addon.HUMANOID_BONES[22:52] == FINGER_BONE_NAMES and len(addon.HUMANOID_BONES) == 54
 
 
+def test_vrm1_names_are_those_the_vmc_avatar_reader_uses(addon):  # noqa: F811
+    """The add-on's VRM 1.0 scheme (a standalone copy) names every bone as
+    arpose.broadcast.avatar does when it reads a VRM 1.0 file's humanoid table."""
+    from arpose.broadcast.avatar import VRM1_DETAIL_NAMES
+
+    vrm1 = addon.NAME_SCHEMES["vrm1_humanoid"]
+    for bone, name in VRM1_DETAIL_NAMES.items():
+        assert vrm1[bone][0].lower() == name.lower(), bone
+    renamed = {b for b, (n,) in vrm1.items() if n != b}
+    assert renamed == {b for b, n in VRM1_DETAIL_NAMES.items() if n.lower() != b.lower()}
+
+
 def _mixamo_hand(side):
     return [f"mixamorig:{side}Hand{f}{n}" for f in ("Thumb", "Index", "Middle", "Ring", "Pinky") for n in "1234"]
 
